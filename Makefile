@@ -1,0 +1,63 @@
+# kam — two commands: `make run` (set up and serve the demo) and `make test` (the whole suite).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+KAM_DATA_DIR ?= $(CURDIR)/var
+POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
+export KAM_DATA_DIR
+# Never let uv fetch a Python of its own: the machines have 3.11, and nothing else is reachable.
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: help run test test-postgres lint check-chromium bench clean
+
+help:
+	@echo "make run            set everything up (venv, locked deps, migrations, demo data) and serve"
+	@echo "make test           the whole suite: format, lint, types, import contracts, tests"
+	@echo "make test-postgres  the database tests again against PostgreSQL ($(POSTGRES_URL))"
+
+# uv is not on a fresh machine: bootstrap it with pip into a private tools venv.
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen
+	@touch $@
+
+run: $(VENV)/.synced
+	$(BIN)/kam setup
+	$(BIN)/kam demo --if-empty
+	$(BIN)/kam serve --port $(PORT)
+
+check-chromium:
+	@test -x /usr/bin/chromium || { \
+	  echo "Browser tests need Debian's Chromium at /usr/bin/chromium."; \
+	  echo "Install it with: sudo apt-get install -y chromium chromium-driver"; \
+	  exit 1; }
+
+lint: $(VENV)/.synced
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy kam
+	$(BIN)/lint-imports
+
+test: lint check-chromium
+	KAM_DATA_DIR=$(CURDIR)/var/test $(BIN)/pytest
+
+# The tests that touch the operational database, on PostgreSQL instead of SQLite.
+test-postgres: $(VENV)/.synced
+	KAM_DATA_DIR=$(CURDIR)/var/test KAM_DATABASE_URL=$(POSTGRES_URL) \
+	  $(BIN)/pytest -m "not browser" tests/accounts tests/people
+
+bench: $(VENV)/.synced
+	$(BIN)/python bench/import.py
+
+clean:
+	rm -rf $(VENV) $(TOOLS) var

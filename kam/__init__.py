@@ -1,0 +1,1 @@
+"""kam: key account management."""

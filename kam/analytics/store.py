@@ -1,0 +1,95 @@
+"""The analytical store: where transaction lines live, behind an Ibis backend.
+
+DuckDB (one file) is the embedded default. Every operation opens its own connection and
+closes it, because DuckDB lets one process at a time hold a file for writing: the web
+app and the CLI take turns, waiting briefly for each other instead of failing.
+"""
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from urllib.parse import urlparse
+
+import duckdb
+import ibis
+from ibis.backends.duckdb import Backend as DuckDBBackend
+
+from kam.analytics.schema import STORE_DDL
+
+
+class StoreError(Exception):
+    """The analytical store cannot be opened or is in a state kam does not understand."""
+
+
+@dataclass(frozen=True)
+class AnalyticsStore:
+    """A handle on the analytical store named by a URL such as ``duckdb:///var/analytics.duckdb``.
+
+    ``memory_limit`` caps DuckDB's working memory; past it, DuckDB spills to a temporary
+    directory beside the file, so imports and scans do not grow with the data.
+    """
+
+    url: str
+    memory_limit: str = "4GB"
+    threads: int | None = None
+    lock_wait_seconds: float = 30.0
+
+    @property
+    def path(self) -> Path:
+        """The DuckDB database file this store keeps its tables in."""
+        parsed = urlparse(self.url)
+        if parsed.scheme != "duckdb":
+            raise StoreError(
+                f"KAM_ANALYTICS_URL {self.url!r}: only duckdb:// stores can be opened here "
+                "(see docs/scale.md for running the analytics on Spark)"
+            )
+        raw = self.url.removeprefix("duckdb://")
+        if not raw or raw == ":memory:":
+            raise StoreError("the analytical store needs a file, not an in-memory database")
+        return Path(raw).expanduser()
+
+    @contextmanager
+    def connect(self, *, read_only: bool = False) -> Iterator[DuckDBBackend]:
+        """Open the store as an Ibis DuckDB backend, creating its tables on first use."""
+        path = self.path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        raw = self._open(path, read_only=read_only)
+        try:
+            if not read_only:
+                for ddl in STORE_DDL:
+                    raw.execute(ddl)
+            yield ibis.duckdb.from_connection(raw)
+        finally:
+            raw.close()
+
+    def _open(self, path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+        config: dict[str, str | int] = {
+            "memory_limit": self.memory_limit,
+            "temp_directory": str(path.parent / f"{path.stem}.tmp"),
+        }
+        if self.threads:
+            config["threads"] = self.threads
+        if read_only and not path.exists():
+            read_only = False  # a fresh store: create it so readers see empty tables
+        deadline = time.monotonic() + self.lock_wait_seconds
+        while True:
+            try:
+                return duckdb.connect(str(path), read_only=read_only, config=config)
+            except duckdb.IOException as error:
+                if "lock" not in str(error).lower():
+                    raise StoreError(f"cannot open the analytical store {path}: {error}") from error
+                if time.monotonic() > deadline:
+                    raise StoreError(
+                        f"the analytical store {path} is held by another kam process "
+                        f"(waited {self.lock_wait_seconds:.0f} s); try again when it has finished"
+                    ) from error
+                time.sleep(0.2)
+
+
+def latest_transaction_date(con: DuckDBBackend) -> date | None:
+    """The as-of date every window defaults to: the latest transaction in the store."""
+    value = con.table("customer_month").last_date.max().to_pyarrow().as_py()
+    return value if isinstance(value, date) else None

@@ -1,0 +1,106 @@
+"""Loading the bundled data sets — the demo company and TPC-H — through the same import
+services a user's own files go through, so every row they bring is validated the same way.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+
+from kam.accounts.services import do_import_customers, do_import_transactions
+from kam.analytics.demo import DEMO_PASSWORD, generate_demo_company, write_demo_files
+from kam.analytics.ingest import ImportReport
+from kam.analytics.tpch import generate_tpch, tpch_to_kam
+from kam.people.models import User
+from kam.people.roles import Permission, Role
+from kam.people.services import check_permission, do_create_user
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class LoadedDataset:
+    """What a data-set load brought in: the two import reports and the people it created."""
+
+    name: str
+    customers: ImportReport
+    transactions: ImportReport
+    users: tuple[str, ...] = ()
+
+
+def do_load_demo(
+    actor: User | None,
+    *,
+    seed: int = 7,
+    customers: int = 3000,
+    progress: Progress | None = None,
+) -> LoadedDataset:
+    """Generate the demo company for ``seed`` and load it: people as users, then its files.
+
+    ``actor`` None is the installer (``make run``); anyone else needs LOAD_DEMO. Loading the
+    same seed twice changes nothing, because the imports are idempotent.
+    """
+    if actor is not None:
+        check_permission(actor, Permission.LOAD_DEMO)
+    _report(progress, "generating the demo company", 0.0)
+    company = generate_demo_company(seed=seed, customers=customers)
+    files = write_demo_files(company, Path(settings.DATA_DIR) / "demo" / f"seed-{seed}")
+    with transaction.atomic():
+        usernames = tuple(
+            do_create_user(
+                None,
+                person.username,
+                password=DEMO_PASSWORD,
+                roles={Role(person.role)},
+                first_name=person.first_name,
+                last_name=person.last_name,
+                title=person.title,
+            ).username
+            for person in company.people
+        )
+    installer = actor or User.objects.get(username=_administrator(company))
+    customers_report = do_import_customers(
+        installer, files.customers, progress=_stage(progress, "customers")
+    )
+    transactions_report = do_import_transactions(
+        installer, files.transactions, progress=_stage(progress, "invoice lines")
+    )
+    return LoadedDataset("demo", customers_report, transactions_report, usernames)
+
+
+def do_load_tpch(
+    actor: User,
+    *,
+    scale: float,
+    work_dir: Path | None = None,
+    progress: Progress | None = None,
+) -> LoadedDataset:
+    """Generate TPC-H at ``scale`` with tpchgen-cli and import it as customers and lines."""
+    check_permission(actor, Permission.IMPORT_DATA)
+    root = work_dir or Path(settings.DATA_DIR) / "tpch" / f"sf{scale:g}"
+    raw = generate_tpch(scale, root / "raw", progress=_stage(progress, "generating TPC-H"))
+    files = tpch_to_kam(raw, root / "kam", progress=_stage(progress, "mapping to kam columns"))
+    customers_report = do_import_customers(
+        actor, files.customers, progress=_stage(progress, "customers")
+    )
+    transactions_report = do_import_transactions(
+        actor, files.transactions, progress=_stage(progress, "line items")
+    )
+    return LoadedDataset(f"TPC-H SF{scale:g}", customers_report, transactions_report)
+
+
+def _administrator(company) -> str:
+    return next(p.username for p in company.people if p.role == Role.ADMINISTRATOR.value)
+
+
+def _stage(progress: Progress | None, prefix: str) -> Progress | None:
+    if progress is None:
+        return None
+    return lambda label, fraction: progress(f"{prefix}: {label}", fraction)
+
+
+def _report(progress: Progress | None, label: str, fraction: float) -> None:
+    if progress is not None:
+        progress(label, fraction)

@@ -1,0 +1,9 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+
+from kam.people.models import User
+
+
+@admin.register(User)
+class KamUserAdmin(UserAdmin):
+    fieldsets = (*(UserAdmin.fieldsets or ()), ("kam", {"fields": ("title",)}))

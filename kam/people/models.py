@@ -1,0 +1,34 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+from kam.people.roles import ROLE_PERMISSIONS, Permission, Role
+
+
+class User(AbstractUser):
+    """A person on the supplier side who signs in to kam: analyst, manager, sponsor or head of KAM.
+
+    What they may do comes from their roles (Django groups named after ``Role``);
+    superusers may do everything.
+    """
+
+    title = models.CharField(
+        max_length=120, blank=True, help_text="Job title, e.g. 'Key Account Manager, DACH'."
+    )
+
+    class Meta:
+        ordering = ("last_name", "first_name", "username")
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username
+
+    def roles(self) -> set[Role]:
+        names = {group.name for group in self.groups.all()}
+        return {role for role in Role if role.value in names}
+
+    def can(self, permission: Permission) -> bool:
+        if not self.is_active:
+            return False
+        if self.is_superuser:
+            return True
+        return any(permission in ROLE_PERMISSIONS[role] for role in self.roles())

@@ -1,0 +1,37 @@
+"""Roles and the permissions they carry: one set of rules for the web app, CLI and API.
+
+A role is a Django group of the same name. Service functions call ``check_permission``
+with the acting user before they change or reveal anything.
+"""
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    """The supplier-side roles of a key account programme."""
+
+    ADMINISTRATOR = "Administrator"
+    HEAD_OF_KAM = "Head of KAM"
+    KEY_ACCOUNT_MANAGER = "Key Account Manager"
+    EXECUTIVE_SPONSOR = "Executive Sponsor"
+    VIEWER = "Viewer"
+
+
+class Permission(StrEnum):
+    """Something a user may do; services check one of these before acting."""
+
+    VIEW_ACCOUNTS = "view_accounts"
+    IMPORT_DATA = "import_data"
+    LOAD_DEMO = "load_demo"
+    MANAGE_USERS = "manage_users"
+
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMINISTRATOR: frozenset(Permission),
+    Role.HEAD_OF_KAM: frozenset(
+        {Permission.VIEW_ACCOUNTS, Permission.IMPORT_DATA, Permission.LOAD_DEMO}
+    ),
+    Role.KEY_ACCOUNT_MANAGER: frozenset({Permission.VIEW_ACCOUNTS}),
+    Role.EXECUTIVE_SPONSOR: frozenset({Permission.VIEW_ACCOUNTS}),
+    Role.VIEWER: frozenset({Permission.VIEW_ACCOUNTS}),
+}

@@ -1,0 +1,50 @@
+"""Writes about people: roles and users. Every function checks the acting user first."""
+
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from kam.people.models import User
+from kam.people.roles import Permission, Role
+
+
+def check_permission(user: User, permission: Permission) -> None:
+    """Raise PermissionDenied, naming what is missing, unless ``user`` may do ``permission``."""
+    if not user.can(permission):
+        raise PermissionDenied(f"{user.username} may not {permission.value.replace('_', ' ')}")
+
+
+@transaction.atomic
+def do_ensure_roles() -> None:
+    """Create the role groups that do not exist yet (idempotent; run by migrations and setup)."""
+    for role in Role:
+        Group.objects.get_or_create(name=role.value)
+
+
+@transaction.atomic
+def do_create_user(
+    actor: User | None,
+    username: str,
+    *,
+    password: str,
+    roles: set[Role],
+    first_name: str = "",
+    last_name: str = "",
+    title: str = "",
+    email: str = "",
+) -> User:
+    """Create or update a user with exactly ``roles``.
+
+    ``actor`` None means the installer itself (``kam setup``, ``kam demo``); anyone else must
+    be allowed to manage users.
+    """
+    if actor is not None:
+        check_permission(actor, Permission.MANAGE_USERS)
+    do_ensure_roles()
+    user, _ = User.objects.get_or_create(username=username)
+    user.first_name, user.last_name, user.title, user.email = first_name, last_name, title, email
+    user.is_staff = Role.ADMINISTRATOR in roles
+    user.set_password(password)
+    user.save()
+    user.groups.set(Group.objects.filter(name__in=[role.value for role in roles]))
+    return user

@@ -1,0 +1,8 @@
+"""WSGI entry point: `gunicorn kam.wsgi` (what `kam serve` runs)."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kam.settings")
+application = get_wsgi_application()

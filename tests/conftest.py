@@ -1,0 +1,44 @@
+"""Fixtures shared by every test: a private analytical store and users in each role."""
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from kam.analytics.store import AnalyticsStore
+from kam.people.roles import Role
+
+
+@pytest.fixture
+def store(tmp_path: Path, settings) -> AnalyticsStore:
+    """An empty DuckDB store in the test's tmp dir, and the settings pointed at it."""
+    settings.ANALYTICS_URL = f"duckdb://{tmp_path / 'analytics.duckdb'}"
+    settings.UPLOAD_DIR = tmp_path / "uploads"
+    return AnalyticsStore(settings.ANALYTICS_URL, memory_limit="1GB", threads=2)
+
+
+@pytest.fixture
+def make_user(db) -> Callable[..., object]:
+    """Create a user holding the given role; password is always 'pw-for-tests'."""
+    from kam.people.services import do_create_user
+
+    def make(role: Role = Role.VIEWER, username: str | None = None, **fields):
+        return do_create_user(
+            None,
+            username or role.name.lower(),
+            password="pw-for-tests",
+            roles={role},
+            **fields,
+        )
+
+    return make
+
+
+@pytest.fixture
+def head_of_kam(make_user):
+    return make_user(Role.HEAD_OF_KAM, "head", first_name="Hannah", last_name="Head")
+
+
+@pytest.fixture
+def viewer(make_user):
+    return make_user(Role.VIEWER, "viewer")
