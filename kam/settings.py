@@ -48,6 +48,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "kam.people",
     "kam.accounts",
+    "kam.selection",
+    "kam.relationships",
+    "kam.plans",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,1 @@
+"""Plans: the living account plan — objectives, targets, SWOT, PEST, risks, actions, versions and reviews."""
