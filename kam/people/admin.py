@@ -6,4 +6,7 @@ from kam.people.models import User
 
 @admin.register(User)
 class KamUserAdmin(UserAdmin):
-    fieldsets = (*(UserAdmin.fieldsets or ()), ("kam", {"fields": ("title",)}))
+    fieldsets = (
+        *(UserAdmin.fieldsets or ()),
+        ("kam", {"fields": ("title", "min_key_accounts", "max_key_accounts")}),
+    )

@@ -15,8 +15,22 @@ class User(AbstractUser):
         max_length=120, blank=True, help_text="Job title, e.g. 'Key Account Manager, DACH'."
     )
 
+    # Seed 002: "a general rule of thumb is 5-10 key accounts per account manager".
+    min_key_accounts = models.PositiveSmallIntegerField(
+        default=5, help_text="Fewest key accounts this manager should hold."
+    )
+    max_key_accounts = models.PositiveSmallIntegerField(
+        default=10, help_text="Most key accounts this manager may hold."
+    )
+
     class Meta:
         ordering = ("last_name", "first_name", "username")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(min_key_accounts__lte=models.F("max_key_accounts")),
+                name="user_capacity_min_not_above_max",
+            ),
+        ]
 
     @property
     def display_name(self) -> str:
