@@ -121,21 +121,19 @@ def _run_import(
     username: str,
 ) -> None:
     _django()
+    from django.core.exceptions import PermissionDenied
+
     from kam.accounts import services
-    from kam.analytics.ingest import ColumnMapping, ImportRefused
+    from kam.analytics.ingest import ColumnMapping, ImportRefused, MappingError
 
     if not file.exists():
         err.print(f"[red]No such file:[/] {file}")
         raise typer.Exit(2)
     try:
-        mapping = (
-            ColumnMapping.from_toml(mapping_file)
-            if mapping_file
-            else ColumnMapping.parse(mapping_pairs)
-        )
-        if date_format:
-            mapping = mapping.with_date_format(date_format)
-    except ValueError as error:
+        mapping = ColumnMapping.parse(mapping_pairs, date_format=date_format)
+        if mapping_file:
+            mapping = ColumnMapping.from_toml(mapping_file).merged(mapping)
+    except MappingError as error:
         err.print(f"[red]Column mapping:[/] {error}")
         raise typer.Exit(2) from None
     user = _acting_user(username)
@@ -150,6 +148,9 @@ def _run_import(
     except ImportRefused as refused:
         _print_refusal(refused, problems_out)
         raise typer.Exit(1) from None
+    except PermissionDenied as denied:
+        err.print(f"[red]Not allowed:[/] {denied}")
+        raise typer.Exit(3) from None
     _print_report(report)
 
 
@@ -181,7 +182,7 @@ def import_customers(
     problems_out: ProblemsOut = None,
     as_user: AsUser = "",
 ) -> None:
-    """Import a customer master (CSV, Parquet or .xlsx): id, name, parent, country, region, segment."""
+    """Import a customer master (CSV, Parquet, .xlsx): id, name, parent, region, segment."""
     _run_import(
         "customers",
         file,

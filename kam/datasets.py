@@ -9,15 +9,24 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
+from kam.accounts.models import Account
 from kam.accounts.services import do_import_customers, do_import_transactions
 from kam.analytics.demo import DEMO_PASSWORD, generate_demo_company, write_demo_files
 from kam.analytics.ingest import ImportReport
+from kam.analytics.portfolio import AccountListQuery, account_page
+from kam.analytics.store import latest_transaction_date
 from kam.analytics.tpch import generate_tpch, tpch_to_kam
 from kam.people.models import User
 from kam.people.roles import Permission, Role
 from kam.people.services import check_permission, do_create_user
+from kam.plans.demo import do_load_demo_plans
+from kam.relationships.demo import do_load_demo_relationships
+from kam.stores import analytics_store
 
 Progress = Callable[[str, float], None]
+
+# The demo maps people and plans for this many of its largest accounts.
+DEMO_KEY_ACCOUNTS = 40
 
 
 @dataclass(frozen=True)
@@ -67,6 +76,13 @@ def do_load_demo(
     transactions_report = do_import_transactions(
         installer, files.transactions, progress=_stage(progress, "invoice lines")
     )
+    _report(progress, "stakeholder maps and account plans", 0.95)
+    people = list(User.objects.filter(username__in=usernames))
+    largest = _largest_accounts(DEMO_KEY_ACCOUNTS)
+    do_load_demo_relationships(largest, people, seed)
+    with analytics_store().connect(read_only=True) as con:
+        as_of = latest_transaction_date(con) or company.end
+    do_load_demo_plans(largest, people, today=as_of, seed=seed)
     return LoadedDataset("demo", customers_report, transactions_report, usernames)
 
 
@@ -89,6 +105,15 @@ def do_load_tpch(
         actor, files.transactions, progress=_stage(progress, "line items")
     )
     return LoadedDataset(f"TPC-H SF{scale:g}", customers_report, transactions_report)
+
+
+def _largest_accounts(count: int) -> list[Account]:
+    """The ``count`` accounts with the most revenue in the last 12 months, largest first."""
+    with analytics_store().connect(read_only=True) as con:
+        page = account_page(con, AccountListQuery(page_size=count))
+    ids = [row.customer_id for row in page.rows]
+    by_id = Account.objects.in_bulk(ids)
+    return [by_id[i] for i in ids if i in by_id]
 
 
 def _administrator(company) -> str:

@@ -79,6 +79,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "kam.context_processors.navigation",
             ],
         },
     },
@@ -91,7 +92,7 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # WAL lets the web app read while an import writes; a busy timeout instead of "database is locked".
+    # WAL lets the web app read while an import writes; wait when busy, not "database is locked".
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 30,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
@@ -117,6 +118,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns at every start when it is missing
 STATICFILES_DIRS = [
     BASE_DIR / "static",
     # Plotly's JavaScript ships inside the Python package: serve it from there, never a CDN.

@@ -7,6 +7,9 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="accounts:list"), name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Before the accounts routes: their catch-all customer id would swallow these.
+    path("accounts/<path:customer_id>/relationships/", include("kam.relationships.urls")),
+    path("", include("kam.plans.urls")),
     path("accounts/", include("kam.accounts.urls")),
     path("admin/", admin.site.urls),
 ]

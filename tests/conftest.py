@@ -9,6 +9,12 @@ from kam.analytics.store import AnalyticsStore
 from kam.people.roles import Role
 
 
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    """Tests make users by the dozen; the production hasher would take most of the run."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def store(tmp_path: Path, settings) -> AnalyticsStore:
     """An empty DuckDB store in the test's tmp dir, and the settings pointed at it."""

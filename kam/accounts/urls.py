@@ -1,5 +1,11 @@
 from django.urls import path
 
+from kam.accounts import views
+
 app_name = "accounts"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.account_list, name="list"),
+    path("import/", views.import_data, name="import"),
+    path("<path:customer_id>/", views.account_detail, name="detail"),
+]

@@ -24,7 +24,7 @@ class ColumnType(StrEnum):
 
 @dataclass(frozen=True)
 class Column:
-    """One column of an importable table: its canonical name, type and whether a file must have it."""
+    """One column of an importable table: canonical name, type, and whether a file must have it."""
 
     name: str
     type: ColumnType

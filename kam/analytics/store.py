@@ -66,7 +66,7 @@ class AnalyticsStore:
             raw.close()
 
     def _open(self, path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
-        config: dict[str, str | int] = {
+        config: dict[str, str | bool | int | float | list[str]] = {
             "memory_limit": self.memory_limit,
             "temp_directory": str(path.parent / f"{path.stem}.tmp"),
         }

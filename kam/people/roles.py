@@ -24,14 +24,26 @@ class Permission(StrEnum):
     IMPORT_DATA = "import_data"
     LOAD_DEMO = "load_demo"
     MANAGE_USERS = "manage_users"
+    EDIT_RELATIONSHIPS = "edit_relationships"
+    EDIT_PLANS = "edit_plans"
+    MANAGE_PLAN_TEMPLATES = "manage_plan_templates"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMINISTRATOR: frozenset(Permission),
     Role.HEAD_OF_KAM: frozenset(
-        {Permission.VIEW_ACCOUNTS, Permission.IMPORT_DATA, Permission.LOAD_DEMO}
+        {
+            Permission.VIEW_ACCOUNTS,
+            Permission.IMPORT_DATA,
+            Permission.LOAD_DEMO,
+            Permission.EDIT_RELATIONSHIPS,
+            Permission.EDIT_PLANS,
+            Permission.MANAGE_PLAN_TEMPLATES,
+        }
     ),
-    Role.KEY_ACCOUNT_MANAGER: frozenset({Permission.VIEW_ACCOUNTS}),
+    Role.KEY_ACCOUNT_MANAGER: frozenset(
+        {Permission.VIEW_ACCOUNTS, Permission.EDIT_RELATIONSHIPS, Permission.EDIT_PLANS}
+    ),
     Role.EXECUTIVE_SPONSOR: frozenset({Permission.VIEW_ACCOUNTS}),
     Role.VIEWER: frozenset({Permission.VIEW_ACCOUNTS}),
 }

@@ -1,1 +1,3 @@
-"""Plans: the living account plan — objectives, targets, SWOT, PEST, risks, actions, versions and reviews."""
+"""Plans: the living account plan — objectives, targets, SWOT, PEST, risks, actions,
+versions and reviews.
+"""

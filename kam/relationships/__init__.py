@@ -1,1 +1,2 @@
-"""Relationships: the customer's people, who on our side knows them, the org chart, the relationship model and the alignment level."""
+"""Relationships: the customer's people, who on our side knows them, the org chart, the
+relationship model and the alignment level."""

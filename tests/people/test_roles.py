@@ -23,6 +23,12 @@ def test_every_role_exists_as_a_group_after_migrating():
         (Role.EXECUTIVE_SPONSOR, Permission.IMPORT_DATA, False),
         (Role.VIEWER, Permission.VIEW_ACCOUNTS, True),
         (Role.VIEWER, Permission.LOAD_DEMO, False),
+        (Role.KEY_ACCOUNT_MANAGER, Permission.EDIT_PLANS, True),
+        (Role.KEY_ACCOUNT_MANAGER, Permission.EDIT_RELATIONSHIPS, True),
+        (Role.KEY_ACCOUNT_MANAGER, Permission.MANAGE_PLAN_TEMPLATES, False),
+        (Role.HEAD_OF_KAM, Permission.MANAGE_PLAN_TEMPLATES, True),
+        (Role.EXECUTIVE_SPONSOR, Permission.EDIT_PLANS, False),
+        (Role.VIEWER, Permission.EDIT_RELATIONSHIPS, False),
     ],
 )
 def test_a_role_grants_exactly_its_permissions(make_user, role, permission, allowed):

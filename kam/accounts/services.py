@@ -1,0 +1,138 @@
+"""Writes to the customer master: imports of customers and transaction lines.
+
+The analytical store and the operational database change together or not at all: the
+store's transaction stays open while the accounts are upserted here, and an error on
+either side rolls both back.
+"""
+
+from pathlib import Path
+
+import pyarrow as pa
+from django.db import connection, transaction
+from django.utils import timezone
+
+from kam.accounts.models import Account
+from kam.analytics.ingest import (
+    ColumnMapping,
+    ImportReport,
+    Progress,
+    import_customers,
+    import_transactions,
+)
+from kam.people.models import User
+from kam.people.roles import Permission
+from kam.people.services import check_permission
+from kam.stores import analytics_store
+
+MIRRORED_FIELDS = ("name", "parent_id", "country", "region", "segment")
+ACCOUNT_BATCH = 2_000
+
+
+def _account_max_lengths() -> dict[str, int]:
+    """The operational database's field sizes, so a value too long is a reported problem."""
+    lengths = {}
+    for name in ("customer_id", "name", "country", "region", "segment"):
+        field = Account._meta.get_field(name)
+        max_length = getattr(field, "max_length", None)
+        if max_length:
+            lengths[name] = int(max_length)
+    lengths["parent_id"] = lengths["customer_id"]
+    return lengths
+
+
+def mirror_accounts(batches: pa.RecordBatchReader) -> None:
+    """Upsert Account rows from Arrow batches of canonical customer rows, one batch at a time.
+
+    Rows identical to the stored account are skipped, so a re-import keeps ``updated_at``.
+    Parents may come later in the file than their subsidiaries; foreign keys are checked
+    at the end (they are deferred on SQLite and PostgreSQL), so a broken reference fails
+    here, before the analytical store commits.
+    """
+    fields = ("customer_id", *MIRRORED_FIELDS)
+    upsert_sql = _account_upsert_sql()
+    with connection.cursor() as cursor:
+        for batch in batches:
+            for start in range(0, batch.num_rows, ACCOUNT_BATCH):
+                rows = [
+                    (customer_id, name, parent_id, country or "", region or "", segment or "")
+                    for customer_id, name, parent_id, country, region, segment in zip(
+                        *(batch.column(f).slice(start, ACCOUNT_BATCH).to_pylist() for f in fields),
+                        strict=True,
+                    )
+                ]
+                stored = set(
+                    Account.objects.filter(customer_id__in=[row[0] for row in rows]).values_list(
+                        *fields
+                    )
+                )
+                now = connection.ops.adapt_datetimefield_value(timezone.now())
+                changed = [(*row, now, now) for row in rows if row not in stored]
+                if changed:
+                    cursor.executemany(upsert_sql, changed)
+    connection.check_constraints(table_names=[Account._meta.db_table])
+
+
+def _account_upsert_sql() -> str:
+    # One INSERT ... ON CONFLICT statement run with executemany: the same SQL on SQLite and
+    # PostgreSQL, and about ten times faster than bulk_create, whose per-row SQL compiling
+    # dominated a 1.5M-customer import.
+    quote = connection.ops.quote_name
+    column_of = {field.name: str(field.column) for field in Account._meta.concrete_fields}
+    columns = [
+        column_of[name]
+        for name in ("customer_id", "name", "parent", "country", "region", "segment")
+    ]
+    columns += [column_of["created_at"], column_of["updated_at"]]
+    updated = [*columns[1:6], column_of["updated_at"]]
+    return (
+        f"INSERT INTO {quote(Account._meta.db_table)} ({', '.join(map(quote, columns))}) "
+        f"VALUES ({', '.join(['%s'] * len(columns))}) "
+        f"ON CONFLICT ({quote(columns[0])}) DO UPDATE SET "
+        + ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in updated)
+    )
+
+
+@transaction.atomic
+def do_import_customers(
+    user: User,
+    path: Path | str,
+    *,
+    mapping: ColumnMapping | None = None,
+    progress: Progress | None = None,
+    file_label: str | None = None,
+    problems_csv: Path | str | None = None,
+) -> ImportReport:
+    """Import the customer master into both stores; raises ImportRefused naming every bad row."""
+    check_permission(user, Permission.IMPORT_DATA)
+    return import_customers(
+        analytics_store(),
+        path,
+        mapping=mapping,
+        progress=progress,
+        file_label=file_label,
+        problems_csv=problems_csv,
+        mirror=mirror_accounts,
+        max_lengths=_account_max_lengths(),
+    )
+
+
+@transaction.atomic
+def do_import_transactions(
+    user: User,
+    path: Path | str,
+    *,
+    mapping: ColumnMapping | None = None,
+    progress: Progress | None = None,
+    file_label: str | None = None,
+    problems_csv: Path | str | None = None,
+) -> ImportReport:
+    """Import transaction lines into the analytical store; raises ImportRefused on any bad row."""
+    check_permission(user, Permission.IMPORT_DATA)
+    return import_transactions(
+        analytics_store(),
+        path,
+        mapping=mapping,
+        progress=progress,
+        file_label=file_label,
+        problems_csv=problems_csv,
+    )

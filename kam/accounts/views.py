@@ -1,0 +1,198 @@
+"""Pages of the accounts app: the portfolio list, one account, and the data import."""
+
+import os
+import tempfile
+from pathlib import Path
+
+import plotly.graph_objects as go
+import pyarrow as pa
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.middleware import HtmxDetails
+
+from kam.accounts import queries
+from kam.accounts.forms import AccountFilterForm, ImportForm
+from kam.accounts.services import do_import_customers, do_import_transactions
+from kam.analytics.ingest import ColumnMapping, ImportRefused, ImportReport
+from kam.analytics.portfolio import AccountSort, AccountStatus
+from kam.analytics.schema import CUSTOMER_COLUMNS, TRANSACTION_COLUMNS
+from kam.people.models import User
+from kam.people.roles import Permission
+
+ACCENT = "#1f5f8b"
+MUTED = "#9fb3c8"
+SORTABLE = {
+    "name": AccountSort.NAME,
+    "revenue": AccountSort.REVENUE,
+    "lifetime": AccountSort.LIFETIME,
+    "last_order": AccountSort.LAST_ORDER,
+}
+
+
+class KamRequest(HttpRequest):
+    """A request as these views see it: LoginRequiredMiddleware and HtmxMiddleware ran."""
+
+    user: User
+    htmx: HtmxDetails
+
+
+@require_GET
+def account_list(request: KamRequest) -> HttpResponse:
+    """The portfolio: search, filter, sort and page through every account."""
+    form = AccountFilterForm(request.GET)
+    query = form.to_query()
+    page, options = queries.account_list(request.user, query)
+    params = request.GET.copy()
+    params.pop("page", None)
+    sort_links = {}
+    for key, sort in SORTABLE.items():
+        # Clicking the current column flips it; a new column starts at its natural direction.
+        descending = not query.descending if sort is query.sort else sort is not AccountSort.NAME
+        link = params.copy()
+        link["sort"], link["dir"] = sort.value, "desc" if descending else "asc"
+        sort_links[key] = link.urlencode()
+    context = {
+        "form": form,
+        "query": query,
+        "page": page,
+        "options": options,
+        "statuses": list(AccountStatus),
+        "sort_links": sort_links,
+        "page_params": params.urlencode(),
+        "filtered": bool(query.search or query.region or query.segment or query.status),
+    }
+    template = "accounts/list.html"
+    if request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request:
+        template = "accounts/_results.html"
+    response = render(request, template, context)
+    # The same URL answers with a fragment or a whole page: caches must keep them apart.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _revenue_figure(monthly: pa.Table) -> str:
+    months = monthly.column("month").to_pylist()
+    revenue = monthly.column("revenue").to_pylist()
+    trailing = [sum(revenue[max(0, i - 2) : i + 1]) / min(3, i + 1) for i in range(len(revenue))]
+    figure = go.Figure()
+    figure.add_bar(
+        x=months,
+        y=revenue,
+        name="Revenue",
+        marker_color=ACCENT,
+        hovertemplate="%{x|%b %Y}<br>%{y:,.0f}<extra></extra>",
+    )
+    figure.add_scatter(
+        x=months,
+        y=trailing,
+        name="3-month average",
+        mode="lines",
+        line={"color": "#d98c1f", "width": 2},
+        hovertemplate="3-month average %{y:,.0f}<extra></extra>",
+    )
+    _style(figure, height=320)
+    figure.update_xaxes(dtick="M3", tickformat="%b %Y")
+    return figure.to_json()
+
+
+def _category_figure(categories: pa.Table) -> str | None:
+    if not categories.num_rows:
+        return None
+    top = categories.slice(0, 10)
+    names = top.column("category").to_pylist()[::-1]
+    values = top.column("revenue").to_pylist()[::-1]
+    figure = go.Figure()
+    figure.add_bar(
+        x=values,
+        y=names,
+        orientation="h",
+        marker_color=MUTED,
+        hovertemplate="%{y}<br>%{x:,.0f}<extra></extra>",
+    )
+    _style(figure, height=max(160, 34 * len(names) + 40))
+    figure.update_layout(showlegend=False)
+    return figure.to_json()
+
+
+def _style(figure: go.Figure, *, height: int) -> None:
+    figure.update_layout(
+        height=height,
+        margin={"l": 8, "r": 8, "t": 8, "b": 8},
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
+        font={"family": "Inter, Segoe UI, Helvetica, Arial, sans-serif", "size": 12},
+        legend={"orientation": "h", "y": 1.08, "x": 0},
+        bargap=0.25,
+        hoverlabel={"bgcolor": "white"},
+    )
+    figure.update_xaxes(showgrid=False, automargin=True, linecolor="#d5dde6")
+    figure.update_yaxes(gridcolor="#e8edf2", automargin=True, tickformat="~s", zeroline=False)
+
+
+@require_GET
+def account_detail(request: KamRequest, customer_id: str) -> HttpResponse:
+    """One account: who it is, where it sits in its group, its KPIs and revenue by month."""
+    detail = queries.account_detail(request.user, customer_id)
+    if detail is None:
+        raise Http404(f"No account with id {customer_id!r}.")
+    has_sales = detail.summary is not None and detail.summary.orders_lifetime > 0
+    context = {
+        "detail": detail,
+        "profile": detail.profile,
+        "summary": detail.summary,
+        "revenue_figure": _revenue_figure(detail.monthly) if has_sales else None,
+        "category_figure": _category_figure(detail.categories) if has_sales else None,
+        "months": detail.monthly.num_rows,
+    }
+    return render(request, "accounts/detail.html", context)
+
+
+def _save_upload(upload) -> Path:
+    """Write the upload to a private temporary file in UPLOAD_DIR, keeping its suffix."""
+    directory = Path(settings.UPLOAD_DIR)
+    directory.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(suffix=Path(upload.name).suffix.lower(), dir=directory)
+    with os.fdopen(handle, "wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    return Path(name)
+
+
+@require_http_methods(["GET", "POST"])
+def import_data(request: KamRequest) -> HttpResponse:
+    """Upload a customer or transaction file; show what changed, or every reason it was refused."""
+    if not request.user.can(Permission.IMPORT_DATA):
+        raise PermissionDenied("Importing data needs the Head of KAM or Administrator role.")
+    report: ImportReport | None = None
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            mapping = ColumnMapping.parse(form.cleaned_data["mapping"])
+        except ValueError as error:
+            form.add_error("mapping", str(error))
+        else:
+            upload = form.cleaned_data["file"]
+            importer = (
+                do_import_customers
+                if form.cleaned_data["kind"] == "customers"
+                else do_import_transactions
+            )
+            path = _save_upload(upload)
+            try:
+                report = importer(request.user, path, mapping=mapping, file_label=upload.name)
+            except ImportRefused as refused:
+                report = refused.report
+            finally:
+                path.unlink(missing_ok=True)
+    status = 422 if report is not None and report.refused else 200
+    context = {
+        "form": form,
+        "report": report,
+        "customer_columns": CUSTOMER_COLUMNS,
+        "transaction_columns": TRANSACTION_COLUMNS,
+    }
+    return render(request, "accounts/import.html", context, status=status)

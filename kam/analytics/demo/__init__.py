@@ -1,0 +1,27 @@
+"""The demo company: a deterministic B2B supplier with customers, invoice lines and staff.
+
+``generate_demo_company(seed)`` always returns the same company for the same seed and end
+date (never the wall clock); ``write_demo_files`` writes it as the Parquet files a user
+would import. docs/demo.md describes what is inside.
+"""
+
+from kam.analytics.demo.company import (
+    DemoCompany,
+    DemoFiles,
+    generate_demo_company,
+    write_demo_files,
+)
+from kam.analytics.demo.customers import ARCHETYPE_SHARES, Archetype
+from kam.analytics.demo.people import DEMO_PASSWORD, DEMO_PEOPLE, DemoPerson
+
+__all__ = [
+    "ARCHETYPE_SHARES",
+    "DEMO_PASSWORD",
+    "DEMO_PEOPLE",
+    "Archetype",
+    "DemoCompany",
+    "DemoFiles",
+    "DemoPerson",
+    "generate_demo_company",
+    "write_demo_files",
+]

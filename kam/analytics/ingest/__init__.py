@@ -1,0 +1,371 @@
+"""Import customers and transaction lines into the analytical store: atomic, idempotent, checked.
+
+Every step runs inside DuckDB, in one transaction: read the file into a typed staging
+table, run every check into a problems table, and only when there is no problem upsert
+the rows and (for transaction lines) recompute the ``customer_month`` rollup of the
+customers they touch. A refused file leaves the store exactly as it was.
+"""
+
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from kam.analytics.ingest.load import refresh_customer_month, upsert
+from kam.analytics.ingest.mapping import ColumnMapping, MappingError
+from kam.analytics.ingest.problems import (
+    MAX_REPORTED_PROBLEMS,
+    ImportKind,
+    ImportRefused,
+    ImportReport,
+    RowProblem,
+)
+from kam.analytics.ingest.readers import ReadError, Source, open_source, sql_string
+from kam.analytics.ingest.stage import (
+    PROBLEMS,
+    STAGE,
+    add_problem,
+    build_stage,
+    create_problems_table,
+    match_columns,
+    record_rejects,
+)
+from kam.analytics.ingest.validate import (
+    check_customer_rules,
+    check_required,
+    check_transaction_rules,
+    check_typed,
+)
+from kam.analytics.schema import CUSTOMER_COLUMNS, TRANSACTION_COLUMNS, Column
+from kam.analytics.store import AnalyticsStore
+
+__all__ = [
+    "ColumnMapping",
+    "ImportRefused",
+    "ImportReport",
+    "MappingError",
+    "Progress",
+    "RowProblem",
+    "import_customers",
+    "import_transactions",
+    "refresh_customer_month",
+]
+
+Progress = Callable[[str, float], None]
+"""Told (stage label, overall fraction done 0..1); may be called from a helper thread."""
+
+CustomerMirror = Callable[[pa.RecordBatchReader], None]
+
+# Where each stage starts and ends in the overall fraction reported to ``progress``.
+_STAGES = {
+    "reading": (0.0, 0.45),
+    "checking": (0.45, 0.6),
+    "writing": (0.6, 0.9),
+    "summarising": (0.9, 1.0),
+}
+
+
+def import_customers(
+    store: AnalyticsStore,
+    path: Path | str,
+    *,
+    mapping: ColumnMapping | None = None,
+    progress: Progress | None = None,
+    file_label: str | None = None,
+    problems_csv: Path | str | None = None,
+    mirror: CustomerMirror | None = None,
+    max_lengths: Mapping[str, int] | None = None,
+) -> ImportReport:
+    """Upsert the customer master from a CSV, Parquet or Excel file, keyed by customer_id.
+
+    Raises ImportRefused (nothing written) if any row breaks a rule. ``mirror`` receives
+    the file's customer rows as Arrow batches before the store commits; if it raises,
+    the store is rolled back and the error propagates. ``max_lengths`` caps text columns
+    (the operational database's field sizes).
+    """
+    return _import(
+        "customers",
+        store,
+        Path(path),
+        mapping=mapping or ColumnMapping(),
+        progress=progress,
+        file_label=file_label,
+        problems_csv=problems_csv,
+        mirror=mirror,
+        max_lengths=max_lengths or {},
+    )
+
+
+def import_transactions(
+    store: AnalyticsStore,
+    path: Path | str,
+    *,
+    mapping: ColumnMapping | None = None,
+    progress: Progress | None = None,
+    file_label: str | None = None,
+    problems_csv: Path | str | None = None,
+) -> ImportReport:
+    """Upsert transaction lines keyed by (invoice_id, line_id) and refresh customer_month.
+
+    Raises ImportRefused (nothing written) if any row breaks a rule; every customer must
+    have been imported first.
+    """
+    return _import(
+        "transactions",
+        store,
+        Path(path),
+        mapping=mapping or ColumnMapping(),
+        progress=progress,
+        file_label=file_label,
+        problems_csv=problems_csv,
+        mirror=None,
+        max_lengths={},
+    )
+
+
+def _import(
+    kind: ImportKind,
+    store: AnalyticsStore,
+    path: Path,
+    *,
+    mapping: ColumnMapping,
+    progress: Progress | None,
+    file_label: str | None,
+    problems_csv: Path | str | None,
+    mirror: CustomerMirror | None,
+    max_lengths: Mapping[str, int],
+) -> ImportReport:
+    columns = CUSTOMER_COLUMNS if kind == "customers" else TRANSACTION_COLUMNS
+    label = file_label or path.name
+    with store.connect() as backend:
+        con: duckdb.DuckDBPyConnection = backend.con
+        con.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = false")
+        transaction = _Transaction(con)
+        try:
+            report = _run(
+                kind,
+                con,
+                transaction,
+                path,
+                columns,
+                mapping,
+                progress,
+                label,
+                problems_csv,
+                max_lengths,
+            )
+            if report.refused:
+                raise ImportRefused(report)
+            if mirror is not None:
+                mirror(
+                    con.execute(
+                        f"SELECT {', '.join(c.name for c in columns)} FROM {STAGE}"
+                    ).to_arrow_reader(50_000)
+                )
+            transaction.commit()
+        except BaseException:
+            transaction.rollback()
+            raise
+    _tell(progress, "done", 1.0)
+    return report
+
+
+class _Transaction:
+    """The store transaction an import writes in, begun once the staging table exists.
+
+    Staging happens before it begins: temporary tables only, which the store never sees,
+    and a table created outside a transaction numbers its rows in file order.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self.open = False
+
+    def begin(self) -> None:
+        self.con.execute("BEGIN TRANSACTION")
+        self.open = True
+
+    def commit(self) -> None:
+        if self.open:
+            self.con.execute("COMMIT")
+            self.open = False
+
+    def rollback(self) -> None:
+        if self.open:
+            self.con.execute("ROLLBACK")
+            self.open = False
+
+
+def _run(
+    kind: ImportKind,
+    con: duckdb.DuckDBPyConnection,
+    transaction: _Transaction,
+    path: Path,
+    columns: tuple[Column, ...],
+    mapping: ColumnMapping,
+    progress: Progress | None,
+    label: str,
+    problems_csv: Path | str | None,
+    max_lengths: Mapping[str, int],
+) -> ImportReport:
+    create_problems_table(con)
+    unit = "row" if path.suffix.lower() in (".parquet", ".xlsx") else "line"
+    _tell(progress, "reading", 0.0)
+    try:
+        source = open_source(con, path)
+    except ReadError as error:
+        add_problem(con, None, str(error))
+        return _refusal(con, kind, label, unit, 0, (), problems_csv)
+    matched = match_columns(source, columns, mapping)
+    names = ", ".join(c.name for c in columns)
+    for name in matched.unknown_mapped:
+        add_problem(con, name, f"the column mapping names {name!r}, not a {kind} column ({names})")
+    found = ", ".join(source.columns) or "none"
+    for name in matched.missing:
+        header = mapping.header_for(name)
+        mapped = f" (mapped to {header!r})" if header != name else ""
+        add_problem(
+            con, name, f"missing required column {name}{mapped}; the file has columns: {found}"
+        )
+    if matched.missing or matched.unknown_mapped:
+        return _refusal(con, kind, label, unit, 0, matched.ignored, problems_csv)
+
+    with _watching(con, progress, "reading"):
+        try:
+            rows = build_stage(con, source, columns, matched.headers, mapping)
+        except duckdb.Error as error:
+            add_problem(con, None, f"cannot read the file: {str(error).splitlines()[0]}")
+            return _refusal(con, kind, label, unit, 0, matched.ignored, problems_csv)
+    # Checks that read the store run inside the transaction that writes, so what they
+    # checked against is what the rows land next to.
+    transaction.begin()
+    _tell(progress, "checking", _STAGES["checking"][0])
+    with _watching(con, progress, "checking"):
+        _check_all(kind, con, source, columns, matched.headers, mapping, unit, max_lengths)
+    if _problem_count(con):
+        return _refusal(con, kind, label, unit, rows, matched.ignored, problems_csv)
+
+    _tell(progress, "writing", _STAGES["writing"][0])
+    if kind == "customers":
+        with _watching(con, progress, "writing"):
+            counts = upsert(con, "customers", columns, ("customer_id",))
+    else:
+        first_load = not con.execute("SELECT 1 FROM transactions LIMIT 1").fetchall()
+        with _watching(con, progress, "writing"):
+            counts = upsert(
+                con, "transactions", columns, ("invoice_id", "line_id"), track_customers=True
+            )
+        _tell(progress, "summarising", _STAGES["summarising"][0])
+        with _watching(con, progress, "summarising"):
+            refresh_customer_month(con, everyone=first_load)
+    return ImportReport(
+        kind=kind,
+        file=label,
+        rows=rows,
+        inserted=counts.inserted,
+        updated=counts.updated,
+        unchanged=counts.unchanged,
+        ignored_columns=matched.ignored,
+    )
+
+
+def _check_all(
+    kind: ImportKind,
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    columns: tuple[Column, ...],
+    headers: Mapping[str, str],
+    mapping: ColumnMapping,
+    unit: str,
+    max_lengths: Mapping[str, int],
+) -> None:
+    if source.is_csv:
+        record_rejects(con)
+    check_required(con, columns, headers)
+    check_typed(con, columns, headers, mapping.date_format)
+    if kind == "customers":
+        check_customer_rules(con, headers, unit, max_lengths)
+    else:
+        check_transaction_rules(con, headers, unit)
+
+
+def _problem_count(con: duckdb.DuckDBPyConnection) -> int:
+    row = con.execute(f"SELECT count(*) FROM {PROBLEMS}").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _refusal(
+    con: duckdb.DuckDBPyConnection,
+    kind: ImportKind,
+    label: str,
+    unit: str,
+    rows: int,
+    ignored: tuple[str, ...],
+    problems_csv: Path | str | None,
+) -> ImportReport:
+    order = 'ORDER BY line NULLS FIRST, "column", reason'
+    fetched = con.execute(
+        f'SELECT line, "column", reason, value FROM {PROBLEMS} {order} '
+        f"LIMIT {MAX_REPORTED_PROBLEMS}"
+    ).fetchall()
+    problems = tuple(
+        RowProblem(
+            file=label,
+            line=line,
+            column=column,
+            reason=reason,
+            value=value,
+            unit="row" if unit == "row" else "line",
+        )
+        for line, column, reason, value in fetched
+    )
+    if problems_csv is not None:
+        con.execute(
+            f'COPY (SELECT {sql_string(label)} AS file, line AS {unit}, "column", reason, value '
+            f"FROM {PROBLEMS} {order}) TO {sql_string(str(problems_csv))} (HEADER, DELIMITER ',')"
+        )
+    return ImportReport(
+        kind=kind,
+        file=label,
+        rows=rows,
+        problems=problems,
+        problem_count=_problem_count(con),
+        ignored_columns=ignored,
+    )
+
+
+def _tell(progress: Progress | None, stage: str, fraction: float) -> None:
+    if progress is not None:
+        progress(stage, min(max(fraction, 0.0), 1.0))
+
+
+@contextmanager
+def _watching(
+    con: duckdb.DuckDBPyConnection, progress: Progress | None, stage: str
+) -> Iterator[None]:
+    """Report DuckDB's own progress on the running statement while the block runs."""
+    if progress is None:
+        yield
+        return
+    start, end = _STAGES[stage]
+    stop = threading.Event()
+
+    def poll() -> None:
+        best = start  # a stage of several statements restarts DuckDB's percentage
+        while not stop.wait(0.25):
+            percent = con.query_progress()
+            if percent >= 0:
+                best = max(best, start + (end - start) * percent / 100)
+                _tell(progress, stage, best)
+
+    watcher = threading.Thread(target=poll, name=f"kam-import-{stage}", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        watcher.join()
+    _tell(progress, stage, end)

@@ -1,0 +1,121 @@
+"""Write checked staging rows into the store: an upsert by key, and the customer_month rollup."""
+
+from dataclasses import dataclass
+
+import duckdb
+
+from kam.analytics.ingest.stage import STAGE
+from kam.analytics.schema import Column, DocumentType
+
+AFFECTED = "kam_affected_customers"
+
+
+@dataclass(frozen=True)
+class UpsertCounts:
+    """How the staged rows compared with the stored ones."""
+
+    inserted: int
+    updated: int
+    unchanged: int
+
+
+def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    row = con.execute(sql).fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def upsert(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: tuple[Column, ...],
+    keys: tuple[str, ...],
+    *,
+    track_customers: bool = False,
+) -> UpsertCounts:
+    """Insert new keys, replace changed rows, leave identical rows alone.
+
+    With ``track_customers`` the temp table ``kam_affected_customers`` lists every
+    customer whose lines changed (including the customer a moved line left), for the
+    rollup to recompute.
+    """
+    names = ", ".join(f'"{c.name}"' for c in columns)
+    rows = _count(con, f"SELECT count(*) FROM {STAGE}")
+    if _count(con, f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1)") == 0:
+        # An empty table (the first import): no comparison to make.
+        con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {STAGE}")
+        if track_customers:
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {AFFECTED} AS "
+                f"SELECT DISTINCT customer_id FROM {STAGE}"
+            )
+        return UpsertCounts(inserted=rows, updated=0, unchanged=0)
+    join = " AND ".join(f's."{k}" = t."{k}"' for k in keys)
+    differs = " OR ".join(
+        f's."{c.name}" IS DISTINCT FROM t."{c.name}"' for c in columns if c.name not in keys
+    )
+    old_customer = ", t.customer_id AS old_customer_id" if track_customers else ""
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE kam_diff AS "
+        f"SELECT s.rowid AS stage_row, t.rowid AS store_row{old_customer} "
+        f"FROM {STAGE} s LEFT JOIN {table} t ON {join} "
+        f"WHERE t.rowid IS NULL OR {differs}"
+    )
+    changed = _count(con, "SELECT count(*) FROM kam_diff")
+    inserted = _count(con, "SELECT count(*) FROM kam_diff WHERE store_row IS NULL")
+    if changed:
+        con.execute(
+            f"DELETE FROM {table} WHERE rowid IN "
+            "(SELECT store_row FROM kam_diff WHERE store_row IS NOT NULL)"
+        )
+        con.execute(
+            f"INSERT INTO {table} ({names}) SELECT {names} FROM {STAGE} "
+            "WHERE rowid IN (SELECT stage_row FROM kam_diff)"
+        )
+    if track_customers:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {AFFECTED} AS "
+            f"SELECT customer_id FROM {STAGE} WHERE rowid IN (SELECT stage_row FROM kam_diff) "
+            "UNION SELECT old_customer_id FROM kam_diff WHERE old_customer_id IS NOT NULL"
+        )
+    return UpsertCounts(inserted=inserted, updated=changed - inserted, unchanged=rows - changed)
+
+
+ROLLUP_SELECT = f"""
+    SELECT customer_id, month,
+           sum(revenue) AS revenue, sum(cost) AS cost, sum(quantity) AS quantity,
+           sum(lines) AS lines, count(*) FILTER (WHERE is_order) AS orders,
+           min(first_date) AS first_date, max(last_date) AS last_date
+    FROM (
+        -- one row per invoice first: counting distinct invoices this way is cheaper
+        -- than count(DISTINCT ...) over every line
+        SELECT customer_id, date_trunc('month', date)::DATE AS month, invoice_id,
+               sum(revenue) AS revenue, sum(cost) AS cost, sum(quantity) AS quantity,
+               count(*) AS lines,
+               bool_or(document_type = '{DocumentType.INVOICE.value}') AS is_order,
+               min(date) AS first_date, max(date) AS last_date
+        FROM transactions {{where}}
+        GROUP BY ALL
+    )
+    GROUP BY customer_id, month
+"""
+"""customer_month from transaction lines: revenue, cost and quantity net of credit notes;
+``orders`` counts distinct invoices (credit notes are not orders)."""
+
+
+def refresh_customer_month(con: duckdb.DuckDBPyConnection, *, everyone: bool = False) -> None:
+    """Recompute customer_month for the customers in ``kam_affected_customers`` (or everyone).
+
+    Callers that write transactions some other way (the demo generator) can call it with
+    ``everyone=True``.
+    """
+    if everyone:
+        con.execute("DELETE FROM customer_month")
+        con.execute(f"INSERT INTO customer_month {ROLLUP_SELECT.format(where='')}")
+        return
+    if _count(con, f"SELECT count(*) FROM {AFFECTED}") == 0:
+        return
+    con.execute(
+        f"DELETE FROM customer_month WHERE customer_id IN (SELECT customer_id FROM {AFFECTED})"
+    )
+    where = f"WHERE customer_id IN (SELECT customer_id FROM {AFFECTED})"
+    con.execute(f"INSERT INTO customer_month {ROLLUP_SELECT.format(where=where)}")

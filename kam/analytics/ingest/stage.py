@@ -1,0 +1,188 @@
+"""Turn an opened file into a typed staging table, keeping the text of every bad value.
+
+The staging table ``kam_stage`` has the canonical columns with their store types. Each
+date or number column also has a ``<name>__raw`` column holding the file's text only
+where it did not convert (NULL otherwise, so it costs almost nothing on a good file).
+The view ``kam_rows`` adds each row's line number for the checks.
+"""
+
+import re
+from dataclasses import dataclass
+
+import duckdb
+
+from kam.analytics.ingest.mapping import ColumnMapping
+from kam.analytics.ingest.readers import REJECTS_TABLE, Source, sql_name, sql_string
+from kam.analytics.schema import Column, ColumnType, DocumentType
+
+STAGE = "kam_stage"
+ROWS = "kam_rows"
+PROBLEMS = "kam_problems"
+
+DEFAULTS = {"document_type": DocumentType.INVOICE.value}
+"""Values an empty (or absent) column takes; these columns are also matched case-blind."""
+
+
+@dataclass(frozen=True)
+class MatchedColumns:
+    """Which file header feeds each canonical column, and what could not be matched."""
+
+    headers: dict[str, str]
+    missing: tuple[str, ...]
+    unknown_mapped: tuple[str, ...]
+    ignored: tuple[str, ...]
+
+
+def match_columns(
+    source: Source, columns: tuple[Column, ...], mapping: ColumnMapping
+) -> MatchedColumns:
+    """Find each canonical column's header: as mapped, else by name ignoring case and spaces.
+
+    "Customer ID", "customerid" and "CUSTOMER-ID" all match customer_id.
+    """
+    by_folded = {_fold(header): header for header in reversed(source.columns)}
+    headers: dict[str, str] = {}
+    for column in columns:
+        wanted = mapping.header_for(column.name)
+        header = wanted if wanted in source.columns else by_folded.get(_fold(wanted))
+        if header is not None:
+            headers[column.name] = header
+    names = {column.name for column in columns}
+    return MatchedColumns(
+        headers=headers,
+        missing=tuple(c.name for c in columns if c.required and c.name not in headers),
+        unknown_mapped=tuple(sorted(set(mapping.columns) - names)),
+        ignored=tuple(h for h in source.columns if h not in set(headers.values())),
+    )
+
+
+def _fold(header: str) -> str:
+    return re.sub(r"[\s_\-]+", "", header.lower())
+
+
+def create_problems_table(con: duckdb.DuckDBPyConnection) -> None:
+    """The table every check appends to: line (NULL for the whole file), column, reason, value."""
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {PROBLEMS} "
+        '(line BIGINT, "column" VARCHAR, reason VARCHAR, value VARCHAR)'
+    )
+
+
+def add_problem(
+    con: duckdb.DuckDBPyConnection, column: str | None, reason: str, line: int | None = None
+) -> None:
+    """Record one problem computed in Python (a whole-file problem, a hierarchy cycle)."""
+    con.execute(f"INSERT INTO {PROBLEMS} VALUES (?, ?, ?, NULL)", [line, column, reason])
+
+
+def build_stage(
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    columns: tuple[Column, ...],
+    headers: dict[str, str],
+    mapping: ColumnMapping,
+) -> int:
+    """Create ``kam_stage`` and ``kam_rows`` from the file in one pass; return the row count."""
+    inner, outer = [], []
+    if source.line_expr:
+        inner.append(f"{source.line_expr} AS __kam_line")  # the file may have a "line"
+        outer.append("__kam_line AS line")
+    for column in columns:
+        name = sql_name(column.name)
+        header = headers.get(column.name)
+        if header is None and column.name in DEFAULTS:
+            outer.append(f"{sql_string(DEFAULTS[column.name])} AS {name}")
+            continue
+        if header is None:
+            outer.append(f"NULL::{column.type.value} AS {name}")
+            if column.type is not ColumnType.TEXT:
+                outer.append(f'NULL::VARCHAR AS "{column.name}__raw"')
+            continue
+        src = sql_name(header)
+        value = sql_name(f"{column.name}__v")
+        is_text = source.columns[header] == "VARCHAR"
+        text = src if is_text else f"CAST({src} AS VARCHAR)"
+        if column.name in DEFAULTS:
+            default = sql_string(DEFAULTS[column.name])
+            outer.append(f"coalesce(NULLIF(lower(trim({text})), ''), {default}) AS {name}")
+            continue
+        if column.type is ColumnType.TEXT:
+            outer.append(f"NULLIF(trim({text}), '') AS {name}")
+            continue
+        if column.type is ColumnType.DATE:
+            if is_text and mapping.date_format:
+                fmt = sql_string(mapping.date_format)
+                # Excel date cells arrive as ISO text whatever the file's own format
+                typed = (
+                    f"coalesce(TRY_CAST(TRY_STRPTIME(trim({src}), {fmt}) AS DATE), "
+                    f"TRY_CAST({src} AS DATE))"
+                )
+            else:
+                typed = f"TRY_CAST({src} AS DATE)"
+            good = f"{value} IS NOT NULL"
+        else:
+            typed = f"TRY_CAST({src} AS DOUBLE)"
+            good = f"isfinite({value})"
+        inner.append(f"{typed} AS {value}")
+        outer.append(f"CASE WHEN {good} THEN {value} END AS {name}")
+        outer.append(
+            f"CASE WHEN {good} THEN NULL ELSE NULLIF(trim({text}), '') END "
+            f'AS "{column.name}__raw"'
+        )
+    inner.append("*")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT {', '.join(outer)} "
+        f"FROM (SELECT {', '.join(inner)} FROM {source.relation})"
+    )
+    _create_rows_view(con, source)
+    count = con.execute(f"SELECT count(*) FROM {STAGE}").fetchone()
+    return int(count[0]) if count else 0
+
+
+def _create_rows_view(con: duckdb.DuckDBPyConnection, source: Source) -> None:
+    if not source.is_csv:
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {ROWS} AS SELECT rowid AS stage_row, * FROM {STAGE}"
+        )
+        return
+    # Rows are staged in file order, so a row's line is its position plus the header,
+    # plus every rejected line before it. Reject j (1-based, at line r) has r - 1 - j
+    # accepted rows before it; a staged row at position k comes after it when that is <= k.
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE kam_reject_gaps AS "
+        "SELECT line - 1 - row_number() OVER (ORDER BY line) AS accepted_before "
+        f"FROM (SELECT DISTINCT line FROM {REJECTS_TABLE})"
+    )
+    gaps = con.execute("SELECT count(*) FROM kam_reject_gaps").fetchone()
+    shift = (
+        "(SELECT count(*) FROM kam_reject_gaps g WHERE g.accepted_before <= s.rowid)"
+        if gaps and gaps[0]
+        else "0"
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW {ROWS} AS "
+        f"SELECT s.rowid AS stage_row, s.rowid + 2 + {shift} AS line, s.* FROM {STAGE} s"
+    )
+
+
+def record_rejects(con: duckdb.DuckDBPyConnection) -> None:
+    """Turn DuckDB's CSV rejects (wrong field counts, bad encoding, bad quoting) into problems."""
+    con.execute(
+        f"""
+        INSERT INTO {PROBLEMS}
+        SELECT line,
+               CASE WHEN error_type = 'INVALID ENCODING' THEN column_name END,
+               CASE
+                 WHEN error_type IN ('MISSING COLUMNS', 'TOO MANY COLUMNS') THEN
+                   'wrong number of fields: expected '
+                   || regexp_extract(error_message, 'Expected Number of Columns: (\\d+)', 1)
+                   || ', found '
+                   || regexp_extract(error_message, 'Found: (\\d+)', 1)
+                 WHEN error_type = 'INVALID ENCODING' THEN
+                   'not UTF-8 text (save the file as UTF-8 and import it again)'
+                 ELSE lower(error_type) || ': ' || split_part(error_message, chr(10), 1)
+               END,
+               left(csv_line, 200)
+        FROM {REJECTS_TABLE}
+        """
+    )

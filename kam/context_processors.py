@@ -1,0 +1,54 @@
+"""What every page's navigation bar needs, whichever app renders the page."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+
+from kam.people.roles import Permission
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """One entry of the main navigation: shown to users holding ``permission``."""
+
+    label: str
+    url_name: str
+    permission: Permission
+    namespaces: tuple[str, ...]
+
+
+NAVIGATION: tuple[NavItem, ...] = (
+    NavItem("Accounts", "accounts:list", Permission.VIEW_ACCOUNTS, ("accounts", "relationships")),
+    NavItem("Selection", "selection:portfolio", Permission.VIEW_ACCOUNTS, ("selection",)),
+    NavItem("Plan templates", "plans:templates", Permission.MANAGE_PLAN_TEMPLATES, ()),
+    NavItem("Import data", "accounts:import", Permission.IMPORT_DATA, ()),
+)
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """The nav entries this user may see, which one is current, and the user's roles."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    match = getattr(request, "resolver_match", None)
+    current = match.view_name if match else ""
+    namespace = match.namespace if match else ""
+    items = []
+    for item in NAVIGATION:
+        if not user.can(item.permission):
+            continue
+        try:
+            url = reverse(item.url_name)
+        except NoReverseMatch:
+            continue  # an app whose pages are not mounted in this configuration
+        is_current = current == item.url_name or (
+            namespace in item.namespaces and current != "accounts:import"
+        )
+        items.append({"label": item.label, "url": url, "current": is_current})
+    return {
+        "nav_items": items,
+        "can_import": user.can(Permission.IMPORT_DATA),
+        "user_roles": sorted(role.value for role in user.roles()),
+    }

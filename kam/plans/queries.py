@@ -1,0 +1,233 @@
+"""Reads about account plans: which plan an account has, how complete and fresh it is, what is
+overdue, and the plan as a document (live or as a frozen version). Every function that
+reveals a plan checks that the reader may view accounts; ``today`` is always an argument.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from kam.accounts.models import Account
+from kam.people.models import User
+from kam.plans import charts, stakeholders
+from kam.plans.content import Snapshot, snapshot_of
+from kam.plans.models import (
+    OPEN_ACTION_STATUSES,
+    AccountPlan,
+    ActionStatus,
+    AlignmentLevel,
+    PlanAction,
+    PlanStatus,
+    PlanTemplate,
+    PlanVersion,
+    RiskStatus,
+)
+from kam.plans.permissions import VIEW_PLANS, check_plan_permission
+from kam.plans.sections import SECTIONS, SectionKind, is_filled
+from kam.plans.services import template_for
+
+STALE_AFTER_DAYS = 90
+"""A plan not reviewed for a quarter is stale (seed 002: plans are regularly updated)."""
+
+
+@dataclass(frozen=True)
+class SectionState:
+    """One required section and whether the plan fills it."""
+
+    key: str
+    title: str
+    filled: bool
+
+
+@dataclass(frozen=True)
+class Completeness:
+    """How much of what the plan's template requires is written."""
+
+    sections: tuple[SectionState, ...]
+
+    @property
+    def percent(self) -> int:
+        if not self.sections:
+            return 100
+        return round(100 * sum(s.filled for s in self.sections) / len(self.sections))
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        return tuple(s.title for s in self.sections if not s.filled)
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """Days since the plan was last reviewed; never reviewed counts as stale."""
+
+    last_review: date | None
+    days: int | None
+
+    @property
+    def stale(self) -> bool:
+        return self.days is None or self.days > STALE_AFTER_DAYS
+
+
+@dataclass(frozen=True)
+class PlanDocument:
+    """A plan as a reader sees it, for the page, the HTML export and the PDF."""
+
+    account: Account
+    plan: AccountPlan
+    content: Snapshot
+    today: date
+    completeness: Completeness
+    freshness: Freshness
+    reviews: tuple[Any, ...]
+    version: PlanVersion | None
+    targets_svg: str
+    org_chart_svg: str
+    stakeholder_map: stakeholders.StakeholderMap
+    stakeholder_rows: tuple[stakeholders.StakeholderRow, ...]
+    prompts: dict[str, str]
+
+    @property
+    def alignment_label(self) -> str:
+        return AlignmentLevel(self.content["alignment_level"]).label
+
+    @property
+    def horizon_end(self) -> date:
+        """The last month the plan looks at: start plus the horizon."""
+        start = date.fromisoformat(self.content["starts_on"])
+        months = start.month - 1 + self.content["horizon_months"]
+        return date(start.year + months // 12, months % 12 + 1, 1)
+
+    @property
+    def section_titles(self) -> dict[str, str]:
+        return {spec.key.value: spec.title for spec in SECTIONS}
+
+    @property
+    def open_risks(self) -> int:
+        return sum(1 for risk in self.content["risks"] if risk["status"] == RiskStatus.OPEN)
+
+    @property
+    def overdue_count(self) -> int:
+        return sum(1 for action in self.content["actions"] if action["overdue"])
+
+
+def current_plan(user: User, account: Account) -> AccountPlan | None:
+    """The account's active plan, else its most recent draft, else None."""
+    check_plan_permission(user, VIEW_PLANS)
+    plans = AccountPlan.objects.filter(account=account).exclude(status=PlanStatus.ARCHIVED)
+    return plans.order_by("status", "-starts_on", "-id").first()
+
+
+def account_plans(user: User, account: Account) -> list[AccountPlan]:
+    """Every plan of the account, newest first, archived ones included."""
+    check_plan_permission(user, VIEW_PLANS)
+    return list(AccountPlan.objects.filter(account=account).order_by("-starts_on", "-id"))
+
+
+def completeness(plan: AccountPlan) -> Completeness:
+    """Which of the sections the plan's template requires are filled, in document order."""
+    required = set(template_for(plan.alignment_level).required_sections)
+    stored = {section.key: section.content for section in plan.sections.all()}
+    counts = {
+        "objectives": plan.objectives.count(),
+        "targets": plan.targets.count(),
+        "risks": plan.risks.count(),
+        "actions": plan.actions.count(),
+    }
+    states = []
+    for spec in SECTIONS:
+        if spec.key.value not in required:
+            continue
+        if spec.kind is SectionKind.ROWS:
+            filled = counts[spec.key.value] > 0
+        elif spec.kind is SectionKind.LIVE:
+            filled = stakeholders.contact_count(plan.account) > 0
+        else:
+            filled = is_filled(spec, stored.get(spec.key.value, {}))
+        states.append(SectionState(spec.key.value, spec.title, filled))
+    return Completeness(tuple(states))
+
+
+def freshness(plan: AccountPlan, today: date) -> Freshness:
+    """Days from the plan's last review to ``today`` (None when it was never reviewed)."""
+    last = (
+        plan.reviews.filter(held_on__lte=today)
+        .order_by("-held_on")
+        .values_list("held_on", flat=True)
+    )
+    last_review = last.first()
+    return Freshness(last_review, (today - last_review).days if last_review else None)
+
+
+def overdue_actions(plan: AccountPlan, today: date) -> list[PlanAction]:
+    """Open and in-progress actions due before ``today``, most overdue first."""
+    return list(
+        plan.actions.filter(status__in=OPEN_ACTION_STATUSES, due_on__lt=today)
+        .select_related("owner", "objective")
+        .order_by("due_on", "id")
+    )
+
+
+def _annotate(content: Snapshot, today: date) -> Snapshot:
+    """Add what depends on ``today`` and on the scales (overdue, risk score) to a snapshot."""
+    content = dict(content)
+    content["actions"] = [
+        {
+            **action,
+            "overdue": action["status"] in OPEN_ACTION_STATUSES
+            and date.fromisoformat(action["due_on"]) < today,
+            "status_label": ActionStatus(action["status"]).label,
+        }
+        for action in content["actions"]
+    ]
+    content["risks"] = sorted(
+        (
+            {
+                **risk,
+                "score": risk["likelihood"] * risk["impact"],
+                "status_label": RiskStatus(risk["status"]).label,
+            }
+            for risk in content["risks"]
+        ),
+        key=lambda risk: (risk["status"] != RiskStatus.OPEN, -risk["score"]),
+    )
+    return content
+
+
+def _document(
+    plan: AccountPlan, content: Snapshot, today: date, version: PlanVersion | None
+) -> PlanDocument:
+    annotated = _annotate(content, today)
+    stakeholder_map = stakeholders.stakeholder_map(plan.account, today)
+    return PlanDocument(
+        account=plan.account,
+        plan=plan,
+        content=annotated,
+        today=today,
+        completeness=completeness(plan),
+        freshness=freshness(plan, today),
+        reviews=tuple(plan.reviews.prefetch_related("reviewers").order_by("-held_on")),
+        version=version,
+        targets_svg=charts.targets_svg(annotated["targets"]),
+        org_chart_svg=stakeholders.org_chart_svg(plan.account),
+        stakeholder_map=stakeholder_map,
+        stakeholder_rows=stakeholders.stakeholder_rows(stakeholder_map),
+        prompts={section.key: section.prompt for section in plan.sections.all()},
+    )
+
+
+def plan_document(user: User, plan: AccountPlan, today: date) -> PlanDocument:
+    """The plan as it stands now, ready to read or export."""
+    check_plan_permission(user, VIEW_PLANS)
+    return _document(plan, snapshot_of(plan), today, None)
+
+
+def version_document(user: User, version: PlanVersion, today: date) -> PlanDocument:
+    """The plan as it stood when ``version`` was cut (the stakeholder map is always live)."""
+    check_plan_permission(user, VIEW_PLANS)
+    return _document(version.plan, version.snapshot, today, version)
+
+
+def templates(user: User) -> list[PlanTemplate]:
+    """The template of every alignment level, stored or default, from Vendor to Partner."""
+    check_plan_permission(user, VIEW_PLANS)
+    return [template_for(level) for level in AlignmentLevel.values]

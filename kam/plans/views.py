@@ -1,0 +1,343 @@
+"""Pages of the plans app: an account's living plan, inline edits (htmx partials), versions,
+the exported document, and the templates per alignment level.
+
+Views validate input and turn domain errors into messages; services do the writing.
+"""
+
+from collections.abc import Callable
+from datetime import date
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from kam.accounts.models import Account
+from kam.people.models import User
+from kam.people.roles import Permission
+from kam.plans import charts, export, queries, services
+from kam.plans.forms import (
+    ActionForm,
+    ObjectiveForm,
+    PlanCreateForm,
+    ReviewForm,
+    RiskForm,
+    SectionForm,
+    TargetForm,
+    VersionForm,
+)
+from kam.plans.models import (
+    AccountPlan,
+    ActionStatus,
+    PlanSection,
+    PlanVersion,
+    RiskStatus,
+)
+from kam.plans.permissions import EDIT_PLANS, VIEW_PLANS, check_plan_permission, user_may
+from kam.plans.sections import EDITABLE_SECTIONS, SECTION_BY_KEY, SectionKind, SectionSpec
+from kam.plans.services import PlanError, SectionConflict
+
+View = Callable[..., HttpResponse]
+
+
+class AuthedRequest(HttpRequest):
+    """A request from a signed-in user: LoginRequiredMiddleware turns everyone else away."""
+
+    user: User
+
+
+def _today() -> date:
+    return timezone.localdate()
+
+
+def _context(request: AuthedRequest, **context: Any) -> dict[str, Any]:
+    """What base.html's navigation needs, plus the page's own context."""
+    user = request.user
+    context["can_import"] = user.can(Permission.IMPORT_DATA)
+    context["user_roles"] = sorted(role.value for role in user.roles())
+    context["can_edit"] = user_may(user, EDIT_PLANS)
+    return context
+
+
+def _is_htmx(request: AuthedRequest) -> bool:
+    return bool(getattr(request, "htmx", False))
+
+
+def editor_required(view: View) -> View:
+    """Refuse with 403 before reading the form when the user may not edit plans."""
+
+    @wraps(view)
+    def wrapped(request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        check_plan_permission(request.user, EDIT_PLANS)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _plan(customer_id: str, plan_id: int) -> AccountPlan:
+    return get_object_or_404(
+        AccountPlan.objects.select_related("account", "owner"),
+        pk=plan_id,
+        account__customer_id=customer_id,
+    )
+
+
+def _plan_url(plan: AccountPlan) -> str:
+    return reverse("plans:detail", args=[plan.account_id, plan.pk])
+
+
+@require_GET
+def plan_home(request: AuthedRequest, customer_id: str) -> HttpResponse:
+    """The account's current plan, or an invitation to start one."""
+    account = get_object_or_404(Account, pk=customer_id)
+    plan = queries.current_plan(request.user, account)
+    if plan is not None:
+        return redirect(_plan_url(plan))
+    context = _context(
+        request,
+        account=account,
+        form=PlanCreateForm(),
+        plans=queries.account_plans(request.user, account),
+    )
+    return render(request, "plans/no_plan.html", context)
+
+
+@require_POST
+@editor_required
+def plan_create(request: AuthedRequest, customer_id: str) -> HttpResponse:
+    """Start a draft plan from the template of the account's alignment level."""
+    account = get_object_or_404(Account, pk=customer_id)
+    form = PlanCreateForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "A plan looks 12 to 36 months ahead.")
+        return redirect("plans:home", customer_id)
+    plan = services.do_create_plan(
+        request.user,
+        account,
+        today=_today(),
+        horizon_months=form.cleaned_data["horizon_months"],
+        title=form.cleaned_data["title"],
+    )
+    messages.success(request, "Draft plan started from the template of the alignment level.")
+    return redirect(_plan_url(plan))
+
+
+def _sections(plan: AccountPlan) -> dict[str, PlanSection]:
+    return {section.key: section for section in plan.sections.select_related("updated_by")}
+
+
+def _section_view(spec: SectionSpec, section: PlanSection) -> dict[str, Any]:
+    """What the section card shows: its text, or its named lists."""
+    content = section.content
+    return {
+        "spec": spec,
+        "section": section,
+        "text": content.get("text", ""),
+        "parts": [(label, content.get(name, [])) for name, label in spec.parts],
+    }
+
+
+def _conflict_rows(spec: SectionSpec, conflict: SectionConflict) -> list[tuple[str, str, str]]:
+    """(label, saved text, your text) per part, to show a conflict side by side."""
+    if spec.kind is SectionKind.LISTS:
+        return [
+            (
+                label,
+                "\n".join(conflict.current.get(name, [])),
+                "\n".join(conflict.submitted.get(name, [])),
+            )
+            for name, label in spec.parts
+        ]
+    return [("", conflict.current.get("text", ""), conflict.submitted.get("text", ""))]
+
+
+def _plan_context(request: AuthedRequest, plan: AccountPlan, **extra: Any) -> dict[str, Any]:
+    today = _today()
+    document = queries.plan_document(request.user, plan, today)
+    sections = _sections(plan)
+    context = {
+        "plan": plan,
+        "account": plan.account,
+        "doc": document,
+        "content": document.content,
+        "today": today,
+        "sections": sections,
+        "section_views": [
+            _section_view(spec, sections[spec.key.value])
+            for spec in EDITABLE_SECTIONS
+            if spec.key.value in sections
+        ],
+        "overdue_ids": {action.pk for action in queries.overdue_actions(plan, today)},
+        "targets_figure": charts.targets_figure(document.content["targets"]),
+        "actions": plan.actions.select_related("owner", "objective"),
+        "risks": sorted(
+            plan.risks.select_related("owner"), key=lambda r: (r.status != "open", -r.score)
+        ),
+        "objectives": plan.objectives.all(),
+        "targets": plan.targets.all(),
+        "versions": plan.versions.select_related("created_by"),
+        "other_plans": queries.account_plans(request.user, plan.account),
+        "objective_form": ObjectiveForm(),
+        "target_form": TargetForm(initial={"year": today.year}),
+        "risk_form": RiskForm(),
+        "action_form": ActionForm(plan, initial={"owner": request.user.pk}),
+        "review_form": ReviewForm(initial={"held_on": today, "reviewers": [request.user.pk]}),
+        "version_form": VersionForm(),
+        "action_statuses": ActionStatus.choices,
+        "risk_statuses": RiskStatus.choices,
+    }
+    context.update(extra)
+    return _context(request, **context)
+
+
+@require_GET
+def plan_detail(request: AuthedRequest, customer_id: str, plan_id: int) -> HttpResponse:
+    """The living plan: every section, its health, actions, risks, reviews and versions."""
+    plan = _plan(customer_id, plan_id)
+    return render(request, "plans/plan.html", _plan_context(request, plan))
+
+
+def _section_response(
+    request: AuthedRequest,
+    plan: AccountPlan,
+    key: str,
+    *,
+    form: SectionForm | None = None,
+    conflict: SectionConflict | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    spec = SECTION_BY_KEY[key]
+    section = plan.sections.select_related("updated_by").get(key=key)
+    context = _context(
+        request,
+        plan=plan,
+        account=plan.account,
+        sv=_section_view(spec, section),
+        form=form,
+        conflict=conflict,
+        conflict_rows=_conflict_rows(spec, conflict) if conflict is not None else [],
+    )
+    if form is None:
+        template = "plans/_section.html"
+    elif _is_htmx(request):
+        template = "plans/_section_form.html"
+    else:
+        template = "plans/section_edit.html"
+    # htmx swaps only 2xx answers; a full page keeps the honest status code.
+    return render(request, template, context, status=200 if _is_htmx(request) else status)
+
+
+@require_http_methods(["GET", "POST"])
+def section(request: AuthedRequest, customer_id: str, plan_id: int, key: str) -> HttpResponse:
+    """Show a section (GET), its edit form (GET ?edit=1), or save it (POST, optimistic lock)."""
+    plan = _plan(customer_id, plan_id)
+    spec = SECTION_BY_KEY.get(key)
+    if spec is None or spec.kind not in (SectionKind.TEXT, SectionKind.LISTS):
+        return HttpResponse(status=404)
+    current = plan.sections.get(key=key)
+    if request.method == "GET":
+        check_plan_permission(request.user, VIEW_PLANS)
+        if "edit" not in request.GET:
+            return _section_response(request, plan, key)
+        check_plan_permission(request.user, EDIT_PLANS)
+        initial = SectionForm.initial_for(spec, current.content, current.revision)
+        return _section_response(request, plan, key, form=SectionForm(spec, initial=initial))
+    check_plan_permission(request.user, EDIT_PLANS)
+    form = SectionForm(spec, request.POST)
+    if not form.is_valid():
+        return _section_response(request, plan, key, form=form, status=400)
+    try:
+        services.do_update_section(
+            request.user,
+            plan,
+            key,
+            form.content(),
+            expected_revision=form.cleaned_data["revision"],
+        )
+    except SectionConflict as conflict:
+        # Keep the editor's text in the form, now based on the revision they have seen.
+        retry = SectionForm(
+            spec,
+            initial=SectionForm.initial_for(spec, conflict.submitted, conflict.current_revision),
+        )
+        return _section_response(request, plan, key, form=retry, conflict=conflict, status=409)
+    except PlanError as error:
+        messages.error(request, str(error))
+        return redirect(_plan_url(plan))
+    if _is_htmx(request):
+        return _section_response(request, plan, key)
+    return redirect(f"{_plan_url(plan)}#section-{key}")
+
+
+@require_GET
+def version_detail(
+    request: AuthedRequest, customer_id: str, plan_id: int, number: int
+) -> HttpResponse:
+    """A past version of the plan as it was, with what changed against the one before."""
+    plan = _plan(customer_id, plan_id)
+    version = get_object_or_404(PlanVersion, plan=plan, number=number)
+    document = queries.version_document(request.user, version, _today())
+    context = _context(
+        request,
+        plan=plan,
+        account=plan.account,
+        version=version,
+        doc=document,
+        content=document.content,
+    )
+    return render(request, "plans/version.html", context)
+
+
+@require_POST
+@editor_required
+def plan_status(
+    request: AuthedRequest, customer_id: str, plan_id: int, change: str
+) -> HttpResponse:
+    """Activate the plan (archiving the one active until now) or archive it."""
+    plan = _plan(customer_id, plan_id)
+    try:
+        if change == "activate":
+            previous = services.do_activate_plan(request.user, plan)
+            note = f"; “{previous.title}” is archived" if previous else ""
+            messages.success(request, f"This is now the account's active plan{note}.")
+        elif change == "archive":
+            services.do_archive_plan(request.user, plan)
+            messages.success(request, "Plan archived: it stays readable with its history.")
+        else:
+            raise PermissionDenied("Unknown change of status.")
+    except PlanError as error:
+        messages.error(request, str(error))
+    return redirect(_plan_url(plan))
+
+
+def _document(request: AuthedRequest, customer_id: str, plan_id: int, number: int | None) -> Any:
+    plan = _plan(customer_id, plan_id)
+    if number is None:
+        return queries.plan_document(request.user, plan, _today())
+    version = get_object_or_404(PlanVersion, plan=plan, number=number)
+    return queries.version_document(request.user, version, _today())
+
+
+@require_GET
+def document_html(
+    request: AuthedRequest, customer_id: str, plan_id: int, number: int | None = None
+) -> HttpResponse:
+    """The plan as a clean standalone document (prints as it looks)."""
+    document = _document(request, customer_id, plan_id, number)
+    return HttpResponse(export.render_plan_html(document))
+
+
+@require_GET
+def document_pdf(
+    request: AuthedRequest, customer_id: str, plan_id: int, number: int | None = None
+) -> HttpResponse:
+    """The plan as PDF, with the org chart and the targets chart in it."""
+    document = _document(request, customer_id, plan_id, number)
+    response = HttpResponse(export.render_plan_pdf(document), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{export.file_name(document, "pdf")}"'
+    return response

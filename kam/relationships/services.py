@@ -1,0 +1,228 @@
+"""Writes to the relationship map: contacts, our relationships with them, alignment levels.
+
+Every function checks the acting user first (see ``permissions``), validates what a single
+form could not (same account, reporting loops, duplicates) and raises ``ValidationError``
+keyed by field name, so a form can show the reason next to the field.
+"""
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from kam.accounts.models import Account
+from kam.people.models import User
+from kam.relationships.contact_import import ContactImportReport, import_contacts
+from kam.relationships.mapping import would_create_cycle
+from kam.relationships.models import (
+    AccountAlignment,
+    AlignmentLevel,
+    Attitude,
+    BuyingRole,
+    Contact,
+    Level,
+    Relationship,
+)
+from kam.relationships.permissions import check_can_edit_relationships
+
+CONTACT_FIELDS = (
+    "name",
+    "title",
+    "function",
+    "level",
+    "buying_roles",
+    "influence",
+    "attitude",
+    "reports_to",
+    "last_contact_date",
+    "email",
+    "phone",
+)
+
+
+@transaction.atomic
+def do_add_contact(
+    user: User,
+    account: Account,
+    *,
+    name: str,
+    title: str = "",
+    function: str = "",
+    level: str = Level.OPERATIONAL,
+    buying_roles: Iterable[str] = (),
+    influence: int = 3,
+    attitude: int = Attitude.NEUTRAL,
+    reports_to: Contact | None = None,
+    last_contact_date: date | None = None,
+    email: str = "",
+    phone: str = "",
+) -> Contact:
+    """Map a new person at ``account``, optionally reporting to one of its contacts."""
+    check_can_edit_relationships(user)
+    contact = Contact(account=account)
+    _apply(
+        contact,
+        {
+            "name": name,
+            "title": title,
+            "function": function,
+            "level": level,
+            "buying_roles": buying_roles,
+            "influence": influence,
+            "attitude": attitude,
+            "reports_to": reports_to,
+            "last_contact_date": last_contact_date,
+            "email": email,
+            "phone": phone,
+        },
+    )
+    contact.save()
+    return contact
+
+
+@transaction.atomic
+def do_update_contact(user: User, contact: Contact, **changes: Any) -> Contact:
+    """Change some of a contact's fields (any of ``CONTACT_FIELDS``); the rest stay as they are."""
+    check_can_edit_relationships(user)
+    unknown = set(changes) - set(CONTACT_FIELDS)
+    if unknown:
+        raise TypeError(f"not contact fields: {', '.join(sorted(unknown))}")
+    _apply(contact, changes)
+    contact.save()
+    return contact
+
+
+@transaction.atomic
+def do_remove_contact(user: User, contact: Contact) -> None:
+    """Remove a contact; the people who reported to them now report to their manager."""
+    check_can_edit_relationships(user)
+    contact.reports.update(reports_to=contact.reports_to)
+    contact.delete()
+
+
+@transaction.atomic
+def do_link_relationship(
+    user: User,
+    contact: Contact,
+    supplier_person: User,
+    *,
+    strength: int,
+    notes: str = "",
+    last_interaction_date: date | None = None,
+) -> Relationship:
+    """Record that ``supplier_person`` knows ``contact`` with ``strength`` 1–5 (or update it)."""
+    check_can_edit_relationships(user)
+    if not 1 <= int(strength) <= 5:
+        raise ValidationError({"strength": "Strength runs from 1 to 5."})
+    if not supplier_person.is_active:
+        raise ValidationError({"supplier_person": f"{supplier_person} is no longer active."})
+    relationship, _ = Relationship.objects.update_or_create(
+        contact=contact,
+        supplier_person=supplier_person,
+        defaults={
+            "strength": int(strength),
+            "notes": notes,
+            "last_interaction_date": last_interaction_date,
+        },
+    )
+    return relationship
+
+
+@transaction.atomic
+def do_unlink_relationship(user: User, relationship: Relationship) -> None:
+    """Forget that one of our people knows a contact."""
+    check_can_edit_relationships(user)
+    relationship.delete()
+
+
+@transaction.atomic
+def do_set_alignment(
+    user: User,
+    account: Account,
+    level: str,
+    *,
+    rationale: str = "",
+    now: datetime | None = None,
+) -> AccountAlignment:
+    """Set the account's alignment level (Vendor … Partner), recording who, when and why."""
+    check_can_edit_relationships(user)
+    if level not in AlignmentLevel.values:
+        raise ValidationError({"level": f"Unknown alignment level {level!r}."})
+    alignment, _ = AccountAlignment.objects.update_or_create(
+        account=account,
+        defaults={
+            "level": level,
+            "set_by": user,
+            "set_at": now or timezone.now(),
+            "rationale": rationale.strip(),
+        },
+    )
+    return alignment
+
+
+@transaction.atomic
+def do_import_contacts(
+    user: User, account: Account, path: Path, *, file_label: str | None = None
+) -> ContactImportReport:
+    """Import contacts for ``account`` from a CSV file, all or nothing.
+
+    A bad file raises ``ContactImportRefused`` naming every bad row by line, column and
+    reason, and changes nothing. Columns: see ``contact_import.COLUMNS`` and
+    docs/relationships.md. Rows match existing contacts by email, else by name, so
+    importing the same file twice changes nothing the second time.
+    """
+    check_can_edit_relationships(user)
+    return import_contacts(account, path, file_label=file_label or path.name)
+
+
+def _apply(contact: Contact, values: dict[str, Any]) -> None:
+    """Validate ``values`` and set them on ``contact``; raise ValidationError keyed by field."""
+    errors: dict[str, str] = {}
+    if "name" in values:
+        values["name"] = (values["name"] or "").strip()
+        if not values["name"]:
+            errors["name"] = "A contact needs a name."
+    if "level" in values and values["level"] not in Level.values:
+        errors["level"] = f"Unknown level {values['level']!r}."
+    if "buying_roles" in values:
+        roles = list(dict.fromkeys(values["buying_roles"] or ()))
+        bad = [role for role in roles if role not in BuyingRole.values]
+        if bad:
+            errors["buying_roles"] = f"Unknown buying role {', '.join(map(repr, bad))}."
+        # Stored in the order of the BuyingRole enum so the same set always reads the same.
+        values["buying_roles"] = [role for role in BuyingRole.values if role in roles]
+    if "influence" in values and not 1 <= int(values["influence"]) <= 5:
+        errors["influence"] = "Influence runs from 1 to 5."
+    if "attitude" in values and int(values["attitude"]) not in Attitude.values:
+        errors["attitude"] = "Attitude runs from strongly negative (-2) to strongly positive (2)."
+    if "email" in values:
+        values["email"] = (values["email"] or "").strip().lower()
+        if values["email"] and (
+            Contact.objects.filter(account=contact.account, email=values["email"])
+            .exclude(pk=contact.pk)
+            .exists()
+        ):
+            errors["email"] = f"Another contact of this account has the email {values['email']}."
+    manager = values.get("reports_to")
+    if manager is not None:
+        if manager.account_id != contact.account_id:
+            errors["reports_to"] = f"{manager.name} is a contact of another account."
+        elif contact.pk is not None:
+            parents = dict(
+                Contact.objects.filter(account=contact.account).values_list("id", "reports_to_id")
+            )
+            if would_create_cycle(parents, contact.pk, manager.pk):
+                errors["reports_to"] = (
+                    f"{contact.name} cannot report to {manager.name}: "
+                    f"{manager.name} already reports, directly or not, to {contact.name}."
+                    if manager.pk != contact.pk
+                    else f"{contact.name} cannot report to themselves."
+                )
+    if errors:
+        raise ValidationError(errors)
+    for key, value in values.items():
+        setattr(contact, key, value)

@@ -1,0 +1,42 @@
+"""Loading the bundled data sets through the regular import services."""
+
+import pytest
+
+from kam.accounts.models import Account
+from kam.analytics.demo import DEMO_PASSWORD
+from kam.datasets import do_load_demo, do_load_tpch
+from kam.people.models import User
+from kam.people.roles import Permission, Role
+from kam.plans.models import AccountPlan
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_company_loads_people_accounts_and_lines_and_reloads_idempotently(store):
+    first = do_load_demo(None, seed=3, customers=120)
+    assert first.customers.inserted == 120
+    assert first.transactions.inserted > 10_000
+    assert Account.objects.count() == 120
+    assert Account.objects.filter(parent__isnull=False).exists()
+    head = User.objects.get(username="head")
+    assert head.check_password(DEMO_PASSWORD)
+    assert head.roles() == {Role.HEAD_OF_KAM}
+    assert User.objects.filter(groups__name=Role.KEY_ACCOUNT_MANAGER.value).count() >= 10
+    mapped = Account.objects.filter(contacts__isnull=False).distinct()
+    assert mapped.count() == 40
+    assert AccountPlan.objects.values("account").distinct().count() == 40
+
+    again = do_load_demo(None, seed=3, customers=120)
+    assert again.transactions.inserted == again.transactions.updated == 0
+    assert again.transactions.unchanged == first.transactions.inserted
+    assert Account.objects.filter(contacts__isnull=False).distinct().count() == 40
+
+
+@pytest.mark.django_db(transaction=True)
+def test_tpch_loads_through_the_import_with_its_geography(store, make_user, tmp_path):
+    analyst = make_user(Role.HEAD_OF_KAM, "analyst")
+    assert analyst.can(Permission.IMPORT_DATA)
+    loaded = do_load_tpch(analyst, scale=0.01, work_dir=tmp_path / "tpch")
+    assert loaded.customers.inserted == 1500
+    assert loaded.transactions.inserted > 50_000
+    regions = set(Account.objects.values_list("region", flat=True))
+    assert regions == {"AFRICA", "AMERICA", "ASIA", "EUROPE", "MIDDLE EAST"}
