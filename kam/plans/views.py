@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -195,6 +196,15 @@ def _plan_context(request: AuthedRequest, plan: AccountPlan, **extra: Any) -> di
     return _context(request, **context)
 
 
+def health_oob(request: AuthedRequest, context: dict[str, Any]) -> str:
+    """The plan-health block, marked for htmx to swap out of band after an inline edit.
+
+    Every inline edit changes what the figures above the cards say (completeness, overdue
+    actions, open risks, freshness, versions), so they travel with the edited card.
+    """
+    return render_to_string("plans/_health.html", {**context, "oob": True}, request=request)
+
+
 @require_GET
 def plan_detail(request: AuthedRequest, customer_id: str, plan_id: int) -> HttpResponse:
     """The living plan: every section, its health, actions, risks, reviews and versions."""
@@ -270,7 +280,12 @@ def section(request: AuthedRequest, customer_id: str, plan_id: int, key: str) ->
         messages.error(request, str(error))
         return redirect(_plan_url(plan))
     if _is_htmx(request):
-        return _section_response(request, plan, key)
+        response = _section_response(request, plan, key)
+        today = _today()
+        document = queries.plan_document(request.user, plan, today)
+        health = {"doc": document, "today": today, "versions": plan.versions.all()}
+        response.content += health_oob(request, health).encode()
+        return response
     return redirect(f"{_plan_url(plan)}#section-{key}")
 
 

@@ -31,6 +31,7 @@ from kam.plans.views import (
     _plan_url,
     _today,
     editor_required,
+    health_oob,
 )
 
 
@@ -38,7 +39,9 @@ def _card(request: AuthedRequest, plan: AccountPlan, partial: str, **forms: Any)
     """Answer an inline edit: the card's partial for htmx, the whole page otherwise."""
     if _is_htmx(request):
         context = _plan_context(request, plan, **forms)
-        return render(request, f"plans/_{partial}.html", context)
+        response = render(request, f"plans/_{partial}.html", context)
+        response.content += health_oob(request, context).encode()
+        return response
     return redirect(f"{_plan_url(plan)}#{partial}")
 
 

@@ -239,7 +239,7 @@ def _legend(colours: dict[int, str], names: dict[int, str]) -> tuple[str, float]
     out.append(f'<text x="{x + 6:.0f}" y="29">{size_note}</text>')
     widest = x + 12 + 6.4 * len(size_note)
     out.append('<text x="12" y="48" font-weight="bold">Our people (strength 1–5)</text>')
-    x = 196.0
+    x = 204.0  # clear of the bold heading, which runs to about x = 195
     if not colours:
         out.append(f'<text x="{x:.0f}" y="48">No relationship mapped</text>')
     for pid, colour in colours.items():
@@ -257,6 +257,6 @@ def _legend(colours: dict[int, str], names: dict[int, str]) -> tuple[str, float]
         "USR user · CH champion · DET detractor"
     )
     out.append(f'<text x="12" y="66">{roles}</text>')
-    widest = max(widest, 24 + 6.0 * len(roles))
+    widest = max(widest, 24 + 6.4 * len(roles))  # 6.0 cut "detractor" short in Chromium
     out.append("</g>")
     return "".join(out), widest

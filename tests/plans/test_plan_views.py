@@ -65,7 +65,7 @@ def test_plan_page_shows_health_sections_and_overdue_actions(kam_client, plan, k
     assert "Chase the signed NDA" in page
 
 
-def test_htmx_add_action_answers_with_the_action_card_only(kam_client, plan, kam_user, today):
+def test_htmx_add_action_answers_with_the_action_card_first(kam_client, plan, kam_user, today):
     objective = plan.objectives.create(title="Grow in Poland")
     response = kam_client.post(
         _url("action_add", plan),
