@@ -351,4 +351,7 @@ def manage(ctx: typer.Context) -> None:
 
 
 def main() -> None:
+    from kam.selection import cli as selection_cli
+
+    selection_cli.register(app)
     app()

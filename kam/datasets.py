@@ -21,6 +21,7 @@ from kam.people.roles import Permission, Role
 from kam.people.services import check_permission, do_create_user
 from kam.plans.demo import do_load_demo_plans
 from kam.relationships.demo import do_load_demo_relationships
+from kam.selection.demo import do_load_demo_selection
 from kam.stores import analytics_store
 
 Progress = Callable[[str, float], None]
@@ -83,6 +84,8 @@ def do_load_demo(
     with analytics_store().connect(read_only=True) as con:
         as_of = latest_transaction_date(con) or company.end
     do_load_demo_plans(largest, people, today=as_of, seed=seed)
+    _report(progress, "key-account selection", 0.97)
+    do_load_demo_selection(people, seed)
     return LoadedDataset("demo", customers_report, transactions_report, usernames)
 
 

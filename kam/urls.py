@@ -9,6 +9,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     # Before the accounts routes: their catch-all customer id would swallow these.
     path("accounts/<path:customer_id>/relationships/", include("kam.relationships.urls")),
+    path("selection/", include("kam.selection.urls")),
     path("", include("kam.plans.urls")),
     path("accounts/", include("kam.accounts.urls")),
     path("admin/", admin.site.urls),

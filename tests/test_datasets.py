@@ -8,6 +8,7 @@ from kam.datasets import do_load_demo, do_load_tpch
 from kam.people.models import User
 from kam.people.roles import Permission, Role
 from kam.plans.models import AccountPlan
+from kam.selection.models import KeyAccount
 
 
 @pytest.mark.django_db(transaction=True)
@@ -24,6 +25,9 @@ def test_the_demo_company_loads_people_accounts_and_lines_and_reloads_idempotent
     mapped = Account.objects.filter(contacts__isnull=False).distinct()
     assert mapped.count() == 40
     assert AccountPlan.objects.values("account").distinct().count() == 40
+    published = KeyAccount.objects.all()
+    assert published.exists()
+    assert all(key.manager is not None for key in published)
 
     again = do_load_demo(None, seed=3, customers=120)
     assert again.transactions.inserted == again.transactions.updated == 0

@@ -27,6 +27,10 @@ class Permission(StrEnum):
     EDIT_RELATIONSHIPS = "edit_relationships"
     EDIT_PLANS = "edit_plans"
     MANAGE_PLAN_TEMPLATES = "manage_plan_templates"
+    RUN_SELECTION = "run_selection"
+    EDIT_POLICY = "edit_policy"
+    RATE_ACCOUNTS = "rate_accounts"
+    APPROVE_CYCLE = "approve_cycle"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -39,10 +43,19 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.EDIT_RELATIONSHIPS,
             Permission.EDIT_PLANS,
             Permission.MANAGE_PLAN_TEMPLATES,
+            Permission.RUN_SELECTION,
+            Permission.EDIT_POLICY,
+            Permission.RATE_ACCOUNTS,
+            Permission.APPROVE_CYCLE,
         }
     ),
     Role.KEY_ACCOUNT_MANAGER: frozenset(
-        {Permission.VIEW_ACCOUNTS, Permission.EDIT_RELATIONSHIPS, Permission.EDIT_PLANS}
+        {
+            Permission.VIEW_ACCOUNTS,
+            Permission.EDIT_RELATIONSHIPS,
+            Permission.EDIT_PLANS,
+            Permission.RATE_ACCOUNTS,
+        }
     ),
     Role.EXECUTIVE_SPONSOR: frozenset({Permission.VIEW_ACCOUNTS}),
     Role.VIEWER: frozenset({Permission.VIEW_ACCOUNTS}),

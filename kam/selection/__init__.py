@@ -1,1 +1,2 @@
-"""Selection: the segmented portfolio, the scoring policy, tiers, McDonald's four types, the yearly selection cycle and manager assignment."""
+"""Selection: the segmented portfolio, the scoring policy, tiers, McDonald's four types,
+the yearly selection cycle and manager assignment."""

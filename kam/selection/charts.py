@@ -1,0 +1,126 @@
+"""The portfolio page's pictures as Plotly JSON, drawn in the browser by kam.js."""
+
+from typing import Any
+
+import plotly.graph_objects as go
+
+from kam.selection.models import QuadrantChoice, TierChoice
+
+ACCENT = "#1f5f8b"
+TIER_COLOURS = {
+    TierChoice.TIER_1.value: "#1f5f8b",
+    TierChoice.TIER_2.value: "#3f8fc4",
+    TierChoice.TIER_3.value: "#9fc3de",
+    TierChoice.HIGH_POTENTIAL.value: "#d98c1f",
+    TierChoice.NOT_KEY.value: "#b8c4d0",
+}
+
+
+def _style(figure: go.Figure, *, height: int) -> None:
+    figure.update_layout(
+        height=height,
+        margin={"l": 8, "r": 8, "t": 8, "b": 8},
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
+        font={"family": "Inter, Segoe UI, Helvetica, Arial, sans-serif", "size": 12},
+        legend={"orientation": "h", "y": 1.1, "x": 0},
+        hoverlabel={"bgcolor": "white"},
+    )
+    figure.update_xaxes(automargin=True, linecolor="#d5dde6", gridcolor="#eef2f6")
+    figure.update_yaxes(automargin=True, gridcolor="#e8edf2", zeroline=False)
+
+
+def pareto_figure(
+    points: list[dict[str, Any]], buying: int, key_accounts: int, key_share: float
+) -> str:
+    """The 80/20 curve, the 80% line, and the key-account cut as a vertical line."""
+    x = [p["pareto_rank"] / buying * 100 for p in points]
+    y = [p["cumulative_share"] * 100 for p in points]
+    figure = go.Figure()
+    figure.add_scatter(
+        x=x, y=y, mode="lines", name="Cumulative revenue", line={"color": ACCENT, "width": 2.5},
+        hovertemplate="top %{x:.1f}% of customers<br>%{y:.1f}% of revenue<extra></extra>",
+    )  # fmt: skip
+    cut = key_accounts / buying * 100 if buying else 0
+    figure.add_vline(
+        x=cut, line={"color": "#d98c1f", "dash": "dash"},
+        annotation_text=f"key-account cut: {key_accounts:,} accounts, {key_share:.0%} of revenue",
+        annotation_position="bottom right",
+    )  # fmt: skip
+    figure.add_hline(y=80, line={"color": "#9fb3c8", "dash": "dot"})
+    _style(figure, height=320)
+    figure.update_xaxes(title="customers, largest first (%)", range=[0, 100], ticksuffix="%")
+    figure.update_yaxes(title="share of revenue", range=[0, 101], ticksuffix="%")
+    figure.update_layout(showlegend=False)
+    return figure.to_json()
+
+
+def heatmap_figure(cells: list[dict[str, Any]]) -> str | None:
+    """Revenue by region (rows) × segment (columns)."""
+    if not cells:
+        return None
+    regions = sorted({c["region"] or "—" for c in cells})
+    segments = sorted({c["segment"] or "—" for c in cells})
+    value = {((c["region"] or "—"), (c["segment"] or "—")): c for c in cells}
+    z = [[(value.get((r, s)) or {}).get("revenue_12m") for s in segments] for r in regions]
+    text = [
+        [
+            f"{v['customers']} customers, {v['key_accounts']} key"
+            if (v := value.get((r, s)))
+            else ""
+            for s in segments
+        ]
+        for r in regions
+    ]
+    figure = go.Figure(
+        go.Heatmap(
+            z=z, x=segments, y=regions, text=text, colorscale="Blues",
+            hovertemplate="%{y} · %{x}<br>revenue %{z:,.0f}<br>%{text}<extra></extra>",
+            colorbar={"title": "revenue", "tickformat": "~s"},
+        )
+    )  # fmt: skip
+    _style(figure, height=max(220, 48 * len(regions) + 90))
+    return figure.to_json()
+
+
+def four_box_figure(bubbles: list[dict[str, Any]], cut: float) -> str | None:
+    """McDonald's matrix: relationship strength (x) × attractiveness (y), bubble = revenue."""
+    rows = [b for b in bubbles if b["attractiveness"] is not None and b["relationship"] is not None]
+    if not rows:
+        return None
+    biggest = max((r["revenue_12m"] or 0) for r in rows) or 1
+    figure = go.Figure()
+    for tier, label in TierChoice.choices:
+        group = [r for r in rows if r["tier"] == tier]
+        if not group:
+            continue
+        figure.add_scatter(
+            x=[r["relationship"] for r in group],
+            y=[r["attractiveness"] for r in group],
+            mode="markers",
+            name=str(label),
+            text=[r["name"] for r in group],
+            customdata=[[r["customer_id"], r["revenue_12m"] or 0] for r in group],
+            marker={
+                "size": [max(6.0, 46 * ((r["revenue_12m"] or 0) / biggest) ** 0.5) for r in group],
+                "color": TIER_COLOURS.get(tier, ACCENT),
+                "line": {"color": "white", "width": 1},
+                "opacity": 0.85,
+            },
+            hovertemplate="%{text}<br>relationship %{x:.2f} · attractiveness %{y:.2f}"
+            "<br>revenue %{customdata[1]:,.0f}<extra></extra>",
+        )
+    for x, y, quadrant in (
+        (1.05, 4.95, QuadrantChoice.STAR), (4.95, 4.95, QuadrantChoice.STRATEGIC),
+        (1.05, 1.05, QuadrantChoice.STREAMLINE), (4.95, 1.05, QuadrantChoice.STATUS),
+    ):  # fmt: skip
+        figure.add_annotation(
+            x=x, y=y, text=f"<b>{quadrant.label}</b>", showarrow=False, font={"color": "#6b7f94"},
+            xanchor="left" if x < 3 else "right", yanchor="top" if y > 3 else "bottom",
+        )  # fmt: skip
+    figure.add_vline(x=cut, line={"color": "#9fb3c8"})
+    figure.add_hline(y=cut, line={"color": "#9fb3c8"})
+    _style(figure, height=460)
+    figure.update_xaxes(title="relationship strength (points)", range=[1, 5])
+    figure.update_yaxes(title="account attractiveness (points)", range=[1, 5])
+    return figure.to_json()

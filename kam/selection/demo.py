@@ -1,0 +1,112 @@
+"""Key-account selection for the demo company: a fitted policy, ratings, two cycles, managers.
+
+The demo has about 3,000 customers and 12 key account managers. The default policy's 15%
+would make about 450 key accounts, which 12 managers holding 5–10 each cannot carry (the
+assignment page says so). The demo therefore saves a policy version with a 3% share
+(about 75–90 key accounts) and says why in its note, then: rates the larger accounts as
+their managers would, publishes a first cycle as of one year before the latest transaction,
+assigns managers, and proposes a second (draft) cycle as of the latest transaction.
+Deterministic for a seed.
+"""
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+
+from kam.analytics.selection.features import account_features
+from kam.analytics.store import latest_transaction_date
+from kam.people.models import User
+from kam.people.roles import Role
+from kam.selection import cycles, queries, services
+from kam.selection.models import SelectionCycle
+from kam.stores import analytics_store
+
+DEMO_SHARE = 0.03
+RATED_ACCOUNTS = 240
+
+
+@dataclass(frozen=True)
+class DemoSelection:
+    """What the demo selection created."""
+
+    published: SelectionCycle
+    draft: SelectionCycle
+    ratings: int
+    assignment_problem: str
+
+
+def _year_before(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+def _assign(head: User, cycle: SelectionCycle) -> str:
+    proposal = queries.propose_assignment(head, cycle)
+    if proposal.assignment is None:
+        return proposal.problem
+    cycles.do_apply_assignment(
+        head, cycle, {p.customer_id: p.manager for p in proposal.assignment.placements}
+    )
+    return ""
+
+
+def do_load_demo_selection(users: Sequence[str | User], seed: int = 7) -> DemoSelection:
+    """Run the demo's selection end to end as its Head of KAM (see the module docstring)."""
+    people = [u if isinstance(u, User) else User.objects.get(username=u) for u in users]
+    head = next(p for p in people if Role.HEAD_OF_KAM in p.roles())
+    managers = [p for p in people if Role.KEY_ACCOUNT_MANAGER in p.roles()]
+    rng = random.Random(seed)
+
+    base = services.do_ensure_default_policy().policy()
+    version = services.do_save_policy(
+        head,
+        replace(base, name="Demo policy (3% key accounts)", key_account_share=DEMO_SHARE),
+        note=f"Key-account share lowered from {base.key_account_share:.0%} to "
+        f"{DEMO_SHARE:.0%}: about 3,000 customers at 15% would be ~450 key accounts, and "
+        f"{len(managers)} managers holding 5–10 each can carry at most {10 * len(managers)}.",
+    )
+
+    store = analytics_store()
+    with store.connect(read_only=True) as con:
+        latest = latest_transaction_date(con)
+        if latest is None:
+            raise services.SelectionError("the store has no transactions; load the demo first")
+        features = account_features(con, latest)
+        largest = (
+            features.filter(features.revenue_12m > 0)
+            .order_by([features.revenue_12m.desc(), features.customer_id])
+            .limit(RATED_ACCOUNTS)
+            .select("customer_id", "growth_slope")
+            .to_pyarrow()
+            .to_pylist()
+        )
+    rated = 0
+    keys = [c.key for c in base.criteria if c.source.value == "rated"]
+    for index, row in enumerate(largest):
+        rater = managers[index % len(managers)] if managers else head
+        # Growing accounts tend to rate better on fit and access: a plausible, varied picture.
+        lean = 1 if (row["growth_slope"] or 0) > 0 else 0
+        values: dict[str, int | None] = {
+            key: min(5, max(1, round(rng.gauss(3 + lean, 1)))) for key in keys
+        }
+        if rng.random() < 0.15:  # some ratings not given yet: missing, not zero
+            values[rng.choice(keys)] = None
+        rated += len(services.do_rate_account(rater, row["customer_id"], values, note="demo"))
+
+    first_run = services.do_run_scoring(head, version, _year_before(latest))
+    first = cycles.do_create_cycle(
+        head, score_run=first_run, name=f"Key accounts {first_run.as_of:%Y}"
+    )
+    cycles.do_approve_cycle(head, first)
+    cycles.do_publish_cycle(head, first)
+    problem = _assign(head, first)
+
+    second_run = services.do_run_scoring(head, version, latest)
+    draft = cycles.do_create_cycle(
+        head, score_run=second_run, name=f"Key accounts {second_run.as_of:%Y}"
+    )
+    problem = _assign(head, draft) or problem
+    return DemoSelection(published=first, draft=draft, ratings=rated, assignment_problem=problem)

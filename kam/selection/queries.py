@@ -1,0 +1,329 @@
+"""Reads for the selection pages: the portfolio, score browsing, explanations, cycles, workload.
+
+Snapshot reads open the analytical store read-only for one call and let the engine filter,
+sort and page (see kam.selection.snapshots); only what a page shows comes back.
+"""
+
+import math
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from kam.analytics.assignment import (
+    AccountToAssign,
+    Assignment,
+    AssignmentInfeasible,
+    ManagerCapacity,
+    assign_accounts,
+)
+from kam.people.models import User
+from kam.people.roles import Permission, Role
+from kam.people.services import check_permission
+from kam.selection import snapshots
+from kam.selection.cycles import TIER_WEIGHTS, tier_label
+from kam.selection.models import (
+    CycleDecision,
+    KeyAccount,
+    Rating,
+    ScoreRun,
+    SelectionCycle,
+    TierChoice,
+)
+from kam.stores import analytics_store
+
+BUBBLE_LIMIT = 600
+"""The four-box chart draws at most this many key accounts (the best by total)."""
+
+
+def latest_run() -> ScoreRun | None:
+    """The newest finished score run: the snapshot the portfolio page shows."""
+    return (
+        ScoreRun.objects.filter(status=ScoreRun.Status.DONE).order_by("-finished_at", "-id").first()
+    )
+
+
+def previous_run(run: ScoreRun) -> ScoreRun | None:
+    """The finished run before ``run`` (for movers)."""
+    older = ScoreRun.objects.filter(status=ScoreRun.Status.DONE, finished_at__lt=run.finished_at)
+    return older.order_by("-finished_at", "-id").first()
+
+
+@dataclass(frozen=True)
+class ScoreQuery:
+    """What the score table was asked for; empty strings mean no filter."""
+
+    search: str = ""
+    region: str = ""
+    segment: str = ""
+    tier: str = ""
+    quadrant: str = ""
+    key_only: bool = False
+    sort: str = "rank"
+    descending: bool = False
+    page: int = 1
+    page_size: int = 25
+
+
+@dataclass(frozen=True)
+class ScorePage:
+    """One page of a snapshot's accounts and how many matched."""
+
+    rows: list[dict[str, Any]]
+    total: int
+    page: int
+    page_size: int
+    regions: list[str] = field(default_factory=list)
+    segments: list[str] = field(default_factory=list)
+
+    @property
+    def page_count(self) -> int:
+        return max(1, math.ceil(self.total / self.page_size))
+
+    @property
+    def first_index(self) -> int:
+        return (self.page - 1) * self.page_size + 1 if self.total else 0
+
+    @property
+    def last_index(self) -> int:
+        return min(self.total, self.page * self.page_size)
+
+
+def score_page(con: Any, snapshot_id: str, query: ScoreQuery) -> ScorePage:
+    """One page of a snapshot under ``query``: filtered, counted, sorted and sliced in DuckDB."""
+    found = snapshots.page(
+        con,
+        snapshot_id,
+        snapshots.engine.SnapshotQuery(
+            search=query.search,
+            tier=query.tier,
+            quadrant=query.quadrant,
+            region=query.region,
+            segment=query.segment,
+            key_only=query.key_only,
+            sort=snapshots.SORTABLE.get(query.sort, snapshots.Sort.KEY_RANK),
+            descending=query.descending,
+            page=query.page,
+            page_size=query.page_size,
+        ),
+    )
+    table = snapshots.scores(con, snapshot_id)
+    labels = dict(TierChoice.choices)
+    return ScorePage(
+        rows=[{**row, "tier_label": labels.get(row["tier"], "")} for row in found.rows],
+        total=found.total,
+        page=found.page,
+        page_size=found.page_size,
+        regions=snapshots.filter_values(table, "region"),
+        segments=snapshots.filter_values(table, "segment"),
+    )
+
+
+def browse_scores(user: User, run: ScoreRun, query: ScoreQuery) -> ScorePage:
+    """The score table of ``run`` for the web page."""
+    check_permission(user, Permission.VIEW_ACCOUNTS)
+    with analytics_store().connect(read_only=True) as con:
+        return score_page(con, run.snapshot_id, query)
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    """What the portfolio page draws from one snapshot."""
+
+    run: ScoreRun
+    headline: dict[str, Any]
+    pareto: list[dict[str, Any]]
+    buying: int
+    cells: list[dict[str, Any]]
+    bubbles: list[dict[str, Any]]
+    tiers_by_quadrant: list[dict[str, Any]]
+    movers: list[dict[str, Any]]
+    previous: ScoreRun | None
+
+
+def portfolio(user: User, run: ScoreRun) -> Portfolio:
+    """The portfolio overview of ``run``: headline figures, Pareto, heat map, bubbles, movers."""
+    check_permission(user, Permission.VIEW_ACCOUNTS)
+    before = previous_run(run)
+    bubble_columns = (
+        "customer_id", "name", "attractiveness", "relationship", "revenue_12m", "tier",
+        "quadrant", "total",
+    )  # fmt: skip
+    with analytics_store().connect(read_only=True) as con:
+        table = snapshots.scores(con, run.snapshot_id)
+        buying, curve = snapshots.pareto_points(table)
+        moved: list[dict[str, Any]] = []
+        if before is not None and snapshots.exists(con, before.snapshot_id):
+            moved = snapshots.movers(table, snapshots.scores(con, before.snapshot_id))
+        return Portfolio(
+            run=run,
+            headline=snapshots.headline(table),
+            pareto=curve,
+            buying=buying,
+            cells=snapshots.region_segment(table),
+            bubbles=snapshots.key_rows(table, bubble_columns, limit=BUBBLE_LIMIT),
+            tiers_by_quadrant=snapshots.tier_quadrant_counts(table),
+            movers=moved,
+            previous=before,
+        )
+
+
+@dataclass(frozen=True)
+class AccountScore:
+    """One account's score in a snapshot, criterion by criterion."""
+
+    run: ScoreRun
+    row: dict[str, Any]
+    criteria: list[dict[str, Any]]
+
+
+def account_score(user: User, run: ScoreRun, customer_id: str) -> AccountScore | None:
+    """The explanation of ``customer_id``'s score in ``run``; None if the snapshot lacks it."""
+    check_permission(user, Permission.VIEW_ACCOUNTS)
+    with analytics_store().connect(read_only=True) as con:
+        table = snapshots.scores(con, run.snapshot_id)
+        rows = snapshots.rows_for(table, [customer_id], snapshots.PAGE_COLUMNS)
+        if customer_id not in rows:
+            return None
+        criteria = snapshots.explanation(con, run.snapshot_id, customer_id)
+    return AccountScore(run=run, row=rows[customer_id], criteria=criteria)
+
+
+def current_ratings(customer_id: str) -> dict[str, Rating]:
+    """The rating that counts per criterion for one account (the latest)."""
+    latest: dict[str, Rating] = {}
+    for rating in Rating.objects.filter(account_id=customer_id).select_related("rated_by"):
+        latest.setdefault(rating.criterion_key, rating)  # ordered newest first per key
+    return latest
+
+
+def rating_history(customer_id: str, limit: int = 30) -> list[Rating]:
+    """The account's ratings, newest first."""
+    ratings = Rating.objects.filter(account_id=customer_id).select_related("rated_by")
+    return list(ratings.order_by("-rated_at", "-id")[:limit])
+
+
+@dataclass(frozen=True)
+class CycleComparison:
+    """Two cycles side by side: who is key in each, and who moved."""
+
+    older: SelectionCycle
+    newer: SelectionCycle
+    added: list[CycleDecision]
+    removed: list[CycleDecision]
+    kept: list[CycleDecision]
+    quadrant_changes: list[tuple[CycleDecision, CycleDecision]]
+
+
+def compare_cycles(user: User, first: SelectionCycle, second: SelectionCycle) -> CycleComparison:
+    """Compare the final key accounts of two cycles (in as-of order)."""
+    check_permission(user, Permission.VIEW_ACCOUNTS)
+    older, newer = sorted((first, second), key=lambda c: (c.as_of, c.pk))
+    before = {d.account_id: d for d in older.decisions.select_related("account") if d.is_key}
+    after = {d.account_id: d for d in newer.decisions.select_related("account") if d.is_key}
+    kept = [after[c] for c in sorted(after.keys() & before.keys())]
+    return CycleComparison(
+        older=older,
+        newer=newer,
+        added=[after[c] for c in sorted(after.keys() - before.keys())],
+        removed=[before[c] for c in sorted(before.keys() - after.keys())],
+        kept=kept,
+        quadrant_changes=[
+            (before[d.account_id], d)
+            for d in kept
+            if d.quadrant and before[d.account_id].quadrant != d.quadrant
+        ],
+    )
+
+
+# ---- manager assignment -------------------------------------------------------------------
+
+
+def key_account_managers() -> list[User]:
+    """Everyone who can hold key accounts: active users with the Key Account Manager role."""
+    managers = User.objects.filter(is_active=True, groups__name=Role.KEY_ACCOUNT_MANAGER.value)
+    return list(managers.distinct().order_by("last_name", "first_name", "username"))
+
+
+@dataclass(frozen=True)
+class AssignmentProposal:
+    """The solver's proposal for a cycle, or why there is none."""
+
+    assignment: Assignment | None
+    problem: str
+    accounts: int
+    capacity: int
+    managers: list[User]
+
+
+def propose_assignment(user: User, cycle: SelectionCycle) -> AssignmentProposal:
+    """Solve the assignment of ``cycle``'s key accounts (keeping current managers if it can)."""
+    check_permission(user, Permission.VIEW_ACCOUNTS)
+    keys = [d for d in cycle.decisions.all() if d.is_key]
+    current = dict(
+        KeyAccount.objects.filter(manager__isnull=False).values_list(
+            "account_id", "manager__username"
+        )
+    )
+    accounts = [
+        AccountToAssign(
+            customer_id=d.account_id,
+            tier=tier_label(d.tier or "tier_3"),
+            current_manager=current.get(d.account_id)
+            or (d.manager.username if d.manager_id and d.manager else None),
+        )
+        for d in keys
+    ]
+    managers = key_account_managers()
+    capacities = [
+        ManagerCapacity(m.username, m.min_key_accounts, m.max_key_accounts) for m in managers
+    ]
+    capacity = sum(m.max_key_accounts for m in managers)
+    try:
+        assignment = assign_accounts(accounts, capacities, time_limit_seconds=10)
+    except AssignmentInfeasible as error:
+        return AssignmentProposal(None, str(error), len(accounts), capacity, managers)
+    return AssignmentProposal(assignment, "", len(accounts), capacity, managers)
+
+
+@dataclass(frozen=True)
+class ManagerLoad:
+    """A manager's key accounts in a cycle: how many, tier-weighted load, capacity."""
+
+    manager: User
+    accounts: list[CycleDecision]
+    load: int
+
+    @property
+    def fill_pct(self) -> int:
+        return round(100 * len(self.accounts) / max(1, self.manager.max_key_accounts))
+
+    @property
+    def within(self) -> bool:
+        return self.manager.min_key_accounts <= len(self.accounts) <= self.manager.max_key_accounts
+
+
+def workload(user: User, cycle: SelectionCycle) -> tuple[list[ManagerLoad], list[CycleDecision]]:
+    """(each manager's load in ``cycle``, the key accounts without a manager)."""
+    check_permission(user, Permission.VIEW_ACCOUNTS)
+    keys = [d for d in cycle.decisions.select_related("account", "manager") if d.is_key]
+    by_manager: dict[int, list[CycleDecision]] = {}
+    for decision in keys:
+        if decision.manager_id:
+            by_manager.setdefault(decision.manager_id, []).append(decision)
+    managers = {m.pk: m for m in key_account_managers()}
+    managers.update({d.manager.pk: d.manager for d in keys if d.manager is not None})
+    loads = [
+        ManagerLoad(
+            manager=manager,
+            accounts=by_manager.get(pk, []),
+            load=sum(TIER_WEIGHTS.get(d.tier, 1) for d in by_manager.get(pk, [])),
+        )
+        for pk, manager in managers.items()
+    ]
+    loads.sort(key=lambda m: (-m.load, m.manager.display_name))
+    return loads, [d for d in keys if not d.manager_id]
+
+
+def as_of_label(day: date | None) -> str:
+    """A date as the pages print it."""
+    return day.strftime("%-d %b %Y") if day else "—"

@@ -1,0 +1,315 @@
+"""Writes about selection policies, ratings and score runs. Every function checks first.
+
+Cycles, decisions and the manager assignment are in ``kam.selection.cycles``.
+"""
+
+import csv
+import io
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date
+
+import pyarrow as pa
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from kam.accounts.models import Account
+from kam.analytics.selection.features import resolve_as_of
+from kam.analytics.selection.policy import (
+    CriterionSource,
+    PolicyError,
+    SelectionPolicy,
+    default_policy,
+    policy_from_toml,
+    policy_to_toml,
+)
+from kam.analytics.selection.scoring import score_accounts
+from kam.people.models import User
+from kam.people.roles import Permission
+from kam.selection import snapshots
+from kam.selection.models import PolicyVersion, Rating, ScoreRun
+from kam.selection.permissions import check
+from kam.stores import analytics_store
+
+Progress = Callable[[str, float], None]
+
+
+class SelectionError(ValueError):
+    """A selection request cannot be carried out; the message says why in plain words."""
+
+
+# ---- policies -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def do_ensure_default_policy() -> PolicyVersion:
+    """The latest policy version, creating the shipped default as version 1 on first use.
+
+    No permission check: like ``do_ensure_roles`` it only installs what kam ships.
+    """
+    latest = PolicyVersion.objects.select_for_update().order_by("-version").first()
+    if latest is not None:
+        return latest
+    policy = default_policy()
+    return PolicyVersion.objects.create(
+        version=1,
+        name=policy.name,
+        toml=policy_to_toml(replace(policy, version=1)),
+        note="The default policy kam ships, built from the seeds (000–004).",
+    )
+
+
+@transaction.atomic
+def do_save_policy(user: User, policy: SelectionPolicy, *, note: str = "") -> PolicyVersion:
+    """Save ``policy`` as a new version (never changing an old one) and return it."""
+    check(user, Permission.EDIT_POLICY)
+    do_ensure_default_policy()
+    number = (PolicyVersion.objects.aggregate(v=Max("version"))["v"] or 0) + 1
+    versioned = replace(policy, version=number)
+    text = policy_to_toml(versioned)
+    if policy_from_toml(text) != versioned:  # the text must carry the policy exactly
+        raise SelectionError("the policy does not survive its TOML form; not saved")
+    return PolicyVersion.objects.create(
+        version=number, name=versioned.name, toml=text, note=note.strip(), created_by=user
+    )
+
+
+def do_import_policy(user: User, text: str, *, note: str = "") -> PolicyVersion:
+    """Read a policy from TOML text and save it as a new version; PolicyError names bad keys."""
+    check(user, Permission.EDIT_POLICY)
+    policy = policy_from_toml(text)
+    return do_save_policy(user, policy, note=note or "Imported from a TOML file.")
+
+
+# ---- ratings ------------------------------------------------------------------------------
+
+
+def rated_keys(policy: SelectionPolicy) -> tuple[str, ...]:
+    """The criteria of ``policy`` that people rate."""
+    return tuple(c.key for c in policy.criteria if c.source is CriterionSource.RATED)
+
+
+@transaction.atomic
+def do_rate_account(
+    user: User, customer_id: str, values: dict[str, int | None], *, note: str = ""
+) -> list[Rating]:
+    """Record ``user``'s ratings (criterion key → 1–5) of one account; None skips a key.
+
+    Earlier ratings stay as history; the latest is the one that counts.
+    """
+    check(user, Permission.RATE_ACCOUNTS)
+    allowed = rated_keys(do_ensure_default_policy().policy())
+    account = Account.objects.filter(customer_id=customer_id).first()
+    if account is None:
+        raise SelectionError(f"no account {customer_id!r}")
+    now = timezone.now()
+    created = []
+    for key, value in values.items():
+        if value is None:
+            continue
+        if key not in allowed:
+            raise SelectionError(f"{key!r} is not a rated criterion ({', '.join(allowed)})")
+        if not 1 <= int(value) <= 5:
+            raise SelectionError(f"{key}: ratings run from 1 to 5, not {value}")
+        created.append(
+            Rating.objects.create(
+                account=account,
+                criterion_key=key,
+                value=int(value),
+                rated_by=user,
+                rated_at=now,
+                note=note[:300],
+            )
+        )
+    return created
+
+
+@dataclass(frozen=True)
+class RatingProblem:
+    """One reason a ratings file was refused: where (line, column) and why."""
+
+    line: int
+    column: str
+    reason: str
+
+
+class RatingImportRefused(SelectionError):
+    """The ratings file was refused whole; ``problems`` names every bad row."""
+
+    def __init__(self, problems: list[RatingProblem]) -> None:
+        self.problems = problems
+        super().__init__(f"{len(problems)} problem(s) in the ratings file; nothing was imported")
+
+
+RATING_COLUMNS = ("customer_id", "criterion", "value")
+
+
+@transaction.atomic
+def do_import_ratings(user: User, text: str) -> int:
+    """Import ratings from CSV text (customer_id, criterion, value[, rated_by]), all or none.
+
+    Returns how many ratings were added; RatingImportRefused lists every bad row by line
+    (the header is line 1), column and reason.
+    """
+    check(user, Permission.RATE_ACCOUNTS)
+    allowed = set(rated_keys(do_ensure_default_policy().policy()))
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    header = [h.strip() for h in reader.fieldnames or []]
+    missing = [c for c in RATING_COLUMNS if c not in header]
+    if missing:
+        raise RatingImportRefused(
+            [
+                RatingProblem(1, c, "missing column (needs customer_id, criterion, value)")
+                for c in missing
+            ]
+        )
+    reader.fieldnames = header
+    rows = [(index, row) for index, row in enumerate(reader, start=2)]
+    ids = {(row.get("customer_id") or "").strip() for _, row in rows}
+    known = set(Account.objects.filter(customer_id__in=ids).values_list("customer_id", flat=True))
+    names = {(row.get("rated_by") or "").strip() for _, row in rows} - {""}
+    raters = {u.username: u for u in User.objects.filter(username__in=names)}
+    problems: list[RatingProblem] = []
+    ratings: list[Rating] = []
+    now = timezone.now()
+    for line, row in rows:
+        customer_id = (row.get("customer_id") or "").strip()
+        key = (row.get("criterion") or "").strip()
+        raw = (row.get("value") or "").strip()
+        rater = (row.get("rated_by") or "").strip()
+        bad = len(problems)
+        if not customer_id:
+            problems.append(RatingProblem(line, "customer_id", "empty"))
+        elif customer_id not in known:
+            problems.append(RatingProblem(line, "customer_id", f"no account {customer_id!r}"))
+        if key not in allowed:
+            problems.append(
+                RatingProblem(
+                    line, "criterion", f"{key!r} is not one of {', '.join(sorted(allowed))}"
+                )
+            )
+        try:
+            value = int(raw)
+            if not 1 <= value <= 5:
+                raise ValueError
+        except ValueError:
+            value = 0
+            problems.append(RatingProblem(line, "value", f"{raw!r} is not a whole number 1–5"))
+        if rater and rater not in raters:
+            problems.append(RatingProblem(line, "rated_by", f"no user {rater!r}"))
+        if len(problems) == bad:
+            ratings.append(
+                Rating(
+                    account_id=customer_id,
+                    criterion_key=key,
+                    value=value,
+                    rated_by=raters.get(rater, user),
+                    rated_at=now,
+                    note="imported",
+                )
+            )
+    if problems:
+        raise RatingImportRefused(problems)
+    if not ratings:
+        raise RatingImportRefused([RatingProblem(2, "", "the file has no ratings")])
+    Rating.objects.bulk_create(ratings, batch_size=2000)
+    return len(ratings)
+
+
+def latest_ratings() -> pa.Table:
+    """The rating that counts per account and criterion (the latest), as the engine reads it."""
+    seen: set[tuple[str, str]] = set()
+    ids, keys, values = [], [], []
+    ordered = Rating.objects.order_by("account_id", "criterion_key", "-rated_at", "-id")
+    for customer_id, key, value in ordered.values_list("account_id", "criterion_key", "value"):
+        if (customer_id, key) in seen:
+            continue
+        seen.add((customer_id, key))
+        ids.append(customer_id)
+        keys.append(key)
+        values.append(float(value))
+    return pa.table(
+        {
+            "customer_id": pa.array(ids, pa.string()),
+            "criterion_key": pa.array(keys, pa.string()),
+            "value": pa.array(values, pa.float64()),
+        }
+    )
+
+
+# ---- score runs ---------------------------------------------------------------------------
+
+
+def do_run_scoring(
+    user: User,
+    policy_version: PolicyVersion | None = None,
+    as_of: date | None = None,
+    progress: Progress | None = None,
+) -> ScoreRun:
+    """Score every account and write the result as a new immutable snapshot.
+
+    Not one transaction on purpose: the run is recorded as RUNNING first, the snapshot is
+    written in the analytical store (which swaps it in atomically), then the run is marked
+    DONE — or FAILED with the error, which is then raised. Holding a database transaction
+    open for a long scoring would block every other writer of the operational database.
+    """
+    check(user, Permission.RUN_SELECTION)
+    version = policy_version or do_ensure_default_policy()
+    report = progress or (lambda label, fraction: None)
+    with transaction.atomic():
+        run = ScoreRun.objects.create(policy_version=version, as_of=as_of, created_by=user)
+    started = time.perf_counter()
+    try:
+        policy = version.policy()
+        report("reading ratings", 0.05)
+        ratings = latest_ratings()
+        store = analytics_store()
+        snapshot_id = f"run{run.pk}"
+        # One writable connection for the whole run: the engine then writes the snapshot
+        # straight from the scoring query, without a round trip through Python.
+        stages = {"scores": 0.15, "explanations": 0.8, "catalogue": 0.85, "swap": 0.9}
+        with store.connect() as con:
+            resolved = resolve_as_of(con, as_of)
+            scored = score_accounts(con, policy, ratings, resolved)
+            snapshots.write(
+                con, scored, snapshot_id, lambda name: report(name, stages.get(name, 0.5))
+            )
+            report("counting", 0.95)
+            counts = snapshots.headline(snapshots.scores(con, snapshot_id))
+    except Exception as error:
+        with transaction.atomic():
+            ScoreRun.objects.filter(pk=run.pk).update(
+                status=ScoreRun.Status.FAILED,
+                error=str(error)[:2000],
+                seconds=time.perf_counter() - started,
+                finished_at=timezone.now(),
+            )
+        raise
+    with transaction.atomic():
+        run.as_of = resolved
+        run.snapshot_id = snapshot_id
+        run.customers = int(counts["customers"])
+        run.key_accounts = int(counts["key_accounts"])
+        run.seconds = time.perf_counter() - started
+        run.status = ScoreRun.Status.DONE
+        run.finished_at = timezone.now()
+        run.save()
+    report("done", 1.0)
+    return run
+
+
+__all__ = [
+    "PolicyError",
+    "RatingImportRefused",
+    "RatingProblem",
+    "SelectionError",
+    "do_ensure_default_policy",
+    "do_import_policy",
+    "do_import_ratings",
+    "do_rate_account",
+    "do_run_scoring",
+    "do_save_policy",
+    "latest_ratings",
+]

@@ -1,0 +1,242 @@
+"""Pages of the selection cycle: list, propose, decide (override, approve, publish), compare,
+and assign managers."""
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from kam.analytics.assignment import AssignmentInfeasible
+from kam.people.roles import Permission
+from kam.selection import cycles, queries
+from kam.selection.forms import CycleForm, OverrideForm
+from kam.selection.models import CycleDecision, SelectionCycle
+from kam.selection.services import SelectionError
+from kam.selection.views import KamRequest, _need, _viewer, context
+
+PROPOSAL_FILTERS = ("add", "keep", "remove", "overridden", "moved")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cycle_list(request: KamRequest) -> HttpResponse:
+    """Every cycle, newest first; propose a new one."""
+    _viewer(request)
+    form = CycleForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        _need(request, Permission.RUN_SELECTION)
+        if form.is_valid():
+            try:
+                cycle = cycles.do_create_cycle(
+                    request.user,
+                    as_of=form.cleaned_data["as_of"],
+                    name=form.cleaned_data["name"],
+                )
+            except SelectionError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, f"{cycle.name} proposed. Review the decisions below.")
+                return redirect("selection:cycle", pk=cycle.pk)
+    all_cycles = SelectionCycle.objects.select_related("score_run__policy_version", "previous")
+    return render(
+        request,
+        "selection/cycles.html",
+        context(request, form=form, cycles=all_cycles, published=cycles.latest_published()),
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _decision_rows(cycle: SelectionCycle, show: str) -> list[CycleDecision]:
+    rows = list(cycle.decisions.select_related("account", "manager", "overridden_by"))
+    if show in ("add", "keep", "remove"):
+        rows = [d for d in rows if d.proposal == show]
+    elif show == "overridden":
+        rows = [d for d in rows if d.override_key is not None]
+    elif show == "moved":
+        rows = [d for d in rows if d.quadrant_changed]
+    rows.sort(key=lambda d: (not d.is_key, d.key_rank or 10**9, d.account_id))
+    return rows
+
+
+@login_required
+@require_GET
+def cycle_detail(request: KamRequest, pk: int) -> HttpResponse:
+    """A cycle's proposals with reasons, quadrant moves and overrides; approve and publish."""
+    _viewer(request)
+    cycle = get_object_or_404(SelectionCycle.objects.select_related("score_run", "previous"), pk=pk)
+    show = request.GET.get("show", "")
+    decisions = list(cycle.decisions.all())
+    summary = {
+        "add": sum(d.proposal == "add" for d in decisions),
+        "keep": sum(d.proposal == "keep" for d in decisions),
+        "remove": sum(d.proposal == "remove" for d in decisions),
+        "overridden": sum(d.override_key is not None for d in decisions),
+        "moved": sum(d.quadrant_changed for d in decisions),
+        "key": sum(d.is_key for d in decisions),
+    }
+    return render(
+        request,
+        "selection/cycle.html",
+        context(
+            request,
+            cycle=cycle,
+            rows=_decision_rows(cycle, show),
+            show=show,
+            summary=summary,
+            filters=PROPOSAL_FILTERS,
+            others=SelectionCycle.objects.exclude(pk=cycle.pk),
+        ),
+    )
+
+
+@login_required
+@require_POST
+def cycle_override(request: KamRequest, pk: int) -> HttpResponse:
+    """Override one decision (htmx answers with the refreshed row); a reason is required."""
+    _need(request, Permission.APPROVE_CYCLE)
+    cycle = get_object_or_404(SelectionCycle, pk=pk)
+    form = OverrideForm(request.POST)
+    error = ""
+    decision = None
+    if form.is_valid():
+        try:
+            decision = cycles.do_override_decision(
+                request.user,
+                cycle,
+                form.cleaned_data["customer_id"],
+                is_key=form.cleaned_data["is_key"],
+                reason=form.cleaned_data["reason"],
+            )
+        except SelectionError as problem:
+            error = str(problem)
+    else:
+        error = "; ".join(f"{k}: {' '.join(str(m) for m in v)}" for k, v in form.errors.items())
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        return redirect("selection:cycle", pk=pk)
+    if decision is None:
+        decision = cycle.decisions.filter(account_id=request.POST.get("customer_id", "")).first()
+    cycle.refresh_from_db()
+    return render(
+        request,
+        "selection/_decision_row.html",
+        context(request, cycle=cycle, d=decision, error=error),
+        status=400 if error else 200,
+    )
+
+
+@login_required
+@require_POST
+def cycle_approve(request: KamRequest, pk: int) -> HttpResponse:
+    """Approve the cycle as it stands."""
+    _need(request, Permission.APPROVE_CYCLE)
+    cycle = get_object_or_404(SelectionCycle, pk=pk)
+    try:
+        cycles.do_approve_cycle(request.user, cycle)
+        messages.success(
+            request, f"{cycle.name} approved. Publish it to designate the key accounts."
+        )
+    except SelectionError as error:
+        messages.error(request, str(error))
+    return redirect("selection:cycle", pk=pk)
+
+
+@login_required
+@require_POST
+def cycle_publish(request: KamRequest, pk: int) -> HttpResponse:
+    """Publish: the cycle's key accounts become the key accounts."""
+    _need(request, Permission.APPROVE_CYCLE)
+    cycle = get_object_or_404(SelectionCycle, pk=pk)
+    try:
+        cycles.do_publish_cycle(request.user, cycle)
+        messages.success(request, f"{cycle.name} published: the key accounts are designated.")
+    except SelectionError as error:
+        messages.error(request, str(error))
+    return redirect("selection:cycle", pk=pk)
+
+
+@login_required
+@require_GET
+def cycle_compare(request: KamRequest) -> HttpResponse:
+    """Two cycles side by side: added, removed, kept and quadrant moves."""
+    _viewer(request)
+    all_cycles = list(SelectionCycle.objects.all())
+    chosen = [c for c in all_cycles if str(c.pk) in (request.GET.get("a"), request.GET.get("b"))]
+    comparison = None
+    if len(chosen) == 2:
+        comparison = queries.compare_cycles(request.user, *chosen)
+    return render(
+        request,
+        "selection/compare.html",
+        context(
+            request,
+            cycles=all_cycles,
+            comparison=comparison,
+            a=request.GET.get("a", ""),
+            b=request.GET.get("b", ""),
+        ),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cycle_assignment(request: KamRequest, pk: int) -> HttpResponse:
+    """The solver's proposal of managers for the cycle's key accounts, workload, and apply."""
+    _viewer(request)
+    cycle = get_object_or_404(SelectionCycle, pk=pk)
+    error = ""
+    if request.method == "POST":
+        _need(request, Permission.APPROVE_CYCLE)
+        try:
+            placements = json.loads(request.POST.get("placements", "{}"))
+            if not isinstance(placements, dict):
+                raise ValueError
+        except ValueError:
+            error = "The proposal could not be read; reload the page and apply again."
+        else:
+            try:
+                cycles.do_apply_assignment(request.user, cycle, placements)
+            except AssignmentInfeasible as problem:
+                error = str(problem)
+            else:
+                messages.success(request, "Managers assigned.")
+                return redirect("selection:assignment", pk=pk)
+    proposal = queries.propose_assignment(request.user, cycle)
+    loads, unassigned = queries.workload(request.user, cycle)
+    names = {m.username: m.display_name for m in proposal.managers}
+    placements_json = ""
+    proposed_loads = []
+    if proposal.assignment is not None:
+        placements_json = json.dumps(
+            {p.customer_id: p.manager for p in proposal.assignment.placements}
+        )
+        proposed_loads = [
+            {
+                "name": names.get(w.manager, w.manager),
+                "accounts": w.accounts,
+                "load": w.load,
+                "min": w.min_accounts,
+                "max": w.max_accounts,
+                "fill_pct": round(100 * w.accounts / max(1, w.max_accounts)),
+            }
+            for w in proposal.assignment.workloads
+        ]
+    return render(
+        request,
+        "selection/assignment.html",
+        context(
+            request,
+            cycle=cycle,
+            proposal=proposal,
+            proposed_loads=proposed_loads,
+            placements_json=placements_json,
+            loads=loads,
+            unassigned=unassigned,
+            error=error,
+        ),
+        status=400 if error else 200,
+    )

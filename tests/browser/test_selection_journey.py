@@ -1,0 +1,92 @@
+"""The Head of KAM's selection journey in a real browser: portfolio, policy, re-score, cycle."""
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+sys.path.insert(0, str(Path(__file__).parent.parent / "selection"))
+from selection_seed import seed_portfolio  # noqa: E402  (tests/selection/selection_seed.py)
+
+RELATIONSHIP_WEIGHTS = (
+    "Order frequency weight",
+    "Relationship and position weight",
+    "Access to decision makers weight",
+    "Willingness to collaborate weight",
+)
+
+
+@pytest.fixture(autouse=True)
+def selection_urls(settings):
+    """Mount the selection URLs until kam/urls.py includes them itself."""
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        reverse("selection:portfolio")
+    except NoReverseMatch:
+        settings.ROOT_URLCONF = "selection_test_urls"
+
+
+def keep(screenshot: Path) -> None:
+    if target := os.environ.get("KAM_ARTIFACTS_DIR"):
+        Path(target).mkdir(parents=True, exist_ok=True)
+        shutil.copy(screenshot, Path(target) / screenshot.name)
+
+
+def shoot(page, tmp_path: Path, name: str) -> None:
+    page.screenshot(path=tmp_path / name, full_page=True)
+    keep(tmp_path / name)
+
+
+def test_head_of_kam_rescoring_and_approving(page, live_server, store, head_of_kam, tmp_path):
+    from playwright.sync_api import expect
+
+    from kam.selection.services import do_run_scoring
+
+    seed_portfolio(store)
+    do_run_scoring(head_of_kam)
+
+    page.goto(f"{live_server.url}/selection/")
+    page.get_by_label("User name").fill("head")
+    page.get_by_label("Password").fill("pw-for-tests")
+    page.get_by_role("button", name="Sign in").click()
+
+    expect(page.get_by_role("heading", name="Portfolio", exact=True)).to_be_visible()
+    expect(page.locator("#key-count")).to_have_text("3")
+    expect(page.locator("#pareto-chart .plot-container")).to_be_visible()
+    expect(page.locator("#four-box-chart .plot-container")).to_be_visible()
+    expect(page.locator("#score-results tbody tr")).to_have_count(20)
+    shoot(page, tmp_path, "selection-portfolio.png")
+
+    # Relationship strength read from tenure alone: every long-standing account gets strong.
+    page.get_by_role("link", name="Policy").click()
+    for label in RELATIONSHIP_WEIGHTS:
+        page.get_by_label(label).fill("0")
+    page.get_by_label("Why this change").fill("relationship = tenure until ratings are in")
+    page.get_by_role("button", name="Save as version 2").click()
+    expect(page.get_by_text("Saved as version 2")).to_be_visible()
+    shoot(page, tmp_path, "selection-policy.png")
+
+    page.get_by_role("link", name="Portfolio").click()
+    page.get_by_role("button", name="Re-score all accounts").click()
+    expect(page.locator(".message-success")).to_contain_text("under policy v2")
+    movers = page.locator("#movers")
+    expect(movers).to_contain_text("Star → Strategic")
+    shoot(page, tmp_path, "selection-movers.png")
+
+    page.locator("#movers").get_by_role("link").first.click()
+    expect(page.locator("#quadrant")).to_contain_text("Strategic")
+
+    page.get_by_role("link", name="Selection cycles").click()
+    page.get_by_role("button", name="Propose a new cycle").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Selection Jun 2024")
+    expect(page.locator("#final-key")).to_have_text("3")
+    page.get_by_role("button", name="Approve cycle").click()
+    expect(page.locator("#cycle-status")).to_have_text("Approved")
+    shoot(page, tmp_path, "selection-cycle.png")
+    page.get_by_role("button", name="Publish key accounts").click()
+    expect(page.locator("#cycle-status")).to_have_text("Published")

@@ -1,0 +1,17 @@
+"""Fixtures for the selection tests: a small portfolio in both stores."""
+
+import pytest
+from selection_seed import seed_portfolio
+
+from kam.people.roles import Role
+
+
+@pytest.fixture
+def portfolio(db, store) -> list[str]:
+    """Twenty customers in the analytical store and the customer master."""
+    return seed_portfolio(store)
+
+
+@pytest.fixture
+def kam_user(make_user):
+    return make_user(Role.KEY_ACCOUNT_MANAGER, "kim", first_name="Kim", last_name="Keller")

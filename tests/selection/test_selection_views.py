@@ -1,0 +1,85 @@
+"""The selection pages: sign-in, who may write, and browsing a large snapshot in the engine."""
+
+import pytest
+from django.urls import reverse
+
+from kam.selection import queries, services
+from kam.selection.queries import ScoreQuery
+
+READ_PAGES = ["selection:portfolio", "selection:policy", "selection:cycles", "selection:compare"]
+WRITES = [
+    ("selection:run_scoring", {}),
+    ("selection:policy", {"name": "x"}),
+    ("selection:cycles", {}),
+]
+
+
+@pytest.mark.parametrize("name", READ_PAGES)
+def test_pages_need_a_sign_in(client, db, name):
+    response = client.get(reverse(name))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("name", READ_PAGES)
+def test_a_viewer_reads_every_page(client, portfolio, viewer, head_of_kam, name):
+    services.do_run_scoring(head_of_kam)
+    client.force_login(viewer)
+    response = client.get(reverse(name))
+    assert response.status_code == 200
+    assert b"Re-score all accounts" not in response.content
+
+
+@pytest.mark.parametrize(("name", "data"), WRITES)
+def test_a_viewer_may_not_write(client, portfolio, viewer, name, data):
+    client.force_login(viewer)
+    assert client.post(reverse(name), data).status_code == 403
+
+
+def test_a_viewer_may_not_rate(client, portfolio, viewer):
+    client.force_login(viewer)
+    response = client.post(reverse("selection:account", args=["C001"]), {"harmony_fit": "4"})
+    assert response.status_code == 403
+
+
+def test_the_portfolio_page_draws_its_pictures(client, portfolio, head_of_kam):
+    client.force_login(head_of_kam)
+    assert client.post(reverse("selection:run_scoring")).status_code == 302
+    html = client.get(reverse("selection:portfolio")).content.decode()
+    for chart in ("pareto-chart", "heatmap-chart", "four-box-chart"):
+        assert f'id="{chart}"' in html
+    assert "plotly/plotly.min.js" in html
+    assert 'id="top80"' in html
+
+
+def test_the_score_table_searches_and_sorts(client, portfolio, head_of_kam):
+    services.do_run_scoring(head_of_kam)
+    client.force_login(head_of_kam)
+    response = client.get(
+        reverse("selection:scores"), {"q": "customer 01", "sort": "revenue", "dir": "desc"}
+    )
+    html = response.content.decode()
+    assert "<strong>10</strong> accounts" in html
+    assert html.index("Customer 010") < html.index("Customer 019")
+
+
+def test_a_page_of_a_100k_snapshot_is_25_rows(store, head_of_kam):
+    with store.connect() as con:
+        con.con.execute(
+            "INSERT INTO customers SELECT 'C' || lpad(i::VARCHAR, 6, '0'), 'Customer ' || i, "
+            "NULL, 'DE', CASE WHEN i % 2 = 0 THEN 'EMEA' ELSE 'APAC' END, 'Retail' "
+            "FROM range(100000) t(i)"
+        )
+        con.con.execute(
+            "INSERT INTO customer_month SELECT 'C' || lpad(i::VARCHAR, 6, '0'), DATE '2024-06-01', "
+            "1000 + i, 600 + i / 2, 1, 1, 1, DATE '2024-06-03', DATE '2024-06-20' "
+            "FROM range(100000) t(i)"
+        )
+    run = services.do_run_scoring(head_of_kam)
+    with store.connect(read_only=True) as con:
+        page = queries.score_page(con, run.snapshot_id, ScoreQuery(region="APAC", page=7))
+        found = queries.score_page(con, run.snapshot_id, ScoreQuery(search="c099999"))
+    assert (page.total, len(page.rows), page.page_count) == (50_000, 25, 2_000)
+    assert all(row["region"] == "APAC" for row in page.rows)
+    assert page.rows[0]["key_rank"] < page.rows[-1]["key_rank"]
+    assert [row["customer_id"] for row in found.rows] == ["C099999"]
