@@ -1,0 +1,180 @@
+"""Gamma-Gamma model of spend per purchase.
+
+Fader, Hardie & Lee (2005, "RFM and CLV: Using Iso-value Curves for Customer Base
+Analysis") and Fader & Hardie (2013, "The Gamma-Gamma Model of Monetary Value"): each
+purchase of a customer is worth z ~ Gamma(p, nu), and nu ~ Gamma(q, gamma) across
+customers. The mean m_x of a customer's x repeat purchases then has the density
+
+    f(m_x | p, q, gamma; x) = Gamma(px+q) / (Gamma(px) Gamma(q))
+                              * gamma^q m_x^(px-1) x^(px) / (gamma + x m_x)^(px+q)
+
+and the best guess of the customer's future spend per purchase is the weighted average
+
+    E[M | x, m_x] = (gamma + x m_x) p / (p x + q - 1)
+
+of the population mean p gamma / (q - 1) and the customer's own m_x. Only customers with
+at least one repeat purchase (and positive spend) inform the fit. The model assumes spend
+is independent of purchase frequency; ``fit`` reports their correlation so the user can
+see when that does not hold.
+
+Published check (CDNOW, the 946 customers with repeat purchases in weeks 1-39):
+p = 6.25, q = 3.74, gamma = 15.44, LL = -4055.9 (Fader & Hardie 2013).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+from scipy.special import digamma, gammaln
+
+from kam.analytics.clv._mle import fit_by_maximum_likelihood, wsum
+from kam.analytics.clv.results import SpendFitResult
+from kam.analytics.clv.summary import summary_unit
+
+MODEL = "gamma_gamma"
+PARAMETERS = ("p", "q", "gamma")
+
+Floats = npt.NDArray[np.float64]
+
+
+class _Design:
+    """Constant sums of the log-likelihood, computed once per fit."""
+
+    def __init__(self, x: Floats, m: Floats, w: Floats) -> None:
+        self.x, self.m, self.w = x, m, w
+        self.total_weight = float(w.sum())
+        self.xm = x * m
+        self.ux, ix = np.unique(x, return_inverse=True)
+        self.w_x = np.bincount(ix, weights=w, minlength=len(self.ux))
+        log_m, log_x = np.log(m), np.log(x)
+        # sum of w * [(px - 1) log m + px log x] = p * A - B
+        self.a_term = wsum(w, (x * (log_m + log_x)))
+        self.b_term = wsum(w, log_m)
+
+    def loglik(self, theta: Floats) -> tuple[float, Floats]:
+        """Total log-likelihood and its analytic gradient in (p, q, gamma)."""
+        p, q, gamma = (float(v) for v in theta)
+        ux, w_x = self.ux, self.w_x
+        ll = wsum(w_x, (gammaln(p * ux + q) - gammaln(p * ux))) - self.total_weight * gammaln(q)
+        ll += self.total_weight * q * np.log(gamma) + p * self.a_term - self.b_term
+        log_denominator = np.log(gamma + self.xm)
+        shape = p * self.x + q
+        ll -= wsum(self.w, (shape * log_denominator))
+        g_p = wsum(w_x, (ux * (digamma(p * ux + q) - digamma(p * ux)))) + self.a_term
+        g_p -= wsum(self.w, (self.x * log_denominator))
+        g_q = wsum(w_x, digamma(p * ux + q)) - self.total_weight * digamma(q)
+        g_q += self.total_weight * np.log(gamma) - wsum(self.w, log_denominator)
+        g_gamma = self.total_weight * q / gamma - wsum(self.w, (shape / (gamma + self.xm)))
+        return ll, np.array([g_p, g_q, g_gamma])
+
+
+def _usable(
+    frequency: npt.ArrayLike, mean_spend: npt.ArrayLike
+) -> tuple[Floats, Floats, npt.NDArray[np.bool_]]:
+    x = np.asarray(frequency, dtype=np.float64)
+    m = np.asarray(mean_spend, dtype=np.float64)
+    usable = (x > 0) & np.isfinite(m) & (m > 0)
+    return x, m, usable
+
+
+def log_likelihood(
+    params: Mapping[str, float], frequency: npt.ArrayLike, mean_spend: npt.ArrayLike
+) -> float:
+    """Total Gamma-Gamma log-likelihood over customers with x > 0 and positive spend."""
+    x, m, usable = _usable(frequency, mean_spend)
+    design = _Design(x[usable], m[usable], np.ones(int(usable.sum())))
+    return design.loglik(_theta(params))[0]
+
+
+def gradient(
+    params: Mapping[str, float], frequency: npt.ArrayLike, mean_spend: npt.ArrayLike
+) -> Floats:
+    """Analytic gradient of the total log-likelihood in (p, q, gamma)."""
+    x, m, usable = _usable(frequency, mean_spend)
+    design = _Design(x[usable], m[usable], np.ones(int(usable.sum())))
+    return design.loglik(_theta(params))[1]
+
+
+def _theta(params: Mapping[str, float]) -> Floats:
+    return np.array([float(params[name]) for name in PARAMETERS])
+
+
+def fit_arrays(
+    frequency: npt.ArrayLike,
+    mean_spend: npt.ArrayLike,
+    *,
+    start: Sequence[float] | None = None,
+    time_unit: str | None = None,
+) -> SpendFitResult:
+    """Fit p, q, gamma by maximum likelihood to repeat frequency and mean repeat spend.
+
+    Customers without a repeat purchase, or with zero, negative or missing mean spend,
+    are left out (counted in ``n_excluded``): the model is for positive amounts.
+    """
+    x, m, usable = _usable(frequency, mean_spend)
+    xs, ms = x[usable], m[usable]
+    if len(xs) < 3:
+        raise ValueError("the Gamma-Gamma model needs at least 3 customers with repeat purchases")
+    design = _Design(xs, ms, np.ones(len(xs)))
+    if start is None:
+        # Method-of-moments-ish start: q = 2 and gamma so the population mean matches.
+        mean = float(np.mean(ms))
+        start = (1.0, 2.0, max(mean, 1e-6))
+    base = fit_by_maximum_likelihood(
+        MODEL,
+        PARAMETERS,
+        design.loglik,
+        start,
+        total_weight=design.total_weight,
+        n_customers=len(xs),
+        time_unit=time_unit,
+    )
+    correlation = float(np.corrcoef(xs, ms)[0, 1]) if np.ptp(xs) > 0 and np.ptp(ms) > 0 else 0.0
+    return SpendFitResult(
+        model=base.model,
+        params=base.params,
+        std_errors=base.std_errors,
+        log_likelihood=base.log_likelihood,
+        n_customers=base.n_customers,
+        converged=base.converged,
+        iterations=base.iterations,
+        message=base.message,
+        time_unit=base.time_unit,
+        covariance=base.covariance,
+        frequency_spend_correlation=correlation,
+        n_excluded=int(len(x) - len(xs)),
+    )
+
+
+def fit(summary: pa.Table, *, start: Sequence[float] | None = None) -> SpendFitResult:
+    """Fit the Gamma-Gamma model to a summary table (frequency, mean_repeat_spend)."""
+    x = summary.column("frequency").to_numpy(zero_copy_only=False)
+    m = summary.column("mean_repeat_spend").fill_null(0.0).to_numpy(zero_copy_only=False)
+    return fit_arrays(x, m, start=start, time_unit=summary_unit(summary, default="weeks"))
+
+
+def expected_spend(
+    params: Mapping[str, float], frequency: npt.ArrayLike, mean_spend: npt.ArrayLike
+) -> Floats:
+    """E[spend per purchase | x, m_x]; the population mean p gamma/(q-1) when x = 0.
+
+    The population mean is infinite when q <= 1 (a heavy-tailed spend distribution);
+    we return inf rather than a misleading finite number.
+    """
+    p, q, gamma = _theta(params)
+    x = np.asarray(frequency, dtype=np.float64)
+    m = np.nan_to_num(np.asarray(mean_spend, dtype=np.float64), nan=0.0)
+    m = np.where(x > 0, m, 0.0)
+    denominator = p * x + q - 1.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = (gamma + x * m) * p / denominator
+    return np.asarray(np.where(denominator > 0, value, np.inf), dtype=np.float64)
+
+
+def population_mean_spend(params: Mapping[str, float]) -> float:
+    """Mean spend per purchase across customers, p gamma / (q - 1) (inf when q <= 1)."""
+    p, q, gamma = _theta(params)
+    return float(p * gamma / (q - 1.0)) if q > 1.0 else float("inf")

@@ -1,0 +1,203 @@
+"""Purchase summaries: the numbers the models see, in numpy and as an Ibis query."""
+
+import datetime as dt
+
+import ibis
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from kam.analytics.clv import bgnbd
+from kam.analytics.clv.cdnow import read_cdnow_master
+from kam.analytics.clv.summary import (
+    UNIT_METADATA_KEY,
+    collapse,
+    collapse_arrays,
+    summarise_table,
+    summary_unit,
+)
+from kam.analytics.clv.summary_ibis import summary_expr
+
+D = dt.date
+
+# Lines: same-day purchases, a purchase on the calibration date, a late starter, holdout.
+LINES = pa.table(
+    {
+        "customer_id": ["a", "a", "a", "a", "a", "b", "b", "c", "d", "d", "d"],
+        "date": pa.array(
+            [
+                D(2024, 1, 1),
+                D(2024, 1, 1),  # same day as the first purchase: one occasion
+                D(2024, 1, 15),
+                D(2024, 1, 15),
+                D(2024, 2, 5),  # in the holdout
+                D(2024, 1, 8),
+                D(2024, 1, 29),  # on the calibration date
+                D(2024, 2, 2),  # first purchase after calibration: not in the cohort
+                D(2024, 1, 10),
+                D(2024, 2, 1),
+                D(2024, 2, 1),  # two holdout lines on one day
+            ],
+            type=pa.date32(),
+        ),
+        "revenue": [10.0, 5.0, 7.0, 3.0, 4.0, 20.0, 30.0, 9.0, 8.0, 1.0, 2.0],
+    }
+)
+CAL_END = D(2024, 1, 29)
+HOLD_END = D(2024, 2, 12)
+
+
+def _rows(table: pa.Table) -> dict[str, dict[str, object]]:
+    return {row["customer_id"]: row for row in table.to_pylist()}
+
+
+@pytest.mark.parametrize(
+    ("customer", "expected"),
+    [
+        (
+            "a",
+            {
+                "frequency": 1,
+                "recency": 2.0,
+                "age": 4.0,
+                "mean_repeat_spend": 10.0,
+                "holdout_frequency": 1,
+                "holdout_revenue": 4.0,
+            },
+        ),
+        (
+            "b",
+            {
+                "frequency": 1,
+                "recency": 3.0,
+                "age": 3.0,
+                "mean_repeat_spend": 30.0,
+                "holdout_frequency": 0,
+                "holdout_revenue": 0.0,
+            },
+        ),
+        (
+            "d",
+            {
+                "frequency": 0,
+                "recency": 0.0,
+                "age": 19 / 7,
+                "mean_repeat_spend": None,
+                "holdout_frequency": 1,
+                "holdout_revenue": 3.0,
+            },
+        ),
+    ],
+)
+def test_summary_counts_purchase_days_not_lines(customer, expected):
+    rows = _rows(summarise_table(LINES, calibration_end=CAL_END, holdout_end=HOLD_END))
+    assert {k: rows[customer][k] for k in expected} == pytest.approx(expected)
+
+
+def test_customers_first_seen_after_calibration_are_not_in_the_cohort():
+    summary = summarise_table(LINES, calibration_end=CAL_END)
+    assert summary.column("customer_id").to_pylist() == ["a", "b", "d"]
+    assert summary_unit(summary) == "weeks"
+    assert "holdout_frequency" not in summary.column_names
+
+
+@pytest.mark.parametrize(("unit", "age_of_a"), [("weeks", 4.0), ("days", 28.0)])
+def test_time_unit(unit, age_of_a):
+    summary = summarise_table(LINES, calibration_end=CAL_END, unit=unit)
+    assert _rows(summary)["a"]["age"] == age_of_a
+    assert summary.schema.metadata[UNIT_METADATA_KEY] == unit.encode()
+
+
+def test_cdnow_sample_matches_the_published_data(cdnow_summary):
+    """FHL (2005): 2,357 customers, 1,411 without a repeat purchase in weeks 1-39."""
+    x = cdnow_summary.column("frequency").to_numpy()
+    holdout = cdnow_summary.column("holdout_frequency").to_numpy()
+    assert len(x) == 2357
+    assert (x == 0).sum() == 1411
+    assert (x > 0).sum() == 946  # the Gamma-Gamma sample of FHL's RFM/CLV paper
+    assert x.sum() == 2457
+    assert holdout.sum() == 1882
+    assert holdout[x == 0].sum() == 334  # FHL section 7: 334 purchases by the zero class
+    # FHL's spreadsheet, first customer: x = 2, t_x = 30.43, T = 38.86.
+    first = cdnow_summary.slice(0, 1).to_pylist()[0]
+    assert first["customer_id"] == "00004"
+    assert (first["frequency"], round(first["recency"], 2), round(first["age"], 2)) == (
+        2,
+        30.43,
+        38.86,
+    )
+
+
+def test_cdnow_master_has_the_whole_cohort(cdnow_dir):
+    master = read_cdnow_master(cdnow_dir / "CDNOW_master.txt")
+    summary = summarise_table(master, calibration_end="1997-09-30")
+    assert len(summary) == 23570
+    assert summary.column("age").to_numpy().max() == pytest.approx(272 / 7)
+
+
+def _duckdb_summary(transactions: pa.Table, **kwargs) -> pa.Table:
+    con = ibis.duckdb.connect()
+    table = ibis.memtable(transactions.select(["customer_id", "date", "revenue"]))
+    return con.to_pyarrow(summary_expr(table, **kwargs))
+
+
+def _assert_same_summary(ours: pa.Table, theirs: pa.Table) -> None:
+    assert theirs.column_names == ours.column_names
+    assert theirs.column("customer_id").to_pylist() == ours.column("customer_id").to_pylist()
+    for name in ours.column_names[1:]:
+        a = ours.column(name).to_pylist()
+        b = theirs.column(name).to_pylist()
+        assert [v is None for v in a] == [v is None for v in b], name
+        if name == "first_purchase":
+            assert a == b
+        else:
+            numbers_a = np.array([0.0 if v is None else v for v in a], dtype=float)
+            numbers_b = np.array([0.0 if v is None else v for v in b], dtype=float)
+            np.testing.assert_allclose(numbers_b, numbers_a, rtol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("unit", ["weeks", "days"])
+def test_ibis_summary_on_duckdb_equals_numpy_summary(unit):
+    kwargs = {"calibration_end": CAL_END, "holdout_end": HOLD_END, "unit": unit}
+    _assert_same_summary(summarise_table(LINES, **kwargs), _duckdb_summary(LINES, **kwargs))
+
+
+def test_ibis_summary_on_duckdb_equals_numpy_summary_on_cdnow(cdnow_transactions, cdnow_summary):
+    theirs = _duckdb_summary(
+        cdnow_transactions, calibration_end="1997-09-30", holdout_end="1998-06-30"
+    )
+    _assert_same_summary(cdnow_summary, theirs)
+
+
+def test_collapse_keeps_every_customer_and_the_likelihood(cdnow_summary, cdnow_bgnbd):
+    stats = collapse(cdnow_summary)
+    x = cdnow_summary.column("frequency").to_numpy()
+    t_x = cdnow_summary.column("recency").to_numpy()
+    age = cdnow_summary.column("age").to_numpy()
+    one_row_each = collapse_arrays(x, t_x, age, weight=np.ones(len(x)))
+    assert len(stats) < len(x) / 2  # real day-granular data repeat a lot
+    assert stats.n_customers == len(x) == 2357
+    assert stats.time_unit == "weeks"
+    # Spread the collapsed rows back out: the same likelihood either way.
+    spread = collapse_arrays(
+        np.repeat(stats.x, stats.weight.astype(int)),
+        np.repeat(stats.t_x, stats.weight.astype(int)),
+        np.repeat(stats.T, stats.weight.astype(int)),
+    )
+    assert bgnbd.log_likelihood(cdnow_bgnbd.params, spread) == pytest.approx(
+        bgnbd.log_likelihood(cdnow_bgnbd.params, one_row_each), rel=1e-12
+    )
+
+
+@pytest.mark.parametrize(
+    ("x", "t_x", "age", "message"),
+    [
+        ([1], [5.0], [4.0], "recency"),
+        ([-1], [0.0], [4.0], "frequency"),
+        ([0], [1.0], [4.0], "without repeat"),
+        ([1, 2], [1.0], [4.0], "same length"),
+    ],
+)
+def test_collapse_refuses_impossible_summaries(x, t_x, age, message):
+    with pytest.raises(ValueError, match=message):
+        collapse_arrays(x, t_x, age)
