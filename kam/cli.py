@@ -352,6 +352,8 @@ def manage(ctx: typer.Context) -> None:
 
 def main() -> None:
     from kam.selection import cli as selection_cli
+    from kam.selection import clv_cli
 
     selection_cli.register(app)
+    clv_cli.register(app)
     app()

@@ -115,6 +115,15 @@ class ScoreRun(models.Model):
     key_accounts = models.PositiveIntegerField(default=0)
     seconds = models.FloatField(null=True, blank=True)
     error = models.TextField(blank=True)
+    future_value = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The lifetime-value fit behind predicted_clv: model, parameters, standard "
+        "errors, holdout check, horizon (see kam.selection.services.future_value_record).",
+    )
+    future_value_note = models.TextField(
+        blank=True, help_text="Why the future-value criterion is missing in this run, if it is."
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -132,6 +141,11 @@ class ScoreRun(models.Model):
 
     def __str__(self) -> str:
         return f"Score run {self.pk} ({self.get_status_display()})"
+
+    @property
+    def future_value_table(self) -> str:
+        """The analytical-store table with this run's per-customer future value, or ""."""
+        return str(self.future_value.get("table", "")) if self.future_value else ""
 
 
 class SelectionCycle(models.Model):

@@ -16,6 +16,10 @@ from kam.analytics.assignment import (
     ManagerCapacity,
     assign_accounts,
 )
+from kam.analytics.clv import portfolio as clv_portfolio
+from kam.analytics.clv.history import AlivePoint, alive_history, purchase_days
+from kam.analytics.clv.portfolio import MODEL_LABELS
+from kam.analytics.clv.results import FitResult
 from kam.people.models import User
 from kam.people.roles import Permission, Role
 from kam.people.services import check_permission
@@ -327,3 +331,82 @@ def workload(user: User, cycle: SelectionCycle) -> tuple[list[ManagerLoad], list
 def as_of_label(day: date | None) -> str:
     """A date as the pages print it."""
     return day.strftime("%-d %b %Y") if day else "—"
+
+
+# ---- future value (lifetime-value models) -------------------------------------------------
+
+SCATTER_LIMIT = 3000
+"""The future-value scatter draws at most this many accounts (the largest by predicted CLV,
+plus every high-potential account)."""
+
+
+def purchase_fit_of(record: dict[str, Any]) -> FitResult | None:
+    """The chosen purchase model of a run's future-value record, as a FitResult."""
+    chosen = next(
+        (m for m in record.get("purchase_models", []) if m["model"] == record.get("model")), None
+    )
+    if chosen is None:
+        return None
+    return FitResult(
+        model=chosen["model"],
+        params=chosen["params"],
+        std_errors=chosen["std_errors"],
+        log_likelihood=chosen["log_likelihood"],
+        n_customers=chosen["customers"],
+        converged=chosen["converged"],
+        iterations=0,
+        message=chosen["message"],
+        time_unit=chosen["time_unit"],
+    )
+
+
+@dataclass(frozen=True)
+class AccountFutureValue:
+    """One account's future value in a run: its row, the fit behind it, P(alive) over time."""
+
+    run: ScoreRun
+    row: dict[str, Any] | None
+    record: dict[str, Any]
+    history: list[AlivePoint]
+
+    @property
+    def model_label(self) -> str:
+        return MODEL_LABELS.get(str(self.record.get("model", "")), "")
+
+
+def account_future_value(user: User, customer_id: str) -> AccountFutureValue | None:
+    """The latest run's future value of ``customer_id``; None before any scoring run."""
+    check_permission(user, Permission.VIEW_ACCOUNTS)
+    run = latest_run()
+    if run is None:
+        return None
+    if not run.future_value_table:
+        return AccountFutureValue(run, None, {}, [])
+    with analytics_store().connect(read_only=True) as con:
+        row = clv_portfolio.account_future_value(con, run.snapshot_id, customer_id)
+        fit = purchase_fit_of(run.future_value)
+        days = purchase_days(con, customer_id, run.as_of) if row and fit and run.as_of else []
+    history = alive_history(fit, days, run.as_of) if fit and days and run.as_of else []
+    return AccountFutureValue(run, row, run.future_value, history)
+
+
+def future_value_points(user: User, run: ScoreRun) -> list[dict[str, Any]]:
+    """Accounts for the current-against-future scatter: revenue_12m, clv, tier, name."""
+    check_permission(user, Permission.VIEW_ACCOUNTS)
+    if not run.future_value_table:
+        return []
+    with analytics_store().connect(read_only=True) as con:
+        if run.future_value_table not in con.list_tables():
+            return []
+        scores = snapshots.scores(con, run.snapshot_id)
+        clv = con.table(run.future_value_table)
+        joined = scores.join(clv, scores.customer_id == clv.customer_id).select(
+            scores.customer_id, scores.name, scores.revenue_12m, scores.tier, scores.is_key,
+            clv.clv, clv.clv_lower, clv.clv_upper, clv.p_alive,
+        )  # fmt: skip
+        joined = joined.filter((joined.revenue_12m > 0) & (joined.clv > 0))
+        top = joined.order_by(joined.clv.desc()).limit(SCATTER_LIMIT)
+        promising = joined.filter(joined.tier == TierChoice.HIGH_POTENTIAL.value).limit(600)
+        rows = top.to_pyarrow().to_pylist() + promising.to_pyarrow().to_pylist()
+    unique = {r["customer_id"]: r for r in rows}  # a high-potential account may be in both
+    return list(unique.values())

@@ -16,7 +16,17 @@ from django.db.models import Max
 from django.utils import timezone
 
 from kam.accounts.models import Account
-from kam.analytics.selection.features import resolve_as_of
+from kam.analytics.clv.portfolio import (
+    FutureValue,
+    FutureValueSettings,
+    FutureValueUnavailable,
+    drop_future_value,
+    future_value_step,
+    with_predicted_clv,
+    write_future_value,
+)
+from kam.analytics.clv.results import FitResult
+from kam.analytics.selection.features import account_features, resolve_as_of
 from kam.analytics.selection.policy import (
     CriterionSource,
     PolicyError,
@@ -242,13 +252,82 @@ def latest_ratings() -> pa.Table:
 # ---- score runs ---------------------------------------------------------------------------
 
 
+def _fit_record(fit: FitResult) -> dict[str, object]:
+    return {
+        "model": fit.model,
+        "params": dict(fit.params),
+        "std_errors": dict(fit.std_errors),
+        "log_likelihood": fit.log_likelihood,
+        "converged": fit.converged,
+        "message": fit.message,
+        "customers": fit.n_customers,
+        "time_unit": fit.time_unit,
+    }
+
+
+def future_value_record(result: FutureValue, table: str) -> dict[str, object]:
+    """What a score run keeps of its lifetime-value step (JSON for ScoreRun.future_value)."""
+    settings = result.settings
+    return {
+        "table": table,
+        "as_of": result.as_of.isoformat(),
+        "model": result.chosen,
+        "reason": result.reason,
+        "months": settings.months,
+        "monthly_discount_rate": settings.monthly_discount_rate,
+        "interval": settings.interval,
+        "customers": result.customers,
+        "repeat_customers": result.repeat_customers,
+        "calibration_end": result.calibration_end.isoformat() if result.calibration_end else None,
+        "purchase_models": [
+            {
+                **_fit_record(report.fit),
+                "holdout": None
+                if report.holdout is None
+                else {
+                    "weeks": report.holdout.horizon,
+                    "actual": report.holdout.total_actual,
+                    "predicted": report.holdout.total_predicted,
+                    "mae": report.holdout.mae,
+                    "rmse": report.holdout.rmse,
+                    "correlation": report.holdout.correlation,
+                },
+            }
+            for report in result.models
+        ],
+        "spend": {
+            **_fit_record(result.spend),
+            "frequency_spend_correlation": result.spend.frequency_spend_correlation,
+        },
+    }
+
+
+def _future_value(
+    con: object, as_of: date, run_id: str, settings: FutureValueSettings
+) -> tuple[dict[str, object], str]:
+    """Run the lifetime-value step and write its table: (record, "") or ({}, why not)."""
+    try:
+        result = future_value_step(con, as_of, settings)
+    except FutureValueUnavailable as why:
+        return {}, str(why)
+    table = write_future_value(con, result, run_id)
+    return future_value_record(result, table), ""
+
+
 def do_run_scoring(
     user: User,
     policy_version: PolicyVersion | None = None,
     as_of: date | None = None,
     progress: Progress | None = None,
+    future_value: FutureValueSettings | None = None,
 ) -> ScoreRun:
     """Score every account and write the result as a new immutable snapshot.
+
+    The lifetime-value models run first (``future_value`` settings: horizon, discount
+    rate, models) and give the policy's ``future_value`` criterion its ``predicted_clv``;
+    their per-customer table is written beside the snapshot as ``clv_<snapshot id>``. When
+    they cannot be fitted (too few repeat buyers, ...) the criterion stays missing and the
+    run says why in ``future_value_note``.
 
     Not one transaction on purpose: the run is recorded as RUNNING first, the snapshot is
     written in the analytical store (which swaps it in atomically), then the run is marked
@@ -272,10 +351,21 @@ def do_run_scoring(
         stages = {"scores": 0.15, "explanations": 0.8, "catalogue": 0.85, "swap": 0.9}
         with store.connect() as con:
             resolved = resolve_as_of(con, as_of)
-            scored = score_accounts(con, policy, ratings, resolved)
-            snapshots.write(
-                con, scored, snapshot_id, lambda name: report(name, stages.get(name, 0.5))
+            report("future value", 0.08)
+            clv, why = _future_value(
+                con, resolved, snapshot_id, future_value or FutureValueSettings()
             )
+            try:
+                features = account_features(con, resolved, window_months=policy.as_of_months)
+                if clv:
+                    features = with_predicted_clv(features, con.table(str(clv["table"])))
+                scored = score_accounts(con, policy, ratings, resolved, features=features)
+                snapshots.write(
+                    con, scored, snapshot_id, lambda name: report(name, stages.get(name, 0.5))
+                )
+            except BaseException:
+                drop_future_value(con, snapshot_id)  # no snapshot, so no table beside it
+                raise
             report("counting", 0.95)
             counts = snapshots.headline(snapshots.scores(con, snapshot_id))
     except Exception as error:
@@ -290,6 +380,8 @@ def do_run_scoring(
     with transaction.atomic():
         run.as_of = resolved
         run.snapshot_id = snapshot_id
+        run.future_value = clv
+        run.future_value_note = why
         run.customers = int(counts["customers"])
         run.key_accounts = int(counts["key_accounts"])
         run.seconds = time.perf_counter() - started
@@ -311,5 +403,6 @@ __all__ = [
     "do_rate_account",
     "do_run_scoring",
     "do_save_policy",
+    "future_value_record",
     "latest_ratings",
 ]

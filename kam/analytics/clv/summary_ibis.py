@@ -38,7 +38,8 @@ def summary_expr(
     ``recency``, ``age``, ``mean_repeat_spend`` and, with ``holdout_end``,
     ``holdout_frequency`` and ``holdout_revenue``), ordered by customer id.
     """
-    per_unit = float(days_per_unit(unit))
+    # A typed literal: a bare 7.0 is a DECIMAL on Spark, which rounds the quotient to 6 places.
+    per_unit = ibis.literal(days_per_unit(unit)).cast("float64")
     cal = _date_literal(calibration_end)
     daily = (
         transactions.filter(_.date <= cal)

@@ -105,7 +105,9 @@ def _simulate_purchases(
     if purchase_fit.model == "bgnbd":
         # p | alive ~ Beta(a, b + x); the customer drops out after K ~ Geometric(p) more buys.
         p = rng.beta(params["a"], np.broadcast_to(params["b"] + xs, shape))
-        remaining = rng.geometric(p)
+        # With a near 0 (nobody drops out, e.g. TPC-H) the beta draw underflows to 0, which
+        # geometric() refuses; 1e-12 means "never within any horizon" just as well.
+        remaining = rng.geometric(np.maximum(p, 1e-12))
         potential = np.zeros(shape, dtype=np.int64)
         for _ in range(months):
             before = np.minimum(potential, remaining)

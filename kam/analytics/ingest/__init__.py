@@ -6,14 +6,13 @@ the rows and (for transaction lines) recompute the ``customer_month`` rollup of 
 customers they touch. A refused file leaves the store exactly as it was.
 """
 
-import threading
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
+from kam.analytics.ingest.fast import insert_first_load
 from kam.analytics.ingest.load import refresh_customer_month, upsert
 from kam.analytics.ingest.mapping import ColumnMapping, MappingError
 from kam.analytics.ingest.problems import (
@@ -23,7 +22,8 @@ from kam.analytics.ingest.problems import (
     ImportReport,
     RowProblem,
 )
-from kam.analytics.ingest.readers import ReadError, Source, open_source, sql_string
+from kam.analytics.ingest.progress import STAGES, Progress, never_backwards, tell, watching
+from kam.analytics.ingest.readers import ReadError, Source, open_source, sql_name, sql_string
 from kam.analytics.ingest.stage import (
     PROBLEMS,
     STAGE,
@@ -54,18 +54,8 @@ __all__ = [
     "refresh_customer_month",
 ]
 
-Progress = Callable[[str, float], None]
-"""Told (stage label, overall fraction done 0..1); may be called from a helper thread."""
 
 CustomerMirror = Callable[[pa.RecordBatchReader], None]
-
-# Where each stage starts and ends in the overall fraction reported to ``progress``.
-_STAGES = {
-    "reading": (0.0, 0.45),
-    "checking": (0.45, 0.6),
-    "writing": (0.6, 0.9),
-    "summarising": (0.9, 1.0),
-}
 
 
 def import_customers(
@@ -81,10 +71,12 @@ def import_customers(
 ) -> ImportReport:
     """Upsert the customer master from a CSV, Parquet or Excel file, keyed by customer_id.
 
-    Raises ImportRefused (nothing written) if any row breaks a rule. ``mirror`` receives
-    the file's customer rows as Arrow batches before the store commits; if it raises,
-    the store is rolled back and the error propagates. ``max_lengths`` caps text columns
-    (the operational database's field sizes).
+    Raises ImportRefused (nothing written) if any row breaks a rule. A column the file
+    does not have keeps its stored value; an empty cell in a column it has empties it.
+    ``mirror`` receives the file's customer rows as Arrow batches before the store
+    commits, with only the columns the file has (customer_id and name always); if it
+    raises, the store is rolled back and the error propagates. ``max_lengths`` caps text
+    columns (the operational database's field sizes).
     """
     return _import(
         "customers",
@@ -140,6 +132,7 @@ def _import(
 ) -> ImportReport:
     columns = CUSTOMER_COLUMNS if kind == "customers" else TRANSACTION_COLUMNS
     label = file_label or path.name
+    progress = never_backwards(progress)
     with store.connect() as backend:
         con: duckdb.DuckDBPyConnection = backend.con
         con.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = false")
@@ -156,20 +149,15 @@ def _import(
                 label,
                 problems_csv,
                 max_lengths,
+                mirror,
             )
             if report.refused:
                 raise ImportRefused(report)
-            if mirror is not None:
-                mirror(
-                    con.execute(
-                        f"SELECT {', '.join(c.name for c in columns)} FROM {STAGE}"
-                    ).to_arrow_reader(50_000)
-                )
             transaction.commit()
         except BaseException:
             transaction.rollback()
             raise
-    _tell(progress, "done", 1.0)
+    tell(progress, "done", 1.0)
     return report
 
 
@@ -210,10 +198,11 @@ def _run(
     label: str,
     problems_csv: Path | str | None,
     max_lengths: Mapping[str, int],
+    mirror: CustomerMirror | None,
 ) -> ImportReport:
     create_problems_table(con)
     unit = "row" if path.suffix.lower() in (".parquet", ".xlsx") else "line"
-    _tell(progress, "reading", 0.0)
+    tell(progress, "reading", 0.0)
     try:
         source = open_source(con, path)
     except ReadError as error:
@@ -233,7 +222,14 @@ def _run(
     if matched.missing or matched.unknown_mapped:
         return _refusal(con, kind, label, unit, 0, matched.ignored, problems_csv)
 
-    with _watching(con, progress, "reading"):
+    if kind == "transactions":
+        fast = _first_load(con, transaction, source, columns, matched.headers, mapping, progress)
+        if fast is not None:
+            return ImportReport(
+                kind=kind, file=label, rows=fast, inserted=fast, ignored_columns=matched.ignored
+            )
+
+    with watching(con, progress, "reading"):
         try:
             rows = build_stage(con, source, columns, matched.headers, mapping)
         except duckdb.Error as error:
@@ -242,24 +238,33 @@ def _run(
     # Checks that read the store run inside the transaction that writes, so what they
     # checked against is what the rows land next to.
     transaction.begin()
-    _tell(progress, "checking", _STAGES["checking"][0])
-    with _watching(con, progress, "checking"):
+    tell(progress, "checking", STAGES["checking"][0])
+    with watching(con, progress, "checking"):
         _check_all(kind, con, source, columns, matched.headers, mapping, unit, max_lengths)
     if _problem_count(con):
         return _refusal(con, kind, label, unit, rows, matched.ignored, problems_csv)
 
-    _tell(progress, "writing", _STAGES["writing"][0])
+    tell(progress, "writing", STAGES["writing"][0])
     if kind == "customers":
-        with _watching(con, progress, "writing"):
-            counts = upsert(con, "customers", columns, ("customer_id",))
+        with watching(con, progress, "writing"):
+            counts = upsert(con, "customers", columns, ("customer_id",), present=matched.headers)
+        if mirror is not None:
+            # Only the file's columns: one it does not have leaves the accounts' value alone.
+            present = ", ".join(sql_name(c.name) for c in columns if c.name in matched.headers)
+            mirror(con.execute(f"SELECT {present} FROM {STAGE}").to_arrow_reader(50_000))
     else:
         first_load = not con.execute("SELECT 1 FROM transactions LIMIT 1").fetchall()
-        with _watching(con, progress, "writing"):
+        with watching(con, progress, "writing"):
             counts = upsert(
-                con, "transactions", columns, ("invoice_id", "line_id"), track_customers=True
+                con,
+                "transactions",
+                columns,
+                ("invoice_id", "line_id"),
+                present=matched.headers,
+                track_customers=True,
             )
-        _tell(progress, "summarising", _STAGES["summarising"][0])
-        with _watching(con, progress, "summarising"):
+        tell(progress, "summarising", STAGES["summarising"][0])
+        with watching(con, progress, "summarising"):
             refresh_customer_month(con, everyone=first_load)
     return ImportReport(
         kind=kind,
@@ -270,6 +275,34 @@ def _run(
         unchanged=counts.unchanged,
         ignored_columns=matched.ignored,
     )
+
+
+def _first_load(
+    con: duckdb.DuckDBPyConnection,
+    transaction: _Transaction,
+    source: Source,
+    columns: tuple[Column, ...],
+    headers: dict[str, str],
+    mapping: ColumnMapping,
+    progress: Progress | None,
+) -> int | None:
+    """Import into an empty transactions table in one pass; None (rolled back) if not clean."""
+    transaction.begin()
+    if con.execute("SELECT 1 FROM transactions LIMIT 1").fetchall():
+        transaction.rollback()
+        return None
+    try:
+        with watching(con, progress, "loading"):
+            rows = insert_first_load(con, source, columns, headers, mapping)
+    except duckdb.Error:
+        rows = None  # a value that did not convert: the staged path will say where
+    if rows is None:
+        transaction.rollback()
+        return None
+    tell(progress, "summarising", STAGES["summarising"][0])
+    with watching(con, progress, "summarising"):
+        refresh_customer_month(con, everyone=True)
+    return rows
 
 
 def _check_all(
@@ -335,37 +368,3 @@ def _refusal(
         problem_count=_problem_count(con),
         ignored_columns=ignored,
     )
-
-
-def _tell(progress: Progress | None, stage: str, fraction: float) -> None:
-    if progress is not None:
-        progress(stage, min(max(fraction, 0.0), 1.0))
-
-
-@contextmanager
-def _watching(
-    con: duckdb.DuckDBPyConnection, progress: Progress | None, stage: str
-) -> Iterator[None]:
-    """Report DuckDB's own progress on the running statement while the block runs."""
-    if progress is None:
-        yield
-        return
-    start, end = _STAGES[stage]
-    stop = threading.Event()
-
-    def poll() -> None:
-        best = start  # a stage of several statements restarts DuckDB's percentage
-        while not stop.wait(0.25):
-            percent = con.query_progress()
-            if percent >= 0:
-                best = max(best, start + (end - start) * percent / 100)
-                _tell(progress, stage, best)
-
-    watcher = threading.Thread(target=poll, name=f"kam-import-{stage}", daemon=True)
-    watcher.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        watcher.join()
-    _tell(progress, stage, end)

@@ -1,5 +1,6 @@
 """Write checked staging rows into the store: an upsert by key, and the customer_month rollup."""
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import duckdb
@@ -30,13 +31,16 @@ def upsert(
     columns: tuple[Column, ...],
     keys: tuple[str, ...],
     *,
+    present: Collection[str],
     track_customers: bool = False,
 ) -> UpsertCounts:
     """Insert new keys, replace changed rows, leave identical rows alone.
 
-    With ``track_customers`` the temp table ``kam_affected_customers`` lists every
-    customer whose lines changed (including the customer a moved line left), for the
-    rollup to recompute.
+    Only the ``present`` columns (those the file has) are compared and written: a column
+    the file does not have keeps the stored value, so a partial file never wipes data; a
+    new key takes the staged value (NULL, or the column's default). With
+    ``track_customers`` the temp table ``kam_affected_customers`` lists every customer
+    whose lines changed (including the customer a moved line left), for the rollup.
     """
     names = ", ".join(f'"{c.name}"' for c in columns)
     rows = _count(con, f"SELECT count(*) FROM {STAGE}")
@@ -50,13 +54,19 @@ def upsert(
             )
         return UpsertCounts(inserted=rows, updated=0, unchanged=0)
     join = " AND ".join(f's."{k}" = t."{k}"' for k in keys)
-    differs = " OR ".join(
-        f's."{c.name}" IS DISTINCT FROM t."{c.name}"' for c in columns if c.name not in keys
+    compared = [c.name for c in columns if c.name not in keys and c.name in present]
+    differs = " OR ".join(f's."{n}" IS DISTINCT FROM t."{n}"' for n in compared) or "false"
+    # The row as it will be stored: the file's columns, the stored value for the others.
+    merged = ", ".join(
+        f's."{c.name}"'
+        if c.name in keys or c.name in present
+        else f'CASE WHEN t.rowid IS NULL THEN s."{c.name}" ELSE t."{c.name}" END AS "{c.name}"'
+        for c in columns
     )
     old_customer = ", t.customer_id AS old_customer_id" if track_customers else ""
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE kam_diff AS "
-        f"SELECT s.rowid AS stage_row, t.rowid AS store_row{old_customer} "
+        f"SELECT t.rowid AS store_row{old_customer}, {merged} "
         f"FROM {STAGE} s LEFT JOIN {table} t ON {join} "
         f"WHERE t.rowid IS NULL OR {differs}"
     )
@@ -67,14 +77,10 @@ def upsert(
             f"DELETE FROM {table} WHERE rowid IN "
             "(SELECT store_row FROM kam_diff WHERE store_row IS NOT NULL)"
         )
-        con.execute(
-            f"INSERT INTO {table} ({names}) SELECT {names} FROM {STAGE} "
-            "WHERE rowid IN (SELECT stage_row FROM kam_diff)"
-        )
+        con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM kam_diff")
     if track_customers:
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {AFFECTED} AS "
-            f"SELECT customer_id FROM {STAGE} WHERE rowid IN (SELECT stage_row FROM kam_diff) "
+            f"CREATE OR REPLACE TEMP TABLE {AFFECTED} AS SELECT customer_id FROM kam_diff "
             "UNION SELECT old_customer_id FROM kam_diff WHERE old_customer_id IS NOT NULL"
         )
     return UpsertCounts(inserted=inserted, updated=changed - inserted, unchanged=rows - changed)

@@ -75,6 +75,42 @@ def add_problem(
     con.execute(f"INSERT INTO {PROBLEMS} VALUES (?, ?, ?, NULL)", [line, column, reason])
 
 
+def converted(
+    column: Column,
+    source: Source,
+    header: str | None,
+    mapping: ColumnMapping,
+    *,
+    strict: bool = False,
+) -> str:
+    """SQL for a column's store value from the file's ``header``.
+
+    A value that does not convert is NULL, or with ``strict`` an error that stops the
+    statement (the fast path for a first import relies on that).
+    """
+    if header is None:
+        if column.name in DEFAULTS:
+            return sql_string(DEFAULTS[column.name])
+        return f"NULL::{column.type.value}"
+    src = sql_name(header)
+    is_text = source.columns[header] == "VARCHAR"
+    text = src if is_text else f"CAST({src} AS VARCHAR)"
+    if column.name in DEFAULTS:
+        return f"coalesce(NULLIF(lower(trim({text})), ''), {sql_string(DEFAULTS[column.name])})"
+    if column.type is ColumnType.TEXT:
+        return f"NULLIF(trim({text}), '')"
+    cast = "CAST" if strict else "TRY_CAST"
+    target = column.type.value
+    plain = (
+        f"{cast}(NULLIF(trim({src}), '') AS {target})" if is_text else f"{cast}({src} AS {target})"
+    )
+    if column.type is ColumnType.DATE and is_text and mapping.date_format:
+        # Excel date cells arrive as ISO text whatever the file's own format
+        fmt = sql_string(mapping.date_format)
+        return f"coalesce(TRY_CAST(TRY_STRPTIME(trim({src}), {fmt}) AS DATE), {plain})"
+    return plain
+
+
 def build_stage(
     con: duckdb.DuckDBPyConnection,
     source: Source,
@@ -90,45 +126,21 @@ def build_stage(
     for column in columns:
         name = sql_name(column.name)
         header = headers.get(column.name)
-        if header is None and column.name in DEFAULTS:
-            outer.append(f"{sql_string(DEFAULTS[column.name])} AS {name}")
-            continue
-        if header is None:
-            outer.append(f"NULL::{column.type.value} AS {name}")
-            if column.type is not ColumnType.TEXT:
-                outer.append(f'NULL::VARCHAR AS "{column.name}__raw"')
-            continue
-        src = sql_name(header)
-        value = sql_name(f"{column.name}__v")
-        is_text = source.columns[header] == "VARCHAR"
-        text = src if is_text else f"CAST({src} AS VARCHAR)"
-        if column.name in DEFAULTS:
-            default = sql_string(DEFAULTS[column.name])
-            outer.append(f"coalesce(NULLIF(lower(trim({text})), ''), {default}) AS {name}")
-            continue
+        value = converted(column, source, header, mapping)
         if column.type is ColumnType.TEXT:
-            outer.append(f"NULLIF(trim({text}), '') AS {name}")
+            outer.append(f"{value} AS {name}")
             continue
-        if column.type is ColumnType.DATE:
-            if is_text and mapping.date_format:
-                fmt = sql_string(mapping.date_format)
-                # Excel date cells arrive as ISO text whatever the file's own format
-                typed = (
-                    f"coalesce(TRY_CAST(TRY_STRPTIME(trim({src}), {fmt}) AS DATE), "
-                    f"TRY_CAST({src} AS DATE))"
-                )
-            else:
-                typed = f"TRY_CAST({src} AS DATE)"
-            good = f"{value} IS NOT NULL"
-        else:
-            typed = f"TRY_CAST({src} AS DOUBLE)"
-            good = f"isfinite({value})"
-        inner.append(f"{typed} AS {value}")
-        outer.append(f"CASE WHEN {good} THEN {value} END AS {name}")
-        outer.append(
-            f"CASE WHEN {good} THEN NULL ELSE NULLIF(trim({text}), '') END "
-            f'AS "{column.name}__raw"'
-        )
+        raw = sql_name(f"{column.name}__raw")
+        if header is None:
+            outer += [f"{value} AS {name}", f"NULL::VARCHAR AS {raw}"]
+            continue
+        typed = sql_name(f"{column.name}__v")
+        good = f"isfinite({typed})" if column.type is ColumnType.NUMBER else f"{typed} IS NOT NULL"
+        src = sql_name(header)
+        text = src if source.columns[header] == "VARCHAR" else f"CAST({src} AS VARCHAR)"
+        inner.append(f"{value} AS {typed}")
+        outer.append(f"CASE WHEN {good} THEN {typed} END AS {name}")
+        outer.append(f"CASE WHEN {good} THEN NULL ELSE NULLIF(trim({text}), '') END AS {raw}")
     inner.append("*")
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT {', '.join(outer)} "

@@ -6,6 +6,7 @@ account pages only load this library.
 
 from typing import Any
 
+import plotly.graph_objects as go
 from django import template
 
 from kam.selection.models import KeyAccount
@@ -22,3 +23,91 @@ def key_account_badge(customer_id: str) -> dict[str, Any]:
         .first()
     )
     return {"key": key, "customer_id": customer_id}
+
+
+def _user(context: template.Context) -> Any:
+    request = context.get("request")
+    return getattr(request, "user", None) or context.get("user")
+
+
+def alive_figure(history: list[Any]) -> str | None:
+    """P(alive) at each month end since the first purchase, as Plotly JSON."""
+    if not history:
+        return None
+    figure = go.Figure()
+    figure.add_scatter(
+        x=[p.day.isoformat() for p in history], y=[p.p_alive for p in history],
+        customdata=[p.frequency for p in history], mode="lines+markers", line={"shape": "hv"},
+        hovertemplate="%{x}<br>P(alive) %{y:.0%}<br>%{customdata} repeat purchases so far"
+        "<extra></extra>",
+    )  # fmt: skip
+    figure.update_layout(
+        height=240, margin={"l": 8, "r": 8, "t": 8, "b": 8}, showlegend=False,
+        paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
+    )  # fmt: skip
+    figure.update_yaxes(range=[0, 1.02], tickformat=".0%", title="P(alive)")
+    return str(figure.to_json())
+
+
+@register.inclusion_tag("selection/_future_value_card.html", takes_context=True)
+def future_value_card(context: template.Context, customer_id: str) -> dict[str, Any]:
+    """Predicted value over the plan horizon with its interval, purchases and P(alive)."""
+    from kam.selection.queries import account_future_value
+
+    user = _user(context)
+    found = account_future_value(user, customer_id) if user is not None else None
+    return {
+        "found": found,
+        "row": found.row if found else None,
+        "record": found.record if found else {},
+        "alive_figure": alive_figure(found.history) if found else None,
+        "customer_id": customer_id,
+    }
+
+
+def future_value_figure(points: list[dict[str, Any]]) -> str | None:
+    """Current revenue (12 months) against predicted value, log-log; high potential stands out."""
+    if not points:
+        return None
+    figure = go.Figure()
+    groups = (
+        ("Key accounts", lambda r: bool(r["is_key"]), "#1f5f8b", 7),
+        ("High potential", lambda r: r["tier"] == "high_potential", "#d98c1f", 10),
+        ("Others", lambda r: not r["is_key"] and r["tier"] != "high_potential", "#b8c4d0", 5),
+    )
+    for label, belongs, colour, size in groups:
+        rows = [r for r in points if belongs(r)]
+        if not rows:
+            continue
+        figure.add_scatter(
+            x=[r["revenue_12m"] for r in rows], y=[r["clv"] for r in rows], mode="markers",
+            name=label, text=[r["name"] for r in rows],
+            customdata=[[r["customer_id"], r["clv_lower"], r["clv_upper"]] for r in rows],
+            marker={"color": colour, "size": size, "opacity": 0.8, "line": {"width": 0.5,
+                    "color": "white"}},
+            hovertemplate="%{text}<br>revenue %{x:,.0f} · predicted %{y:,.0f}"
+            "<br>90% range %{customdata[1]:,.0f}–%{customdata[2]:,.0f}<extra></extra>",
+        )  # fmt: skip
+    figure.update_layout(
+        height=420, margin={"l": 8, "r": 8, "t": 8, "b": 8},
+        legend={"orientation": "h", "y": 1.08, "x": 0},
+        paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
+    )  # fmt: skip
+    figure.update_xaxes(type="log", title="revenue, last 12 months")
+    figure.update_yaxes(type="log", title="predicted value, plan horizon (discounted)")
+    return str(figure.to_json())
+
+
+@register.inclusion_tag("selection/_future_value_chart.html", takes_context=True)
+def future_value_chart(context: template.Context, run: Any) -> dict[str, Any]:
+    """The portfolio's current revenue against predicted future value (seed 002's track)."""
+    from kam.selection.queries import future_value_points
+
+    user = _user(context)
+    points = future_value_points(user, run) if user is not None and run is not None else []
+    return {
+        "run": run,
+        "figure": future_value_figure(points),
+        "accounts": len(points),
+        "promising": sum(1 for p in points if p["tier"] == "high_potential"),
+    }

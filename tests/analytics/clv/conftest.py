@@ -46,3 +46,31 @@ def cdnow_pareto(cdnow_summary: pa.Table) -> FitResult:
 @pytest.fixture(scope="session")
 def cdnow_spend(cdnow_summary: pa.Table) -> SpendFitResult:
     return gamma_gamma.fit(cdnow_summary)
+
+
+SPARK_CONF = {
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.shuffle.partitions": "2",
+    "spark.default.parallelism": "2",
+    "spark.driver.memory": "1g",
+    "spark.driver.extraJavaOptions": "-XX:+UseSerialGC -XX:TieredStopAtLevel=1",
+}
+"""The same settings as tests/analytics/selection/conftest.py: a local Spark for tiny data."""
+
+
+@pytest.fixture(scope="session")
+def clv_spark(tmp_path_factory: pytest.TempPathFactory):
+    """One local Spark (2 cores) as an Ibis backend (getOrCreate shares any running one)."""
+    import ibis
+    from pyspark.sql import SparkSession
+
+    warehouse = tmp_path_factory.mktemp("clv-spark-warehouse")
+    builder = SparkSession.builder.master("local[2]").appName("kam-clv-tests")
+    for key, value in {**SPARK_CONF, "spark.sql.warehouse.dir": str(warehouse)}.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    yield ibis.pyspark.connect(session)
+    session.stop()

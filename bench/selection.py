@@ -1,0 +1,253 @@
+"""Benchmark key-account selection on TPC-H against baselines measured in the same run.
+
+    .venv/bin/python bench/selection.py                # SF1
+    .venv/bin/python bench/selection.py --scale 1 10   # SF1, then SF10
+    .venv/bin/python bench/selection.py --scale 1 --load-only
+
+For each scale the TPC-H tables are generated with tpchgen-cli and loaded through kam's own
+import (``import_customers`` / ``import_transactions``, which keep ``customer_month`` up to
+date); the loaded store is cached under /tmp/kam-bench/sf<N>/ so reruns skip loading. Then,
+each a few times with the median reported:
+
+(a) the floor: one bare DuckDB pass ``SELECT customer_id, sum(revenue) FROM transactions
+    GROUP BY customer_id`` over the same store — no feature set can beat it;
+(b) the whole selection pipeline: features → scores → tiers → quadrants → snapshot written;
+(c) at SF1 only, a pandas implementation of the feature step (the same features, from the
+    transaction lines a pandas user would start from).
+
+Targets (issue 3): (b) ≤ 5× (a) at SF10, peak memory < 6 GB, (b)-features ≥ 20× faster
+than (c) at SF1. Peak memory is the process's maximum resident set size (ru_maxrss), which
+includes DuckDB's buffers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import statistics
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import pyarrow as pa
+
+from kam.analytics.ingest import import_customers, import_transactions
+from kam.analytics.selection.features import account_features
+from kam.analytics.selection.policy import default_policy
+from kam.analytics.selection.scoring import score_accounts
+from kam.analytics.selection.snapshot import (
+    SnapshotQuery,
+    SnapshotSort,
+    current_snapshot,
+    drop_snapshot,
+    list_snapshots,
+    snapshot_page,
+    write_snapshot,
+)
+from kam.analytics.store import AnalyticsStore, latest_transaction_date
+from kam.analytics.tpch import generate_tpch, tpch_to_kam
+
+ROOT = Path("/tmp/kam-bench")
+
+
+def log(message: str) -> None:
+    """Print a progress line at once (the run takes minutes)."""
+    print(message, flush=True)
+
+
+def peak_rss_gb() -> float:
+    """The largest resident set this process has had so far, in GB (Linux reports KB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+
+
+def loaded_store(scale: int, memory_limit: str) -> AnalyticsStore:
+    """The store holding TPC-H at ``scale`` imported through kam, loading it on first use."""
+    folder = ROOT / f"sf{scale}"
+    done = folder / "loaded"
+    store = AnalyticsStore(f"duckdb://{folder / 'store.duckdb'}", memory_limit=memory_limit)
+    if done.exists():
+        return store
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "store.duckdb").unlink(missing_ok=True)
+    started = time.perf_counter()
+    tpch_dir = generate_tpch(scale, folder / "tpch")
+    log(f"  generated TPC-H SF{scale} in {time.perf_counter() - started:.0f} s")
+    files = tpch_to_kam(tpch_dir, folder / "kam", memory_limit=memory_limit)
+    log(f"  reshaped into kam files in {time.perf_counter() - started:.0f} s")
+    import_customers(store, files.customers)
+    import_transactions(store, files.transactions)
+    log(f"  imported {files.transaction_rows:,} lines in {time.perf_counter() - started:.0f} s")
+    shutil.rmtree(folder / "tpch", ignore_errors=True)  # the store holds everything now
+    done.write_text(f"{files.customer_rows} customers, {files.transaction_rows} lines\n")
+    return store
+
+
+def timed(label: str, action: Callable[[], object], repeats: int) -> float:
+    """The median wall-clock seconds of ``repeats`` runs of ``action``."""
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - started)
+    median = statistics.median(times)
+    runs = ", ".join(f"{t:.2f}" for t in times)
+    log(f"  {label:<34} median {median:7.2f} s   (runs: {runs})")
+    return median
+
+
+def bare_pass(store: AnalyticsStore) -> None:
+    """The floor: one aggregate over every transaction line, fetched into Arrow."""
+    with store.connect(read_only=True) as con:
+        con.con.execute(
+            "SELECT customer_id, sum(revenue) FROM transactions GROUP BY customer_id"
+        ).to_arrow_table()
+
+
+def features_only(store: AnalyticsStore) -> pa.Table:
+    """The feature step alone, materialised as Arrow (what (c) is compared with)."""
+    with store.connect(read_only=True) as con:
+        return account_features(con).to_pyarrow()
+
+
+def pipeline(store: AnalyticsStore, counter: list[int]) -> None:
+    """Features → scores → tiers → quadrants → snapshot written, then one page browsed."""
+    counter[0] += 1
+    with store.connect() as con:
+        run = score_accounts(con, default_policy(), None)
+        write_snapshot(con, run, f"bench_{counter[0]}_{int(time.time())}")
+        info = current_snapshot(con)
+        assert info is not None
+        snapshot_page(con, info.snapshot_id, SnapshotQuery(page_size=25))
+
+
+def browse(store: AnalyticsStore) -> None:
+    """Search, filter and sort the current snapshot, one page back (the web app's list)."""
+    with store.connect(read_only=True) as con:
+        info = current_snapshot(con)
+        assert info is not None
+        query = SnapshotQuery(search="9", region="EUROPE", sort=SnapshotSort.REVENUE, page=3)
+        snapshot_page(con, info.snapshot_id, query)
+
+
+def prune(store: AnalyticsStore) -> None:
+    """Drop the bench's earlier snapshots so reruns do not grow the store."""
+    with store.connect() as con:
+        for info in list_snapshots(con):
+            if not info.is_current:
+                drop_snapshot(con, info.snapshot_id)
+
+
+def pandas_features(store: AnalyticsStore) -> None:
+    """The feature step in pandas, from the transaction lines, as a pandas user would write it."""
+    import numpy as np
+    import pandas as pd
+
+    with store.connect(read_only=True) as con:
+        as_of = latest_transaction_date(con)
+        lines = con.con.execute(
+            "SELECT customer_id, date, invoice_id, revenue, cost FROM transactions"
+        ).to_arrow_table()
+        customers = con.con.execute(
+            "SELECT customer_id, name, region, segment FROM customers"
+        ).to_arrow_table()
+    assert as_of is not None
+    frame = lines.to_pandas()
+    frame["month"] = frame["date"].astype("datetime64[ns]").dt.to_period("M")
+    end = pd.Period(as_of, "M")
+    frame = frame[frame["month"] <= end]
+    age = (end - frame["month"]).apply(lambda offset: offset.n)
+    frame["age"] = age
+    in_12 = frame["age"] < 12
+    in_prev = (frame["age"] >= 12) & (frame["age"] < 24)
+    frame["rev_12"] = frame["revenue"].where(in_12, 0.0)
+    frame["rev_prev"] = frame["revenue"].where(in_prev, 0.0)
+    frame["cost_12"] = frame["cost"].where(in_12, 0.0)
+    frame["quarter"] = np.where(frame["age"] < 24, 7 - frame["age"] // 3, -1)
+    grouped = frame.groupby("customer_id")
+    out = pd.DataFrame(
+        {
+            "revenue_12m": grouped["rev_12"].sum(),
+            "revenue_prev_12m": grouped["rev_prev"].sum(),
+            "revenue_lifetime": grouped["revenue"].sum(),
+            "cost_12m": grouped["cost_12"].sum(),
+            "first_date": grouped["date"].min(),
+            "last_date": grouped["date"].max(),
+        }
+    )
+    out["orders_12m"] = frame[in_12].groupby("customer_id")["invoice_id"].nunique()
+    out["orders"] = grouped["invoice_id"].nunique()
+    quarters = (
+        frame[frame["quarter"] >= 0]
+        .pivot_table(index="customer_id", columns="quarter", values="revenue", aggfunc="sum")
+        .reindex(columns=range(8))
+        .fillna(0.0)
+    )
+    values = quarters.to_numpy()
+    pairs = [(i, j) for i in range(8) for j in range(i + 1, 8)]
+    slopes = np.stack([(values[:, j] - values[:, i]) / (j - i) for i, j in pairs], axis=1)
+    mean = values.mean(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        growth = np.where(mean > 0, 4 * np.median(slopes, axis=1) / mean, np.nan)
+    out["growth_slope"] = pd.Series(growth, index=quarters.index)
+    out["gross_margin"] = out["revenue_12m"] - out["cost_12m"]
+    out["margin_pct"] = out["gross_margin"] / out["revenue_12m"].where(out["revenue_12m"] > 0) * 100
+    as_of_ts = pd.Timestamp(as_of)
+    out["recency_days"] = (as_of_ts - pd.to_datetime(out["last_date"])).dt.days
+    out["tenure_days"] = (as_of_ts - pd.to_datetime(out["first_date"])).dt.days
+    out["order_frequency"] = out["orders"] * 365.25 / out["tenure_days"].clip(lower=365.25)
+    out = out.sort_values(["revenue_12m"], ascending=False, kind="stable")
+    positive = out["revenue_12m"].where(out["revenue_12m"] > 0, 0.0)
+    out["revenue_share"] = positive / positive.sum()
+    out["cumulative_share"] = out["revenue_share"].cumsum()
+    out["pareto_rank"] = np.arange(1, len(out) + 1)
+    previous = out["cumulative_share"] - out["revenue_share"]
+    out["abc_class"] = np.select([previous < 0.8, previous < 0.95], ["A", "B"], "C")
+    customers.to_pandas().merge(out, left_on="customer_id", right_index=True, how="left")
+
+
+def run_scale(scale: int, repeats: int, memory_limit: str, with_pandas: bool) -> None:
+    """Load (or reuse) one scale and print the timings and ratios."""
+    log(f"TPC-H SF{scale}")
+    store = loaded_store(scale, memory_limit)
+    with store.connect(read_only=True) as con:
+        lines = con.con.execute("SELECT count(*) FROM transactions").fetchone()
+        customers = con.con.execute("SELECT count(*) FROM customers").fetchone()
+        as_of: date | None = latest_transaction_date(con)
+    log(
+        f"  {customers[0] if customers else 0:,} customers, {lines[0] if lines else 0:,} lines, "
+        f"as of {as_of}"
+    )
+    bare = timed("(a) bare group-by pass", lambda: bare_pass(store), repeats)
+    counter = [0]
+    whole = timed("(b) selection pipeline", lambda: pipeline(store, counter), repeats)
+    features = timed("    of which features -> Arrow", lambda: features_only(store), repeats)
+    timed("browse one page of the snapshot", lambda: browse(store), repeats)
+    prune(store)
+    log(f"  pipeline / bare pass:        {whole / bare:6.1f}x   (target <= 5x at SF10)")
+    if with_pandas:
+        slow = timed("(c) pandas feature step", lambda: pandas_features(store), 1)
+        log(f"  pandas / ibis feature step:  {slow / features:6.1f}x   (target >= 20x at SF1)")
+    log(f"  peak resident memory so far: {peak_rss_gb():.2f} GB (target < 6 GB)")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse the scales and run each."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--scale", type=int, nargs="+", default=[1])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--memory-limit", default="4GB")
+    parser.add_argument("--load-only", action="store_true")
+    parser.add_argument("--no-pandas", action="store_true")
+    args = parser.parse_args(argv)
+    for scale in args.scale:
+        if args.load_only:
+            log(f"TPC-H SF{scale}")
+            loaded_store(scale, args.memory_limit)
+            continue
+        run_scale(scale, args.repeats, args.memory_limit, not args.no_pandas and scale == 1)
+
+
+if __name__ == "__main__":
+    main()

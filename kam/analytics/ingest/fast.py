@@ -1,0 +1,56 @@
+"""The fast path for the first import of transaction lines: straight from the file to the table.
+
+When the transactions table is empty there is nothing to compare against, so the file is
+read once, converted strictly (a value that does not convert stops the statement) and
+inserted directly; the rules are then checked on the inserted rows. Reading a large file
+once instead of twice (into a staging table, then into the store) is most of the cost of
+an import. If anything is wrong the caller rolls back and takes the staged path, which
+finds every problem with its line; a bad file costs a second read, a good one does not.
+"""
+
+import duckdb
+
+from kam.analytics.ingest.mapping import ColumnMapping
+from kam.analytics.ingest.readers import REJECTS_TABLE, Source, sql_name
+from kam.analytics.ingest.stage import converted
+from kam.analytics.schema import Column, ColumnType, DocumentType
+
+
+def insert_first_load(
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    columns: tuple[Column, ...],
+    headers: dict[str, str],
+    mapping: ColumnMapping,
+) -> int | None:
+    """Insert the file into the empty transactions table; the row count, or None if not clean.
+
+    Must run inside the import's transaction: on None (or a DuckDB error, which means a
+    value did not convert) the caller rolls back and checks the file the staged way.
+    """
+    names = ", ".join(sql_name(c.name) for c in columns)
+    values = ", ".join(
+        f"{converted(c, source, headers.get(c.name), mapping, strict=True)} AS {sql_name(c.name)}"
+        for c in columns
+    )
+    bad = [f"{sql_name(c.name)} IS NULL" for c in columns if c.required]
+    bad += [f"NOT isfinite({sql_name(c.name)})" for c in columns if c.type is ColumnType.NUMBER]
+    bad += [
+        f"document_type NOT IN {tuple(t.value for t in DocumentType)}",
+        f"(quantity < 0 AND document_type = '{DocumentType.INVOICE.value}')",
+        "customer_id NOT IN (SELECT customer_id FROM customers)",
+    ]
+    # error() stops the statement at the first bad row, checked as the rows stream by
+    inserted = con.execute(
+        f"INSERT INTO transactions ({names}) SELECT {names} "
+        f"FROM (SELECT {values} FROM {source.relation}) "
+        f"WHERE CASE WHEN {' OR '.join(bad)} THEN error('not clean') ELSE true END"
+    ).fetchone()
+    if source.is_csv and con.execute(f"SELECT 1 FROM {REJECTS_TABLE} LIMIT 1").fetchall():
+        return None
+    duplicates = con.execute(
+        "SELECT 1 FROM transactions GROUP BY hash(invoice_id, line_id) HAVING count(*) > 1 LIMIT 1"
+    ).fetchall()
+    if duplicates:
+        return None
+    return int(inserted[0]) if inserted else 0

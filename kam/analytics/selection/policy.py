@@ -1,0 +1,335 @@
+"""The selection policy: the scoring matrix that says how key accounts are chosen.
+
+A policy is a list of criteria, each feeding one of the two dimensions of McDonald's matrix
+(seed 004): account attractiveness or relationship strength. A criterion is either measured
+(a feature computed from the transaction lines) or rated by people on a 1–5 scale (seeds
+000–002). Each maps its raw value to points 1.0–5.0 through a scale; a dimension's score is
+the weighted mean of the points of the criteria present, and the total is the weighted mean
+over all present criteria. Tiers (seed 002) read two summaries of the points — current
+revenue and growth potential — and the quadrant reads the two dimension scores.
+
+Policies are plain frozen data so the Django app can version them and the TOML text
+(``kam.analytics.selection.policy_toml``) can carry them between installations.
+"""
+
+import math
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+from itertools import pairwise
+
+
+class PolicyError(ValueError):
+    """A policy is inconsistent or its TOML text cannot be read; the message names the bad key."""
+
+
+class Dimension(StrEnum):
+    """The axis of McDonald's matrix a criterion feeds."""
+
+    ATTRACTIVENESS = "attractiveness"  # account attractiveness: size, growth, margin, fit
+    RELATIONSHIP = "relationship"  # relationship strength / supplier position
+
+
+class CriterionSource(StrEnum):
+    """Whether a criterion is computed from data or rated by people."""
+
+    MEASURED = "measured"
+    RATED = "rated"
+
+
+class ScaleKind(StrEnum):
+    """How a raw value becomes points between 1 and 5."""
+
+    LINEAR = "linear"  # bounds (low, high): low → 1, high → 5, clipped outside
+    THRESHOLDS = "thresholds"  # bounds: 4 ascending cut points; below the first → 1 … ≥ last → 5
+    PERCENTILE = "percentile"  # no bounds: rank within the portfolio, lowest → 1, highest → 5
+
+
+class Tier(StrEnum):
+    """The tiers of seed 002, by current revenue × growth potential, plus the two non-tiers."""
+
+    TIER_1 = "tier_1"  # very high current revenue, very high potential
+    TIER_2 = "tier_2"  # high / high
+    TIER_3 = "tier_3"  # medium / medium to high
+    HIGH_POTENTIAL = "high_potential"  # small today, big potential: a separate track
+    NOT_KEY = "not_key"
+
+
+class Quadrant(StrEnum):
+    """McDonald's four types of key account (seed 004): attractiveness × relationship strength."""
+
+    STRATEGIC = "strategic"  # high attractiveness, strong relationship
+    STATUS = "status"  # lower attractiveness, strong relationship
+    STAR = "star"  # high attractiveness, weaker relationship
+    STREAMLINE = "streamline"  # lower attractiveness, weaker relationship
+
+
+MIN_POINTS = 1.0
+MAX_POINTS = 5.0
+RATING_KEYS: tuple[str, ...] = (
+    "harmony_fit",
+    "strategic_importance",
+    "influence",
+    "relationship_position",
+    "decision_maker_access",
+    "willingness_to_collaborate",
+)
+"""The criteria people rate 1–5 per account in the default policy (seeds 000, 001, 002)."""
+
+_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How a raw value maps to points 1.0–5.0; see ScaleKind for what ``bounds`` mean."""
+
+    kind: ScaleKind
+    bounds: tuple[float, ...] = ()
+
+    def check(self, where: str) -> None:
+        """Raise PolicyError (naming ``where``) unless the bounds fit the kind."""
+        bounds = self.bounds
+        if not all(isinstance(b, int | float) and math.isfinite(b) for b in bounds):
+            raise PolicyError(f"{where}.bounds: every bound must be a finite number")
+        if self.kind is ScaleKind.LINEAR and not (len(bounds) == 2 and bounds[0] < bounds[1]):
+            raise PolicyError(f"{where}.bounds: a linear scale needs (low, high) with low < high")
+        if self.kind is ScaleKind.THRESHOLDS and not (
+            len(bounds) == 4 and all(a < b for a, b in pairwise(bounds))
+        ):
+            raise PolicyError(f"{where}.bounds: a thresholds scale needs 4 ascending cut points")
+        if self.kind is ScaleKind.PERCENTILE and bounds:
+            raise PolicyError(f"{where}.bounds: a percentile scale takes no bounds")
+
+    def points(self, value: float | None) -> float | None:
+        """The points for one raw value (None stays None); percentile needs the portfolio.
+
+        This is the reference the engine's expressions in scoring.py are tested against.
+        """
+        if value is None:
+            return None
+        if self.kind is ScaleKind.LINEAR:
+            low, high = self.bounds
+            share = min(max((value - low) / (high - low), 0.0), 1.0)
+            return MIN_POINTS + (MAX_POINTS - MIN_POINTS) * share
+        if self.kind is ScaleKind.THRESHOLDS:
+            return MIN_POINTS + sum(1.0 for cut in self.bounds if value >= cut)
+        raise PolicyError("a percentile scale ranks within the portfolio; score it in the engine")
+
+
+RATING_SCALE = Scale(ScaleKind.LINEAR, (1.0, 5.0))
+"""A 1–5 rating is its own points."""
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One row of the scoring matrix: what is judged, from where, on which axis, how much."""
+
+    key: str
+    label: str
+    source: CriterionSource
+    dimension: Dimension
+    weight: float
+    scale: Scale
+    feature: str | None = None  # the feature column a measured criterion reads
+    description: str = ""
+    optional: bool = False  # its feature may be absent (e.g. predicted_clv before CLV runs)
+
+
+@dataclass(frozen=True)
+class TierRule:
+    """A key account is in ``tier`` when both its points reach these minima (inclusive).
+
+    Rules are tried in policy order; a key account meeting none is Tier 3 — it earned its
+    place by total score even if its revenue or potential alone is medium.
+    """
+
+    tier: Tier
+    min_revenue_points: float
+    min_potential_points: float
+
+
+@dataclass(frozen=True)
+class HighPotentialRule:
+    """A non-key account is on the high-potential track when small today, big tomorrow.
+
+    Revenue points strictly below ``max_revenue_points``, potential points at least
+    ``min_potential_points``.
+    """
+
+    max_revenue_points: float = 3.0
+    min_potential_points: float = 4.0
+
+
+DEFAULT_TIER_RULES: tuple[TierRule, ...] = (
+    # percentile points 4.6 = the top 10% by revenue, 4.2 = top 20%, 3.4 = top 40%
+    TierRule(Tier.TIER_1, 4.6, 4.0),
+    TierRule(Tier.TIER_2, 4.2, 3.0),
+    TierRule(Tier.TIER_3, 3.4, 2.5),
+)
+
+
+@dataclass(frozen=True)
+class SelectionPolicy:
+    """A versioned scoring matrix with its classification rules (see the module docstring)."""
+
+    name: str
+    version: int
+    criteria: tuple[Criterion, ...]
+    key_account_share: float = 0.15
+    quadrant_cut: float = 3.0
+    tier_rules: tuple[TierRule, ...] = DEFAULT_TIER_RULES
+    high_potential_rule: HighPotentialRule = field(default_factory=HighPotentialRule)
+    as_of_months: int = 12
+    revenue_criterion: str = "revenue_12m"
+    potential_criteria: tuple[str, ...] = ("growth", "future_value", "strategic_importance")
+
+    def __post_init__(self) -> None:
+        check_policy(self)
+
+    def criterion(self, key: str) -> Criterion:
+        """The criterion named ``key``; KeyError if the policy has none."""
+        for criterion in self.criteria:
+            if criterion.key == key:
+                return criterion
+        raise KeyError(key)
+
+    def in_dimension(self, dimension: Dimension) -> tuple[Criterion, ...]:
+        """The criteria feeding ``dimension``, in policy order."""
+        return tuple(c for c in self.criteria if c.dimension is dimension)
+
+
+def check_policy(policy: SelectionPolicy) -> None:
+    """Raise PolicyError naming the first inconsistent key of ``policy``."""
+    if not policy.name.strip():
+        raise PolicyError("name: a policy needs a name")
+    if policy.version < 1:
+        raise PolicyError("version: must be 1 or more")
+    if not policy.criteria:
+        raise PolicyError("criteria: a policy needs at least one criterion")
+    if not 0 < policy.key_account_share <= 1:
+        raise PolicyError("key_account_share: must be above 0 and at most 1 (0.15 = top 15%)")
+    if not MIN_POINTS <= policy.quadrant_cut <= MAX_POINTS:
+        raise PolicyError("quadrant_cut: must be between 1 and 5 points")
+    if not 1 <= policy.as_of_months <= 120:
+        raise PolicyError("as_of_months: must be between 1 and 120")
+    seen: set[str] = set()
+    for index, criterion in enumerate(policy.criteria):
+        where = f"criteria[{index}]"
+        if not _KEY.match(criterion.key):
+            raise PolicyError(
+                f"{where}.key: {criterion.key!r} must be lower-case letters, digits and _"
+            )
+        where = f"criteria[{index}] ({criterion.key})"
+        if criterion.key in seen:
+            raise PolicyError(f"{where}.key: used twice")
+        seen.add(criterion.key)
+        if not (math.isfinite(criterion.weight) and criterion.weight >= 0):
+            raise PolicyError(f"{where}.weight: must be a number of 0 or more")
+        criterion.scale.check(f"{where}.scale")
+        if criterion.source is CriterionSource.MEASURED and not criterion.feature:
+            raise PolicyError(f"{where}.feature: a measured criterion names its feature column")
+        if criterion.source is CriterionSource.RATED and criterion.feature:
+            raise PolicyError(f"{where}.feature: a rated criterion reads ratings, not a feature")
+    if sum(c.weight for c in policy.criteria) <= 0:
+        raise PolicyError("criteria: at least one weight must be above 0")
+    if policy.revenue_criterion not in seen:
+        raise PolicyError(f"revenue_criterion: {policy.revenue_criterion!r} is not a criterion")
+    for key in policy.potential_criteria:
+        if key not in seen:
+            raise PolicyError(f"potential_criteria: {key!r} is not a criterion")
+    tiers = [rule.tier for rule in policy.tier_rules]
+    for index, rule in enumerate(policy.tier_rules):
+        if rule.tier not in (Tier.TIER_1, Tier.TIER_2, Tier.TIER_3):
+            raise PolicyError(f"tiers[{index}].tier: only tier_1, tier_2 and tier_3 have rules")
+    if len(set(tiers)) != len(tiers):
+        raise PolicyError("tiers: each tier has at most one rule")
+
+
+def _measured(
+    key: str, label: str, dimension: Dimension, weight: float, scale: Scale, feature: str, why: str
+) -> Criterion:
+    return Criterion(key, label, CriterionSource.MEASURED, dimension, weight, scale, feature, why)
+
+
+def _rated(key: str, label: str, dimension: Dimension, weight: float, why: str) -> Criterion:
+    return Criterion(key, label, CriterionSource.RATED, dimension, weight, RATING_SCALE, None, why)
+
+
+def default_policy() -> SelectionPolicy:
+    """The policy kam ships, built from the seeds' selection criteria.
+
+    Attractiveness: current revenue (seed 002 "revenue"), growth trend and future value
+    (seed 000 "what makes a key account is its future value"), margin (seed 002
+    "profitability"), strategic importance, influence, harmony / fit (seeds 000, 002).
+    Relationship strength: relationship and position (seed 001 "position"), access to
+    decision makers and willingness to collaborate (seed 001 "attractiveness" questions),
+    tenure and order frequency (seed 002 "strength and tenure of the relationship").
+    """
+    a, r = Dimension.ATTRACTIVENESS, Dimension.RELATIONSHIP
+    percentile = Scale(ScaleKind.PERCENTILE)
+    criteria = (
+        _measured(
+            "revenue_12m", "Revenue, last 12 months", a, 25, percentile, "revenue_12m",
+            "Current revenue, ranked within the portfolio (seed 002).",
+        ),
+        _measured(
+            "growth", "Growth trend", a, 15, Scale(ScaleKind.LINEAR, (-0.3, 0.3)), "growth_slope",
+            "Robust revenue trend per year over 24 months: -30% → 1 point, +30% → 5 (seed 001).",
+        ),
+        _measured(
+            "margin", "Gross margin %", a, 10, Scale(ScaleKind.THRESHOLDS, (10, 20, 30, 40)),
+            "margin_pct", "Profitability of the last 12 months (seed 002).",
+        ),
+        Criterion(
+            "future_value", "Predicted future value", CriterionSource.MEASURED, a, 15, percentile,
+            "predicted_clv", "Customer lifetime value over the plan horizon (seed 000); "
+            "missing until the lifetime-value models have run.", optional=True,
+        ),
+        _rated("strategic_importance", "Strategic importance", a, 15,
+               "Fit with the ideal customer profile and long-term strategy (seed 002)."),
+        _rated("influence", "Influence", a, 10,
+               "Reference value, new markets, reputation (seed 002)."),
+        _rated("harmony_fit", "Harmony / fit", a, 10,
+               "A good fit for our solution; we meet their needs better than others (seed 000)."),
+        _rated("relationship_position", "Relationship and position", r, 25,
+               "Our position in the customer's mind against competitors (seed 001)."),
+        _rated("decision_maker_access", "Access to decision makers", r, 20,
+               "How much access we have to decision makers and influencers (seed 001)."),
+        _rated("willingness_to_collaborate", "Willingness to collaborate", r, 20,
+               "Their willingness to work jointly with us (seed 001)."),
+        _measured(
+            "tenure", "Tenure", r, 15, Scale(ScaleKind.THRESHOLDS, (365, 730, 1095, 1825)),
+            "tenure_days", "Years since the first order: <1, 1, 2, 3, 5+ (seed 002).",
+        ),
+        _measured(
+            "order_frequency", "Order frequency", r, 20, percentile, "order_frequency",
+            "Orders per year since the first order, ranked within the portfolio.",
+        ),
+    )  # fmt: skip
+    return SelectionPolicy(name="kam default (seeds 000–004)", version=1, criteria=criteria)
+
+
+# The TOML form lives in its own module to keep this one short; it is part of the policy API.
+from kam.analytics.selection.policy_toml import policy_from_toml, policy_to_toml  # noqa: E402
+
+__all__ = [
+    "MAX_POINTS",
+    "MIN_POINTS",
+    "RATING_KEYS",
+    "RATING_SCALE",
+    "Criterion",
+    "CriterionSource",
+    "Dimension",
+    "HighPotentialRule",
+    "PolicyError",
+    "Quadrant",
+    "Scale",
+    "ScaleKind",
+    "SelectionPolicy",
+    "Tier",
+    "TierRule",
+    "check_policy",
+    "default_policy",
+    "policy_from_toml",
+    "policy_to_toml",
+]

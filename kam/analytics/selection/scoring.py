@@ -1,0 +1,391 @@
+"""Score every account against a selection policy, explainably, in the analytical engine.
+
+For each criterion the engine computes a raw value (a feature column, or the mean of the
+account's 1–5 ratings), its points (1–5, by the criterion's scale), and — when the raw value
+is missing — nothing: a missing criterion is left out of the weighted means and reported
+as missing, never counted as zero. From the points:
+
+- ``attractiveness`` and ``relationship``: weighted means over the present criteria of each
+  dimension, with ``*_coverage`` = the share of the dimension's weight that was present;
+- ``total``: the weighted mean over all present criteria; each criterion's
+  ``weighted_points`` = points × weight / present weight, so they add up to the total;
+- ``is_key``: the top ``key_account_share`` of customers with revenue in the window, by total
+  (ties: higher revenue first, then customer_id), i.e. rank < share × count;
+- ``tier`` (seed 002) from ``revenue_points`` (the revenue criterion's points) and
+  ``potential_points`` (weighted mean of the potential criteria present), see TierRule;
+- ``quadrant`` (seed 004): attractiveness and relationship each compared with the policy's
+  ``quadrant_cut``; a score equal to the cut counts as high / strong.
+
+Everything stays an Ibis expression (``ScoreRun.scores``) until someone materialises it, so
+a snapshot of 1.5 million accounts is written by the engine without passing through Python.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from kam.analytics.selection.features import account_features, resolve_as_of
+from kam.analytics.selection.policy import (
+    MAX_POINTS,
+    MIN_POINTS,
+    Criterion,
+    CriterionSource,
+    Dimension,
+    PolicyError,
+    Quadrant,
+    ScaleKind,
+    SelectionPolicy,
+    Tier,
+)
+
+ACCOUNT_COLUMNS: tuple[str, ...] = (
+    "customer_id",
+    "name",
+    "country",
+    "region",
+    "segment",
+    "revenue_12m",
+    "revenue_prev_12m",
+    "growth_slope",
+    "margin_pct",
+    "pareto_rank",
+    "cumulative_share",
+    "abc_class",
+    "attractiveness",
+    "relationship",
+    "total",
+    "attractiveness_coverage",
+    "relationship_coverage",
+    "coverage",
+    "revenue_points",
+    "potential_points",
+    "key_rank",
+    "is_key",
+    "tier",
+    "quadrant",
+)
+"""The per-account columns of a score run, before the per-criterion ones."""
+
+RATINGS_SCHEMA = pa.schema(
+    [("customer_id", pa.string()), ("criterion_key", pa.string()), ("value", pa.float64())]
+)
+
+
+class RatingError(ValueError):
+    """A ratings table is malformed: a value outside 1–5, or a column missing."""
+
+
+def raw_column(key: str) -> str:
+    """The wide column holding a criterion's raw value."""
+    return f"raw__{key}"
+
+
+def points_column(key: str) -> str:
+    """The wide column holding a criterion's points."""
+    return f"points__{key}"
+
+
+@dataclass(frozen=True)
+class ScoreRun:
+    """The scores of every account at ``as_of`` under ``policy``, as an unexecuted expression.
+
+    ``scores`` has ACCOUNT_COLUMNS then the raw and points columns of each criterion; the
+    weighted points are derived from those in ``explanations`` (nothing to store twice).
+    """
+
+    policy: SelectionPolicy
+    as_of: date
+    scores: ir.Table
+
+    def accounts(self) -> ir.Table:
+        """One row per account: scores, coverage, tier, quadrant, is_key."""
+        return self.scores.select(*ACCOUNT_COLUMNS)
+
+    def explanations(self) -> ir.Table:
+        """The long table of explanations, one row per account and criterion."""
+        return explanations_of(self.scores, self.policy)
+
+
+def explanations_of(scores: ir.Table, policy: SelectionPolicy) -> ir.Table:
+    """Unpivot the per-criterion columns of ``scores`` (a run or a snapshot) into long form.
+
+    Columns: customer_id, criterion_key, label, dimension, source, raw_value (NULL when
+    missing), points, weight, weighted_points, missing. ``weighted_points`` = points × weight
+    / the weight of the criteria present for that account, so they add up to the total.
+    """
+    present = present_weight(
+        {c.key: scores[points_column(c.key)] for c in policy.criteria}, policy.criteria
+    )
+    parts = [
+        scores.select(
+            customer_id=scores.customer_id,
+            criterion_key=ibis.literal(c.key),
+            label=ibis.literal(c.label),
+            dimension=ibis.literal(c.dimension.value),
+            source=ibis.literal(c.source.value),
+            raw_value=scores[raw_column(c.key)],
+            points=scores[points_column(c.key)],
+            weight=ibis.literal(float(c.weight)),
+            weighted_points=scores[points_column(c.key)] * float(c.weight) / present,
+            missing=scores[raw_column(c.key)].isnull(),
+        )
+        for c in policy.criteria
+    ]
+    return ibis.union(*parts, distinct=False)
+
+
+def present_weight(
+    points_of: dict[str, ir.FloatingValue], criteria: tuple[Criterion, ...]
+) -> ir.FloatingValue:
+    """The summed weight of those ``criteria`` whose points are present (NULL points: absent).
+
+    Summed in policy order, as the denominator of the weighted means, so the weighted points
+    of the explanations add up to the total exactly on every engine.
+    """
+    zero = ibis.literal(0.0)
+    present: ir.FloatingValue = zero
+    for c in criteria:
+        weight = ibis.literal(float(c.weight))
+        present = present + ibis.ifelse(points_of[c.key].isnull(), zero, weight)
+    return present
+
+
+def check_ratings(ratings: pa.Table) -> pa.Table:
+    """The ratings as (customer_id, criterion_key, value float64); RatingError when malformed."""
+    missing = [n for n in RATINGS_SCHEMA.names if n not in ratings.column_names]
+    if missing:
+        raise RatingError(f"ratings lack the column(s) {', '.join(missing)}")
+    ratings = ratings.select(RATINGS_SCHEMA.names).cast(RATINGS_SCHEMA)
+    values = ratings.column("value")
+    bad = pc.or_kleene(
+        pc.is_null(values), pc.or_(pc.less(values, MIN_POINTS), pc.greater(values, MAX_POINTS))
+    )
+    if pc.any(bad).as_py():
+        row = ratings.filter(bad).slice(0, 1).to_pylist()[0]
+        raise RatingError(
+            f"rating of {row['criterion_key']} for {row['customer_id']} is {row['value']}: "
+            "ratings run from 1 to 5"
+        )
+    return ratings
+
+
+def _with_ratings(
+    features: ir.Table, policy: SelectionPolicy, ratings: pa.Table | None
+) -> ir.Table:
+    rated = [c.key for c in policy.criteria if c.source is CriterionSource.RATED]
+    if not rated:
+        return features
+    if ratings is None or ratings.num_rows == 0:
+        return features.mutate(**{f"rating__{k}": ibis.null("float64") for k in rated})
+    table = ibis.memtable(check_ratings(ratings))
+    # Several raters (or a re-rating kept in history) average out: one voice per rater.
+    wide = table.group_by("customer_id").aggregate(
+        **{f"rating__{k}": table.value.mean(where=table.criterion_key == k) for k in rated}
+    )
+    joined = features.left_join(wide, features.customer_id == wide.customer_id)
+    return joined.select(*features.columns, *[f"rating__{k}" for k in rated])
+
+
+def _raw(table: ir.Table, criterion: Criterion, index: int) -> ir.FloatingValue:
+    if criterion.source is CriterionSource.RATED:
+        return table[f"rating__{criterion.key}"]
+    assert criterion.feature is not None  # checked by the policy
+    if criterion.feature in table.columns:
+        return table[criterion.feature].cast("float64")
+    if criterion.optional:
+        return ibis.null("float64")  # e.g. predicted_clv before the lifetime-value models ran
+    raise PolicyError(
+        f"criteria[{index}] ({criterion.key}).feature: no feature {criterion.feature!r}; "
+        f"the features are {', '.join(table.columns)}"
+    )
+
+
+def _points(raw: ir.FloatingValue, criterion: Criterion) -> ir.FloatingValue:
+    scale = criterion.scale
+    span = MAX_POINTS - MIN_POINTS
+    if scale.kind is ScaleKind.LINEAR:
+        low, high = scale.bounds
+        share = ibis.least(ibis.greatest((raw - low) / (high - low), 0.0), 1.0)
+        # least/greatest skip NULLs, so a missing value must be kept missing explicitly
+        return ibis.ifelse(raw.isnull(), ibis.null("float64"), MIN_POINTS + span * share)
+    if scale.kind is ScaleKind.THRESHOLDS:
+        steps = [ibis.ifelse(raw >= cut, 1.0, 0.0) for cut in scale.bounds]
+        points = sum(steps[1:], steps[0]) + MIN_POINTS
+        return ibis.ifelse(raw.isnull(), ibis.null("float64"), points)
+    # Percentile: rank among the accounts that have a value (ties share the lower rank).
+    window = ibis.window(group_by=raw.isnull(), order_by=raw)
+    rank = ibis.percent_rank().over(window)
+    return ibis.ifelse(raw.isnull(), ibis.null("float64"), MIN_POINTS + span * rank)
+
+
+def _weighted_mean(
+    points_of: dict[str, ir.FloatingValue], criteria: tuple[Criterion, ...]
+) -> tuple[ir.FloatingValue, ir.FloatingValue]:
+    """(weighted mean of present points, present weight) over ``criteria``."""
+    zero = ibis.literal(0.0)
+    numerator: ir.FloatingValue = zero
+    for c in criteria:
+        points = points_of[c.key]
+        numerator = numerator + ibis.ifelse(points.isnull(), zero, points * float(c.weight))
+    present = present_weight(points_of, criteria)
+    mean = ibis.ifelse(present > 0, numerator / present, ibis.null("float64"))
+    return mean, present
+
+
+def _share(present: ir.FloatingValue, criteria: tuple[Criterion, ...]) -> ir.FloatingValue:
+    total = float(sum(c.weight for c in criteria))
+    return present / total if total > 0 else ibis.null("float64")
+
+
+def _tier(
+    policy: SelectionPolicy, is_key: ir.BooleanValue, rev: ir.FloatingValue, pot: ir.FloatingValue
+) -> ir.StringValue:
+    key_cases = [
+        (is_key & (rev >= rule.min_revenue_points) & (pot >= rule.min_potential_points),
+         rule.tier.value)
+        for rule in policy.tier_rules
+    ]  # fmt: skip
+    hp = policy.high_potential_rule
+    return ibis.cases(
+        *key_cases,
+        (is_key, Tier.TIER_3.value),
+        (
+            (rev < hp.max_revenue_points) & (pot >= hp.min_potential_points),
+            Tier.HIGH_POTENTIAL.value,
+        ),
+        else_=Tier.NOT_KEY.value,
+    )
+
+
+def _quadrant(
+    cut: float, attractiveness: ir.FloatingValue, relationship: ir.FloatingValue
+) -> ir.StringValue:
+    high = attractiveness >= cut
+    strong = relationship >= cut
+    return ibis.cases(
+        (attractiveness.isnull() | relationship.isnull(), ibis.null("string")),
+        (high & strong, Quadrant.STRATEGIC.value),
+        (strong, Quadrant.STATUS.value),
+        (high, Quadrant.STAR.value),
+        else_=Quadrant.STREAMLINE.value,
+    )
+
+
+def score_accounts(
+    con: Any,
+    policy: SelectionPolicy,
+    ratings: pa.Table | None = None,
+    as_of: date | None = None,
+    *,
+    features: ir.Table | None = None,
+) -> ScoreRun:
+    """Score every account of the store at ``as_of`` (default: the latest transaction).
+
+    ``ratings`` holds (customer_id, criterion_key, value 1–5); ratings of keys the policy
+    does not rate are ignored. ``features`` replaces ``account_features`` — e.g. with
+    ``predicted_clv`` joined on by the lifetime-value models; it needs customer_id,
+    revenue_12m and every non-optional feature the policy names.
+    """
+    as_of = resolve_as_of(con, as_of)
+    if features is None:
+        features = account_features(con, as_of, window_months=policy.as_of_months)
+    base = _with_ratings(features, policy, ratings)
+    base = _with_percentile_points(base, policy)
+    raws = {c.key: _raw(base, c, i) for i, c in enumerate(policy.criteria)}
+    points: dict[str, ir.FloatingValue] = {}
+    for c in policy.criteria:
+        if points_column(c.key) in base.columns:  # ranked by _with_percentile_points
+            points[c.key] = base[points_column(c.key)]
+        elif c.scale.kind is ScaleKind.PERCENTILE:  # its optional feature is absent
+            points[c.key] = ibis.null("float64")
+        else:
+            points[c.key] = _points(raws[c.key], c)
+    attractiveness_criteria = policy.in_dimension(Dimension.ATTRACTIVENESS)
+    relationship_criteria = policy.in_dimension(Dimension.RELATIONSHIP)
+    attractiveness, a_present = _weighted_mean(points, attractiveness_criteria)
+    relationship, r_present = _weighted_mean(points, relationship_criteria)
+    total, present = _weighted_mean(points, policy.criteria)
+    potential, _ = _weighted_mean(
+        points, tuple(policy.criterion(k) for k in policy.potential_criteria)
+    )
+    per_criterion: dict[str, ir.Value] = {}
+    for c in policy.criteria:
+        per_criterion[raw_column(c.key)] = raws[c.key]
+        per_criterion[points_column(c.key)] = points[c.key]
+    scored = base.select(
+        *ACCOUNT_COLUMNS[:12],
+        attractiveness=attractiveness,
+        relationship=relationship,
+        total=total,
+        attractiveness_coverage=_share(a_present, attractiveness_criteria),
+        relationship_coverage=_share(r_present, relationship_criteria),
+        coverage=_share(present, policy.criteria),
+        revenue_points=points[policy.revenue_criterion],
+        potential_points=potential,
+        **per_criterion,
+    )
+    ranks = _key_ranking(scored, policy.key_account_share)
+    joined = scored.left_join(ranks, scored.customer_id == ranks.customer_id)
+    is_key = ranks.is_key.coalesce(False)
+    final = joined.select(
+        *[scored[name] for name in ACCOUNT_COLUMNS[:20]],
+        key_rank=ranks.key_rank,
+        is_key=is_key,
+        tier=_tier(policy, is_key, scored.revenue_points, scored.potential_points),
+        quadrant=_quadrant(policy.quadrant_cut, scored.attractiveness, scored.relationship),
+        **{name: scored[name] for name in per_criterion},
+    )
+    return ScoreRun(policy=policy, as_of=as_of, scores=final)
+
+
+def _with_percentile_points(base: ir.Table, policy: SelectionPolicy) -> ir.Table:
+    """``base`` plus the points of its percentile criteria, ranked on a narrow table.
+
+    A window sorts every column it carries, so each percentile rank runs over (customer_id,
+    raw value) alone and the points are joined back. A criterion whose optional feature is
+    absent (a constant NULL) needs no ranking.
+    """
+    ranked = [
+        (i, c)
+        for i, c in enumerate(policy.criteria)
+        if c.scale.kind is ScaleKind.PERCENTILE
+        and (c.source is CriterionSource.RATED or c.feature in base.columns)
+    ]
+    if not ranked:
+        return base
+    narrow = base.select("customer_id", **{f"_raw_{c.key}": _raw(base, c, i) for i, c in ranked})
+    points = narrow.select(
+        customer_id=narrow.customer_id,
+        **{points_column(c.key): _points(narrow[f"_raw_{c.key}"], c) for _, c in ranked},
+    )
+    joined = base.left_join(points, base.customer_id == points.customer_id)
+    return joined.select(
+        *[base[name] for name in base.columns],
+        *[points[points_column(c.key)] for _, c in ranked],
+    )
+
+
+def _key_ranking(scored: ir.Table, key_account_share: float) -> ir.Table:
+    """(customer_id, key_rank, is_key) of the accounts in the running for key account.
+
+    In the running: revenue in the window and a total. Ranked by total, then revenue, then
+    customer_id, on a narrow table (see _with_percentile_points for why).
+    """
+    eligible = scored.filter((scored.revenue_12m > 0) & scored.total.notnull())
+    eligible = eligible.select("customer_id", "total", "revenue_12m")
+    ranking = ibis.window(
+        order_by=[ibis.desc(eligible.total), ibis.desc(eligible.revenue_12m), eligible.customer_id]
+    )
+    rank = ibis.row_number().over(ranking)
+    count = eligible.customer_id.count().over(ibis.window())
+    # rank (0-based) < share × count keeps ceil(share × count) accounts, robust to 0.15 × 20
+    # being 3.0000000000000004 in floating point.
+    share = ibis.literal(key_account_share, "float64")
+    return eligible.select(
+        customer_id=eligible.customer_id, key_rank=rank + 1, is_key=rank < count * share
+    )

@@ -1,0 +1,222 @@
+"""Scoring: points per scale, explanations, missing data, key accounts, tiers and quadrants."""
+
+import ibis
+import pyarrow as pa
+import pytest
+from selection_data import AS_OF
+
+from kam.analytics.selection.features import account_features
+from kam.analytics.selection.policy import (
+    Criterion,
+    CriterionSource,
+    Dimension,
+    PolicyError,
+    Quadrant,
+    Scale,
+    ScaleKind,
+    SelectionPolicy,
+    Tier,
+    TierRule,
+    default_policy,
+)
+from kam.analytics.selection.scoring import RatingError, score_accounts
+
+A, R = Dimension.ATTRACTIVENESS, Dimension.RELATIONSHIP
+IDENTITY = Scale(ScaleKind.LINEAR, (1.0, 5.0))  # points = raw for raw in 1..5
+
+
+def measured(key, dimension=A, weight=1.0, scale=IDENTITY, feature=None, optional=False):
+    return Criterion(
+        key, key, CriterionSource.MEASURED, dimension, weight, scale, feature or key,
+        optional=optional,
+    )  # fmt: skip
+
+
+def policy_of(*criteria, **fields) -> SelectionPolicy:
+    fields.setdefault("revenue_criterion", criteria[0].key)
+    fields.setdefault("potential_criteria", (criteria[0].key,))
+    return SelectionPolicy(name="test", version=1, criteria=criteria, **fields)
+
+
+def features_with(con, values: dict[str, dict[str, float | None]]):
+    """account_features at AS_OF plus test columns, per customer (NULL where not given)."""
+    columns = sorted({k for row in values.values() for k in row})
+    extra = ibis.memtable(
+        pa.table(
+            {
+                "customer_id": list(values),
+                **{c: pa.array([row.get(c) for row in values.values()], pa.float64())
+                   for c in columns},
+            }
+        )
+    )  # fmt: skip
+    features = account_features(con, AS_OF)
+    joined = features.left_join(extra, features.customer_id == extra.customer_id)
+    return joined.select(*features.columns, *columns)
+
+
+def scored(con, policy, values=None, ratings=None) -> dict[str, dict]:
+    features = features_with(con, values) if values else None
+    run = score_accounts(con, policy, ratings, AS_OF, features=features)
+    return {row["customer_id"]: row for row in run.scores.to_pyarrow().to_pylist()}
+
+
+def explained(con, policy, ratings=None) -> dict[tuple[str, str], dict]:
+    run = score_accounts(con, policy, ratings, AS_OF)
+    rows = run.explanations().to_pyarrow().to_pylist()
+    return {(row["customer_id"], row["criterion_key"]): row for row in rows}
+
+
+RATINGS = pa.table(
+    {
+        "customer_id": ["C1", "C1", "C1", "C2"],
+        "criterion_key": ["relationship_position", "relationship_position", "influence", "x"],
+        "value": [4.0, 5.0, 2.0, 3.0],
+    }
+)
+
+
+def test_weighted_points_add_up_to_the_total_and_missing_stays_missing(con):
+    policy = default_policy()
+    rows = scored(con, policy, ratings=RATINGS)
+    why = explained(con, policy, RATINGS)
+    for customer, row in rows.items():
+        parts = [why[(customer, c.key)] for c in policy.criteria]
+        present = [p["weighted_points"] for p in parts if not p["missing"]]
+        if row["total"] is None:
+            assert not present
+        else:
+            assert sum(present) == pytest.approx(row["total"])
+    future = why[("C1", "future_value")]  # no predicted_clv yet
+    assert future["missing"] is True
+    assert future["raw_value"] is None
+    assert future["points"] is None
+    assert future["weighted_points"] is None
+    assert why[("C1", "relationship_position")]["raw_value"] == 4.5  # two ratings average
+    assert why[("C2", "relationship_position")]["missing"] is True
+
+
+def test_coverage_is_the_share_of_weight_present(con):
+    policy = default_policy()
+    row = scored(con, policy, ratings=RATINGS)["C1"]
+    a_weight = sum(c.weight for c in policy.in_dimension(A))
+    a_present = a_weight - 15 - 15 - 10  # future_value, strategic_importance, harmony_fit
+    assert row["attractiveness_coverage"] == pytest.approx(a_present / a_weight)
+    assert row["relationship_coverage"] == pytest.approx((15 + 20 + 25) / 100)
+    assert row["coverage"] == pytest.approx((a_present + 60) / (a_weight + 100))
+
+
+def test_future_value_is_used_once_a_predicted_clv_column_exists(con):
+    policy = default_policy()
+    values = {c: {"predicted_clv": float(i)} for i, c in enumerate(["C1", "C2", "C3"])}
+    rows = scored(con, policy, values)
+    assert rows["C3"]["points__future_value"] == pytest.approx(5.0)
+    assert rows["C1"]["points__future_value"] == pytest.approx(1.0)
+    assert rows["C4"]["raw__future_value"] is None
+
+
+def test_a_missing_required_feature_names_the_criterion(con):
+    policy = policy_of(measured("a", feature="no_such_column"))
+    with pytest.raises(PolicyError, match=r"criteria\[0\] \(a\).feature: no feature"):
+        score_accounts(con, policy, None, AS_OF)
+
+
+@pytest.mark.parametrize("value", [0.0, 5.5, None])
+def test_ratings_outside_one_to_five_are_refused(con, value):
+    ratings = pa.table(
+        {"customer_id": ["C1"], "criterion_key": ["influence"], "value": pa.array([value])}
+    )
+    with pytest.raises(RatingError, match="influence for C1"):
+        score_accounts(con, default_policy(), ratings, AS_OF)
+
+
+@pytest.mark.parametrize(
+    ("scale", "raws", "points"),
+    [
+        (Scale(ScaleKind.LINEAR, (0, 10)), [-1, 0, 5, 10, 11, None], [1, 1, 3, 5, 5, None]),
+        (
+            Scale(ScaleKind.THRESHOLDS, (1, 2, 3, 4)),
+            [0.5, 1, 2.5, 3, 4, None],
+            [1, 2, 3, 4, 5, None],
+        ),
+        # percentile among the five present values; ties share the lower rank
+        (Scale(ScaleKind.PERCENTILE), [10, 20, 20, 30, 40, None], [1, 2, 2, 4, 5, None]),
+    ],
+    ids=["linear", "thresholds", "percentile"],
+)
+def test_each_scale_kind_in_the_engine(con, scale, raws, points):
+    customers = ["C1", "C2", "C3", "C4", "C5", "C6"]
+    values = {
+        c: {"x": None if r is None else float(r)} for c, r in zip(customers, raws, strict=True)
+    }
+    rows = scored(con, policy_of(measured("x", scale=scale)), values)
+    assert [rows[c]["points__x"] for c in customers] == points
+
+
+TIERS = (
+    TierRule(Tier.TIER_1, 4.5, 4.0),
+    TierRule(Tier.TIER_2, 4.25, 3.0),
+    TierRule(Tier.TIER_3, 3.5, 2.5),
+)
+
+
+@pytest.mark.parametrize(
+    ("customer", "revenue", "potential", "tier"),
+    [
+        ("C1", 4.5, 4.0, Tier.TIER_1),
+        ("C1", 4.4375, 4.0, Tier.TIER_2),
+        ("C1", 4.5, 3.9375, Tier.TIER_2),
+        ("C1", 4.25, 3.0, Tier.TIER_2),
+        ("C1", 4.1875, 3.0, Tier.TIER_3),
+        ("C1", 4.25, 2.9375, Tier.TIER_3),
+        ("C1", 3.5, 2.5, Tier.TIER_3),
+        ("C1", 1.0, 1.0, Tier.TIER_3),  # a key account meeting no rule is Tier 3
+        ("C6", 2.9375, 4.0, Tier.HIGH_POTENTIAL),  # no revenue in the window: never key
+        ("C6", 3.0, 4.0, Tier.NOT_KEY),
+        ("C6", 2.9375, 3.9375, Tier.NOT_KEY),
+        ("C6", 5.0, 5.0, Tier.NOT_KEY),
+    ],
+)
+def test_tier_boundaries(con, customer, revenue, potential, tier):
+    policy = policy_of(
+        measured("rev"), measured("pot"),
+        potential_criteria=("pot",), key_account_share=1.0, tier_rules=TIERS,
+    )  # fmt: skip
+    row = scored(con, policy, {customer: {"rev": revenue, "pot": potential}})[customer]
+    assert row["tier"] == tier.value
+
+
+@pytest.mark.parametrize(
+    ("attractiveness", "relationship", "quadrant"),
+    [
+        (3.0, 3.0, Quadrant.STRATEGIC),
+        (5.0, 5.0, Quadrant.STRATEGIC),
+        (2.9375, 3.0, Quadrant.STATUS),
+        (3.0, 2.9375, Quadrant.STAR),
+        (2.9375, 2.9375, Quadrant.STREAMLINE),
+        (3.0, None, None),
+    ],
+)
+def test_quadrant_boundaries(con, attractiveness, relationship, quadrant):
+    policy = policy_of(measured("a"), measured("r", dimension=R), quadrant_cut=3.0)
+    row = scored(con, policy, {"C1": {"a": attractiveness, "r": relationship}})["C1"]
+    assert row["quadrant"] == (quadrant.value if quadrant else None)
+
+
+@pytest.mark.parametrize(
+    ("share", "keys"),
+    [
+        (0.15, ["C1"]),
+        (0.2, ["C1"]),
+        (0.4, ["C1", "C2"]),
+        (0.41, ["C1", "C2", "C3"]),
+        (1.0, ["C1", "C2", "C3", "C4", "C5"]),
+    ],
+)
+def test_key_accounts_are_the_top_share_of_customers_with_revenue(con, share, keys):
+    # Equal scores for everyone: revenue breaks the tie, then customer_id.
+    values = {c: {"a": 3.0} for c in ["C1", "C2", "C3", "C4", "C5", "C6", "C7"]}
+    rows = scored(con, policy_of(measured("a"), key_account_share=share), values)
+    assert sorted(c for c, row in rows.items() if row["is_key"]) == keys
+    assert rows["C1"]["key_rank"] == 1
+    assert rows["C6"]["key_rank"] is None  # no revenue in the window: not in the running
