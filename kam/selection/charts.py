@@ -83,7 +83,13 @@ def heatmap_figure(cells: list[dict[str, Any]]) -> str | None:
     return figure.to_json()
 
 
-def four_box_figure(bubbles: list[dict[str, Any]], cut: float) -> str | None:
+def _cut(rows: list[dict[str, Any]], axis: str) -> float:
+    """The snapshot's cut on ``axis``, else the mean of the key accounts drawn."""
+    recorded = rows[0].get(f"{axis}_cut")
+    return float(recorded) if recorded is not None else sum(r[axis] for r in rows) / len(rows)
+
+
+def four_box_figure(bubbles: list[dict[str, Any]], cut: float | None) -> str | None:
     """McDonald's matrix: relationship strength (x) × attractiveness (y), bubble = revenue."""
     rows = [b for b in bubbles if b["attractiveness"] is not None and b["relationship"] is not None]
     if not rows:
@@ -118,8 +124,11 @@ def four_box_figure(bubbles: list[dict[str, Any]], cut: float) -> str | None:
             x=x, y=y, text=f"<b>{quadrant.label}</b>", showarrow=False, font={"color": "#6b7f94"},
             xanchor="left" if x < 3 else "right", yanchor="top" if y > 3 else "bottom",
         )  # fmt: skip
-    figure.add_vline(x=cut, line={"color": "#9fb3c8"})
-    figure.add_hline(y=cut, line={"color": "#9fb3c8"})
+    # Without a fixed cut the policy cuts each axis at the key accounts' mean (these bubbles).
+    x_cut = cut if cut is not None else _cut(rows, "relationship")
+    y_cut = cut if cut is not None else _cut(rows, "attractiveness")
+    figure.add_vline(x=x_cut, line={"color": "#9fb3c8"})
+    figure.add_hline(y=y_cut, line={"color": "#9fb3c8"})
     _style(figure, height=460)
     figure.update_xaxes(title="relationship strength (points)", range=[1, 5])
     figure.update_yaxes(title="account attractiveness (points)", range=[1, 5])

@@ -32,8 +32,9 @@ class PolicyForm(forms.Form):
         help_text="The top share of customers with revenue that become key accounts.",
     )  # fmt: skip
     quadrant_cut = forms.FloatField(
-        min_value=1, max_value=5, label="Four-box cut (points)",
-        help_text="Attractiveness and relationship at or above this are high / strong.",
+        min_value=1, max_value=5, required=False, label="Four-box cut (points)",
+        help_text="Leave empty to cut each axis at the key accounts' mean (McDonald's types are "
+        "relative to the key-account portfolio); a number fixes the cut in points.",
     )  # fmt: skip
     note = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Why this change"

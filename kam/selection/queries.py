@@ -35,6 +35,9 @@ from kam.selection.models import (
 )
 from kam.stores import analytics_store
 
+CUT_COLUMNS = ("attractiveness_cut", "relationship_cut")
+"""Where the four-box cuts its axes, recorded per snapshot (see scoring._quadrant_cuts)."""
+
 BUBBLE_LIMIT = 600
 """The four-box chart draws at most this many key accounts (the best by total)."""
 
@@ -164,7 +167,12 @@ def portfolio(user: User, run: ScoreRun) -> Portfolio:
             pareto=curve,
             buying=buying,
             cells=snapshots.region_segment(table),
-            bubbles=snapshots.key_rows(table, bubble_columns, limit=BUBBLE_LIMIT),
+            bubbles=snapshots.key_rows(
+                table,
+                # Snapshots from before the relative four-box cut have no cut columns.
+                bubble_columns + tuple(c for c in CUT_COLUMNS if c in table.columns),
+                limit=BUBBLE_LIMIT,
+            ),
             tiers_by_quadrant=snapshots.tier_quadrant_counts(table),
             movers=moved,
             previous=before,

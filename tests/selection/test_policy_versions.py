@@ -11,7 +11,7 @@ def form_data(policy, **changes) -> dict[str, str]:
     data = {
         "name": policy.name,
         "key_account_share": str(policy.key_account_share * 100),
-        "quadrant_cut": str(policy.quadrant_cut),
+        "quadrant_cut": "" if policy.quadrant_cut is None else str(policy.quadrant_cut),
         "note": "",
     }
     for c in policy.criteria:

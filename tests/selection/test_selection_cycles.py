@@ -86,10 +86,12 @@ def test_an_account_changing_quadrant_is_flagged(portfolio, head_of_kam):
     first = cycles.do_create_cycle(head_of_kam)
     publish(head_of_kam, first)
     before = first.decisions.get(account_id="C000").quadrant
-    services.do_rate_account(head_of_kam, "C000", STRONG)
+    assert before == "strategic"  # the biggest account, above the key accounts' means
+    # Weak relationship ratings pull it below the key accounts' mean relationship strength.
+    services.do_rate_account(head_of_kam, "C000", dict.fromkeys(RELATIONSHIP_RATINGS, 1))
     second = cycles.do_create_cycle(head_of_kam)
     after = second.decisions.get(account_id="C000")
-    assert (after.previous_quadrant, after.quadrant) == (before, "strategic")
+    assert (after.previous_quadrant, after.quadrant) == ("strategic", "star")
     assert after.quadrant_changed
     assert not first.decisions.get(account_id="C000").quadrant_changed
 

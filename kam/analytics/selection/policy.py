@@ -153,11 +153,13 @@ class HighPotentialRule:
     """A non-key account is on the high-potential track when small today, big tomorrow.
 
     Revenue points strictly below ``max_revenue_points``, potential points at least
-    ``min_potential_points``.
+    ``min_potential_points``; of those, only the ``max_share`` of customers with revenue
+    with the highest potential: a track is a short list a manager can work, not a class.
     """
 
-    max_revenue_points: float = 3.0
+    max_revenue_points: float = 3.4
     min_potential_points: float = 4.0
+    max_share: float = 0.03
 
 
 DEFAULT_TIER_RULES: tuple[TierRule, ...] = (
@@ -176,7 +178,9 @@ class SelectionPolicy:
     version: int
     criteria: tuple[Criterion, ...]
     key_account_share: float = 0.15
-    quadrant_cut: float = 3.0
+    # None: each axis is cut at the key accounts' mean — McDonald's types are relative
+    # positions within the key-account portfolio; a number fixes the cut in points.
+    quadrant_cut: float | None = None
     tier_rules: tuple[TierRule, ...] = DEFAULT_TIER_RULES
     high_potential_rule: HighPotentialRule = field(default_factory=HighPotentialRule)
     as_of_months: int = 12
@@ -208,8 +212,10 @@ def check_policy(policy: SelectionPolicy) -> None:
         raise PolicyError("criteria: a policy needs at least one criterion")
     if not 0 < policy.key_account_share <= 1:
         raise PolicyError("key_account_share: must be above 0 and at most 1 (0.15 = top 15%)")
-    if not MIN_POINTS <= policy.quadrant_cut <= MAX_POINTS:
+    if policy.quadrant_cut is not None and not MIN_POINTS <= policy.quadrant_cut <= MAX_POINTS:
         raise PolicyError("quadrant_cut: must be between 1 and 5 points")
+    if not 0 < policy.high_potential_rule.max_share <= 1:
+        raise PolicyError("high_potential.max_share: must be above 0 and at most 1")
     if not 1 <= policy.as_of_months <= 120:
         raise PolicyError("as_of_months: must be between 1 and 120")
     seen: set[str] = set()

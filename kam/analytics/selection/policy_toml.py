@@ -48,15 +48,22 @@ def policy_to_toml(policy: SelectionPolicy) -> str:
         f"name = {_string(policy.name)}",
         f"version = {policy.version}",
         f"key_account_share = {_number(policy.key_account_share)}",
-        f"quadrant_cut = {_number(policy.quadrant_cut)}",
         f"as_of_months = {policy.as_of_months}",
         f"revenue_criterion = {_string(policy.revenue_criterion)}",
         f"potential_criteria = {_strings(policy.potential_criteria)}",
+    ]
+    if policy.quadrant_cut is None:
+        lines.append("# quadrant_cut unset: each axis is cut at the key accounts' mean.")
+    else:
+        lines.append(f"quadrant_cut = {_number(policy.quadrant_cut)}")
+    lines += [
         "",
-        "# Non-key accounts with revenue points below the max and potential at least the min.",
+        "# Non-key accounts with revenue points below the max and potential at least the min;",
+        "# at most max_share of customers, highest potential first.",
         "[high_potential]",
         f"max_revenue_points = {_number(hp.max_revenue_points)}",
         f"min_potential_points = {_number(hp.min_potential_points)}",
+        f"max_share = {_number(hp.max_share)}",
     ]
     for rule in policy.tier_rules:
         lines += [
@@ -182,8 +189,11 @@ def policy_from_toml(text: str) -> SelectionPolicy:
         )
         reader.done()
     hp_reader = _Reader(top.get("high_potential", dict, {}), "high_potential")
+    default_hp = HighPotentialRule()
     high_potential = HighPotentialRule(
-        hp_reader.number("max_revenue_points", 3.0), hp_reader.number("min_potential_points", 4.0)
+        hp_reader.number("max_revenue_points", default_hp.max_revenue_points),
+        hp_reader.number("min_potential_points", default_hp.min_potential_points),
+        hp_reader.number("max_share", default_hp.max_share),
     )
     hp_reader.done()
     potential = top.get("potential_criteria", list, None)
@@ -194,7 +204,11 @@ def policy_from_toml(text: str) -> SelectionPolicy:
         "version": top.get("version", int),
         "criteria": criteria,
         "key_account_share": top.number("key_account_share", 0.15),
-        "quadrant_cut": top.number("quadrant_cut", 3.0),
+        "quadrant_cut": (
+            top.number("quadrant_cut")
+            if top.get("quadrant_cut", (int, float), None) is not None
+            else None
+        ),
         "as_of_months": top.get("as_of_months", int, 12),
         "revenue_criterion": top.get("revenue_criterion", str, "revenue_12m"),
         "high_potential_rule": high_potential,

@@ -13,8 +13,13 @@ as missing, never counted as zero. From the points:
   (ties: higher revenue first, then customer_id), i.e. rank < share × count;
 - ``tier`` (seed 002) from ``revenue_points`` (the revenue criterion's points) and
   ``potential_points`` (weighted mean of the potential criteria present), see TierRule;
-- ``quadrant`` (seed 004): attractiveness and relationship each compared with the policy's
-  ``quadrant_cut``; a score equal to the cut counts as high / strong.
+- ``quadrant`` (seed 004): attractiveness and relationship each compared with a cut — the
+  policy's ``quadrant_cut``, or by default the key accounts' mean on that axis (the four
+  types are positions within the key-account portfolio); a score equal to the cut counts
+  as high / strong. The cuts used are kept as ``attractiveness_cut``/``relationship_cut``.
+- high potential: non-key accounts small today (revenue points below the rule's maximum)
+  with potential at or above its minimum, at most ``max_share`` of the customers with
+  revenue, highest potential first.
 
 Everything stays an Ibis expression (``ScoreRun.scores``) until someone materialises it, so
 a snapshot of 1.5 million accounts is written by the engine without passing through Python.
@@ -68,6 +73,8 @@ ACCOUNT_COLUMNS: tuple[str, ...] = (
     "is_key",
     "tier",
     "quadrant",
+    "attractiveness_cut",
+    "relationship_cut",
 )
 """The per-account columns of a score run, before the per-criterion ones."""
 
@@ -243,7 +250,11 @@ def _share(present: ir.FloatingValue, criteria: tuple[Criterion, ...]) -> ir.Flo
 
 
 def _tier(
-    policy: SelectionPolicy, is_key: ir.BooleanValue, rev: ir.FloatingValue, pot: ir.FloatingValue
+    policy: SelectionPolicy,
+    is_key: ir.BooleanValue,
+    rev: ir.FloatingValue,
+    pot: ir.FloatingValue,
+    on_track: ir.BooleanValue,
 ) -> ir.StringValue:
     key_cases = [
         (is_key & (rev >= rule.min_revenue_points) & (pot >= rule.min_potential_points),
@@ -255,7 +266,7 @@ def _tier(
         *key_cases,
         (is_key, Tier.TIER_3.value),
         (
-            (rev < hp.max_revenue_points) & (pot >= hp.min_potential_points),
+            on_track & (rev < hp.max_revenue_points) & (pot >= hp.min_potential_points),
             Tier.HIGH_POTENTIAL.value,
         ),
         else_=Tier.NOT_KEY.value,
@@ -263,10 +274,13 @@ def _tier(
 
 
 def _quadrant(
-    cut: float, attractiveness: ir.FloatingValue, relationship: ir.FloatingValue
+    attractiveness: ir.FloatingValue,
+    relationship: ir.FloatingValue,
+    attractiveness_cut: ir.FloatingValue,
+    relationship_cut: ir.FloatingValue,
 ) -> ir.StringValue:
-    high = attractiveness >= cut
-    strong = relationship >= cut
+    high = attractiveness >= attractiveness_cut
+    strong = relationship >= relationship_cut
     return ibis.cases(
         (attractiveness.isnull() | relationship.isnull(), ibis.null("string")),
         (high & strong, Quadrant.STRATEGIC.value),
@@ -330,15 +344,27 @@ def score_accounts(
         **per_criterion,
     )
     ranks = _key_ranking(scored, policy.key_account_share)
-    joined = scored.left_join(ranks, scored.customer_id == ranks.customer_id)
-    is_key = ranks.is_key.coalesce(False)
-    final = joined.select(
+    track = _high_potential_ranking(scored, ranks, policy)
+    joined = scored.left_join(ranks, scored.customer_id == ranks.customer_id).left_join(
+        track, scored.customer_id == track.customer_id
+    )
+    stage = joined.select(
         *[scored[name] for name in ACCOUNT_COLUMNS[:20]],
         key_rank=ranks.key_rank,
-        is_key=is_key,
-        tier=_tier(policy, is_key, scored.revenue_points, scored.potential_points),
-        quadrant=_quadrant(policy.quadrant_cut, scored.attractiveness, scored.relationship),
+        is_key=ranks.is_key.coalesce(False),
+        on_track=track.on_track.coalesce(False),
         **{name: scored[name] for name in per_criterion},
+    )
+    cuts = _quadrant_cuts(policy, stage.is_key, stage.attractiveness, stage.relationship)
+    final = stage.select(
+        *[stage[name] for name in ACCOUNT_COLUMNS[:22]],
+        tier=_tier(
+            policy, stage.is_key, stage.revenue_points, stage.potential_points, stage.on_track
+        ),
+        quadrant=_quadrant(stage.attractiveness, stage.relationship, *cuts),
+        attractiveness_cut=cuts[0],
+        relationship_cut=cuts[1],
+        **{name: stage[name] for name in per_criterion},
     )
     return ScoreRun(policy=policy, as_of=as_of, scores=final)
 
@@ -367,6 +393,63 @@ def _with_percentile_points(base: ir.Table, policy: SelectionPolicy) -> ir.Table
     return joined.select(
         *[base[name] for name in base.columns],
         *[points[points_column(c.key)] for _, c in ranked],
+    )
+
+
+def _quadrant_cuts(
+    policy: SelectionPolicy,
+    is_key: ir.BooleanValue,
+    attractiveness: ir.FloatingValue,
+    relationship: ir.FloatingValue,
+) -> tuple[ir.FloatingValue, ir.FloatingValue]:
+    """The cut on each axis: the policy's fixed points, or the key accounts' mean."""
+    if policy.quadrant_cut is not None:
+        fixed = ibis.literal(policy.quadrant_cut, "float64")
+        return fixed, fixed
+    everyone = ibis.window()
+    return (
+        ibis.cases((is_key, attractiveness), else_=ibis.null("float64")).mean().over(everyone),
+        ibis.cases((is_key, relationship), else_=ibis.null("float64")).mean().over(everyone),
+    )
+
+
+def _high_potential_ranking(scored: ir.Table, ranks: ir.Table, policy: SelectionPolicy) -> ir.Table:
+    """(customer_id, on_track): the candidates within the track's ``max_share``.
+
+    Candidates are the non-key accounts that meet the rule's points (no revenue counts as
+    the least); they are ranked by potential (then revenue, then id) and the first
+    ``max_share`` × (customers with revenue) stay on the track — at least one.
+    """
+    rule = policy.high_potential_rule
+    with_key = scored.left_join(ranks, scored.customer_id == ranks.customer_id).select(
+        scored.customer_id,
+        scored.revenue_12m,
+        scored.revenue_points,
+        scored.potential_points,
+        is_key=ranks.is_key.coalesce(False),
+    )
+    customers = (with_key.revenue_12m > 0).cast("int64").sum().over(ibis.window())
+    candidates = with_key.select(
+        "customer_id",
+        "revenue_12m",
+        "potential_points",
+        customers=customers,
+        # Prospects without revenue in the window may be on the track: small today.
+        candidate=~with_key.is_key
+        & (with_key.revenue_points.coalesce(1.0) < rule.max_revenue_points)
+        & (with_key.potential_points >= rule.min_potential_points),
+    ).filter(lambda t: t.candidate)
+    order = ibis.window(
+        order_by=[
+            ibis.desc(candidates.potential_points),
+            ibis.desc(candidates.revenue_12m),
+            candidates.customer_id,
+        ]
+    )
+    limit = candidates.customers * ibis.literal(rule.max_share, "float64")
+    return candidates.select(
+        customer_id=candidates.customer_id,
+        on_track=ibis.row_number().over(order) < limit,
     )
 
 

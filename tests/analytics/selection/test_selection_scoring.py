@@ -1,5 +1,7 @@
 """Scoring: points per scale, explanations, missing data, key accounts, tiers and quadrants."""
 
+import math
+
 import ibis
 import pyarrow as pa
 import pytest
@@ -10,6 +12,7 @@ from kam.analytics.selection.policy import (
     Criterion,
     CriterionSource,
     Dimension,
+    HighPotentialRule,
     PolicyError,
     Quadrant,
     Scale,
@@ -181,6 +184,7 @@ def test_tier_boundaries(con, customer, revenue, potential, tier):
     policy = policy_of(
         measured("rev"), measured("pot"),
         potential_criteria=("pot",), key_account_share=1.0, tier_rules=TIERS,
+        high_potential_rule=HighPotentialRule(3.0, 4.0, max_share=1.0),
     )  # fmt: skip
     row = scored(con, policy, {customer: {"rev": revenue, "pot": potential}})[customer]
     assert row["tier"] == tier.value
@@ -220,3 +224,46 @@ def test_key_accounts_are_the_top_share_of_customers_with_revenue(con, share, ke
     assert sorted(c for c, row in rows.items() if row["is_key"]) == keys
     assert rows["C1"]["key_rank"] == 1
     assert rows["C6"]["key_rank"] is None  # no revenue in the window: not in the running
+
+
+def test_without_a_fixed_cut_the_four_box_is_cut_at_the_key_accounts_means(con):
+    policy = policy_of(measured("a"), measured("r", dimension=R), key_account_share=1.0)
+    values = {
+        "C1": {"a": 5.0, "r": 5.0},
+        "C2": {"a": 5.0, "r": 1.0},
+        "C3": {"a": 1.0, "r": 5.0},
+        "C4": {"a": 1.0, "r": 1.0},
+    }
+    rows = scored(con, policy, values)
+    keys = [c for c in values if rows[c]["is_key"]]
+    assert keys == ["C1", "C2", "C3", "C4"]
+    assert {rows[c]["attractiveness_cut"] for c in rows} == {3.0}
+    assert {rows[c]["relationship_cut"] for c in rows} == {3.0}
+    assert [rows[c]["quadrant"] for c in keys] == [
+        Quadrant.STRATEGIC.value,
+        Quadrant.STAR.value,
+        Quadrant.STATUS.value,
+        Quadrant.STREAMLINE.value,
+    ]
+
+
+def test_the_high_potential_track_keeps_only_its_share_highest_potential_first(con):
+    policy = policy_of(
+        measured("rev"), measured("pot"), potential_criteria=("pot",), key_account_share=0.15,
+        high_potential_rule=HighPotentialRule(3.0, 4.0, max_share=0.34),
+    )  # fmt: skip
+    values = {
+        "C1": {"rev": 5.0, "pot": 5.0},
+        "C2": {"rev": 1.0, "pot": 4.1},
+        "C3": {"rev": 1.0, "pot": 5.0},
+        "C4": {"rev": 2.0, "pot": 4.5},
+        "C5": {"rev": 1.0, "pot": 4.0},
+        "C7": {"rev": 1.0, "pot": 3.9},  # below the rule's minimum: never on the track
+    }
+    rows = scored(con, policy, values)
+    with_revenue = sum(1 for row in rows.values() if (row["revenue_12m"] or 0) > 0)
+    on_track = [c for c, row in rows.items() if row["tier"] == Tier.HIGH_POTENTIAL.value]
+    expected = math.ceil(0.34 * with_revenue)
+    assert len(on_track) == expected
+    by_potential = ["C3", "C4", "C2", "C5"]
+    assert sorted(on_track, key=by_potential.index) == by_potential[:expected]
