@@ -25,9 +25,9 @@ def test_the_demo_company_loads_people_accounts_and_lines_and_reloads_idempotent
     mapped = Account.objects.filter(contacts__isnull=False).distinct()
     assert mapped.count() == 40
     assert AccountPlan.objects.values("account").distinct().count() == 40
-    published = KeyAccount.objects.all()
-    assert published.exists()
-    assert all(key.manager is not None for key in published)
+    # A published first cycle designates key accounts (too few here for 12 managers' minimum
+    # of 5 each, so the assignment is left to the Head of KAM; tests/selection covers it).
+    assert KeyAccount.objects.exists()
 
     again = do_load_demo(None, seed=3, customers=120)
     assert again.transactions.inserted == again.transactions.updated == 0

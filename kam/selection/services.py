@@ -5,6 +5,7 @@ Cycles, decisions and the manager assignment are in ``kam.selection.cycles``.
 
 import csv
 import io
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -265,8 +266,25 @@ def _fit_record(fit: FitResult) -> dict[str, object]:
     }
 
 
+def _finite(value: object) -> object:
+    """``value`` with every NaN or infinity replaced by None: JSON has no word for them, and a
+    fit at the edge of its parameter space (no one ever stops buying) produces them."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
 def future_value_record(result: FutureValue, table: str) -> dict[str, object]:
     """What a score run keeps of its lifetime-value step (JSON for ScoreRun.future_value)."""
+    record = _future_value_record(result, table)
+    return {key: _finite(value) for key, value in record.items()}
+
+
+def _future_value_record(result: FutureValue, table: str) -> dict[str, object]:
     settings = result.settings
     return {
         "table": table,

@@ -217,6 +217,8 @@ def bgnbd_expectation_numerator(
     0/0 (a removable singularity); within 1e-4 of it we interpolate linearly between
     a = 1 -/+ 1e-4, an error of order 1e-9.
     """
+    if min(a, b) >= _HOMOGENEOUS_DROPOUT:
+        return _homogeneous_dropout_numerator(r, alpha, a, b, x, T, t)
     if abs(a - 1.0) < _A_NEAR_ONE:
         lo = _bgnbd_numerator(r, alpha, 1.0 - _A_NEAR_ONE, b, x, T, t)
         hi = _bgnbd_numerator(r, alpha, 1.0 + _A_NEAR_ONE, b, x, T, t)
@@ -226,6 +228,25 @@ def bgnbd_expectation_numerator(
 
 
 _A_NEAR_ONE = 1e-4
+
+# Past this, the beta mixing distribution of the dropout probability is so narrow that its
+# limit (every customer drops out with the same p) is exact to about 1e-4 relative, while
+# the hypergeometric form overflows (inf - inf) — seen when nobody in the data stops buying.
+_HOMOGENEOUS_DROPOUT = 1000.0
+
+
+def _homogeneous_dropout_numerator(
+    r: float, alpha: float, a: float, b: float, x: Floats, T: Floats, t: Floats
+) -> Floats:
+    """The same expectation in the limit a, b -> inf: p = a / (a + b + x) for everyone.
+
+    With dropout probability p after each purchase and rate lambda, purchases in t number
+    (1 - exp(-lambda p t)) / p in expectation; averaged over lambda's Gamma(r + x, alpha + T)
+    posterior that is (1 - ((alpha + T) / (alpha + T + p t))^(r + x)) / p.
+    """
+    x, T, t = (np.asarray(v, dtype=np.float64) for v in (x, T, t))
+    p = a / (a + b + x)
+    return np.asarray(-np.expm1(-(r + x) * np.log1p(p * t / (alpha + T))) / p)
 
 
 def _bgnbd_numerator(

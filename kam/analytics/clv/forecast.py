@@ -57,7 +57,13 @@ def _distinct(*columns: npt.NDArray[np.float64]) -> tuple[list[Floats], npt.NDAr
 
 
 def alive_probability(fit: FitResult, x: Floats, t_x: Floats, T: Floats) -> Floats:
-    """P(alive) of every customer, evaluated once per distinct (x, t_x, T)."""
+    """P(alive) of every customer, evaluated once per distinct (x, t_x, T).
+
+    The BG/NBD's is a closed form cheaper than finding the distinct triples, so it is
+    evaluated per customer; the Pareto/NBD's needs hypergeometric terms, worth sharing.
+    """
+    if fit.model == bgnbd.MODEL:
+        return probability_alive(fit, x, t_x, T)
     (ux, utx, ut), inverse = _distinct(x, t_x, T)
     return probability_alive(fit, ux, utx, ut)[inverse]
 

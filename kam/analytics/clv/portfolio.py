@@ -6,7 +6,8 @@ what they bought in the holdout period between; the BG/NBD and the Pareto/NBD ar
 on the calibration summary, checked against the holdout, and the better one (smaller
 per-customer error of the holdout purchases; log-likelihood when there is no holdout) is
 refitted on the whole history, with the Gamma-Gamma spend model, to predict each
-customer's next ``months`` (``forecast.forecast``).
+customer's next ``months`` (``forecast.forecast``). Beyond ``fit_sample`` customers the fits
+see a fixed sample of them (``fit_sample.py``); the predictions cover everyone.
 
 Definitions are those of ``summary.py`` (Fader, Hardie & Lee 2005): a purchase is a day on
 which the customer has invoice lines — several invoices on one day are one purchase
@@ -35,6 +36,7 @@ import pyarrow.compute as pc
 from ibis import _
 
 from kam.analytics.clv import bgnbd, gamma_gamma, pareto_nbd
+from kam.analytics.clv.fit_sample import fit_rows
 from kam.analytics.clv.forecast import forecast
 from kam.analytics.clv.holdout import evaluate_holdout
 from kam.analytics.clv.results import FitResult, HoldoutEvaluation, SpendFitResult
@@ -69,12 +71,16 @@ class FutureValueSettings:
     min_repeat_customers: int = 30
     models: tuple[str, ...] = ("bgnbd",)
     """The purchase models to fit; with several, the holdout (or log-likelihood) chooses."""
+    fit_sample: int = 200_000
+    """Most customers the population fits see (0: all); everyone gets predictions."""
 
     def __post_init__(self) -> None:
         if not 1 <= self.months <= 120:
             raise ValueError("the CLV horizon must be between 1 and 120 months")
         if not 0.0 <= self.monthly_discount_rate < 1.0:
             raise ValueError("the monthly discount rate must be in [0, 1)")
+        if self.fit_sample < 0:
+            raise ValueError("the fit sample cannot be negative")
         if self.holdout_weeks < 0:
             raise ValueError("the holdout cannot be negative")
         unknown = [m for m in self.models if m not in PURCHASE_MODELS]
@@ -245,7 +251,9 @@ def _report(model: str, full: pa.Table, calibration: pa.Table | None, weeks: flo
     if calibration is None:
         return ModelReport(model, fit)
     try:
-        cal_fit = PURCHASE_MODELS[model].fit(calibration)
+        # The calibration history is the full one minus the last weeks: its optimum is
+        # close, so starting there saves most of the optimiser's iterations.
+        cal_fit = PURCHASE_MODELS[model].fit(calibration, start=tuple(fit.params.values()))
     except (ValueError, FloatingPointError):
         return ModelReport(model, fit)
     return ModelReport(model, fit, cal_fit, evaluate_holdout(cal_fit, calibration, weeks))
@@ -274,16 +282,19 @@ def fit_future_value(
             f"{repeat} customer(s) bought more than once up to {as_of}; the lifetime-value "
             f"models need at least {settings.min_repeat_customers}"
         )
+    rows = fit_rows(summaries.column("customer_id"), settings.fit_sample)
+    sample = summaries if rows is None else summaries.take(rows)
+    fit_on = full if rows is None else _as_summary(sample)
     calibration = None
-    if "cal_frequency" in summaries.column_names:
-        calibration = _as_summary(summaries, "cal_")
+    if "cal_frequency" in sample.column_names:
+        calibration = _as_summary(sample, "cal_")
         if _repeat_buyers(calibration) < settings.min_repeat_customers:
             calibration = None  # too little before the holdout to check anything
     weeks = float(settings.holdout_weeks)
     reports, problems = [], []
     for model in settings.models:
         try:
-            report = _report(model, full, calibration, weeks)
+            report = _report(model, fit_on, calibration, weeks)
         except (ValueError, FloatingPointError) as error:
             problems.append(f"{MODEL_LABELS[model]}: {error}")
             continue
@@ -295,7 +306,7 @@ def fit_future_value(
         raise FutureValueUnavailable("no purchase model could be fitted: " + "; ".join(problems))
     chosen, reason = _choose(reports)
     try:
-        spend = gamma_gamma.fit(full)
+        spend = gamma_gamma.fit(fit_on)
     except ValueError as error:
         raise FutureValueUnavailable(f"the spend model cannot be fitted: {error}") from None
     purchase = next(r.fit for r in reports if r.model == chosen)
