@@ -2,10 +2,11 @@
 
 Generates a transactions CSV of each size (and the customers it references) on the fly,
 imports it through kam's real import (all checks on, rollup included) into a fresh store,
-and prints lines/second and peak resident memory. The baseline, measured in the same run
-on the same file, is a bare ``COPY transactions FROM 'file.csv'`` into a typed table with
-no validation: the floor. Every measurement runs in a fresh child process so its peak
-memory (VmHWM) is its own.
+and prints lines/second, peak resident memory, the CPU seconds used (steadier than the
+wall clock when other jobs share the machine) and every run's wall-clock seconds. The
+baseline, measured in the same run on the same file, is a bare
+``COPY transactions FROM 'file.csv'`` into a typed table with no validation: the floor.
+Every measurement runs in a fresh child process so its peak memory (VmHWM) is its own.
 
     .venv/bin/python bench/import.py                      # 1M, 4M and 10M lines, 3 runs each
     .venv/bin/python bench/import.py --sizes 1000000 --repeats 1
@@ -82,9 +83,10 @@ def run_one(mode: str, work: Path, customers: Path, transactions: Path, memory_l
             "date DATE, product VARCHAR, category VARCHAR, business_unit VARCHAR, "
             "quantity DOUBLE, revenue DOUBLE, cost DOUBLE, document_type VARCHAR)"
         )
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         con.execute(f"COPY transactions FROM '{transactions}' (HEADER)")
         result["seconds"] = time.perf_counter() - started
+        result["cpu"] = time.process_time() - cpu
         con.close()
     else:
         from kam.analytics.ingest import import_customers, import_transactions
@@ -92,14 +94,16 @@ def run_one(mode: str, work: Path, customers: Path, transactions: Path, memory_l
 
         store = AnalyticsStore(f"duckdb://{store_dir / 'analytics.duckdb'}", memory_limit)
         import_customers(store, customers)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         report = import_transactions(store, transactions)
         result["seconds"] = time.perf_counter() - started
+        result["cpu"] = time.process_time() - cpu
         assert report.inserted == report.rows, report
         if mode == "reimport":
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             again = import_transactions(store, transactions)
             result["seconds"] = time.perf_counter() - started
+            result["cpu"] = time.process_time() - cpu
             assert again.unchanged == again.rows, again
     result["peak_mb"] = peak_rss_mb()
     shutil.rmtree(store_dir, ignore_errors=True)
@@ -132,6 +136,7 @@ def main() -> None:
     print(f"work dir {work}, memory_limit {args.memory_limit}, {args.repeats} runs per size")
     header = (
         f"{'lines':>11} {'mode':>9} {'median s':>9} {'lines/s':>11} {'peak MB':>8} {'x floor':>8}"
+        f" {'cpu s':>7} {'runs s':>18}"
     )
     print(header)
     modes = ["baseline", "kam"] + (["reimport"] if args.reimport else [])
@@ -142,11 +147,13 @@ def main() -> None:
             for mode in modes:
                 runs = [measure(mode, args, work, files) for _ in range(args.repeats)]
                 seconds = statistics.median(r["seconds"] for r in runs)
+                cpu = statistics.median(r["cpu"] for r in runs)
+                each = "/".join(f"{r['seconds']:.1f}" for r in runs)
                 peak = max(r["peak_mb"] for r in runs)
                 floor = floor or seconds
                 print(
                     f"{size:>11,} {mode:>9} {seconds:>9.2f} {size / seconds:>11,.0f} "
-                    f"{peak:>8.0f} {seconds / floor:>8.2f}",
+                    f"{peak:>8.0f} {seconds / floor:>8.2f} {cpu:>7.1f} {each:>18}",
                     flush=True,
                 )
             files[1].unlink()

@@ -85,6 +85,50 @@ def test_a_corrected_customer_file_updates_both_stores(store, head_of_kam, tmp_p
     assert row == ("Gamma Corp",)
 
 
+def store_customers(store: AnalyticsStore) -> list[tuple]:
+    with store.connect() as backend:
+        return backend.con.execute(
+            "SELECT customer_id, name, parent_id, country, region, segment "
+            "FROM customers ORDER BY customer_id"
+        ).fetchall()
+
+
+@pytest.mark.django_db
+def test_a_file_without_optional_columns_leaves_them_in_both_stores(store, head_of_kam, tmp_path):
+    do_import_customers(head_of_kam, write(tmp_path, "customers.csv", CUSTOMERS))
+    stamps = dict(Account.objects.values_list("customer_id", "updated_at"))
+    partial = write(tmp_path, "partial.csv", "customer_id,name,region\nS1,Sub One,EMEA\n")
+
+    same = do_import_customers(head_of_kam, partial)
+    renamed = do_import_customers(
+        head_of_kam, write(tmp_path, "renamed.csv", "customer_id,name,region\nS1,Sub 1,DACH\n")
+    )
+
+    assert (same.inserted, same.updated, same.unchanged) == (0, 0, 1)
+    assert (renamed.inserted, renamed.updated, renamed.unchanged) == (0, 1, 0)
+    assert Account.objects.get(pk="H1").updated_at == stamps["H1"]
+    assert accounts()[2] == ("S1", "Sub 1", "H1", "DE", "DACH", "Retail")
+    assert store_customers(store)[2] == ("S1", "Sub 1", "H1", "DE", "DACH", "Retail")
+
+
+@pytest.mark.django_db
+def test_an_empty_cell_in_a_present_column_empties_both_stores(store, head_of_kam, tmp_path):
+    do_import_customers(head_of_kam, write(tmp_path, "customers.csv", CUSTOMERS))
+    emptied = "customer_id,name,parent_id,segment\nS1,Sub One,,\nN1,New One,H1,\n"
+
+    report = do_import_customers(head_of_kam, write(tmp_path, "emptied.csv", emptied))
+
+    assert (report.inserted, report.updated, report.unchanged) == (1, 1, 0)
+    assert accounts()[2:] == [
+        ("N1", "New One", "H1", "", "", ""),
+        ("S1", "Sub One", None, "DE", "EMEA", ""),
+    ]
+    assert store_customers(store)[2:] == [
+        ("N1", "New One", "H1", None, None, None),
+        ("S1", "Sub One", None, "DE", "EMEA", None),
+    ]
+
+
 @pytest.mark.django_db
 def test_a_refused_customer_file_changes_neither_store(store, head_of_kam, tmp_path):
     do_import_customers(head_of_kam, write(tmp_path, "customers.csv", CUSTOMERS))

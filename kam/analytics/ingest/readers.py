@@ -8,6 +8,7 @@ caps a sheet at about a million rows, so this is bounded.
 """
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -41,6 +42,7 @@ class Source:
     unit: Literal["line", "row"]
     line_expr: str | None
     is_csv: bool
+    path: Path | None = None
 
 
 def sql_string(value: str) -> str:
@@ -66,12 +68,8 @@ def open_source(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
     if suffix in CSV_SUFFIXES:
         if path.stat().st_size == 0:
             raise ReadError("the file is empty (a header line is required)")
-        relation = (
-            f"read_csv({sql_string(str(path))}, all_varchar = true, header = true, "
-            f"store_rejects = true, rejects_table = '{REJECTS_TABLE}', "
-            f"rejects_scan = '{REJECTS_SCAN}')"
-        )
-        return Source(relation, _describe(con, relation), "line", None, is_csv=True)
+        relation = csv_relation(path)
+        return Source(relation, _describe(con, relation), "line", None, is_csv=True, path=path)
     if suffix == ".parquet":
         relation = f"read_parquet({sql_string(str(path))}, file_row_number = true)"
         columns = _describe(con, relation)
@@ -81,6 +79,25 @@ def open_source(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
     columns = _describe(con, EXCEL_VIEW)
     columns.pop("__row", None)
     return Source(EXCEL_VIEW, columns, "row", "__row", is_csv=False)
+
+
+def csv_relation(path: Path, types: Mapping[str, str] | None = None) -> str:
+    """The read_csv call for ``path``.
+
+    Without ``types``: every column as text, and lines the reader cannot take (wrong field
+    count, bad encoding) land in the rejects table with their line numbers. With ``types``
+    (the first-import fast path): columns typed as given, and no rejects table, so a bad
+    line stops the read with an error instead; DuckDB reads a file in parallel only when
+    it does not collect rejects.
+    """
+    if types is None:
+        return (
+            f"read_csv({sql_string(str(path))}, all_varchar = true, header = true, "
+            f"store_rejects = true, rejects_table = '{REJECTS_TABLE}', "
+            f"rejects_scan = '{REJECTS_SCAN}')"
+        )
+    pairs = ", ".join(f"{sql_string(k)}: {sql_string(v)}" for k, v in types.items())
+    return f"read_csv({sql_string(str(path))}, types = {{{pairs}}}, header = true)"
 
 
 def _describe(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, str]:

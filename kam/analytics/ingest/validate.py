@@ -83,10 +83,18 @@ def check_transaction_rules(
             f"'unknown document_type ' || {_quoted('document_type')} || ' (expected {expected})'",
             "document_type",
         )
+    negative_invoice = f"quantity < 0 AND document_type = '{DocumentType.INVOICE.value}'"
+    if "document_type" not in headers:
+        # The file leaves document_type as stored, so a stored credit note stays one.
+        negative_invoice += (
+            " AND NOT EXISTS (SELECT 1 FROM transactions t WHERE t.invoice_id = "
+            f"{ROWS}.invoice_id AND t.line_id = {ROWS}.line_id "
+            f"AND t.document_type = '{DocumentType.CREDIT_NOTE.value}')"
+        )
     _check(
         con,
         headers["quantity"],
-        f"quantity < 0 AND document_type = '{DocumentType.INVOICE.value}'",
+        negative_invoice,
         "'negative quantity ' || printf('%g', quantity) || ' on an invoice line "
         "(only credit_note lines may be negative)'",
         "printf('%g', quantity)",
