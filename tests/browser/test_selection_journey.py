@@ -1,6 +1,7 @@
 """The Head of KAM's selection journey in a real browser: portfolio, policy, re-score, cycle."""
 
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -12,13 +13,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 sys.path.insert(0, str(Path(__file__).parent.parent / "selection"))
 from selection_seed import seed_portfolio  # noqa: E402  (tests/selection/selection_seed.py)
 
-RELATIONSHIP_WEIGHTS = (
-    "Order frequency weight",
-    "Relationship and position weight",
-    "Access to decision makers weight",
-    "Willingness to collaborate weight",
-)
-
 
 @pytest.fixture(autouse=True)
 def selection_urls(settings):
@@ -29,6 +23,10 @@ def selection_urls(settings):
         reverse("selection:portfolio")
     except NoReverseMatch:
         settings.ROOT_URLCONF = "selection_test_urls"
+
+
+TYPE_CHANGE = re.compile(r"(Strategic|Status|Star|Streamline) → (Strategic|Status|Star|Streamline)")
+"""How the movers list shows an account changing McDonald's type."""
 
 
 def keep(screenshot: Path) -> None:
@@ -62,11 +60,11 @@ def test_head_of_kam_rescoring_and_approving(page, live_server, store, head_of_k
     expect(page.locator("#score-results tbody tr")).to_have_count(20)
     shoot(page, tmp_path, "selection-portfolio.png")
 
-    # Relationship strength read from tenure alone: every long-standing account gets strong.
+    # Judge attractiveness without the growth trend: the key accounts' mean attractiveness
+    # moves, and an account that was Strategic on its growth becomes Status.
     page.get_by_role("link", name="Policy").click()
-    for label in RELATIONSHIP_WEIGHTS:
-        page.get_by_label(label).fill("0")
-    page.get_by_label("Why this change").fill("relationship = tenure until ratings are in")
+    page.get_by_label("Growth trend weight").fill("0")
+    page.get_by_label("Why this change").fill("size and margin first this year")
     page.get_by_role("button", name="Save as version 2").click()
     expect(page.get_by_text("Saved as version 2")).to_be_visible()
     shoot(page, tmp_path, "selection-policy.png")
@@ -74,12 +72,15 @@ def test_head_of_kam_rescoring_and_approving(page, live_server, store, head_of_k
     page.get_by_role("link", name="Portfolio").click()
     page.get_by_role("button", name="Re-score all accounts").click()
     expect(page.locator(".message-success")).to_contain_text("under policy v2")
-    movers = page.locator("#movers")
-    expect(movers).to_contain_text("Star → Strategic")
+    moved = page.locator("#movers").get_by_role("listitem").filter(has_text=TYPE_CHANGE).first
+    expect(moved).to_be_visible()
+    expect(moved).to_contain_text("Customer 003")
+    new_type = TYPE_CHANGE.search(moved.inner_text()).group(2)
+    assert new_type == "Status"
     shoot(page, tmp_path, "selection-movers.png")
 
-    page.locator("#movers").get_by_role("link").first.click()
-    expect(page.locator("#quadrant")).to_contain_text("Strategic")
+    moved.get_by_role("link").first.click()
+    expect(page.locator("#quadrant")).to_contain_text(new_type)
 
     page.get_by_role("link", name="Selection cycles").click()
     page.get_by_role("button", name="Propose a new cycle").click()
