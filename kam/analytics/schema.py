@@ -1,6 +1,6 @@
 """The columns of the analytical store's tables, shared by imports, the demo generator and docs.
 
-The store keeps three tables:
+The store keeps four tables:
 
 - ``customers``: the customer master, mirrored from the operational database so the
   engine can join it to transaction lines.
@@ -8,6 +8,9 @@ The store keeps three tables:
   (invoice_id, line_id).
 - ``customer_month``: one row per customer and month, kept up to date by every
   transaction import, so per-account features never rescan every line.
+- ``customer_day``: one row per customer and day with invoice lines (a purchase occasion
+  in the lifetime-value models' sense), kept up to date by the same imports, so the
+  future-value step groups purchase days rather than every line.
 """
 
 from dataclasses import dataclass
@@ -80,6 +83,15 @@ CUSTOMER_MONTH_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
+CUSTOMER_DAY_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("customer_id", "VARCHAR"),
+    ("date", "DATE"),
+    ("revenue", "DOUBLE"),
+    ("lines", "BIGINT"),
+)
+"""A purchase day: invoice lines only (credit notes are no purchase), revenue summed as is."""
+
+
 def create_table_sql(table: str, columns: tuple[Column, ...]) -> str:
     """The CREATE TABLE statement for an importable table, every column nullable but keys."""
     body = ", ".join(f"{c.name} {c.type.value}" for c in columns)
@@ -91,5 +103,8 @@ STORE_DDL: tuple[str, ...] = (
     create_table_sql("transactions", TRANSACTION_COLUMNS),
     "CREATE TABLE IF NOT EXISTS customer_month ("
     + ", ".join(f"{name} {type_}" for name, type_ in CUSTOMER_MONTH_COLUMNS)
+    + ")",
+    "CREATE TABLE IF NOT EXISTS customer_day ("
+    + ", ".join(f"{name} {type_}" for name, type_ in CUSTOMER_DAY_COLUMNS)
     + ")",
 )

@@ -2,8 +2,8 @@
 
 Every step runs inside DuckDB, in one transaction: read the file into a typed staging
 table, run every check into a problems table, and only when there is no problem upsert
-the rows and (for transaction lines) recompute the ``customer_month`` rollup of the
-customers they touch. A refused file leaves the store exactly as it was.
+the rows and (for transaction lines) recompute the ``customer_month`` and ``customer_day``
+rollups of the customers they touch. A refused file leaves the store exactly as it was.
 """
 
 from collections.abc import Callable, Mapping
@@ -13,7 +13,7 @@ import duckdb
 import pyarrow as pa
 
 from kam.analytics.ingest.fast import insert_first_load
-from kam.analytics.ingest.load import refresh_customer_month, upsert
+from kam.analytics.ingest.load import refresh_customer_day, refresh_customer_month, upsert
 from kam.analytics.ingest.mapping import ColumnMapping, MappingError
 from kam.analytics.ingest.problems import (
     MAX_REPORTED_PROBLEMS,
@@ -51,6 +51,7 @@ __all__ = [
     "RowProblem",
     "import_customers",
     "import_transactions",
+    "refresh_customer_day",
     "refresh_customer_month",
 ]
 
@@ -100,7 +101,7 @@ def import_transactions(
     file_label: str | None = None,
     problems_csv: Path | str | None = None,
 ) -> ImportReport:
-    """Upsert transaction lines keyed by (invoice_id, line_id) and refresh customer_month.
+    """Upsert transaction lines keyed by (invoice_id, line_id) and refresh the rollups.
 
     Raises ImportRefused (nothing written) if any row breaks a rule; every customer must
     have been imported first.

@@ -1,4 +1,9 @@
-"""Write checked staging rows into the store: an upsert by key, and the customer_month rollup."""
+"""Write checked staging rows into the store: an upsert by key, and the rollups of the lines.
+
+The rollups are ``customer_month`` (per-account features) and ``customer_day`` (the
+purchase days of the lifetime-value models); both are recomputed for the customers whose
+lines changed, in the import's transaction, so they always describe the stored lines.
+"""
 
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -108,20 +113,47 @@ ROLLUP_SELECT = f"""
 ``orders`` counts distinct invoices (credit notes are not orders)."""
 
 
+PURCHASE_DAY_SELECT = f"""
+    SELECT customer_id, date, sum(revenue) AS revenue, count(*) AS lines
+    FROM transactions
+    WHERE (document_type IS NULL OR document_type = '{DocumentType.INVOICE.value}') {{where}}
+    GROUP BY customer_id, date
+"""
+"""customer_day from transaction lines: what ``clv.portfolio`` counts as a purchase, i.e. a
+day with invoice lines (a line without a document type is an invoice line); credit notes
+are left out, a negative invoice line is summed as it is."""
+
+
+def _refresh(
+    con: duckdb.DuckDBPyConnection, table: str, select: str, *, everyone: bool, joiner: str
+) -> None:
+    if everyone:
+        con.execute(f"DELETE FROM {table}")
+        con.execute(f"INSERT INTO {table} {select.format(where='')}")
+        return
+    affected = f"customer_id IN (SELECT customer_id FROM {AFFECTED})"
+    con.execute(f"DELETE FROM {table} WHERE {affected}")
+    con.execute(f"INSERT INTO {table} {select.format(where=f'{joiner} {affected}')}")
+
+
+def refresh_customer_day(con: duckdb.DuckDBPyConnection, *, everyone: bool = False) -> None:
+    """Recompute customer_day for the customers in ``kam_affected_customers`` (or everyone).
+
+    ``everyone=True`` also rebuilds it in a store written before the table existed.
+    """
+    if not everyone and _count(con, f"SELECT count(*) FROM {AFFECTED}") == 0:
+        return
+    _refresh(con, "customer_day", PURCHASE_DAY_SELECT, everyone=everyone, joiner="AND")
+
+
 def refresh_customer_month(con: duckdb.DuckDBPyConnection, *, everyone: bool = False) -> None:
-    """Recompute customer_month for the customers in ``kam_affected_customers`` (or everyone).
+    """Recompute the rollups (customer_month and customer_day) for the customers in
+    ``kam_affected_customers`` (or everyone).
 
     Callers that write transactions some other way (the demo generator) can call it with
-    ``everyone=True``.
+    ``everyone=True``; both rollups follow, so neither can describe older lines.
     """
-    if everyone:
-        con.execute("DELETE FROM customer_month")
-        con.execute(f"INSERT INTO customer_month {ROLLUP_SELECT.format(where='')}")
+    if not everyone and _count(con, f"SELECT count(*) FROM {AFFECTED}") == 0:
         return
-    if _count(con, f"SELECT count(*) FROM {AFFECTED}") == 0:
-        return
-    con.execute(
-        f"DELETE FROM customer_month WHERE customer_id IN (SELECT customer_id FROM {AFFECTED})"
-    )
-    where = f"WHERE customer_id IN (SELECT customer_id FROM {AFFECTED})"
-    con.execute(f"INSERT INTO customer_month {ROLLUP_SELECT.format(where=where)}")
+    _refresh(con, "customer_month", ROLLUP_SELECT, everyone=everyone, joiner="WHERE")
+    refresh_customer_day(con, everyone=everyone)

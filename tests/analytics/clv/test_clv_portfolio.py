@@ -17,6 +17,8 @@ from kam.analytics.clv.portfolio import (
     fit_future_value,
     future_value_step,
     purchase_summaries,
+    stored_purchase_days,
+    summaries_from_days,
     write_future_value,
 )
 from kam.analytics.clv.simulate_lines import simulate_transaction_lines
@@ -184,3 +186,41 @@ def test_holdout_check_reproduces_cdnow_through_the_store_path(cdnow_transaction
     assert cal_fit is not None
     assert cal_fit.params["r"] == pytest.approx(0.243, abs=5e-4)  # FHL 2005, section 7
     assert cal_fit.log_likelihood == pytest.approx(-9582.4, abs=0.05)
+
+
+def sorted_rows(table: pa.Table) -> list[dict]:
+    return sorted(table.to_pylist(), key=lambda row: row["customer_id"])
+
+
+def test_a_store_from_before_customer_day_gives_the_same_summaries(tmp_path):
+    store = AnalyticsStore(f"duckdb://{tmp_path / 'store.duckdb'}")
+    lines = simulate_transaction_lines(300, TRUTH, SPEND, start=START, end=AS_OF, seed=5)
+    with store.connect() as con:
+        load(con, lines)  # straight into transactions: customer_day stays empty
+    cal = dt.date(2023, 6, 30)
+
+    def summaries(con) -> list[dict]:
+        return sorted_rows(
+            con.to_pyarrow(summaries_from_days(stored_purchase_days(con), AS_OF, cal))
+        )
+
+    with store.connect(read_only=True) as con:
+        expected = sorted_rows(
+            con.to_pyarrow(purchase_summaries(con.table("transactions"), AS_OF, cal))
+        )
+        from_lines = summaries(con)  # cannot rebuild a read-only store: groups the lines
+        assert con.table("customer_day").count().execute() == 0
+    with store.connect() as con:
+        rebuilt = summaries(con)
+        assert con.table("customer_day").count().execute() > 300
+        again = summaries(con)
+    assert len(expected) == 300
+    for rows in (from_lines, rebuilt, again):
+        assert len(rows) == len(expected)
+        for row, ref in zip(rows, expected, strict=True):
+            assert row.keys() == ref.keys()
+            for column, theirs in ref.items():
+                if isinstance(theirs, float):
+                    assert same(row[column], theirs), (row["customer_id"], column)
+                else:
+                    assert row[column] == theirs, (row["customer_id"], column)

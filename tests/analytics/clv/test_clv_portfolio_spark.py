@@ -7,7 +7,7 @@ import ibis
 import pyarrow as pa
 import pytest
 
-from kam.analytics.clv.portfolio import purchase_summaries
+from kam.analytics.clv.portfolio import purchase_days, purchase_summaries, summaries_from_days
 from kam.analytics.clv.simulate_lines import simulate_transaction_lines
 from kam.analytics.clv.summary_ibis import summary_expr
 
@@ -53,3 +53,19 @@ def test_spark_summaries_equal_duckdb(clv_spark, lines):
         theirs = clv_spark.to_pyarrow(build(clv_spark.table("transactions")))
         assert ours.num_rows > 100
         assert_same(by_id(ours), by_id(theirs))
+
+
+@pytest.mark.spark
+def test_spark_summaries_from_customer_day_equal_duckdb(clv_spark, lines):
+    duck = ibis.duckdb.connect()
+    duck.con.register("transactions", lines)
+    # customer_day as the import leaves it: the purchase days of the lines.
+    days = duck.to_pyarrow(purchase_days(duck.table("transactions")))
+    duck.con.register("customer_day", days)
+    clv_spark._session.createDataFrame(days.to_pandas()).createOrReplaceTempView("customer_day")
+    ours = duck.to_pyarrow(summaries_from_days(duck.table("customer_day"), AS_OF, CAL))
+    theirs = clv_spark.to_pyarrow(summaries_from_days(clv_spark.table("customer_day"), AS_OF, CAL))
+    lines_summaries = duck.to_pyarrow(purchase_summaries(duck.table("transactions"), AS_OF, CAL))
+    assert ours.num_rows > 100
+    assert_same(by_id(ours), by_id(theirs))
+    assert_same(by_id(ours), by_id(lines_summaries))

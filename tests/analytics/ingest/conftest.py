@@ -65,7 +65,7 @@ def snapshot(store: AnalyticsStore) -> Snapshot:
         with store.connect() as backend:
             return {
                 table: sorted(backend.con.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
-                for table in ("customers", "transactions", "customer_month")
+                for table in ("customers", "transactions", "customer_month", "customer_day")
             }
 
     return take
