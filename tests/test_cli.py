@@ -72,3 +72,12 @@ def test_a_malformed_mapping_is_refused_before_reading(store, admin, tmp_path):
     result = runner.invoke(app, ["import", "customers", str(file), "--map", "oops"])
     assert result.exit_code == 2
     assert "canonical=Header" in result.output
+
+
+def test_demo_if_empty_loads_a_fresh_install_once(store, transactional_db):
+    first = runner.invoke(app, ["demo", "--if-empty", "--customers", "60", "--seed", "5"])
+    assert first.exit_code == 0, first.output
+    assert Account.objects.count() == 60
+    second = runner.invoke(app, ["demo", "--if-empty", "--customers", "60", "--seed", "5"])
+    assert second.exit_code == 0, second.output
+    assert "already has data" in second.output

@@ -56,9 +56,12 @@ class AnalyticsStore:
         """Open the store as an Ibis DuckDB backend, creating its tables on first use."""
         path = self.path
         path.parent.mkdir(parents=True, exist_ok=True)
-        raw = self._open(path, read_only=read_only)
+        # A store that does not exist yet is created, tables and all, even for a reader: a
+        # fresh install's first question ("is there any data?") must get "no", not an error.
+        writable = not read_only or not path.exists()
+        raw = self._open(path, read_only=not writable)
         try:
-            if not read_only:
+            if writable:
                 for ddl in STORE_DDL:
                     raw.execute(ddl)
             yield ibis.duckdb.from_connection(raw)
@@ -72,8 +75,6 @@ class AnalyticsStore:
         }
         if self.threads:
             config["threads"] = self.threads
-        if read_only and not path.exists():
-            read_only = False  # a fresh store: create it so readers see empty tables
         deadline = time.monotonic() + self.lock_wait_seconds
         while True:
             try:
