@@ -89,6 +89,12 @@ def _cut(rows: list[dict[str, Any]], axis: str) -> float:
     return float(recorded) if recorded is not None else sum(r[axis] for r in rows) / len(rows)
 
 
+def _axis_floor(rows: list[dict[str, Any]], axis: str, cut: float) -> float:
+    """Where an axis starts: a little below the lowest bubble and the cut, never below 1."""
+    lowest = min(min(r[axis] for r in rows), cut)
+    return max(1.0, round(lowest - 0.25, 1))
+
+
 def four_box_figure(bubbles: list[dict[str, Any]], cut: float | None) -> str | None:
     """McDonald's matrix: relationship strength (x) × attractiveness (y), bubble = revenue."""
     rows = [b for b in bubbles if b["attractiveness"] is not None and b["relationship"] is not None]
@@ -116,20 +122,27 @@ def four_box_figure(bubbles: list[dict[str, Any]], cut: float | None) -> str | N
             hovertemplate="%{text}<br>relationship %{x:.2f} · attractiveness %{y:.2f}"
             "<br>revenue %{customdata[1]:,.0f}<extra></extra>",
         )
-    for x, y, quadrant in (
-        (1.05, 4.95, QuadrantChoice.STAR), (4.95, 4.95, QuadrantChoice.STRATEGIC),
-        (1.05, 1.05, QuadrantChoice.STREAMLINE), (4.95, 1.05, QuadrantChoice.STATUS),
-    ):  # fmt: skip
-        figure.add_annotation(
-            x=x, y=y, text=f"<b>{quadrant.label}</b>", showarrow=False, font={"color": "#6b7f94"},
-            xanchor="left" if x < 3 else "right", yanchor="top" if y > 3 else "bottom",
-        )  # fmt: skip
     # Without a fixed cut the policy cuts each axis at the key accounts' mean (these bubbles).
     x_cut = cut if cut is not None else _cut(rows, "relationship")
     y_cut = cut if cut is not None else _cut(rows, "attractiveness")
+    # Zoom to the key accounts (they sit high on both axes), keeping both cuts in view.
+    x_lo, y_lo = (
+        _axis_floor(rows, "relationship", x_cut),
+        _axis_floor(rows, "attractiveness", y_cut),
+    )
+    for x, y, quadrant, x_anchor, y_anchor in (
+        (x_lo, 5.0, QuadrantChoice.STAR, "left", "top"),
+        (5.0, 5.0, QuadrantChoice.STRATEGIC, "right", "top"),
+        (x_lo, y_lo, QuadrantChoice.STREAMLINE, "left", "bottom"),
+        (5.0, y_lo, QuadrantChoice.STATUS, "right", "bottom"),
+    ):
+        figure.add_annotation(
+            x=x, y=y, text=f"<b>{quadrant.label}</b>", showarrow=False,
+            font={"color": "#6b7f94"}, xanchor=x_anchor, yanchor=y_anchor,
+        )  # fmt: skip
     figure.add_vline(x=x_cut, line={"color": "#9fb3c8"})
     figure.add_hline(y=y_cut, line={"color": "#9fb3c8"})
     _style(figure, height=460)
-    figure.update_xaxes(title="relationship strength (points)", range=[1, 5])
-    figure.update_yaxes(title="account attractiveness (points)", range=[1, 5])
+    figure.update_xaxes(title="relationship strength (points)", range=[x_lo, 5.05])
+    figure.update_yaxes(title="account attractiveness (points)", range=[y_lo, 5.05])
     return figure.to_json()
