@@ -8,6 +8,11 @@ from kam.people.models import User
 from kam.people.roles import Permission, Role
 
 
+def has_permission(user: object, permission: Permission) -> bool:
+    """Whether ``user`` — possibly anonymous, as in a template or view — may do ``permission``."""
+    return isinstance(user, User) and user.can(permission)
+
+
 def check_permission(user: User, permission: Permission) -> None:
     """Raise PermissionDenied, naming what is missing, unless ``user`` may do ``permission``."""
     if not user.can(permission):

@@ -13,10 +13,10 @@ from django.db import transaction
 
 from kam.accounts.models import Account
 from kam.people.models import User
-from kam.people.roles import Role
+from kam.people.roles import Permission, Role
+from kam.people.services import has_permission
 from kam.plans import services
 from kam.plans.models import AccountPlan, ActionStatus, ReviewKind, RiskStatus
-from kam.plans.permissions import EDIT_PLANS, user_may
 
 OBJECTIVES = (
     ("Cut total logistics cost by 8%", "Cost per shipped unit, quarterly"),
@@ -62,7 +62,7 @@ ACTIONS = (
 
 def _actor(users: Sequence[User]) -> User:
     for user in users:
-        if user_may(user, EDIT_PLANS):
+        if has_permission(user, Permission.EDIT_PLANS):
             return user
     raise ValueError("The demo needs at least one user who may edit plans.")
 

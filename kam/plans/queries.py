@@ -9,6 +9,8 @@ from typing import Any
 
 from kam.accounts.models import Account
 from kam.people.models import User
+from kam.people.roles import Permission
+from kam.people.services import check_permission
 from kam.plans import charts, stakeholders
 from kam.plans.content import Snapshot, snapshot_of
 from kam.plans.models import (
@@ -22,7 +24,6 @@ from kam.plans.models import (
     PlanVersion,
     RiskStatus,
 )
-from kam.plans.permissions import VIEW_PLANS, check_plan_permission
 from kam.plans.sections import SECTIONS, SectionKind, is_filled
 from kam.plans.services import template_for
 
@@ -112,14 +113,14 @@ class PlanDocument:
 
 def current_plan(user: User, account: Account) -> AccountPlan | None:
     """The account's active plan, else its most recent draft, else None."""
-    check_plan_permission(user, VIEW_PLANS)
+    check_permission(user, Permission.VIEW_ACCOUNTS)
     plans = AccountPlan.objects.filter(account=account).exclude(status=PlanStatus.ARCHIVED)
     return plans.order_by("status", "-starts_on", "-id").first()
 
 
 def account_plans(user: User, account: Account) -> list[AccountPlan]:
     """Every plan of the account, newest first, archived ones included."""
-    check_plan_permission(user, VIEW_PLANS)
+    check_permission(user, Permission.VIEW_ACCOUNTS)
     return list(AccountPlan.objects.filter(account=account).order_by("-starts_on", "-id"))
 
 
@@ -217,17 +218,17 @@ def _document(
 
 def plan_document(user: User, plan: AccountPlan, today: date) -> PlanDocument:
     """The plan as it stands now, ready to read or export."""
-    check_plan_permission(user, VIEW_PLANS)
+    check_permission(user, Permission.VIEW_ACCOUNTS)
     return _document(plan, snapshot_of(plan), today, None)
 
 
 def version_document(user: User, version: PlanVersion, today: date) -> PlanDocument:
     """The plan as it stood when ``version`` was cut (the stakeholder map is always live)."""
-    check_plan_permission(user, VIEW_PLANS)
+    check_permission(user, Permission.VIEW_ACCOUNTS)
     return _document(version.plan, version.snapshot, today, version)
 
 
 def templates(user: User) -> list[PlanTemplate]:
     """The template of every alignment level, stored or default, from Vendor to Partner."""
-    check_plan_permission(user, VIEW_PLANS)
+    check_permission(user, Permission.VIEW_ACCOUNTS)
     return [template_for(level) for level in AlignmentLevel.values]

@@ -14,6 +14,8 @@ from django.utils import timezone
 
 from kam.accounts.models import Account
 from kam.people.models import User
+from kam.people.roles import Permission
+from kam.people.services import check_permission
 from kam.plans.content import diff_snapshots, snapshot_of
 from kam.plans.defaults import default_prompts, default_required
 from kam.plans.models import (
@@ -32,7 +34,6 @@ from kam.plans.models import (
     ReviewKind,
     RiskStatus,
 )
-from kam.plans.permissions import EDIT_PLANS, MANAGE_PLAN_TEMPLATES, check_plan_permission
 from kam.plans.sections import (
     SECTION_BY_KEY,
     SECTIONS,
@@ -98,7 +99,7 @@ def do_create_plan(
     owner: User | None = None,
 ) -> AccountPlan:
     """Start a draft plan for ``account`` from the template of the account's alignment level."""
-    check_plan_permission(user, EDIT_PLANS)
+    check_permission(user, Permission.EDIT_PLANS)
     if not 12 <= horizon_months <= 36:
         raise PlanError("An account plan looks 12 to 36 months ahead.")
     level = alignment_level_of(account)
@@ -129,7 +130,7 @@ def do_update_plan_settings(
     user: User, plan: AccountPlan, *, title: str, horizon_months: int, owner: User | None
 ) -> AccountPlan:
     """Rename the plan, change its horizon (12–36 months) or its owner."""
-    check_plan_permission(user, EDIT_PLANS)
+    check_permission(user, Permission.EDIT_PLANS)
     _check_writable(plan)
     if not 12 <= horizon_months <= 36:
         raise PlanError("An account plan looks 12 to 36 months ahead.")
@@ -164,7 +165,7 @@ def do_update_section(
     The compare-and-set is one UPDATE guarded by the revision, so two concurrent saves
     cannot both pass: the second raises ``SectionConflict`` and writes nothing.
     """
-    check_plan_permission(user, EDIT_PLANS)
+    check_permission(user, Permission.EDIT_PLANS)
     _check_writable(plan)
     spec = SECTION_BY_KEY.get(key)
     if spec is None or spec.kind not in (SectionKind.TEXT, SectionKind.LISTS):
@@ -184,7 +185,7 @@ def do_update_section(
 @transaction.atomic
 def do_add_objective(user: User, plan: AccountPlan, title: str, measure: str = "") -> PlanObjective:
     """Add a customer business objective at the end of the list."""
-    check_plan_permission(user, EDIT_PLANS)
+    check_permission(user, Permission.EDIT_PLANS)
     _check_writable(plan)
     if not title.strip():
         raise PlanError("An objective needs a title.")
@@ -199,7 +200,7 @@ def do_add_objective(user: User, plan: AccountPlan, title: str, measure: str = "
 @transaction.atomic
 def do_remove_objective(user: User, objective: PlanObjective) -> None:
     """Remove an objective; its actions stay, no longer linked to it."""
-    check_plan_permission(user, EDIT_PLANS)
+    check_permission(user, Permission.EDIT_PLANS)
     _check_writable(objective.plan)
     objective.delete()
     _touch(objective.plan)
@@ -216,7 +217,7 @@ def do_set_target(
     note: str = "",
 ) -> PlanTarget:
     """Set our revenue target for ``year``; growth is derived from the year before if not given."""
-    check_plan_permission(user, EDIT_PLANS)
+    check_permission(user, Permission.EDIT_PLANS)
     _check_writable(plan)
     if revenue < 0:
         raise PlanError("A revenue target cannot be negative.")
@@ -245,7 +246,7 @@ def do_add_risk(
     owner: User | None = None,
 ) -> PlanRisk:
     """Add an open risk to the register; likelihood and impact are rated 1–5."""
-    check_plan_permission(user, EDIT_PLANS)
+    check_permission(user, Permission.EDIT_PLANS)
     _check_writable(plan)
     if not (1 <= likelihood <= 5 and 1 <= impact <= 5):
         raise PlanError("Likelihood and impact are rated from 1 to 5.")
@@ -266,7 +267,7 @@ def do_add_risk(
 @transaction.atomic
 def do_update_risk_status(user: User, risk: PlanRisk, status: RiskStatus) -> PlanRisk:
     """Mark a risk open, mitigated or closed."""
-    check_plan_permission(user, EDIT_PLANS)
+    check_permission(user, Permission.EDIT_PLANS)
     _check_writable(risk.plan)
     risk.status = RiskStatus(status)
     risk.save(update_fields=["status"])
@@ -285,7 +286,7 @@ def do_add_action(
     objective: PlanObjective | None = None,
 ) -> PlanAction:
     """Add an open action to the action plan, optionally serving one of the plan's objectives."""
-    check_plan_permission(user, EDIT_PLANS)
+    check_permission(user, Permission.EDIT_PLANS)
     _check_writable(plan)
     if not action.strip():
         raise PlanError("Say what the action is.")
@@ -301,7 +302,7 @@ def do_add_action(
 @transaction.atomic
 def do_update_action_status(user: User, action: PlanAction, status: ActionStatus) -> PlanAction:
     """Move an action to open, in progress, done or cancelled."""
-    check_plan_permission(user, EDIT_PLANS)
+    check_permission(user, Permission.EDIT_PLANS)
     _check_writable(action.plan)
     action.status = ActionStatus(status)
     action.save(update_fields=["status"])
@@ -312,7 +313,7 @@ def do_update_action_status(user: User, action: PlanAction, status: ActionStatus
 @transaction.atomic
 def do_cut_version(user: User, plan: AccountPlan, *, today: date, note: str = "") -> PlanVersion:
     """Freeze the plan's content as the next version, with what changed since the last one."""
-    check_plan_permission(user, EDIT_PLANS)
+    check_permission(user, Permission.EDIT_PLANS)
     # Lock the plan row so two people cutting at once get consecutive numbers, not a clash.
     AccountPlan.objects.select_for_update().filter(pk=plan.pk).first()
     previous = plan.versions.order_by("-number").first()
@@ -341,7 +342,7 @@ def do_record_review(
     customer_participants: str = "",
 ) -> PlanReview:
     """Record a review of the plan: internal, external, or co-created with the customer."""
-    check_plan_permission(user, EDIT_PLANS)
+    check_permission(user, Permission.EDIT_PLANS)
     kind = ReviewKind(kind)
     if held_on > today:
         raise PlanError("A review is recorded after it took place, not before.")
@@ -370,7 +371,7 @@ def do_activate_plan(user: User, plan: AccountPlan) -> AccountPlan | None:
 
     Returns the plan that was archived, if any.
     """
-    check_plan_permission(user, EDIT_PLANS)
+    check_permission(user, Permission.EDIT_PLANS)
     _check_writable(plan)
     previous = (
         AccountPlan.objects.select_for_update()
@@ -389,7 +390,7 @@ def do_activate_plan(user: User, plan: AccountPlan) -> AccountPlan | None:
 @transaction.atomic
 def do_archive_plan(user: User, plan: AccountPlan) -> AccountPlan:
     """Archive a plan: it stays readable, with its versions and reviews, but is no longer edited."""
-    check_plan_permission(user, EDIT_PLANS)
+    check_permission(user, Permission.EDIT_PLANS)
     plan.status = PlanStatus.ARCHIVED
     plan.save(update_fields=["status", "updated_at"])
     return plan
@@ -404,7 +405,7 @@ def do_save_template(
     Existing plans keep the prompts they were started with; their completeness is measured
     against the new required sections from now on.
     """
-    check_plan_permission(user, MANAGE_PLAN_TEMPLATES)
+    check_permission(user, Permission.MANAGE_PLAN_TEMPLATES)
     level = AlignmentLevel(level).value
     required = [key for key in required_sections if key in SECTION_BY_KEY]
     unknown = set(required_sections) - set(required)

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from kam.accounts.models import Account
 from kam.people.models import User
 from kam.people.roles import Permission
+from kam.people.services import check_permission, has_permission
 from kam.plans import charts, export, queries, services
 from kam.plans.forms import (
     ActionForm,
@@ -39,7 +40,6 @@ from kam.plans.models import (
     PlanVersion,
     RiskStatus,
 )
-from kam.plans.permissions import EDIT_PLANS, VIEW_PLANS, check_plan_permission, user_may
 from kam.plans.sections import EDITABLE_SECTIONS, SECTION_BY_KEY, SectionKind, SectionSpec
 from kam.plans.services import PlanError, SectionConflict
 
@@ -57,11 +57,10 @@ def _today() -> date:
 
 
 def _context(request: AuthedRequest, **context: Any) -> dict[str, Any]:
-    """What base.html's navigation needs, plus the page's own context."""
+    """The page's context plus whether the user may edit plans (navigation comes from
+    kam.context_processors)."""
     user = request.user
-    context["can_import"] = user.can(Permission.IMPORT_DATA)
-    context["user_roles"] = sorted(role.value for role in user.roles())
-    context["can_edit"] = user_may(user, EDIT_PLANS)
+    context["can_edit"] = has_permission(user, Permission.EDIT_PLANS)
     return context
 
 
@@ -74,7 +73,7 @@ def editor_required(view: View) -> View:
 
     @wraps(view)
     def wrapped(request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        check_plan_permission(request.user, EDIT_PLANS)
+        check_permission(request.user, Permission.EDIT_PLANS)
         return view(request, *args, **kwargs)
 
     return wrapped
@@ -251,13 +250,13 @@ def section(request: AuthedRequest, customer_id: str, plan_id: int, key: str) ->
         return HttpResponse(status=404)
     current = plan.sections.get(key=key)
     if request.method == "GET":
-        check_plan_permission(request.user, VIEW_PLANS)
+        check_permission(request.user, Permission.VIEW_ACCOUNTS)
         if "edit" not in request.GET:
             return _section_response(request, plan, key)
-        check_plan_permission(request.user, EDIT_PLANS)
+        check_permission(request.user, Permission.EDIT_PLANS)
         initial = SectionForm.initial_for(spec, current.content, current.revision)
         return _section_response(request, plan, key, form=SectionForm(spec, initial=initial))
-    check_plan_permission(request.user, EDIT_PLANS)
+    check_permission(request.user, Permission.EDIT_PLANS)
     form = SectionForm(spec, request.POST)
     if not form.is_valid():
         return _section_response(request, plan, key, form=form, status=400)

@@ -5,10 +5,11 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from kam.people.roles import Permission
+from kam.people.services import check_permission, has_permission
 from kam.plans import queries, services
 from kam.plans.forms import TemplateForm
 from kam.plans.models import AlignmentLevel
-from kam.plans.permissions import MANAGE_PLAN_TEMPLATES, check_plan_permission, user_may
 from kam.plans.sections import SECTION_BY_KEY
 from kam.plans.services import PlanError
 from kam.plans.views import AuthedRequest, _context
@@ -26,7 +27,11 @@ def template_list(request: AuthedRequest) -> HttpResponse:
         )
         for template in queries.templates(request.user)
     ]
-    context = _context(request, rows=rows, can_manage=user_may(request.user, MANAGE_PLAN_TEMPLATES))
+    context = _context(
+        request,
+        rows=rows,
+        can_manage=has_permission(request.user, Permission.MANAGE_PLAN_TEMPLATES),
+    )
     return render(request, "plans/templates.html", context)
 
 
@@ -35,7 +40,7 @@ def template_edit(request: AuthedRequest, level: str) -> HttpResponse:
     """Edit the required sections and prompts of one level's template."""
     if level not in Level.values:
         raise Http404(f"No alignment level {level!r}.")
-    check_plan_permission(request.user, MANAGE_PLAN_TEMPLATES)
+    check_permission(request.user, Permission.MANAGE_PLAN_TEMPLATES)
     template = services.template_for(level)
     initial = {"required_sections": template.required_sections}
     initial.update({f"prompt_{key}": text for key, text in template.prompts.items()})

@@ -16,6 +16,8 @@ from django.utils import timezone
 
 from kam.accounts.models import Account
 from kam.people.models import User
+from kam.people.roles import Permission
+from kam.people.services import check_permission
 from kam.relationships.contact_import import ContactImportReport, import_contacts
 from kam.relationships.mapping import would_create_cycle
 from kam.relationships.models import (
@@ -27,7 +29,6 @@ from kam.relationships.models import (
     Level,
     Relationship,
 )
-from kam.relationships.permissions import check_can_edit_relationships
 
 CONTACT_FIELDS = (
     "name",
@@ -62,7 +63,7 @@ def do_add_contact(
     phone: str = "",
 ) -> Contact:
     """Map a new person at ``account``, optionally reporting to one of its contacts."""
-    check_can_edit_relationships(user)
+    check_permission(user, Permission.EDIT_RELATIONSHIPS)
     contact = Contact(account=account)
     _apply(
         contact,
@@ -87,7 +88,7 @@ def do_add_contact(
 @transaction.atomic
 def do_update_contact(user: User, contact: Contact, **changes: Any) -> Contact:
     """Change some of a contact's fields (any of ``CONTACT_FIELDS``); the rest stay as they are."""
-    check_can_edit_relationships(user)
+    check_permission(user, Permission.EDIT_RELATIONSHIPS)
     unknown = set(changes) - set(CONTACT_FIELDS)
     if unknown:
         raise TypeError(f"not contact fields: {', '.join(sorted(unknown))}")
@@ -99,7 +100,7 @@ def do_update_contact(user: User, contact: Contact, **changes: Any) -> Contact:
 @transaction.atomic
 def do_remove_contact(user: User, contact: Contact) -> None:
     """Remove a contact; the people who reported to them now report to their manager."""
-    check_can_edit_relationships(user)
+    check_permission(user, Permission.EDIT_RELATIONSHIPS)
     contact.reports.update(reports_to=contact.reports_to)
     contact.delete()
 
@@ -115,7 +116,7 @@ def do_link_relationship(
     last_interaction_date: date | None = None,
 ) -> Relationship:
     """Record that ``supplier_person`` knows ``contact`` with ``strength`` 1–5 (or update it)."""
-    check_can_edit_relationships(user)
+    check_permission(user, Permission.EDIT_RELATIONSHIPS)
     if not 1 <= int(strength) <= 5:
         raise ValidationError({"strength": "Strength runs from 1 to 5."})
     if not supplier_person.is_active:
@@ -135,7 +136,7 @@ def do_link_relationship(
 @transaction.atomic
 def do_unlink_relationship(user: User, relationship: Relationship) -> None:
     """Forget that one of our people knows a contact."""
-    check_can_edit_relationships(user)
+    check_permission(user, Permission.EDIT_RELATIONSHIPS)
     relationship.delete()
 
 
@@ -149,7 +150,7 @@ def do_set_alignment(
     now: datetime | None = None,
 ) -> AccountAlignment:
     """Set the account's alignment level (Vendor … Partner), recording who, when and why."""
-    check_can_edit_relationships(user)
+    check_permission(user, Permission.EDIT_RELATIONSHIPS)
     if level not in AlignmentLevel.values:
         raise ValidationError({"level": f"Unknown alignment level {level!r}."})
     alignment, _ = AccountAlignment.objects.update_or_create(
@@ -175,7 +176,7 @@ def do_import_contacts(
     docs/relationships.md. Rows match existing contacts by email, else by name, so
     importing the same file twice changes nothing the second time.
     """
-    check_can_edit_relationships(user)
+    check_permission(user, Permission.EDIT_RELATIONSHIPS)
     return import_contacts(account, path, file_label=file_label or path.name)
 
 

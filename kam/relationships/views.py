@@ -24,13 +24,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from kam.accounts.models import Account
 from kam.people.roles import Permission
-from kam.people.services import check_permission
+from kam.people.services import check_permission, has_permission
 from kam.relationships import queries, services
 from kam.relationships.contact_import import COLUMNS, ContactImportRefused, ContactImportReport
 from kam.relationships.forms import AlignmentForm, ContactForm, ContactImportForm, RelationshipForm
 from kam.relationships.mapping import ContactView, RiskKind
 from kam.relationships.models import AlignmentLevel, Contact, Relationship
-from kam.relationships.permissions import can_edit_relationships
 from kam.relationships.playbook import ALIGNMENT_INTRO, ALIGNMENT_PROFILES, SOURCE
 from kam.relationships.svg import render_org_chart_svg
 
@@ -62,7 +61,7 @@ def _account(request: HttpRequest, customer_id: str) -> Account:
 
 
 def _check_edit(request: HttpRequest) -> None:
-    if not can_edit_relationships(request.user):
+    if not has_permission(request.user, Permission.EDIT_RELATIONSHIPS):
         raise PermissionDenied("Editing relationships needs a key account manager's role.")
 
 
@@ -112,7 +111,7 @@ def _context(
         "alignment_intro": ALIGNMENT_INTRO,
         "playbook": current.profile if current else None,
         "source": SOURCE,
-        "can_edit": can_edit_relationships(user),
+        "can_edit": has_permission(user, Permission.EDIT_RELATIONSHIPS),
         "contact_form": given.get("contact") or ContactForm(account=account),
         "link_form": given.get("link") or RelationshipForm(account=account),
         "alignment_form": given.get("alignment")

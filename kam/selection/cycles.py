@@ -22,6 +22,7 @@ from kam.analytics.selection.features import resolve_as_of
 from kam.analytics.selection.policy import Criterion, SelectionPolicy, Tier
 from kam.people.models import User
 from kam.people.roles import Permission
+from kam.people.services import check_permission
 from kam.selection import snapshots
 from kam.selection.models import (
     CycleDecision,
@@ -31,7 +32,6 @@ from kam.selection.models import (
     SelectionCycle,
     TierChoice,
 )
-from kam.selection.permissions import check
 from kam.selection.services import SelectionError, do_ensure_default_policy, do_run_scoring
 from kam.stores import analytics_store
 
@@ -153,7 +153,7 @@ def do_create_cycle(
     Uses ``score_run`` if given, else the latest run of the latest policy at ``as_of``
     (scoring now if there is none).
     """
-    check(user, Permission.RUN_SELECTION)
+    check_permission(user, Permission.RUN_SELECTION)
     run = score_run or _current_run(user, as_of, progress)
     if run.status != ScoreRun.Status.DONE:
         raise SelectionError(f"score run {run.pk} did not finish; run the scoring again")
@@ -230,7 +230,7 @@ def do_override_decision(
     Choosing what was proposed anyway clears an earlier override. Any change sends an
     approved cycle back to draft: the approval was for other decisions.
     """
-    check(user, Permission.APPROVE_CYCLE)
+    check_permission(user, Permission.APPROVE_CYCLE)
     _open_cycle(cycle)
     reason = reason.strip()
     decision = cycle.decisions.filter(account_id=customer_id).first()
@@ -256,7 +256,7 @@ def do_override_decision(
 @transaction.atomic
 def do_approve_cycle(user: User, cycle: SelectionCycle) -> SelectionCycle:
     """Approve the cycle's decisions as they stand (overrides included)."""
-    check(user, Permission.APPROVE_CYCLE)
+    check_permission(user, Permission.APPROVE_CYCLE)
     _open_cycle(cycle)
     cycle.status = SelectionCycle.Status.APPROVED
     cycle.approved_by, cycle.approved_at = user, timezone.now()
@@ -271,7 +271,7 @@ def do_publish_cycle(user: User, cycle: SelectionCycle) -> SelectionCycle:
     Managers and sponsors stay with accounts that remain key; a manager assigned in the
     cycle replaces the current one.
     """
-    check(user, Permission.APPROVE_CYCLE)
+    check_permission(user, Permission.APPROVE_CYCLE)
     _open_cycle(cycle)
     if cycle.status != SelectionCycle.Status.APPROVED:
         raise SelectionError(f"{cycle.name} is not approved yet; approve it before publishing")
@@ -318,7 +318,7 @@ def do_apply_assignment(
     breaks a manager's capacity. For the current published cycle the KeyAccount rows change
     too; for a draft the managers take over when it is published.
     """
-    check(user, Permission.APPROVE_CYCLE)
+    check_permission(user, Permission.APPROVE_CYCLE)
     keys = [d for d in cycle.decisions.all() if d.is_key]
     unassigned = [d.account_id for d in keys if d.account_id not in placements]
     if unassigned:

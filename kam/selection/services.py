@@ -39,9 +39,9 @@ from kam.analytics.selection.policy import (
 from kam.analytics.selection.scoring import score_accounts
 from kam.people.models import User
 from kam.people.roles import Permission
+from kam.people.services import check_permission
 from kam.selection import snapshots
 from kam.selection.models import PolicyVersion, Rating, ScoreRun
-from kam.selection.permissions import check
 from kam.stores import analytics_store
 
 Progress = Callable[[str, float], None]
@@ -75,7 +75,7 @@ def do_ensure_default_policy() -> PolicyVersion:
 @transaction.atomic
 def do_save_policy(user: User, policy: SelectionPolicy, *, note: str = "") -> PolicyVersion:
     """Save ``policy`` as a new version (never changing an old one) and return it."""
-    check(user, Permission.EDIT_POLICY)
+    check_permission(user, Permission.EDIT_POLICY)
     do_ensure_default_policy()
     number = (PolicyVersion.objects.aggregate(v=Max("version"))["v"] or 0) + 1
     versioned = replace(policy, version=number)
@@ -89,7 +89,7 @@ def do_save_policy(user: User, policy: SelectionPolicy, *, note: str = "") -> Po
 
 def do_import_policy(user: User, text: str, *, note: str = "") -> PolicyVersion:
     """Read a policy from TOML text and save it as a new version; PolicyError names bad keys."""
-    check(user, Permission.EDIT_POLICY)
+    check_permission(user, Permission.EDIT_POLICY)
     policy = policy_from_toml(text)
     return do_save_policy(user, policy, note=note or "Imported from a TOML file.")
 
@@ -110,7 +110,7 @@ def do_rate_account(
 
     Earlier ratings stay as history; the latest is the one that counts.
     """
-    check(user, Permission.RATE_ACCOUNTS)
+    check_permission(user, Permission.RATE_ACCOUNTS)
     allowed = rated_keys(do_ensure_default_policy().policy())
     account = Account.objects.filter(customer_id=customer_id).first()
     if account is None:
@@ -164,7 +164,7 @@ def do_import_ratings(user: User, text: str) -> int:
     Returns how many ratings were added; RatingImportRefused lists every bad row by line
     (the header is line 1), column and reason.
     """
-    check(user, Permission.RATE_ACCOUNTS)
+    check_permission(user, Permission.RATE_ACCOUNTS)
     allowed = set(rated_keys(do_ensure_default_policy().policy()))
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = [h.strip() for h in reader.fieldnames or []]
@@ -352,7 +352,7 @@ def do_run_scoring(
     DONE — or FAILED with the error, which is then raised. Holding a database transaction
     open for a long scoring would block every other writer of the operational database.
     """
-    check(user, Permission.RUN_SELECTION)
+    check_permission(user, Permission.RUN_SELECTION)
     version = policy_version or do_ensure_default_policy()
     report = progress or (lambda label, fraction: None)
     with transaction.atomic():

@@ -19,7 +19,7 @@ from kam.accounts.models import Account
 from kam.analytics.selection.policy import PolicyError
 from kam.people.models import User
 from kam.people.roles import Permission
-from kam.people.services import check_permission
+from kam.people.services import check_permission, has_permission
 from kam.selection import charts, queries, services
 from kam.selection.forms import (
     PolicyForm,
@@ -29,7 +29,6 @@ from kam.selection.forms import (
     ScoreFilterForm,
 )
 from kam.selection.models import PolicyVersion, QuadrantChoice, ScoreRun, TierChoice
-from kam.selection.permissions import can
 from kam.selection.snapshots import SORTABLE
 
 
@@ -41,11 +40,9 @@ class KamRequest(HttpRequest):
 
 
 def context(request: KamRequest, **extra: Any) -> dict[str, Any]:
-    """What every selection page needs (navigation, what the user may do) plus its own."""
+    """What every selection page needs (what the user may do, labels) plus its own."""
     user = request.user
-    extra["can_import"] = user.can(Permission.IMPORT_DATA)
-    extra["user_roles"] = sorted(role.value for role in user.roles())
-    extra["perms_selection"] = {p.name.lower(): can(user, p) for p in Permission}
+    extra["perms_selection"] = {p.name.lower(): has_permission(user, p) for p in Permission}
     extra["tier_labels"] = dict(TierChoice.choices)
     extra["quadrant_labels"] = dict(QuadrantChoice.choices)
     return extra
@@ -56,7 +53,7 @@ def _viewer(request: KamRequest) -> None:
 
 
 def _need(request: KamRequest, permission: Permission) -> None:
-    if not can(request.user, permission):
+    if not has_permission(request.user, permission):
         raise PermissionDenied(f"This needs the {permission.value.replace('_', ' ')} permission.")
 
 

@@ -61,3 +61,16 @@ def test_recreating_a_user_replaces_roles_instead_of_adding(make_user):
     sam = do_create_user(None, "sam", password="y" * 12, roles={Role.VIEWER})
     assert sam.roles() == {Role.VIEWER}
     assert not sam.can(Permission.IMPORT_DATA)
+
+
+def test_has_permission_refuses_anonymous_and_inactive_users(make_user):
+    from django.contrib.auth.models import AnonymousUser
+
+    from kam.people.services import has_permission
+
+    kam = make_user(Role.KEY_ACCOUNT_MANAGER, "kim")
+    assert has_permission(kam, Permission.EDIT_PLANS)
+    assert not has_permission(kam, Permission.APPROVE_CYCLE)
+    assert not has_permission(AnonymousUser(), Permission.VIEW_ACCOUNTS)
+    kam.is_active = False
+    assert not has_permission(kam, Permission.EDIT_PLANS)
