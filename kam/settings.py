@@ -106,9 +106,16 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "accounts:list"
 LOGOUT_REDIRECT_URL = "login"
 
+# Applied wherever a password is set (kam.people.services.do_create_user): the web app, the
+# CLI and the demo. The common-password list ships inside Django; nothing is fetched.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 8},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
 LANGUAGE_CODE = "en"

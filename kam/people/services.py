@@ -1,6 +1,7 @@
 """Writes about people: roles and users. Every function checks the acting user first."""
 
 from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
@@ -38,18 +39,57 @@ def do_create_user(
     title: str = "",
     email: str = "",
 ) -> User:
-    """Create or update a user with exactly ``roles``.
+    """Create or update a user with exactly ``roles`` and ``password``.
 
-    ``actor`` None means the installer itself (``kam setup``, ``kam demo``); anyone else must
-    be allowed to manage users.
+    ``actor`` None means the installer itself (``kam user add``, ``kam demo``); anyone else
+    must be allowed to manage users. The password must pass the validators of
+    ``AUTH_PASSWORD_VALIDATORS``: ValidationError, with every reason, and nothing saved.
     """
     if actor is not None:
         check_permission(actor, Permission.MANAGE_USERS)
     do_ensure_roles()
-    user, _ = User.objects.get_or_create(username=username)
+    user = User.objects.filter(username=username).first() or User(username=username)
     user.first_name, user.last_name, user.title, user.email = first_name, last_name, title, email
+    # Validated against the names just given, so "helena1234" is refused for Helena.
+    validate_password(password, user)
     user.is_staff = Role.ADMINISTRATOR in roles
     user.set_password(password)
     user.save()
     user.groups.set(Group.objects.filter(name__in=[role.value for role in roles]))
     return user
+
+
+@transaction.atomic
+def do_ensure_user(
+    actor: User | None,
+    username: str,
+    *,
+    password: str,
+    roles: set[Role],
+    first_name: str = "",
+    last_name: str = "",
+    title: str = "",
+    email: str = "",
+) -> tuple[User, bool]:
+    """(the user, whether it was created): create ``username`` as ``do_create_user`` would,
+    unless it exists — then it is left exactly as it is, password, roles and names.
+
+    What a data set that brings its own people (the demo) uses, so that loading it never
+    changes the password of someone who already signs in.
+    """
+    if actor is not None:
+        check_permission(actor, Permission.MANAGE_USERS)
+    existing = User.objects.filter(username=username).first()
+    if existing is not None:
+        return existing, False
+    created = do_create_user(
+        None,
+        username,
+        password=password,
+        roles=roles,
+        first_name=first_name,
+        last_name=last_name,
+        title=title,
+        email=email,
+    )
+    return created, True

@@ -1,0 +1,15 @@
+"""Reads about people."""
+
+from django.db.models import Q
+
+from kam.people.models import User
+from kam.people.roles import Role
+
+
+def administrators() -> list[User]:
+    """Active users who may do everything (the Administrator role, or superusers), oldest
+    first: whom the command line acts as when it is not told (see kam.cli.common)."""
+    admins = User.objects.filter(
+        Q(groups__name=Role.ADMINISTRATOR.value) | Q(is_superuser=True), is_active=True
+    )
+    return list(admins.distinct().order_by("date_joined", "pk"))
