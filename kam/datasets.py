@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from kam.accounts.models import Account
@@ -18,7 +19,7 @@ from kam.analytics.store import latest_transaction_date
 from kam.analytics.tpch import generate_tpch, tpch_to_kam
 from kam.people.models import User
 from kam.people.roles import Permission, Role
-from kam.people.services import check_permission, do_create_user
+from kam.people.services import check_permission, do_ensure_user
 from kam.plans.demo import do_load_demo_plans
 from kam.relationships.demo import do_load_demo_relationships
 from kam.selection.demo import do_load_demo_selection
@@ -32,12 +33,49 @@ DEMO_KEY_ACCOUNTS = 40
 
 @dataclass(frozen=True)
 class LoadedDataset:
-    """What a data-set load brought in: the two import reports and the people it created."""
+    """What a data-set load brought in: the two import reports, the people it created and
+    the people of the data set who already existed and were left as they were."""
 
     name: str
     customers: ImportReport
     transactions: ImportReport
     users: tuple[str, ...] = ()
+    kept_users: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class InstallContents:
+    """How much data an install holds: accounts in the master, lines in the store."""
+
+    accounts: int
+    lines: int
+
+    @property
+    def empty(self) -> bool:
+        """True for a fresh install (users alone are not data)."""
+        return not (self.accounts or self.lines)
+
+    def __str__(self) -> str:
+        accounts = f"{self.accounts:,} account{'' if self.accounts == 1 else 's'}"
+        return f"{accounts} and {self.lines:,} transaction line{'' if self.lines == 1 else 's'}"
+
+
+class InstallNotEmpty(Exception):
+    """The demo was asked for on an install that already holds data, without ``force``."""
+
+    def __init__(self, contents: InstallContents) -> None:
+        self.contents = contents
+        super().__init__(
+            f"this install already holds {contents}; loading the demo company would merge "
+            "its customers, lines, people and plans into them"
+        )
+
+
+def install_contents() -> InstallContents:
+    """What the install holds now (the question ``kam demo`` asks before it loads)."""
+    with analytics_store().connect(read_only=True) as con:
+        lines = int(con.table("transactions").count().to_pyarrow().as_py() or 0)
+    return InstallContents(accounts=Account.objects.count(), lines=lines)
 
 
 def do_load_demo(
@@ -45,21 +83,33 @@ def do_load_demo(
     *,
     seed: int = 7,
     customers: int = 3000,
+    force: bool = False,
     progress: Progress | None = None,
 ) -> LoadedDataset:
     """Generate the demo company for ``seed`` and load it: people as users, then its files.
 
-    ``actor`` None is the installer (``make run``); anyone else needs LOAD_DEMO. Loading the
-    same seed twice changes nothing, because the imports are idempotent.
+    On a fresh install ``actor`` may be None, the installer (``make run``). An install that
+    already holds data is refused (InstallNotEmpty) unless ``force``, and then only for an
+    ``actor`` allowed to load the demo; whoever acts needs LOAD_DEMO. The demo's people are
+    created only when their username is free: an existing user keeps their password and
+    roles. Loading the same seed twice changes nothing, because the imports are idempotent.
     """
+    contents = install_contents()
+    if not contents.empty:
+        if not force:
+            raise InstallNotEmpty(contents)
+        if actor is None:
+            raise PermissionDenied(
+                "merging the demo into existing data needs a user allowed to load the demo"
+            )
     if actor is not None:
         check_permission(actor, Permission.LOAD_DEMO)
     _report(progress, "generating the demo company", 0.0)
     company = generate_demo_company(seed=seed, customers=customers)
     files = write_demo_files(company, Path(settings.DATA_DIR) / "demo" / f"seed-{seed}")
     with transaction.atomic():
-        usernames = tuple(
-            do_create_user(
+        ensured = [
+            do_ensure_user(
                 None,
                 person.username,
                 password=DEMO_PASSWORD,
@@ -67,10 +117,11 @@ def do_load_demo(
                 first_name=person.first_name,
                 last_name=person.last_name,
                 title=person.title,
-            ).username
+            )
             for person in company.people
-        )
-    installer = actor or User.objects.get(username=_administrator(company))
+        ]
+    people = [user for user, _ in ensured]
+    installer = actor or _importer(people)
     customers_report = do_import_customers(
         installer, files.customers, progress=_stage(progress, "customers")
     )
@@ -78,7 +129,6 @@ def do_load_demo(
         installer, files.transactions, progress=_stage(progress, "invoice lines")
     )
     _report(progress, "stakeholder maps and account plans", 0.95)
-    people = list(User.objects.filter(username__in=usernames))
     largest = _largest_accounts(DEMO_KEY_ACCOUNTS)
     do_load_demo_relationships(largest, people, seed)
     with analytics_store().connect(read_only=True) as con:
@@ -86,7 +136,13 @@ def do_load_demo(
     do_load_demo_plans(largest, people, today=as_of, seed=seed)
     _report(progress, "key-account selection", 0.97)
     do_load_demo_selection(people, seed)
-    return LoadedDataset("demo", customers_report, transactions_report, usernames)
+    return LoadedDataset(
+        "demo",
+        customers_report,
+        transactions_report,
+        users=tuple(user.username for user, created in ensured if created),
+        kept_users=tuple(user.username for user, created in ensured if not created),
+    )
 
 
 def do_load_tpch(
@@ -119,8 +175,14 @@ def _largest_accounts(count: int) -> list[Account]:
     return [by_id[i] for i in ids if i in by_id]
 
 
-def _administrator(company) -> str:
-    return next(p.username for p in company.people if p.role == Role.ADMINISTRATOR.value)
+def _importer(people: list[User]) -> User:
+    """The demo person the installer's imports run as: its Administrator, or else the first
+    allowed to import (an existing user of that name may hold another role)."""
+    ranked = sorted(people, key=lambda person: Role.ADMINISTRATOR not in person.roles())
+    for person in ranked:
+        if person.can(Permission.IMPORT_DATA):
+            return person
+    raise PermissionDenied("none of the demo's people may import data (existing users kept)")
 
 
 def _stage(progress: Progress | None, prefix: str) -> Progress | None:

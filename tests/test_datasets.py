@@ -1,10 +1,11 @@
 """Loading the bundled data sets through the regular import services."""
 
 import pytest
+from django.core.exceptions import PermissionDenied
 
 from kam.accounts.models import Account
 from kam.analytics.demo import DEMO_PASSWORD
-from kam.datasets import do_load_demo, do_load_tpch
+from kam.datasets import InstallNotEmpty, do_load_demo, do_load_tpch
 from kam.people.models import User
 from kam.people.roles import Permission, Role
 from kam.plans.models import AccountPlan
@@ -29,7 +30,17 @@ def test_the_demo_company_loads_people_accounts_and_lines_and_reloads_idempotent
     # of 5 each, so the assignment is left to the Head of KAM; tests/selection covers it).
     assert KeyAccount.objects.exists()
 
-    again = do_load_demo(None, seed=3, customers=120)
+    # Loading it again into what is now a non-empty install takes --force and a user allowed.
+    with pytest.raises(InstallNotEmpty, match="already holds 120 accounts"):
+        do_load_demo(None, seed=3, customers=120)
+    with pytest.raises(PermissionDenied):
+        do_load_demo(None, seed=3, customers=120, force=True)
+    with pytest.raises(PermissionDenied, match="may not load demo"):
+        do_load_demo(User.objects.get(username="viewer"), seed=3, customers=120, force=True)
+    admin = User.objects.get(username="admin")
+    again = do_load_demo(admin, seed=3, customers=120, force=True)
+    assert again.users == ()
+    assert set(again.kept_users) == set(first.users)
     assert again.transactions.inserted == again.transactions.updated == 0
     assert again.transactions.unchanged == first.transactions.inserted
     assert Account.objects.filter(contacts__isnull=False).distinct().count() == 40
