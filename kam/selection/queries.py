@@ -20,6 +20,7 @@ from kam.analytics.clv import portfolio as clv_portfolio
 from kam.analytics.clv.history import AlivePoint, alive_history, purchase_days
 from kam.analytics.clv.portfolio import MODEL_LABELS
 from kam.analytics.clv.results import FitResult
+from kam.analytics.selection.features import resolve_as_of
 from kam.people.models import User
 from kam.people.roles import Permission, Role
 from kam.people.services import check_permission
@@ -28,11 +29,13 @@ from kam.selection.cycles import TIER_WEIGHTS, tier_label
 from kam.selection.models import (
     CycleDecision,
     KeyAccount,
+    PolicyVersion,
     Rating,
     ScoreRun,
     SelectionCycle,
     TierChoice,
 )
+from kam.selection.services import do_ensure_default_policy
 from kam.stores import analytics_store
 
 CUT_COLUMNS = ("attractiveness_cut", "relationship_cut")
@@ -418,3 +421,76 @@ def future_value_points(user: User, run: ScoreRun) -> list[dict[str, Any]]:
         rows = top.to_pyarrow().to_pylist() + promising.to_pyarrow().to_pylist()
     unique = {r["customer_id"]: r for r in rows}  # a high-potential account may be in both
     return list(unique.values())
+
+
+def future_value_check(
+    user: User, *, as_of: date | None = None, months: int = 24, holdout_weeks: int = 26
+) -> clv_portfolio.FutureValue:
+    """Every purchase model and the spend model fitted on the store as of ``as_of`` (default:
+    the latest transaction), each checked on a holdout of ``holdout_weeks``, and the choice
+    between them: what ``kam clv fit`` prints. Nothing is written.
+
+    FutureValueUnavailable, saying why, when the store cannot support the models; ValueError
+    for settings out of range.
+    """
+    check_permission(user, Permission.VIEW_ACCOUNTS)
+    settings = clv_portfolio.FutureValueSettings(
+        months=months, holdout_weeks=holdout_weeks, models=tuple(clv_portfolio.PURCHASE_MODELS)
+    )
+    with analytics_store().connect(read_only=True) as con:
+        day = resolve_as_of(con, as_of)
+        return clv_portfolio.future_value_step(con, day, settings)
+
+
+# ---- a run's and a cycle's figures, as `kam score` and `kam cycle show` print them ---------
+
+
+def tier_type_counts(user: User, run: ScoreRun) -> dict[tuple[str, str], int]:
+    """How many key and high-potential accounts ``run`` puts in each (tier, quadrant); the
+    quadrant is "" for an account without one."""
+    check_permission(user, Permission.VIEW_ACCOUNTS)
+    with analytics_store().connect(read_only=True) as con:
+        counts = snapshots.tier_quadrant_counts(snapshots.scores(con, run.snapshot_id))
+    return {(c["tier"], c["quadrant"] or ""): c["accounts"] for c in counts}
+
+
+@dataclass(frozen=True)
+class CycleReview:
+    """A cycle with its decisions in the order they are reviewed: key accounts by rank first."""
+
+    cycle: SelectionCycle
+    decisions: list[CycleDecision]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Decisions by proposal (add / keep / remove), overridden, moved type, and key."""
+        decisions = self.decisions
+        return {
+            "add": sum(d.proposal == "add" for d in decisions),
+            "keep": sum(d.proposal == "keep" for d in decisions),
+            "remove": sum(d.proposal == "remove" for d in decisions),
+            "overridden": sum(d.override_key is not None for d in decisions),
+            "moved": sum(bool(d.quadrant_changed) for d in decisions),
+            "key": sum(d.is_key for d in decisions),
+        }
+
+
+def cycle_review(user: User, cycle_id: int | None = None) -> CycleReview | None:
+    """Cycle ``cycle_id`` (default: the newest) with its decisions; None if there is none."""
+    check_permission(user, Permission.VIEW_ACCOUNTS)
+    cycles = SelectionCycle.objects.select_related("score_run", "previous")
+    cycles = cycles.order_by("-created_at", "-id")
+    cycle = cycles.filter(pk=cycle_id).first() if cycle_id is not None else cycles.first()
+    if cycle is None:
+        return None
+    decisions = list(cycle.decisions.select_related("account", "manager", "overridden_by"))
+    decisions.sort(key=lambda d: (not d.is_key, d.key_rank or 10**9, d.account_id))
+    return CycleReview(cycle, decisions)
+
+
+def policy_version(user: User, version: int | None = None) -> PolicyVersion | None:
+    """Policy ``version``, or the latest (the shipped default on first use); None if absent."""
+    check_permission(user, Permission.VIEW_ACCOUNTS)
+    if version is None:
+        return do_ensure_default_policy()
+    return PolicyVersion.objects.filter(version=version).first()

@@ -1,13 +1,21 @@
 """A small portfolio written the way an import leaves it, for the selection tests."""
 
+import datetime as dt
 from datetime import date
 
 from kam.accounts.models import Account
+from kam.analytics.clv.simulate_lines import simulate_transaction_lines
+from kam.analytics.ingest.load import refresh_customer_month
 from kam.analytics.portfolio import add_months
 
 AS_OF = date(2024, 6, 28)
 REGIONS = ("EMEA", "Americas", "APAC")
 SEGMENTS = ("Manufacturing", "Retail", "Energy", "Logistics")
+
+
+BUYERS_AS_OF = date(2023, 12, 31)
+BUYERS_TRUTH = {"r": 0.8, "alpha": 6.0, "a": 0.8, "b": 4.0}
+BUYERS_SPEND = {"p": 6.0, "q": 4.0, "gamma": 15.0}
 
 
 def customer_id(index: int) -> str:
@@ -49,3 +57,29 @@ def seed_portfolio(store, count: int = 20) -> list[str]:
         ]
     )
     return [c[0] for c in customers]
+
+
+def seed_buyers(store, count: int = 300) -> list[str]:
+    """``count`` simulated BG/NBD customers with dated invoice lines, in both stores."""
+    lines = simulate_transaction_lines(
+        count, BUYERS_TRUTH, BUYERS_SPEND, start=dt.date(2022, 1, 1), end=BUYERS_AS_OF, seed=3
+    )
+    ids = sorted(set(lines.column("customer_id").to_pylist()))
+    with store.connect() as con:
+        raw = con.con
+        raw.executemany(
+            "INSERT INTO customers VALUES (?, ?, NULL, 'DE', 'EMEA', 'Retail')",
+            [(c, f"Customer {c}") for c in ids],
+        )
+        raw.register("_lines", lines)
+        raw.execute(
+            "INSERT INTO transactions (invoice_id, line_id, customer_id, date, quantity, revenue, "
+            "cost, document_type) SELECT customer_id || date::VARCHAR, '1', customer_id, date, "
+            "1, revenue, revenue * 0.7, 'invoice' FROM _lines"
+        )
+        raw.unregister("_lines")
+        refresh_customer_month(raw, everyone=True)
+    Account.objects.bulk_create(
+        [Account(customer_id=c, name=f"Customer {c}", region="EMEA", segment="Retail") for c in ids]
+    )
+    return ids

@@ -80,22 +80,3 @@ def test_the_form_refuses_bad_bounds_and_saves_nothing(client, head_of_kam):
     assert response.status_code == 400
     assert "4 ascending cut points" in response.content.decode()
     assert PolicyVersion.objects.count() == 1
-
-
-def test_policy_export_and_import_on_the_command_line(db, head_of_kam, tmp_path):
-    import typer
-    from typer.testing import CliRunner
-
-    from kam.selection.cli import register
-
-    app = typer.Typer()
-    register(app)
-    runner = CliRunner()
-    target = tmp_path / "policy.toml"
-    assert runner.invoke(app, ["policy", "export", str(target)]).exit_code == 0
-    target.write_text(
-        target.read_text().replace("key_account_share = 0.15", "key_account_share = 0.05")
-    )
-    result = runner.invoke(app, ["policy", "import", str(target), "--as", "head"])
-    assert result.exit_code == 0, result.output
-    assert PolicyVersion.objects.get(version=2).policy().key_account_share == 0.05

@@ -1,49 +1,20 @@
-"""Scoring with the lifetime-value models: predicted_clv feeds future_value; pages, CLI show it."""
+"""Scoring with the lifetime-value models: predicted_clv feeds future_value; pages show it.
 
-import datetime as dt
+The `kam clv` commands are tested in tests/cli/test_cli_clv.py.
+"""
 
 import pyarrow as pa
 import pytest
-import typer
 from django.urls import reverse
-from typer.testing import CliRunner
+from selection_seed import seed_buyers
 
-from kam.accounts.models import Account
-from kam.analytics.clv.simulate_lines import simulate_transaction_lines
-from kam.analytics.ingest.load import refresh_customer_month
 from kam.selection import queries, services
-from kam.selection.clv_cli import register
-
-AS_OF = dt.date(2023, 12, 31)
-TRUTH = {"r": 0.8, "alpha": 6.0, "a": 0.8, "b": 4.0}
-SPEND = {"p": 6.0, "q": 4.0, "gamma": 15.0}
 
 
 @pytest.fixture
 def buying(db, store) -> list[str]:
     """300 simulated BG/NBD customers with dated invoice lines, in both stores."""
-    lines = simulate_transaction_lines(
-        300, TRUTH, SPEND, start=dt.date(2022, 1, 1), end=AS_OF, seed=3
-    )
-    ids = sorted(set(lines.column("customer_id").to_pylist()))
-    with store.connect() as con:
-        raw = con.con
-        raw.executemany(
-            "INSERT INTO customers VALUES (?, ?, NULL, 'DE', 'EMEA', 'Retail')",
-            [(c, f"Customer {c}") for c in ids],
-        )
-        raw.register("_lines", lines)
-        raw.execute(
-            "INSERT INTO transactions (invoice_id, line_id, customer_id, date, quantity, revenue, "
-            "cost, document_type) SELECT customer_id || date::VARCHAR, '1', customer_id, date, "
-            "1, revenue, revenue * 0.7, 'invoice' FROM _lines"
-        )
-        raw.unregister("_lines")
-        refresh_customer_month(raw, everyone=True)
-    Account.objects.bulk_create(
-        [Account(customer_id=c, name=f"Customer {c}", region="EMEA", segment="Retail") for c in ids]
-    )
-    return ids
+    return seed_buyers(store)
 
 
 def explained(run, customer_id):
@@ -97,37 +68,6 @@ def test_the_portfolio_draws_today_against_tomorrow(client, buying, head_of_kam)
     html = client.get(reverse("selection:portfolio")).content.decode()
     assert 'id="future-value-chart"' in html
     assert "&quot;type&quot;:&quot;log&quot;" in html
-
-
-@pytest.fixture
-def cli() -> typer.Typer:
-    app = typer.Typer()
-    register(app)
-    return app
-
-
-def test_kam_clv_fit_prints_both_models_and_the_holdout(buying, cli):
-    result = CliRunner().invoke(cli, ["clv", "fit", "--holdout-weeks", "26"])
-    assert result.exit_code == 0, result.output
-    for text in ("BG/NBD", "Pareto/NBD", "Gamma-Gamma", "holdout", "MAE", "Chosen"):
-        assert text in result.output
-    assert "frequency/spend correlation" in result.output
-
-
-def test_kam_clv_show_prints_one_account(buying, head_of_kam, cli):
-    services.do_run_scoring(head_of_kam)
-    result = CliRunner().invoke(cli, ["clv", "show", buying[0]])
-    assert result.exit_code == 0, result.output
-    assert "Predicted value" in result.output
-    assert "90% range" in result.output
-    missing = CliRunner().invoke(cli, ["clv", "show", "nobody"])
-    assert missing.exit_code == 1
-
-
-def test_kam_clv_fit_says_why_it_cannot(portfolio, cli):
-    result = CliRunner().invoke(cli, ["clv", "fit"])
-    assert result.exit_code == 1
-    assert "bought more than once" in result.output
 
 
 def test_future_value_table_has_one_row_per_buyer(buying, head_of_kam):

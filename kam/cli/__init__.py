@@ -1,0 +1,46 @@
+"""The `kam` command: a thin layer over the services and queries, with progress bars, tables
+and --json.
+
+The whole command tree is assembled here, at import, from one module per group; each group
+imports its helpers from ``kam.cli.common`` and never from this package, so nothing imports
+back. Commands that act do so as a user (``--as``, else ``$KAM_USER``, else the first
+Administrator) and go through the same services, and so the same permission checks, as the
+web app. Tests drive ``app`` with Typer's runner.
+"""
+
+import typer
+
+from kam.cli import clv, data, selection, server, users
+
+app = typer.Typer(
+    help="kam — key account management: data in, selection, plans and measurement.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+# Install and run.
+app.command()(server.setup)
+app.command()(server.serve)
+app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(
+    server.manage
+)
+app.add_typer(users.app, name="user")
+
+# Data in.
+app.add_typer(data.import_app, name="import")
+app.add_typer(data.ingest_app, name="ingest")
+app.command()(data.demo)
+
+# Key-account selection and lifetime value.
+app.command()(selection.score)
+app.add_typer(selection.cycle_app, name="cycle")
+app.add_typer(selection.policy_app, name="policy")
+app.add_typer(clv.app, name="clv")
+
+
+def main() -> None:
+    """The console script (``[project.scripts] kam``)."""
+    app()
+
+
+__all__ = ["app", "main"]
