@@ -7,6 +7,8 @@ the figures copy every field of the dataclasses except the bulky ones.
 """
 
 import dataclasses
+from collections.abc import Mapping
+from datetime import date
 from typing import Annotated, Any
 
 import typer
@@ -32,13 +34,31 @@ BULKY_FIELDS = {"covariance", "predictions", "by_frequency"}
 SHOWN_FIELDS = {"models", "spend", "settings", "fit", "calibration_fit", "holdout"}
 """Fields the figures lay out themselves rather than copy."""
 
+PRINTED_FIELDS = {"as_of", "chosen", "chosen_label", "reason", "customers", "repeat_customers",
+                  "calibration_end", "settings", "purchase_models", "spend"}  # fmt: skip
+"""Top-level figures that print_fit already shows in its tables and lines."""
+
+
+def _plain(value: Any) -> bool:
+    """Whether ``value`` is a plain figure (no nested result object, no table)."""
+    if value is None or isinstance(value, str | int | float | date):
+        return True
+    if isinstance(value, list | tuple):
+        return all(_plain(item) for item in value)
+    if isinstance(value, Mapping):
+        return all(_plain(item) for item in value.values())
+    return False
+
 
 def _fields(value: Any) -> dict[str, Any]:
-    """Every field of a dataclass but the bulky ones and those laid out separately."""
+    """Every plain field of a dataclass, but the bulky ones and those laid out separately.
+
+    Nested result objects are left out: the figures lay out the parts that matter.
+    """
     return {
         f.name: getattr(value, f.name)
         for f in dataclasses.fields(value)
-        if f.name not in BULKY_FIELDS | SHOWN_FIELDS
+        if f.name not in BULKY_FIELDS | SHOWN_FIELDS and _plain(getattr(value, f.name))
     }
 
 
@@ -168,6 +188,19 @@ def print_fit(figures: dict[str, Any]) -> None:
     )
     console.print(f"Gamma-Gamma: frequency/spend correlation {number(rho, '+.3f')}{warn}")
     console.print(f"Chosen: [bold]{figures['chosen_label']}[/] — {figures['reason']}")
+    _print_notes(figures)
+
+
+def _print_notes(figures: dict[str, Any]) -> None:
+    """Any other text the result carries (a fallback, a note on missing predictions), so a
+    field added to the result reaches the terminal as well as --json."""
+    for name, value in figures.items():
+        if name in PRINTED_FIELDS or not value:
+            continue
+        texts = [value] if isinstance(value, str) else value
+        if isinstance(texts, list | tuple) and all(isinstance(t, str) for t in texts):
+            for text in texts:
+                console.print(f"{name.replace('_', ' ').capitalize()}: {text}")
 
 
 @app.command("fit")

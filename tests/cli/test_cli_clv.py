@@ -1,6 +1,7 @@
 """`kam clv fit` and `kam clv show`: both fits of every model, the spend model's likelihood,
 JSON without NaN, and tables that keep every column when piped."""
 
+import dataclasses
 import datetime as dt
 
 from cli_output import parse_json
@@ -122,3 +123,21 @@ def test_clv_show_checks_the_acting_users_permission(runner, buying, head_of_kam
     assert result.exit_code == 3
     assert "Not allowed" in result.stderr
     assert "Predicted value" not in result.stdout
+
+
+def test_a_field_the_result_gains_reaches_json_and_the_terminal(buying, head_of_kam, capsys):
+    from kam.analytics.clv.portfolio import FutureValue
+    from kam.cli.clv import fit_figures, print_fit
+    from kam.selection.queries import future_value_check
+
+    @dataclasses.dataclass(frozen=True)
+    class WithFallback(FutureValue):
+        fallback: str = ""
+
+    result = future_value_check(head_of_kam)
+    fields = {f.name: getattr(result, f.name) for f in dataclasses.fields(result)}
+    noted = WithFallback(**fields, fallback="Pareto/NBD did not converge; BG/NBD used")
+    figures = fit_figures(noted)
+    assert figures["fallback"] == "Pareto/NBD did not converge; BG/NBD used"
+    print_fit(figures)
+    assert "Fallback: Pareto/NBD did not converge; BG/NBD used" in capsys.readouterr().out
