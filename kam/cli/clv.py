@@ -23,7 +23,7 @@ from kam.cli.common import (
     fail,
     number,
     print_json,
-    refuse,
+    refusals,
     setup_django,
 )
 
@@ -213,18 +213,17 @@ def fit(
 ) -> None:
     """Fit BG/NBD, Pareto/NBD and Gamma-Gamma; print parameters, SEs, fit and holdout check."""
     setup_django()
-    from django.core.exceptions import PermissionDenied
-
     from kam.analytics.clv.portfolio import FutureValueUnavailable
     from kam.selection.queries import future_value_check
 
     user = acting_user(as_user)
-    try:
-        result = future_value_check(user, as_of=as_of, months=months, holdout_weeks=holdout_weeks)
-    except FutureValueUnavailable as why:
-        fail(f"[red]No fit:[/] {why}", 1)
-    except (PermissionDenied, ValueError) as error:
-        refuse(error)
+    with refusals(ValueError):  # settings out of range
+        try:
+            result = future_value_check(
+                user, as_of=as_of, months=months, holdout_weeks=holdout_weeks
+            )
+        except FutureValueUnavailable as why:  # a ValueError too, so caught first
+            fail(f"[red]No fit:[/] {why}", 1)
     figures = fit_figures(result)
     if as_json:
         print_json(figures)
@@ -280,15 +279,11 @@ def show(
 ) -> None:
     """One account's predicted value, interval, purchases and P(alive) from the latest run."""
     setup_django()
-    from django.core.exceptions import PermissionDenied
-
     from kam.selection.queries import account_future_value
 
     user = acting_user(as_user)
-    try:
+    with refusals():
         found = account_future_value(user, account)
-    except PermissionDenied as error:
-        refuse(error)
     if found is None:
         fail("[red]No scoring run yet.[/] Run `kam score` first.", 2)
     if not found.record:

@@ -99,6 +99,19 @@ def refuse(error: Exception) -> NoReturn:
     fail(f"[red]{error}[/]", 1)
 
 
+@contextmanager
+def refusals(*also: type[Exception]) -> Iterator[None]:
+    """Inside: a service's PermissionDenied (and any of ``also``) stops the command with
+    ``refuse``, so every command words a refusal and picks its exit code the same way."""
+    from django.core.exceptions import PermissionDenied
+
+    caught: tuple[type[Exception], ...] = (PermissionDenied, *also)
+    try:
+        yield
+    except caught as error:
+        refuse(error)
+
+
 def setup_django(*, database: bool = True) -> None:
     """Configure Django; with ``database``, make sure the database is ready to use.
 

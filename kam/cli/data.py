@@ -16,7 +16,7 @@ from kam.cli.common import (
     fail,
     print_json,
     progress,
-    refuse,
+    refusals,
     setup_django,
 )
 
@@ -109,8 +109,6 @@ def _run_import(
     as_json: bool,
 ) -> None:
     setup_django()
-    from django.core.exceptions import PermissionDenied
-
     from kam.accounts import services
     from kam.analytics.ingest import ColumnMapping, ImportRefused, MappingError
 
@@ -127,15 +125,13 @@ def _run_import(
         services.do_import_customers if kind == "customers" else services.do_import_transactions
     )
     try:
-        with progress(f"Importing {kind}") as update:
+        with refusals(), progress(f"Importing {kind}") as update:
             report = do_import(
                 user, file, mapping=mapping, progress=update, problems_csv=problems_out
             )
     except ImportRefused as refused:
         print_refusal(refused, problems_out, as_json)
         raise typer.Exit(1) from None
-    except PermissionDenied as denied:
-        refuse(denied)
     if as_json:
         print_json(report_figures(report))
     else:
@@ -194,8 +190,6 @@ def demo(
     users only where the username is free: an existing user keeps their password.
     """
     setup_django()
-    from django.core.exceptions import PermissionDenied
-
     from kam.analytics.demo import DEMO_PASSWORD
     from kam.datasets import InstallNotEmpty, do_load_demo, install_contents
 
@@ -213,14 +207,12 @@ def demo(
     # A fresh install is loaded by the installer; merging into data needs someone's say-so.
     actor = acting_user(as_user) if (as_user or not contents.empty) else None
     try:
-        with progress("Demo company") as update:
+        with refusals(), progress("Demo company") as update:
             loaded = do_load_demo(
                 actor, seed=seed, customers=customers, force=force, progress=update
             )
     except InstallNotEmpty as refused:  # data arrived since the check above
         fail(f"[red]Not loaded:[/] {refused}. Use --force to merge anyway.", 1)
-    except PermissionDenied as denied:
-        refuse(denied)
     if as_json:
         print_json(
             {
@@ -255,20 +247,16 @@ def ingest_tpch(
 ) -> None:
     """Generate TPC-H with tpchgen-cli and load it as customers and transaction lines."""
     setup_django()
-    from django.core.exceptions import PermissionDenied
-
     from kam.analytics.ingest import ImportRefused
     from kam.datasets import do_load_tpch
 
     user = acting_user(as_user)
     try:
-        with progress(f"TPC-H SF{scale:g}") as update:
+        with refusals(), progress(f"TPC-H SF{scale:g}") as update:
             loaded = do_load_tpch(user, scale=scale, work_dir=work_dir, progress=update)
     except ImportRefused as refused:
         print_refusal(refused, None, as_json)
         raise typer.Exit(1) from None
-    except PermissionDenied as denied:
-        refuse(denied)
     if as_json:
         print_json(
             {

@@ -16,7 +16,7 @@ from kam.cli.common import (
     fail,
     print_json,
     progress,
-    refuse,
+    refusals,
     setup_django,
 )
 
@@ -60,16 +60,11 @@ def score_figures(run: Any, counts: dict[tuple[str, str], int]) -> dict[str, Any
 def score(as_of: AsOf = None, as_user: AsUser = None, as_json: Json = False) -> None:
     """Score every account under the current policy and write a new snapshot."""
     setup_django()
-    from django.core.exceptions import PermissionDenied
-
     from kam.selection import queries, services
 
     user = acting_user(as_user)
-    try:
-        with progress("Scoring") as update:
-            run = services.do_run_scoring(user, as_of=as_of, progress=update)
-    except (PermissionDenied, ValueError) as error:
-        refuse(error)
+    with refusals(ValueError), progress("Scoring") as update:
+        run = services.do_run_scoring(user, as_of=as_of, progress=update)
     figures = score_figures(run, queries.tier_type_counts(user, run))
     if as_json:
         print_json(figures)
@@ -172,16 +167,11 @@ def cycle_new(
 ) -> None:
     """Propose a cycle: add / keep / remove against the last published one."""
     setup_django()
-    from django.core.exceptions import PermissionDenied
-
     from kam.selection.cycles import do_create_cycle
 
     user = acting_user(as_user)
-    try:
-        with progress("Proposing") as update:
-            cycle = do_create_cycle(user, as_of=as_of, name=name, progress=update)
-    except (PermissionDenied, ValueError) as error:
-        refuse(error)
+    with refusals(ValueError), progress("Proposing") as update:
+        cycle = do_create_cycle(user, as_of=as_of, name=name, progress=update)
     _show(_review(user, cycle.pk), as_json)
 
 
@@ -189,13 +179,9 @@ def cycle_new(
 def cycle_show(cycle_id: CycleId = None, as_user: AsUser = None, as_json: Json = False) -> None:
     """Show a cycle's decisions with their reasons (default: the newest cycle)."""
     setup_django()
-    from django.core.exceptions import PermissionDenied
-
     user = acting_user(as_user)
-    try:
+    with refusals():
         review = _review(user, cycle_id)
-    except PermissionDenied as error:
-        refuse(error)
     _show(review, as_json)
 
 
@@ -208,18 +194,14 @@ def cycle_publish(
 ) -> None:
     """Publish a cycle: its key accounts become the key accounts."""
     setup_django()
-    from django.core.exceptions import PermissionDenied
-
     from kam.selection.cycles import do_approve_cycle, do_publish_cycle
 
     user = acting_user(as_user)
-    try:
+    with refusals(ValueError):
         cycle = _review(user, cycle_id).cycle
         if approve and cycle.status == "draft":
             do_approve_cycle(user, cycle)
         do_publish_cycle(user, cycle)
-    except (PermissionDenied, ValueError) as error:
-        refuse(error)
     review = _review(user, cycle.pk)
     if as_json:
         print_json(cycle_figures(review))
@@ -242,14 +224,10 @@ def policy_export(
 ) -> None:
     """Write a policy version as TOML."""
     setup_django()
-    from django.core.exceptions import PermissionDenied
-
     from kam.selection.queries import policy_version
 
-    try:
+    with refusals():
         saved = policy_version(acting_user(as_user), version)
-    except PermissionDenied as error:
-        refuse(error)
     if saved is None:
         fail(f"[red]No policy version {version}.[/]", 2)
     if file is None:
@@ -263,17 +241,14 @@ def policy_export(
 def policy_import(file: Path, note: str = "", as_user: AsUser = None) -> None:
     """Read a TOML policy and save it as a new version."""
     setup_django()
-    from django.core.exceptions import PermissionDenied
-
     from kam.selection.services import do_import_policy
 
     if not file.exists():
         fail(f"[red]No such file:[/] {file}", 2)
     user = acting_user(as_user)
     try:
-        saved = do_import_policy(user, file.read_text(encoding="utf-8"), note=note)
-    except PermissionDenied as error:
-        refuse(error)
+        with refusals():
+            saved = do_import_policy(user, file.read_text(encoding="utf-8"), note=note)
     except ValueError as error:
         fail(f"[red]{file}:[/] {error}", 1)
     console.print(f"Saved as policy v{saved.version}.")

@@ -61,18 +61,11 @@ def do_create_user(
 
 @transaction.atomic
 def do_ensure_user(
-    actor: User | None,
-    username: str,
-    *,
-    password: str,
-    roles: set[Role],
-    first_name: str = "",
-    last_name: str = "",
-    title: str = "",
-    email: str = "",
+    actor: User | None, username: str, *, password: str, roles: set[Role], **names: str
 ) -> tuple[User, bool]:
-    """(the user, whether it was created): create ``username`` as ``do_create_user`` would,
-    unless it exists — then it is left exactly as it is, password, roles and names.
+    """(the user, whether it was created): create ``username`` as ``do_create_user`` would
+    (``names``: first_name, last_name, title, email), unless it exists — then it is left
+    exactly as it is, password, roles and names.
 
     What a data set that brings its own people (the demo) uses, so that loading it never
     changes the password of someone who already signs in.
@@ -82,14 +75,4 @@ def do_ensure_user(
     existing = User.objects.filter(username=username).first()
     if existing is not None:
         return existing, False
-    created = do_create_user(
-        None,
-        username,
-        password=password,
-        roles=roles,
-        first_name=first_name,
-        last_name=last_name,
-        title=title,
-        email=email,
-    )
-    return created, True
+    return do_create_user(None, username, password=password, roles=roles, **names), True
