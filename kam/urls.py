@@ -7,8 +7,8 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="accounts:list"), name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    # Before the accounts routes: their catch-all customer id would swallow these.
-    path("accounts/<path:customer_id>/relationships/", include("kam.relationships.urls")),
+    # <customer_id:…> is one path segment whatever the id holds (kam/accounts/converters.py).
+    path("accounts/<customer_id:customer_id>/relationships/", include("kam.relationships.urls")),
     path("selection/", include("kam.selection.urls")),
     path("", include("kam.plans.urls")),
     path("accounts/", include("kam.accounts.urls")),
