@@ -32,7 +32,9 @@ NAVIGATION: tuple[NavItem, ...] = (
 
 def permissions(user: object) -> dict[str, bool]:
     """``can_<permission>`` for every permission: whether ``user`` holds it."""
-    return {f"can_{permission.value}": has_permission(user, permission) for permission in Permission}
+    return {
+        f"can_{permission.value}": has_permission(user, permission) for permission in Permission
+    }
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:

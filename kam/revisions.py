@@ -81,9 +81,13 @@ def editor_name(user: Any) -> str:
     return str(getattr(user, "display_name", "") or user)
 
 
+def _field(record: models.Model, name: str) -> Any:
+    return record._meta.get_field(name)
+
+
 def shown(record: models.Model, name: str, value: Any) -> str:
     """A field's value as a page shows it: labels for choices, names for people, lists joined."""
-    field = record._meta.get_field(name)
+    field = _field(record, name)
     if value is None or value == "":
         return "—"
     if field.choices:
@@ -101,17 +105,27 @@ def changes_between(
 ) -> list[Change]:
     """The submitted fields whose value differs from what ``saved`` holds now (not the
     time of the save itself, which always differs)."""
-    found = []
+    found: list[Change] = []
     for name, value in submitted.items():
-        if isinstance(saved._meta.get_field(name), models.DateTimeField):
+        field = _field(saved, name)
+        if isinstance(field, models.DateTimeField):
             continue
         current = getattr(saved, name)
         if _comparable(current) == _comparable(value):
             continue
-        field = saved._meta.get_field(name)
         label = (labels or {}).get(name) or str(field.verbose_name).capitalize()
         choices = getattr(field, "base_field", field)
-        if isinstance(current, list) and choices.choices:
+        if isinstance(current, dict) and isinstance(value, Mapping):
+            found.extend(
+                Change(
+                    f"{label}: {key}",
+                    str(current.get(key, "")) or "—",
+                    str(value.get(key, "")) or "—",
+                )
+                for key in dict.fromkeys([*current, *value])
+                if current.get(key, "") != value.get(key, "")
+            )
+        elif isinstance(current, list) and choices.choices:
             labelled = {str(k): str(v) for k, v in choices.flatchoices}
             found.append(
                 Change(
@@ -155,11 +169,11 @@ def save_revision(
         updates[editor_field] = editor
     if any(getattr(field, "auto_now", False) for field in model._meta.concrete_fields):
         updates.setdefault("updated_at", timezone.now())
-    written = model.objects.filter(pk=record.pk, revision=expected).update(
+    written = model._default_manager.filter(pk=record.pk, revision=expected).update(
         **updates, revision=F("revision") + 1
     )
     if not written:
-        now = model.objects.get(pk=record.pk)
+        now = model._default_manager.get(pk=record.pk)
         raise EditConflict(
             what,
             by=editor_name(getattr(now, editor_field) if editor_field else None),
@@ -237,7 +251,7 @@ class RevisionsField(forms.CharField):
 def rebase(form: forms.Form, **values: object) -> None:
     """Keep what the editor typed in ``form``, with its hidden revision fields set to the
     ones the conflict showed (``rebase(form, revision=conflict.current)``)."""
-    data = form.data.copy()
+    data = form.data.copy()  # type: ignore[attr-defined]  # a QueryDict when bound
     for name, value in values.items():
         data[form.add_prefix(name)] = str(value)
     form.data = data
@@ -269,10 +283,11 @@ def save_or_create(
     """Update the record ``lookup`` finds, or create it, unless someone saved it meanwhile.
 
     ``expected`` None means the editor saw no such record, so one that exists now was added
-    by someone else; a mapping gives the revision of each record the page showed. A record created here starts at revision 1: its first save. Returns
-    the record and whether it was created.
+    by someone else; a mapping gives the revision of each record the page showed. A record
+    created here starts at revision 1: its first save. Returns the record and whether it
+    was created.
     """
-    existing = model.objects.filter(**lookup).first()
+    existing = model._default_manager.filter(**lookup).first()
     if isinstance(expected, Mapping):
         expected = expected.get(existing.pk) if existing is not None else None
     if existing is None:
@@ -283,11 +298,11 @@ def save_or_create(
             fields[editor_field] = editor
         try:
             with transaction.atomic():
-                return model.objects.create(**fields, revision=1), True
+                return model._default_manager.create(**fields, revision=1), True
         except IntegrityError:
             if expected is UNCHECKED:
                 raise
-            existing = model.objects.get(**lookup)  # added by someone in the same instant
+            existing = model._default_manager.get(**lookup)  # added by someone in the same instant
     if expected is None:
         raise EditConflict(
             what,

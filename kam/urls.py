@@ -3,6 +3,10 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+# A refusal raised anywhere (a view's @requires, a service's check_permission) is rendered
+# inside the site's layout with its reason.
+handler403 = "kam.people.access.permission_denied"
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="accounts:list"), name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),

@@ -94,6 +94,7 @@ class AnalyticsStore:
         if self.threads:
             config["threads"] = self.threads
         deadline = time.monotonic() + self.lock_wait_seconds
+        busy: Exception
         while True:
             try:
                 return duckdb.connect(str(path), read_only=read_only, config=config)

@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/<customer_id:customer_id>/plan/new/", views.plan_create, name="create"),
     path(PLAN, views.plan_detail, name="detail"),
     path(PLAN + "section/<str:key>/", views.section, name="section"),
+    path(PLAN + "section/<str:key>/edit/", views.section_edit, name="section_edit"),
     path(PLAN + "objectives/", views_edits.objective_add, name="objective_add"),
     path(PLAN + "targets/", views_edits.target_set, name="target_set"),
     path(PLAN + "risks/", views_edits.risk_add, name="risk_add"),

@@ -22,7 +22,6 @@ from kam.people.roles import Permission
 from kam.people.services import check_permission
 from kam.relationships.contact_import import ContactImportReport, import_contacts
 from kam.relationships.mapping import would_create_cycle
-from kam.revisions import UNCHECKED, Expected, save_or_create, save_revision
 from kam.relationships.models import (
     AccountAlignment,
     AlignmentLevel,
@@ -32,6 +31,7 @@ from kam.relationships.models import (
     Level,
     Relationship,
 )
+from kam.revisions import UNCHECKED, Expected, save_or_create, save_revision
 
 CONTACT_FIELDS = (
     "name",

@@ -27,12 +27,12 @@ from kam.accounts.views import account_in_url
 from kam.people.access import KamRequest, requires
 from kam.people.roles import Permission
 from kam.relationships import queries, services
-from kam.relationships.queries import relationship_revisions
 from kam.relationships.contact_import import COLUMNS, ContactImportRefused, ContactImportReport
 from kam.relationships.forms import AlignmentForm, ContactForm, ContactImportForm, RelationshipForm
 from kam.relationships.mapping import ContactView, RiskKind
 from kam.relationships.models import AlignmentLevel, Contact, Relationship
 from kam.relationships.playbook import ALIGNMENT_INTRO, ALIGNMENT_PROFILES, SOURCE
+from kam.relationships.queries import relationship_revisions
 from kam.relationships.svg import render_org_chart_svg
 from kam.revisions import EditConflict, rebase
 
