@@ -77,9 +77,7 @@ def kam_client(client, make_user):
         reverse("accounts:detail", args=["C1"]),
     ],
 )
-def test_a_page_answers_503_within_seconds_while_another_process_writes(
-    kam_client, writer, url
-):
+def test_a_page_answers_503_within_seconds_while_another_process_writes(kam_client, writer, url):
     started = time.monotonic()
     response = kam_client.get(url)
     took = time.monotonic() - started
