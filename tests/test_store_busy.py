@@ -168,7 +168,9 @@ def test_a_reader_in_the_writing_process_sees_what_is_committed(tmp_path: Path):
 def test_busy_is_raised_after_the_wait_not_before(seeded, writer):
     store = AnalyticsStore(seeded.url, lock_wait_seconds=0.5)
     started = time.monotonic()
-    with pytest.raises(StoreBusy, match="being written by another kam process"):
-        with store.connect(read_only=True):
-            pass
+    with (
+        pytest.raises(StoreBusy, match="being written by another kam process"),
+        store.connect(read_only=True),
+    ):
+        pass
     assert 0.5 <= time.monotonic() - started < 3
