@@ -16,7 +16,11 @@ from kam.relationships.services import do_add_contact, do_update_contact
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 WIDTHS = (1440, 390)
-HOLDER = "import sys, duckdb; con = duckdb.connect(sys.argv[1]); print('holding', flush=True); sys.stdin.readline()"
+HOLDER = (
+    "import sys, duckdb; con = duckdb.connect(sys.argv[1]); "
+    "print('holding', flush=True); sys.stdin.readline()"
+)
+"""A second process that holds the store for writing until told to stop."""
 
 
 def shoot(page, tmp_path: Path, name: str) -> None:
@@ -74,7 +78,8 @@ def test_the_busy_page(
         text=True,
     )
     try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "holding"
         response = page.goto(f"{live_server.url}/accounts/C1/")
         ready(page)
         assert response.status == 503
