@@ -168,6 +168,14 @@ class OverrideForm(forms.Form):
         label="Decision",
     )
     reason = forms.CharField(required=False, max_length=1000)
+    shown = forms.TypedChoiceField(
+        choices=[("1", "Key account"), ("0", "Not a key account")],
+        coerce=lambda v: v == "1",
+        required=False,
+        empty_value=None,
+        widget=forms.HiddenInput,
+        help_text="The decision the page showed: someone else's change since is not overwritten.",
+    )
 
 
 class CycleForm(forms.Form):

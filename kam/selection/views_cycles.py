@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from kam.analytics.assignment import AssignmentInfeasible
 from kam.people.access import KamRequest, requires
 from kam.people.roles import Permission
+from kam.revisions import EditConflict
 from kam.selection import cycles, queries
 from kam.selection.forms import CycleForm, OverrideForm
 from kam.selection.models import CycleDecision, SelectionCycle
@@ -95,6 +96,7 @@ def cycle_override(request: KamRequest, pk: int) -> HttpResponse:
     cycle = get_object_or_404(SelectionCycle, pk=pk)
     form = OverrideForm(request.POST)
     error = ""
+    conflict: EditConflict | None = None
     decision = None
     if form.is_valid():
         try:
@@ -104,14 +106,17 @@ def cycle_override(request: KamRequest, pk: int) -> HttpResponse:
                 form.cleaned_data["customer_id"],
                 is_key=form.cleaned_data["is_key"],
                 reason=form.cleaned_data["reason"],
+                shown_key=form.cleaned_data["shown"],
             )
+        except EditConflict as refused:
+            conflict = refused
         except SelectionError as problem:
             error = str(problem)
     else:
         error = "; ".join(f"{k}: {' '.join(str(m) for m in v)}" for k, v in form.errors.items())
     if not request.htmx:
-        if error:
-            messages.error(request, error)
+        if error or conflict:
+            messages.error(request, error or str(conflict))
         return redirect("selection:cycle", pk=pk)
     if decision is None:
         decision = cycle.decisions.filter(account_id=request.POST.get("customer_id", "")).first()
@@ -119,7 +124,7 @@ def cycle_override(request: KamRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "selection/_decision_row.html",
-        context(request, cycle=cycle, d=decision, error=error),
+        context(request, cycle=cycle, d=decision, error=error, conflict=conflict),
         status=400 if error else 200,
     )
 
