@@ -70,4 +70,6 @@ def store_busy_response(request: HttpRequest) -> HttpResponse:
     )
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"
+    if getattr(request, "htmx", False):
+        response["HX-Push-Url"] = "false"  # the address bar keeps the page still shown
     return response

@@ -74,5 +74,10 @@ def permission_denied(request: HttpRequest, exception: Exception) -> HttpRespons
         reason = str(exception)
     else:
         reason = "Your role does not allow this."
-    template = "_refused.html" if getattr(request, "htmx", False) else "403.html"
-    return render(request, template, {"reason": reason}, status=403)
+    htmx = bool(getattr(request, "htmx", False))
+    response = render(
+        request, "_refused.html" if htmx else "403.html", {"reason": reason}, status=403
+    )
+    if htmx:
+        response["HX-Push-Url"] = "false"  # the address bar keeps the page still shown
+    return response

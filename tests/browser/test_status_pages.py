@@ -124,3 +124,36 @@ def test_an_edit_conflict(page, live_server, account, make_user, sign_in, ready,
     expect(page.get_by_role("heading", name="Stakeholder map")).to_be_visible()
     contact.refresh_from_db()
     assert contact.title == "Logistics Lead, Central Europe"
+
+
+def test_an_htmx_search_while_the_store_is_busy_shows_a_notice(
+    page, live_server, account, make_user, sign_in, ready, store, tmp_path
+):
+    from playwright.sync_api import expect
+
+    make_user(Role.KEY_ACCOUNT_MANAGER, "kim", first_name="Kim", last_name="Keller")
+    sign_in(page, live_server, "kim")
+    results = page.locator("#account-results")
+    expect(results).to_contain_text("Nordwind Logistics")
+    page.evaluate("window.stillTheSamePage = true")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(store.path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "holding"
+        page.get_by_role("searchbox").fill("nord")
+        notice = page.locator("#page-notice")
+        expect(notice).to_contain_text("Data is being updated", timeout=10_000)
+        ready(page)
+        expect(results).to_contain_text("Nordwind Logistics")  # the results stay as they were
+        shoot(page, tmp_path, "status-503-htmx-notice.png")
+    finally:
+        holder.communicate("done\n", timeout=30)
+    page.get_by_role("searchbox").fill("nordw")
+    expect(notice).to_be_empty()
+    expect(results).to_contain_text("Nordwind Logistics")
+    assert page.evaluate("window.stillTheSamePage") is True
