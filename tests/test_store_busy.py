@@ -107,6 +107,7 @@ def test_an_htmx_request_gets_the_notice_alone(kam_client, writer):
     assert "<html" not in page
     assert 'role="alert"' in page
     assert "Data is being updated" in page
+    assert response["HX-Push-Url"] == "false"  # the address bar keeps the page still shown
 
 
 def test_a_write_while_the_store_is_held_says_nothing_was_changed(
