@@ -1,4 +1,6 @@
-"""What every page's navigation bar needs, whichever app renders the page."""
+"""What every page's navigation bar needs, whichever app renders the page, and what the
+user may do: one name per permission, ``can_<permission>`` (``can_edit_plans``,
+``can_import_data``, …), so a template never asks a role or a view for it."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -7,6 +9,7 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
 from kam.people.roles import Permission
+from kam.people.services import has_permission
 
 
 @dataclass(frozen=True)
@@ -27,17 +30,26 @@ NAVIGATION: tuple[NavItem, ...] = (
 )
 
 
+def permissions(user: object) -> dict[str, bool]:
+    """``can_<permission>`` for every permission: whether ``user`` holds it."""
+    return {
+        f"can_{permission.value}": has_permission(user, permission) for permission in Permission
+    }
+
+
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    """The nav entries this user may see, which one is current, and the user's roles."""
+    """The nav entries this user may see, which one is current, the user's roles, and
+    ``can_<permission>`` for every permission."""
     user = getattr(request, "user", None)
+    context: dict[str, Any] = permissions(user)
     if user is None or not user.is_authenticated:
-        return {}
+        return context
     match = getattr(request, "resolver_match", None)
     current = match.view_name if match else ""
     namespace = match.namespace if match else ""
     items = []
     for item in NAVIGATION:
-        if not user.can(item.permission):
+        if not context[f"can_{item.permission.value}"]:
             continue
         try:
             url = reverse(item.url_name)
@@ -47,8 +59,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             namespace in item.namespaces and current != "accounts:import"
         )
         items.append({"label": item.label, "url": url, "current": is_current})
-    return {
-        "nav_items": items,
-        "can_import": user.can(Permission.IMPORT_DATA),
-        "user_roles": sorted(role.value for role in user.roles()),
-    }
+    context["nav_items"] = items
+    context["user_roles"] = sorted(role.value for role in user.roles())
+    return context

@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, so it sees every view's exceptions: a busy analytical store is a 503 page.
+    "kam.stores.StoreBusyMiddleware",
 ]
 
 ROOT_URLCONF = "kam.urls"

@@ -1,10 +1,75 @@
-"""The Django side's handle on the analytical store, configured by KAM_ANALYTICS_URL."""
+"""The Django side's handle on the analytical store, configured by KAM_ANALYTICS_URL.
+
+A page waits for the store only briefly: while another process (``kam import``, a scoring
+run) holds it for writing, ``StoreBusyMiddleware`` answers "data is being updated, try
+again in a moment" (HTTP 503 with Retry-After, inside the site's layout) within a couple of
+seconds, instead of holding the request for the CLI's half minute and then failing.
+"""
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
-from kam.analytics.store import AnalyticsStore
+from kam.analytics.store import AnalyticsStore, StoreBusy
+
+CLI_LOCK_WAIT_SECONDS = 30.0
+"""A command waits this long for a writer to finish: nobody is watching a spinner."""
+
+PAGE_LOCK_WAIT_SECONDS = 1.5
+"""A page waits this long, then says the data is being updated."""
+
+RETRY_AFTER_SECONDS = 10
+"""What a busy page asks the browser (and the reader) to wait before asking again."""
+
+_lock_wait: ContextVar[float] = ContextVar("kam_store_lock_wait", default=CLI_LOCK_WAIT_SECONDS)
 
 
 def analytics_store() -> AnalyticsStore:
     """The store the running configuration points at (tests point it at a temporary file)."""
-    return AnalyticsStore(settings.ANALYTICS_URL)
+    return AnalyticsStore(settings.ANALYTICS_URL, lock_wait_seconds=_lock_wait.get())
+
+
+@contextmanager
+def store_lock_wait(seconds: float) -> Iterator[None]:
+    """Within the block, opening the store waits at most ``seconds`` for another writer."""
+    token = _lock_wait.set(seconds)
+    try:
+        yield
+    finally:
+        _lock_wait.reset(token)
+
+
+class StoreBusyMiddleware:
+    """Pages wait briefly for the analytical store and answer 503 while it is being written."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with store_lock_wait(PAGE_LOCK_WAIT_SECONDS):
+            return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, StoreBusy):
+            return None
+        return store_busy_response(request)
+
+
+def store_busy_response(request: HttpRequest) -> HttpResponse:
+    """The "being updated" page: the site's navigation, what is happening, when to retry."""
+    template = "_busy.html" if getattr(request, "htmx", False) else "503.html"
+    response = render(
+        request,
+        template,
+        {"retry_after": RETRY_AFTER_SECONDS, "path": request.get_full_path()},
+        status=503,
+    )
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    if getattr(request, "htmx", False):
+        response["HX-Push-Url"] = "false"  # the address bar keeps the page still shown
+    return response

@@ -1,7 +1,14 @@
 from django.apps import AppConfig
+from django.urls import register_converter
 
 
 class AccountsConfig(AppConfig):
     name = "kam.accounts"
     label = "accounts"
     verbose_name = "Accounts"
+
+    def ready(self) -> None:
+        from kam.accounts.converters import CustomerIdConverter
+
+        # Before any URLconf is read: every app's account-scoped routes use it.
+        register_converter(CustomerIdConverter, "customer_id")

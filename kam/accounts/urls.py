@@ -7,5 +7,5 @@ app_name = "accounts"
 urlpatterns = [
     path("", views.account_list, name="list"),
     path("import/", views.import_data, name="import"),
-    path("<path:customer_id>/", views.account_detail, name="detail"),
+    path("<customer_id:customer_id>/", views.account_detail, name="detail"),
 ]

@@ -7,20 +7,19 @@ from pathlib import Path
 import plotly.graph_objects as go
 import pyarrow as pa
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
-from django_htmx.middleware import HtmxDetails
 
 from kam.accounts import queries
 from kam.accounts.forms import AccountFilterForm, ImportForm
+from kam.accounts.models import Account
 from kam.accounts.services import do_import_customers, do_import_transactions
 from kam.analytics.ingest import ColumnMapping, ImportRefused, ImportReport
 from kam.analytics.portfolio import AccountSort, AccountStatus
 from kam.analytics.schema import CUSTOMER_COLUMNS, TRANSACTION_COLUMNS
-from kam.people.models import User
+from kam.people.access import KamRequest, requires
 from kam.people.roles import Permission
 
 ACCENT = "#1f5f8b"
@@ -33,14 +32,13 @@ SORTABLE = {
 }
 
 
-class KamRequest(HttpRequest):
-    """A request as these views see it: LoginRequiredMiddleware and HtmxMiddleware ran."""
-
-    user: User
-    htmx: HtmxDetails
+def account_in_url(request: KamRequest, customer_id: str, **_: object) -> Account:
+    """The account a URL names (404 when there is none): the record account pages act on."""
+    return get_object_or_404(Account, customer_id=customer_id)
 
 
 @require_GET
+@requires(Permission.VIEW_ACCOUNTS)
 def account_list(request: KamRequest) -> HttpResponse:
     """The portfolio: search, filter, sort and page through every account."""
     form = AccountFilterForm(request.GET)
@@ -134,6 +132,7 @@ def _style(figure: go.Figure, *, height: int) -> None:
 
 
 @require_GET
+@requires(Permission.VIEW_ACCOUNTS, on=account_in_url)
 def account_detail(request: KamRequest, customer_id: str) -> HttpResponse:
     """One account: who it is, where it sits in its group, its KPIs and revenue by month."""
     detail = queries.account_detail(request.user, customer_id)
@@ -163,10 +162,9 @@ def _save_upload(upload) -> Path:
 
 
 @require_http_methods(["GET", "POST"])
+@requires(Permission.IMPORT_DATA)
 def import_data(request: KamRequest) -> HttpResponse:
     """Upload a customer or transaction file; show what changed, or every reason it was refused."""
-    if not request.user.can(Permission.IMPORT_DATA):
-        raise PermissionDenied("Importing data needs the Head of KAM or Administrator role.")
     report: ImportReport | None = None
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():

@@ -2,7 +2,8 @@
 
 DuckDB (one file) is the embedded default. Every operation opens its own connection and
 closes it, because DuckDB lets one process at a time hold a file for writing: the web
-app and the CLI take turns, waiting briefly for each other instead of failing.
+app and the CLI take turns, waiting for each other up to ``lock_wait_seconds`` and then
+raising ``StoreBusy``, which the web app answers with a "being updated" page, never a 500.
 """
 
 import time
@@ -22,6 +23,23 @@ from kam.analytics.schema import STORE_DDL
 
 class StoreError(Exception):
     """The analytical store cannot be opened or is in a state kam does not understand."""
+
+
+class StoreBusy(StoreError):
+    """Another process (an import, a scoring run) holds the store for writing.
+
+    Nothing is wrong with the data: asking again once the writer has finished succeeds.
+    ``waited`` is how long this process waited for it, in seconds.
+    """
+
+    def __init__(self, path: Path, waited: float, detail: str):
+        super().__init__(
+            f"the analytical store {path} is being written by another kam process "
+            f"(waited {waited:.0f} s); try again when it has finished"
+        )
+        self.path = path
+        self.waited = waited
+        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -76,18 +94,27 @@ class AnalyticsStore:
         if self.threads:
             config["threads"] = self.threads
         deadline = time.monotonic() + self.lock_wait_seconds
+        busy: Exception
         while True:
             try:
                 return duckdb.connect(str(path), read_only=read_only, config=config)
             except duckdb.IOException as error:
                 if "lock" not in str(error).lower():
                     raise StoreError(f"cannot open the analytical store {path}: {error}") from error
-                if time.monotonic() > deadline:
-                    raise StoreError(
-                        f"the analytical store {path} is held by another kam process "
-                        f"(waited {self.lock_wait_seconds:.0f} s); try again when it has finished"
-                    ) from error
-                time.sleep(0.2)
+                busy = error
+            except duckdb.ConnectionException as error:
+                # This process already has the file open the other way (a writer thread while
+                # a page reads, or the reverse). A reader joins the writer's database and sees
+                # what is committed; a writer waits for the readers to close.
+                busy = error
+                if read_only:
+                    try:
+                        return duckdb.connect(str(path), read_only=False, config=config)
+                    except (duckdb.IOException, duckdb.ConnectionException) as again:
+                        busy = again
+            if time.monotonic() >= deadline:
+                raise StoreBusy(path, self.lock_wait_seconds, str(busy)) from busy
+            time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
 
 
 def latest_transaction_date(con: DuckDBBackend) -> date | None:

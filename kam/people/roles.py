@@ -60,3 +60,32 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.EXECUTIVE_SPONSOR: frozenset({Permission.VIEW_ACCOUNTS}),
     Role.VIEWER: frozenset({Permission.VIEW_ACCOUNTS}),
 }
+
+ACTIONS: dict[Permission, str] = {
+    Permission.VIEW_ACCOUNTS: "Viewing accounts",
+    Permission.IMPORT_DATA: "Importing data",
+    Permission.LOAD_DEMO: "Loading the demo company",
+    Permission.MANAGE_USERS: "Managing users",
+    Permission.EDIT_RELATIONSHIPS: "Editing stakeholders and relationships",
+    Permission.EDIT_PLANS: "Editing account plans",
+    Permission.MANAGE_PLAN_TEMPLATES: "Editing plan templates",
+    Permission.RUN_SELECTION: "Running the key-account selection",
+    Permission.EDIT_POLICY: "Editing the selection policy",
+    Permission.RATE_ACCOUNTS: "Rating accounts",
+    Permission.APPROVE_CYCLE: "Deciding on a selection cycle",
+}
+"""What each permission lets a user do, in words for a refusal ("Importing data needs …")."""
+
+
+def roles_with(permission: Permission) -> list[Role]:
+    """The roles that carry ``permission``, the Administrator (who has them all) last."""
+    holders = [role for role in Role if permission in ROLE_PERMISSIONS[role]]
+    return sorted(holders, key=lambda role: role is Role.ADMINISTRATOR)
+
+
+def requirement(permission: Permission) -> str:
+    """Why a user without ``permission`` is refused, e.g. "Importing data needs the Head of
+    KAM or Administrator role."."""
+    names = [role.value for role in roles_with(permission)]
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+    return f"{ACTIONS[permission]} needs the {listed} role."

@@ -6,18 +6,33 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from kam.people.models import User
-from kam.people.roles import Permission, Role
+from kam.people.roles import Permission, Role, requirement
 
 
-def has_permission(user: object, permission: Permission) -> bool:
-    """Whether ``user`` — possibly anonymous, as in a template or view — may do ``permission``."""
+class PermissionRefused(PermissionDenied):
+    """A user without the permission an action needs; ``reason`` says which roles have it."""
+
+    def __init__(self, user: object, permission: Permission):
+        self.permission = permission
+        self.reason = requirement(permission)
+        name = getattr(user, "username", "") or "an anonymous user"
+        super().__init__(f"{name} may not {permission.value.replace('_', ' ')}: {self.reason}")
+
+
+def has_permission(user: object, permission: Permission, *, on: object = None) -> bool:
+    """Whether ``user`` — possibly anonymous, as in a template or view — may do ``permission``.
+
+    ``on`` is the record the action touches (an account, a plan), when there is one. Every
+    rule is by role today; a record-level rule ("this manager keeps this account") belongs
+    here, so that every view, service and command obeys it at once.
+    """
     return isinstance(user, User) and user.can(permission)
 
 
-def check_permission(user: User, permission: Permission) -> None:
-    """Raise PermissionDenied, naming what is missing, unless ``user`` may do ``permission``."""
-    if not user.can(permission):
-        raise PermissionDenied(f"{user.username} may not {permission.value.replace('_', ' ')}")
+def check_permission(user: object, permission: Permission, *, on: object = None) -> None:
+    """Raise PermissionRefused, naming what is missing, unless ``user`` may do ``permission``."""
+    if not has_permission(user, permission, on=on):
+        raise PermissionRefused(user, permission)
 
 
 @transaction.atomic

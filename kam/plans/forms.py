@@ -12,6 +12,7 @@ from kam.plans.models import (
     RiskStatus,
 )
 from kam.plans.sections import SECTIONS, SectionKind, SectionSpec
+from kam.revisions import RevisionField, RevisionsField
 
 SCALE = [(n, str(n)) for n in range(1, 6)]
 
@@ -55,7 +56,7 @@ class SectionForm(forms.Form):
     ``revision`` is the section's revision when the editor opened it: the optimistic lock.
     """
 
-    revision = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+    revision = RevisionField(required=True)
 
     def __init__(self, spec: SectionSpec, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -111,6 +112,7 @@ class TargetForm(forms.Form):
         help_text="Left empty: derived from the year before.",
     )
     note = forms.CharField(max_length=200, required=False)
+    seen = RevisionsField()
 
 
 class RiskForm(forms.Form):
@@ -127,6 +129,7 @@ class RiskForm(forms.Form):
 
 class RiskStatusForm(forms.Form):
     status = forms.ChoiceField(choices=RiskStatus.choices)
+    revision = RevisionField()
 
 
 class ActionForm(forms.Form):
@@ -145,6 +148,7 @@ class ActionForm(forms.Form):
 
 class ActionStatusForm(forms.Form):
     status = forms.ChoiceField(choices=ActionStatus.choices)
+    revision = RevisionField()
 
 
 class ReviewForm(forms.Form):
@@ -177,6 +181,7 @@ class TemplateForm(forms.Form):
         choices=[(spec.key.value, spec.title) for spec in SECTIONS],
         widget=forms.CheckboxSelectMultiple,
     )
+    revision = RevisionField()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -10,6 +10,7 @@ from django.db.models import Q
 
 from kam.accounts.models import Account
 from kam.relationships.models import AlignmentLevel
+from kam.revisions import Revisioned
 
 
 class PlanStatus(models.TextChoices):
@@ -48,7 +49,7 @@ class ReviewKind(models.TextChoices):
     CO_CREATED = "co_created", "Co-created with the customer"
 
 
-class PlanTemplate(models.Model):
+class PlanTemplate(Revisioned):
     """What an account plan at one alignment level must contain, and the prompt per section.
 
     One template per level; the Head of KAM edits them. A new plan copies the prompts of the
@@ -123,7 +124,7 @@ class AccountPlan(models.Model):
         return f"{self.title} ({self.get_status_display()})"
 
 
-class PlanSection(models.Model):
+class PlanSection(Revisioned):
     """The written content of one text or list section of a plan.
 
     ``revision`` counts saves: an edit carries the revision it started from and is refused
@@ -134,7 +135,6 @@ class PlanSection(models.Model):
     key = models.CharField(max_length=32)
     content = models.JSONField(default=dict)
     prompt = models.TextField(blank=True, help_text="Copied from the template at creation.")
-    revision = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -167,7 +167,7 @@ class PlanObjective(models.Model):
         return self.title
 
 
-class PlanTarget(models.Model):
+class PlanTarget(Revisioned):
     """Our revenue target at the account for one year, and the growth it means."""
 
     plan = models.ForeignKey(AccountPlan, on_delete=models.CASCADE, related_name="targets")
@@ -177,6 +177,9 @@ class PlanTarget(models.Model):
         max_digits=7, decimal_places=2, null=True, blank=True, help_text="Against the year before."
     )
     note = models.CharField(max_length=200, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ("plan", "year")
@@ -191,7 +194,7 @@ class PlanTarget(models.Model):
         return f"{self.year}: {self.revenue}"
 
 
-class PlanRisk(models.Model):
+class PlanRisk(Revisioned):
     """One entry of the risk register: likelihood and impact on 1–5, mitigation, owner."""
 
     plan = models.ForeignKey(AccountPlan, on_delete=models.CASCADE, related_name="risks")
@@ -203,6 +206,9 @@ class PlanRisk(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     status = models.CharField(max_length=16, choices=RiskStatus.choices, default=RiskStatus.OPEN)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ("plan", "id")
@@ -225,7 +231,7 @@ class PlanRisk(models.Model):
         return self.likelihood * self.impact
 
 
-class PlanAction(models.Model):
+class PlanAction(Revisioned):
     """One action of the action plan: who does what by when, for which objective."""
 
     plan = models.ForeignKey(AccountPlan, on_delete=models.CASCADE, related_name="actions")
@@ -241,6 +247,9 @@ class PlanAction(models.Model):
         PlanObjective, null=True, blank=True, on_delete=models.SET_NULL, related_name="actions"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ("plan", "due_on", "id")

@@ -42,29 +42,52 @@ from kam.plans.sections import (
     empty_content,
 )
 from kam.plans.stakeholders import alignment_level_of
+from kam.revisions import (
+    UNCHECKED,
+    Change,
+    EditConflict,
+    Expected,
+    editor_name,
+    save_or_create,
+    save_revision,
+)
 
 
 class PlanError(ValueError):
     """A change the plan's rules refuse; the message says why, in words for the user."""
 
 
-class SectionConflict(Exception):
+class SectionConflict(EditConflict):
     """Someone saved the section after the editor opened it: nothing was written.
 
-    Carries both texts so the page can show them side by side.
+    Carries both contents so the page can show them side by side, part by part.
     """
 
     def __init__(self, section: PlanSection, submitted: dict[str, Any], expected_revision: int):
-        who = section.updated_by.display_name if section.updated_by else "someone"
+        spec = SECTION_BY_KEY[section.key]
         super().__init__(
-            f"{SECTION_BY_KEY[section.key].title} was changed by {who} while you were editing "
-            f"(revision {expected_revision} → {section.revision}); nothing was saved."
+            spec.title,
+            by=editor_name(section.updated_by),
+            expected=expected_revision,
+            current=section.revision,
+            changes=_section_changes(spec, section.content, submitted),
         )
         self.section = section
         self.current = section.content
         self.submitted = submitted
         self.current_revision = section.revision
         self.expected_revision = expected_revision
+
+
+def _section_changes(
+    spec: SectionSpec, saved: Mapping[str, Any], yours: Mapping[str, Any]
+) -> list[Change]:
+    if spec.kind is SectionKind.LISTS:
+        return [
+            Change(label, "\n".join(saved.get(name, [])), "\n".join(yours.get(name, [])))
+            for name, label in spec.parts
+        ]
+    return [Change(spec.title, str(saved.get("text", "")), str(yours.get("text", "")))]
 
 
 def _check_writable(plan: AccountPlan) -> None:
@@ -215,8 +238,13 @@ def do_set_target(
     revenue: Decimal,
     growth_percent: Decimal | None = None,
     note: str = "",
+    seen: Expected = UNCHECKED,
 ) -> PlanTarget:
-    """Set our revenue target for ``year``; growth is derived from the year before if not given."""
+    """Set our revenue target for ``year``; growth is derived from the year before if not given.
+
+    ``seen`` holds the revisions of the plan's targets as the form showed them: a year's
+    target set by someone else since is refused with ``EditConflict``.
+    """
     check_permission(user, Permission.EDIT_PLANS)
     _check_writable(plan)
     if revenue < 0:
@@ -225,12 +253,16 @@ def do_set_target(
         previous = plan.targets.filter(year=year - 1).first()
         if previous is not None and previous.revenue > 0:
             growth_percent = round((revenue / previous.revenue - 1) * 100, 2)
-    target, _ = PlanTarget.objects.update_or_create(
-        plan=plan,
-        year=year,
-        defaults={"revenue": revenue, "growth_percent": growth_percent, "note": note.strip()},
+    target, _ = save_or_create(
+        PlanTarget,
+        {"plan": plan, "year": year},
+        seen,
+        {"revenue": revenue, "growth_percent": growth_percent, "note": note.strip()},
+        what=f"The {year} revenue target",
+        editor=user,
     )
     _touch(plan)
+    assert isinstance(target, PlanTarget)
     return target
 
 
@@ -265,12 +297,17 @@ def do_add_risk(
 
 
 @transaction.atomic
-def do_update_risk_status(user: User, risk: PlanRisk, status: RiskStatus) -> PlanRisk:
-    """Mark a risk open, mitigated or closed."""
+def do_update_risk_status(
+    user: User, risk: PlanRisk, status: RiskStatus, *, expected_revision: int | None = None
+) -> PlanRisk:
+    """Mark a risk open, mitigated or closed (refused if someone changed it since
+    ``expected_revision``)."""
     check_permission(user, Permission.EDIT_PLANS)
     _check_writable(risk.plan)
-    risk.status = RiskStatus(status)
-    risk.save(update_fields=["status"])
+    base = risk.revision if expected_revision is None else expected_revision
+    save_revision(
+        risk, base, {"status": RiskStatus(status).value}, what=f"Risk “{risk.risk}”", editor=user
+    )
     _touch(risk.plan)
     return risk
 
@@ -300,12 +337,21 @@ def do_add_action(
 
 
 @transaction.atomic
-def do_update_action_status(user: User, action: PlanAction, status: ActionStatus) -> PlanAction:
-    """Move an action to open, in progress, done or cancelled."""
+def do_update_action_status(
+    user: User, action: PlanAction, status: ActionStatus, *, expected_revision: int | None = None
+) -> PlanAction:
+    """Move an action to open, in progress, done or cancelled (refused if someone changed it
+    since ``expected_revision``)."""
     check_permission(user, Permission.EDIT_PLANS)
     _check_writable(action.plan)
-    action.status = ActionStatus(status)
-    action.save(update_fields=["status"])
+    base = action.revision if expected_revision is None else expected_revision
+    save_revision(
+        action,
+        base,
+        {"status": ActionStatus(status).value},
+        what=f"Action “{action.action}”",
+        editor=user,
+    )
     _touch(action.plan)
     return action
 
@@ -398,12 +444,19 @@ def do_archive_plan(user: User, plan: AccountPlan) -> AccountPlan:
 
 @transaction.atomic
 def do_save_template(
-    user: User, level: str, *, required_sections: Iterable[str], prompts: Mapping[str, str]
+    user: User,
+    level: str,
+    *,
+    required_sections: Iterable[str],
+    prompts: Mapping[str, str],
+    expected_revision: Expected = UNCHECKED,
 ) -> PlanTemplate:
     """Store the template of alignment ``level``: required sections and a prompt per section.
 
     Existing plans keep the prompts they were started with; their completeness is measured
-    against the new required sections from now on.
+    against the new required sections from now on. ``expected_revision`` is the template's
+    revision when the form was opened (None: only the default existed); a save by someone
+    else since is refused with ``EditConflict``.
     """
     check_permission(user, Permission.MANAGE_PLAN_TEMPLATES)
     level = AlignmentLevel(level).value
@@ -414,12 +467,17 @@ def do_save_template(
     if not required:
         raise PlanError("A template requires at least one section.")
     order = [spec.key.value for spec in SECTIONS]
-    template, _ = PlanTemplate.objects.update_or_create(
-        alignment_level=level,
-        defaults={
+    template, _ = save_or_create(
+        PlanTemplate,
+        {"alignment_level": level},
+        expected_revision,
+        {
             "required_sections": sorted(set(required), key=order.index),
             "prompts": {key: str(prompts.get(key, "")).strip() for key in order},
-            "updated_by": user,
         },
+        what=f"The plan template for {AlignmentLevel(level).label}",
+        editor=user,
+        labels={"required_sections": "Required sections", "prompts": "Prompts"},
     )
+    assert isinstance(template, PlanTemplate)
     return template

@@ -1,6 +1,5 @@
-"""URLs of the plans app. Include at the root *before* the accounts URLs, whose
-``<path:customer_id>/`` would otherwise swallow ``<customer_id>/plan/``.
-"""
+"""URLs of the plans app: each account's plans under /accounts/<customer_id>/plan/, and
+the plan templates."""
 
 from django.urls import path
 
@@ -8,13 +7,14 @@ from kam.plans import views, views_edits, views_templates
 
 app_name = "plans"
 
-PLAN = "accounts/<str:customer_id>/plan/<int:plan_id>/"
+PLAN = "accounts/<customer_id:customer_id>/plan/<int:plan_id>/"
 
 urlpatterns = [
-    path("accounts/<str:customer_id>/plan/", views.plan_home, name="home"),
-    path("accounts/<str:customer_id>/plan/new/", views.plan_create, name="create"),
+    path("accounts/<customer_id:customer_id>/plan/", views.plan_home, name="home"),
+    path("accounts/<customer_id:customer_id>/plan/new/", views.plan_create, name="create"),
     path(PLAN, views.plan_detail, name="detail"),
     path(PLAN + "section/<str:key>/", views.section, name="section"),
+    path(PLAN + "section/<str:key>/edit/", views.section_edit, name="section_edit"),
     path(PLAN + "objectives/", views_edits.objective_add, name="objective_add"),
     path(PLAN + "targets/", views_edits.target_set, name="target_set"),
     path(PLAN + "risks/", views_edits.risk_add, name="risk_add"),

@@ -4,14 +4,11 @@ the exported document, and the templates per alignment level.
 Views validate input and turn domain errors into messages; services do the writing.
 """
 
-from collections.abc import Callable
 from datetime import date
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -19,9 +16,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kam.accounts.models import Account
-from kam.people.models import User
+from kam.accounts.views import account_in_url
+from kam.people.access import KamRequest, requires
 from kam.people.roles import Permission
-from kam.people.services import check_permission, has_permission
 from kam.plans import charts, export, queries, services
 from kam.plans.forms import (
     ActionForm,
@@ -42,41 +39,18 @@ from kam.plans.models import (
 )
 from kam.plans.sections import EDITABLE_SECTIONS, SECTION_BY_KEY, SectionKind, SectionSpec
 from kam.plans.services import PlanError, SectionConflict
+from kam.revisions import RevisionsField
 
-View = Callable[..., HttpResponse]
-
-
-class AuthedRequest(HttpRequest):
-    """A request from a signed-in user: LoginRequiredMiddleware turns everyone else away."""
-
-    user: User
+VIEW = requires(Permission.VIEW_ACCOUNTS, on=account_in_url)
+EDIT = requires(Permission.EDIT_PLANS, on=account_in_url)
 
 
 def _today() -> date:
     return timezone.localdate()
 
 
-def _context(request: AuthedRequest, **context: Any) -> dict[str, Any]:
-    """The page's context plus whether the user may edit plans (navigation comes from
-    kam.context_processors)."""
-    user = request.user
-    context["can_edit"] = has_permission(user, Permission.EDIT_PLANS)
-    return context
-
-
-def _is_htmx(request: AuthedRequest) -> bool:
+def _is_htmx(request: KamRequest) -> bool:
     return bool(getattr(request, "htmx", False))
-
-
-def editor_required(view: View) -> View:
-    """Refuse with 403 before reading the form when the user may not edit plans."""
-
-    @wraps(view)
-    def wrapped(request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        check_permission(request.user, Permission.EDIT_PLANS)
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def _plan(customer_id: str, plan_id: int) -> AccountPlan:
@@ -92,24 +66,24 @@ def _plan_url(plan: AccountPlan) -> str:
 
 
 @require_GET
-def plan_home(request: AuthedRequest, customer_id: str) -> HttpResponse:
+@VIEW
+def plan_home(request: KamRequest, customer_id: str) -> HttpResponse:
     """The account's current plan, or an invitation to start one."""
     account = get_object_or_404(Account, pk=customer_id)
     plan = queries.current_plan(request.user, account)
     if plan is not None:
         return redirect(_plan_url(plan))
-    context = _context(
-        request,
-        account=account,
-        form=PlanCreateForm(),
-        plans=queries.account_plans(request.user, account),
-    )
+    context = {
+        "account": account,
+        "form": PlanCreateForm(),
+        "plans": queries.account_plans(request.user, account),
+    }
     return render(request, "plans/no_plan.html", context)
 
 
 @require_POST
-@editor_required
-def plan_create(request: AuthedRequest, customer_id: str) -> HttpResponse:
+@EDIT
+def plan_create(request: KamRequest, customer_id: str) -> HttpResponse:
     """Start a draft plan from the template of the account's alignment level."""
     account = get_object_or_404(Account, pk=customer_id)
     form = PlanCreateForm(request.POST)
@@ -142,21 +116,7 @@ def _section_view(spec: SectionSpec, section: PlanSection) -> dict[str, Any]:
     }
 
 
-def _conflict_rows(spec: SectionSpec, conflict: SectionConflict) -> list[tuple[str, str, str]]:
-    """(label, saved text, your text) per part, to show a conflict side by side."""
-    if spec.kind is SectionKind.LISTS:
-        return [
-            (
-                label,
-                "\n".join(conflict.current.get(name, [])),
-                "\n".join(conflict.submitted.get(name, [])),
-            )
-            for name, label in spec.parts
-        ]
-    return [("", conflict.current.get("text", ""), conflict.submitted.get("text", ""))]
-
-
-def _plan_context(request: AuthedRequest, plan: AccountPlan, **extra: Any) -> dict[str, Any]:
+def _plan_context(request: KamRequest, plan: AccountPlan, **extra: Any) -> dict[str, Any]:
     today = _today()
     document = queries.plan_document(request.user, plan, today)
     sections = _sections(plan)
@@ -183,7 +143,9 @@ def _plan_context(request: AuthedRequest, plan: AccountPlan, **extra: Any) -> di
         "versions": plan.versions.select_related("created_by"),
         "other_plans": queries.account_plans(request.user, plan.account),
         "objective_form": ObjectiveForm(),
-        "target_form": TargetForm(initial={"year": today.year}),
+        "target_form": TargetForm(
+            initial={"year": today.year, "seen": RevisionsField.token(plan.targets.all())}
+        ),
         "risk_form": RiskForm(),
         "action_form": ActionForm(plan, initial={"owner": request.user.pk}),
         "review_form": ReviewForm(initial={"held_on": today, "reviewers": [request.user.pk]}),
@@ -192,10 +154,10 @@ def _plan_context(request: AuthedRequest, plan: AccountPlan, **extra: Any) -> di
         "risk_statuses": RiskStatus.choices,
     }
     context.update(extra)
-    return _context(request, **context)
+    return context
 
 
-def health_oob(request: AuthedRequest, context: dict[str, Any]) -> str:
+def health_oob(request: KamRequest, context: dict[str, Any]) -> str:
     """The plan-health block, marked for htmx to swap out of band after an inline edit.
 
     Every inline edit changes what the figures above the cards say (completeness, overdue
@@ -205,14 +167,15 @@ def health_oob(request: AuthedRequest, context: dict[str, Any]) -> str:
 
 
 @require_GET
-def plan_detail(request: AuthedRequest, customer_id: str, plan_id: int) -> HttpResponse:
+@VIEW
+def plan_detail(request: KamRequest, customer_id: str, plan_id: int) -> HttpResponse:
     """The living plan: every section, its health, actions, risks, reviews and versions."""
     plan = _plan(customer_id, plan_id)
     return render(request, "plans/plan.html", _plan_context(request, plan))
 
 
 def _section_response(
-    request: AuthedRequest,
+    request: KamRequest,
     plan: AccountPlan,
     key: str,
     *,
@@ -222,15 +185,13 @@ def _section_response(
 ) -> HttpResponse:
     spec = SECTION_BY_KEY[key]
     section = plan.sections.select_related("updated_by").get(key=key)
-    context = _context(
-        request,
-        plan=plan,
-        account=plan.account,
-        sv=_section_view(spec, section),
-        form=form,
-        conflict=conflict,
-        conflict_rows=_conflict_rows(spec, conflict) if conflict is not None else [],
-    )
+    context = {
+        "plan": plan,
+        "account": plan.account,
+        "sv": _section_view(spec, section),
+        "form": form,
+        "conflict": conflict,
+    }
     if form is None:
         template = "plans/_section.html"
     elif _is_htmx(request):
@@ -241,22 +202,32 @@ def _section_response(
     return render(request, template, context, status=200 if _is_htmx(request) else status)
 
 
-@require_http_methods(["GET", "POST"])
-def section(request: AuthedRequest, customer_id: str, plan_id: int, key: str) -> HttpResponse:
-    """Show a section (GET), its edit form (GET ?edit=1), or save it (POST, optimistic lock)."""
-    plan = _plan(customer_id, plan_id)
+def _text_section(plan: AccountPlan, key: str) -> SectionSpec:
     spec = SECTION_BY_KEY.get(key)
     if spec is None or spec.kind not in (SectionKind.TEXT, SectionKind.LISTS):
-        return HttpResponse(status=404)
+        raise Http404(f"No section {key!r} is written as text.")
+    return spec
+
+
+@require_GET
+@EDIT
+def section_edit(request: KamRequest, customer_id: str, plan_id: int, key: str) -> HttpResponse:
+    """A section's edit form, carrying the revision it starts from (the optimistic lock)."""
+    plan = _plan(customer_id, plan_id)
+    spec = _text_section(plan, key)
     current = plan.sections.get(key=key)
+    initial = SectionForm.initial_for(spec, current.content, current.revision)
+    return _section_response(request, plan, key, form=SectionForm(spec, initial=initial))
+
+
+@require_http_methods(["GET", "POST"])
+@requires(Permission.VIEW_ACCOUNTS, write=Permission.EDIT_PLANS, on=account_in_url)
+def section(request: KamRequest, customer_id: str, plan_id: int, key: str) -> HttpResponse:
+    """Show a section (GET) or save it (POST), unless someone saved it since the form opened."""
+    plan = _plan(customer_id, plan_id)
+    spec = _text_section(plan, key)
     if request.method == "GET":
-        check_permission(request.user, Permission.VIEW_ACCOUNTS)
-        if "edit" not in request.GET:
-            return _section_response(request, plan, key)
-        check_permission(request.user, Permission.EDIT_PLANS)
-        initial = SectionForm.initial_for(spec, current.content, current.revision)
-        return _section_response(request, plan, key, form=SectionForm(spec, initial=initial))
-    check_permission(request.user, Permission.EDIT_PLANS)
+        return _section_response(request, plan, key)
     form = SectionForm(spec, request.POST)
     if not form.is_valid():
         return _section_response(request, plan, key, form=form, status=400)
@@ -289,29 +260,27 @@ def section(request: AuthedRequest, customer_id: str, plan_id: int, key: str) ->
 
 
 @require_GET
+@VIEW
 def version_detail(
-    request: AuthedRequest, customer_id: str, plan_id: int, number: int
+    request: KamRequest, customer_id: str, plan_id: int, number: int
 ) -> HttpResponse:
     """A past version of the plan as it was, with what changed against the one before."""
     plan = _plan(customer_id, plan_id)
     version = get_object_or_404(PlanVersion, plan=plan, number=number)
     document = queries.version_document(request.user, version, _today())
-    context = _context(
-        request,
-        plan=plan,
-        account=plan.account,
-        version=version,
-        doc=document,
-        content=document.content,
-    )
+    context = {
+        "plan": plan,
+        "account": plan.account,
+        "version": version,
+        "doc": document,
+        "content": document.content,
+    }
     return render(request, "plans/version.html", context)
 
 
 @require_POST
-@editor_required
-def plan_status(
-    request: AuthedRequest, customer_id: str, plan_id: int, change: str
-) -> HttpResponse:
+@EDIT
+def plan_status(request: KamRequest, customer_id: str, plan_id: int, change: str) -> HttpResponse:
     """Activate the plan (archiving the one active until now) or archive it."""
     plan = _plan(customer_id, plan_id)
     try:
@@ -323,13 +292,13 @@ def plan_status(
             services.do_archive_plan(request.user, plan)
             messages.success(request, "Plan archived: it stays readable with its history.")
         else:
-            raise PermissionDenied("Unknown change of status.")
+            raise Http404(f"No change of status {change!r}.")
     except PlanError as error:
         messages.error(request, str(error))
     return redirect(_plan_url(plan))
 
 
-def _document(request: AuthedRequest, customer_id: str, plan_id: int, number: int | None) -> Any:
+def _document(request: KamRequest, customer_id: str, plan_id: int, number: int | None) -> Any:
     plan = _plan(customer_id, plan_id)
     if number is None:
         return queries.plan_document(request.user, plan, _today())
@@ -338,8 +307,9 @@ def _document(request: AuthedRequest, customer_id: str, plan_id: int, number: in
 
 
 @require_GET
+@VIEW
 def document_html(
-    request: AuthedRequest, customer_id: str, plan_id: int, number: int | None = None
+    request: KamRequest, customer_id: str, plan_id: int, number: int | None = None
 ) -> HttpResponse:
     """The plan as a clean standalone document (prints as it looks)."""
     document = _document(request, customer_id, plan_id, number)
@@ -347,8 +317,9 @@ def document_html(
 
 
 @require_GET
+@VIEW
 def document_pdf(
-    request: AuthedRequest, customer_id: str, plan_id: int, number: int | None = None
+    request: KamRequest, customer_id: str, plan_id: int, number: int | None = None
 ) -> HttpResponse:
     """The plan as PDF, with the org chart and the targets chart in it."""
     document = _document(request, customer_id, plan_id, number)

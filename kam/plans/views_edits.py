@@ -10,6 +10,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from kam.people.access import KamRequest
 from kam.plans import services
 from kam.plans.forms import (
     ActionForm,
@@ -23,22 +24,14 @@ from kam.plans.forms import (
 )
 from kam.plans.models import AccountPlan, PlanAction, PlanRisk
 from kam.plans.services import PlanError
-from kam.plans.views import (
-    AuthedRequest,
-    _is_htmx,
-    _plan,
-    _plan_context,
-    _plan_url,
-    _today,
-    editor_required,
-    health_oob,
-)
+from kam.plans.views import EDIT, _is_htmx, _plan, _plan_context, _plan_url, _today, health_oob
+from kam.revisions import EditConflict, RevisionsField, rebase
 
 
-def _card(request: AuthedRequest, plan: AccountPlan, partial: str, **forms: Any) -> HttpResponse:
+def _card(request: KamRequest, plan: AccountPlan, partial: str, **extra: Any) -> HttpResponse:
     """Answer an inline edit: the card's partial for htmx, the whole page otherwise."""
     if _is_htmx(request):
-        context = _plan_context(request, plan, **forms)
+        context = _plan_context(request, plan, **extra)
         response = render(request, f"plans/_{partial}.html", context)
         response.content += health_oob(request, context).encode()
         return response
@@ -46,7 +39,7 @@ def _card(request: AuthedRequest, plan: AccountPlan, partial: str, **forms: Any)
 
 
 def _inline_write(
-    request: AuthedRequest,
+    request: KamRequest,
     plan: AccountPlan,
     partial: str,
     form_name: str,
@@ -56,6 +49,13 @@ def _inline_write(
     if form.is_valid():
         try:
             write(form.cleaned_data)
+        except EditConflict as conflict:
+            # The card shows what is saved now beside what the editor chose; nothing is lost.
+            if "seen" in form.fields:
+                rebase(form, seen=RevisionsField.token(getattr(plan, partial).all()))
+            if not _is_htmx(request):
+                messages.error(request, str(conflict))
+            return _card(request, plan, partial, conflict=conflict, **{form_name: form})
         except PlanError as error:
             form.add_error(None, str(error))
         else:
@@ -67,8 +67,8 @@ def _inline_write(
 
 
 @require_POST
-@editor_required
-def objective_add(request: AuthedRequest, customer_id: str, plan_id: int) -> HttpResponse:
+@EDIT
+def objective_add(request: KamRequest, customer_id: str, plan_id: int) -> HttpResponse:
     """Add a customer business objective without leaving the page."""
     plan = _plan(customer_id, plan_id)
     return _inline_write(
@@ -82,8 +82,8 @@ def objective_add(request: AuthedRequest, customer_id: str, plan_id: int) -> Htt
 
 
 @require_POST
-@editor_required
-def target_set(request: AuthedRequest, customer_id: str, plan_id: int) -> HttpResponse:
+@EDIT
+def target_set(request: KamRequest, customer_id: str, plan_id: int) -> HttpResponse:
     """Set the revenue target of one year."""
     plan = _plan(customer_id, plan_id)
     return _inline_write(
@@ -99,13 +99,14 @@ def target_set(request: AuthedRequest, customer_id: str, plan_id: int) -> HttpRe
             revenue=data["revenue"],
             growth_percent=data["growth_percent"],
             note=data["note"],
+            seen=data["seen"],
         ),
     )
 
 
 @require_POST
-@editor_required
-def risk_add(request: AuthedRequest, customer_id: str, plan_id: int) -> HttpResponse:
+@EDIT
+def risk_add(request: KamRequest, customer_id: str, plan_id: int) -> HttpResponse:
     """Add a risk to the register."""
     plan = _plan(customer_id, plan_id)
     return _inline_write(
@@ -119,10 +120,8 @@ def risk_add(request: AuthedRequest, customer_id: str, plan_id: int) -> HttpResp
 
 
 @require_POST
-@editor_required
-def risk_status(
-    request: AuthedRequest, customer_id: str, plan_id: int, risk_id: int
-) -> HttpResponse:
+@EDIT
+def risk_status(request: KamRequest, customer_id: str, plan_id: int, risk_id: int) -> HttpResponse:
     """Mark a risk open, mitigated or closed."""
     plan = _plan(customer_id, plan_id)
     risk = get_object_or_404(PlanRisk, pk=risk_id, plan=plan)
@@ -132,13 +131,15 @@ def risk_status(
         "risks",
         "risk_status_form",
         RiskStatusForm(request.POST),
-        lambda data: services.do_update_risk_status(request.user, risk, data["status"]),
+        lambda data: services.do_update_risk_status(
+            request.user, risk, data["status"], expected_revision=data["revision"]
+        ),
     )
 
 
 @require_POST
-@editor_required
-def action_add(request: AuthedRequest, customer_id: str, plan_id: int) -> HttpResponse:
+@EDIT
+def action_add(request: KamRequest, customer_id: str, plan_id: int) -> HttpResponse:
     """Add an action to the action plan without leaving the page."""
     plan = _plan(customer_id, plan_id)
     return _inline_write(
@@ -152,9 +153,9 @@ def action_add(request: AuthedRequest, customer_id: str, plan_id: int) -> HttpRe
 
 
 @require_POST
-@editor_required
+@EDIT
 def action_status(
-    request: AuthedRequest, customer_id: str, plan_id: int, action_id: int
+    request: KamRequest, customer_id: str, plan_id: int, action_id: int
 ) -> HttpResponse:
     """Move an action to another status."""
     plan = _plan(customer_id, plan_id)
@@ -165,13 +166,15 @@ def action_status(
         "actions",
         "action_status_form",
         ActionStatusForm(request.POST),
-        lambda data: services.do_update_action_status(request.user, action, data["status"]),
+        lambda data: services.do_update_action_status(
+            request.user, action, data["status"], expected_revision=data["revision"]
+        ),
     )
 
 
 @require_POST
-@editor_required
-def review_add(request: AuthedRequest, customer_id: str, plan_id: int) -> HttpResponse:
+@EDIT
+def review_add(request: KamRequest, customer_id: str, plan_id: int) -> HttpResponse:
     """Record an internal, external or co-created review of the plan."""
     plan = _plan(customer_id, plan_id)
     return _inline_write(
@@ -185,8 +188,8 @@ def review_add(request: AuthedRequest, customer_id: str, plan_id: int) -> HttpRe
 
 
 @require_POST
-@editor_required
-def version_cut(request: AuthedRequest, customer_id: str, plan_id: int) -> HttpResponse:
+@EDIT
+def version_cut(request: KamRequest, customer_id: str, plan_id: int) -> HttpResponse:
     """Freeze the plan as its next version."""
     plan = _plan(customer_id, plan_id)
     return _inline_write(

@@ -6,7 +6,8 @@ from django import forms
 
 from kam.accounts.models import Account
 from kam.relationships.models import AlignmentLevel, Attitude, BuyingRole, Contact, Level
-from kam.relationships.queries import supplier_people
+from kam.relationships.queries import relationship_revisions, supplier_people
+from kam.revisions import RevisionField, RevisionsField
 
 SCALE = [(value, str(value)) for value in range(1, 6)]
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -27,7 +28,10 @@ class PersonChoiceField(forms.ModelChoiceField):
 
 
 class ContactForm(forms.Form):
-    """A contact at the customer; ``reports_to`` offers only contacts that cannot form a loop."""
+    """A contact at the customer; ``reports_to`` offers only contacts that cannot form a loop.
+
+    Editing an existing contact carries its ``revision`` (the optimistic lock).
+    """
 
     name = forms.CharField(max_length=200)
     title = forms.CharField(max_length=200, required=False)
@@ -59,8 +63,11 @@ class ContactForm(forms.Form):
                 "last_contact_date": contact.last_contact_date,
                 "email": contact.email,
                 "phone": contact.phone,
+                "revision": contact.revision,
             }
         super().__init__(*args, **kwargs)
+        if contact is not None:
+            self.fields["revision"] = RevisionField()
         managers = Contact.objects.filter(account=account).order_by("name")
         if contact is not None:
             managers = managers.exclude(pk__in=_self_and_below(contact))
@@ -85,15 +92,21 @@ def _self_and_below(contact: Contact) -> set[int]:
 
 
 class RelationshipForm(forms.Form):
-    """Who on our side knows which contact, and how strongly."""
+    """Who on our side knows which contact, and how strongly.
+
+    It adds a relationship or updates the one the pair has; ``seen`` carries the revisions
+    of the account's relationships as the page showed them (the optimistic lock).
+    """
 
     contact = ContactChoiceField(queryset=Contact.objects.none())
     supplier_person = PersonChoiceField(queryset=supplier_people(), label="Our person")
     strength = forms.TypedChoiceField(choices=SCALE, coerce=int, initial=3)
     last_interaction_date = forms.DateField(required=False, widget=DATE_INPUT)
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    seen = RevisionsField()
 
     def __init__(self, *args: Any, account: Account, **kwargs: Any):
+        kwargs.setdefault("initial", {}).setdefault("seen", relationship_revisions(account))
         super().__init__(*args, **kwargs)
         contact = self.fields["contact"]
         person = self.fields["supplier_person"]
@@ -108,6 +121,7 @@ class AlignmentForm(forms.Form):
 
     level = forms.ChoiceField(choices=AlignmentLevel.choices)
     rationale = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    revision = RevisionField()
 
 
 class ContactImportForm(forms.Form):

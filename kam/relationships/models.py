@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 
 from kam.accounts.models import Account
+from kam.revisions import Revisioned
 
 
 class Level(models.TextChoices):
@@ -52,12 +53,13 @@ class AlignmentLevel(models.TextChoices):
     PARTNER = "partner", "Partner"
 
 
-class Contact(models.Model):
+class Contact(Revisioned):
     """A person at the customer whom the key account manager maps: a stakeholder.
 
     ``reports_to`` draws the customer's org chart; it points at a contact of the same account
     and never closes a loop (checked by the services, which are the only writers).
-    ``buying_roles`` is a list of :class:`BuyingRole` values, several allowed.
+    ``buying_roles`` is a list of :class:`BuyingRole` values, several allowed. An edit is
+    refused when someone saved the contact since the editor opened it (``revision``).
     """
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contacts")
@@ -87,6 +89,9 @@ class Contact(models.Model):
     phone = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ("account", "name")
@@ -121,7 +126,7 @@ class Contact(models.Model):
         return [BuyingRole(role).label for role in self.buying_roles if role in BuyingRole.values]
 
 
-class Relationship(models.Model):
+class Relationship(Revisioned):
     """Our side of the map: one supplier person who knows one contact, and how strongly (1–5)."""
 
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="relationships")
@@ -135,6 +140,9 @@ class Relationship(models.Model):
     last_interaction_date = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ("contact", "supplier_person")
@@ -152,7 +160,7 @@ class Relationship(models.Model):
         return f"{self.supplier_person} ↔ {self.contact} ({self.strength}/5)"
 
 
-class AccountAlignment(models.Model):
+class AccountAlignment(Revisioned):
     """The alignment level the supplier has reached with an account, who set it, when and why.
 
     The level implies the account-management role and the value and risk playbook of seed 003

@@ -43,6 +43,7 @@ from kam.relationships.playbook import (
     RelationshipModelProfile,
 )
 from kam.relationships.svg import org_chart_layout, person_colours, render_org_chart_svg
+from kam.revisions import RevisionsField
 
 SUPPLIER_ROLES = (
     Role.KEY_ACCOUNT_MANAGER,
@@ -98,6 +99,7 @@ class AlignmentView:
     set_by: str
     set_at: datetime
     rationale: str
+    revision: int
 
 
 def champion_stale_days_policy() -> int:
@@ -210,6 +212,15 @@ def alignment(account: Account) -> AlignmentView | None:
         set_by=row.set_by.display_name if row.set_by else "kam (demo data)",
         set_at=row.set_at,
         rationale=row.rationale,
+        revision=row.revision,
+    )
+
+
+def relationship_revisions(account: Account) -> str:
+    """The revisions of the account's relationships as a page shows them, for the form that
+    adds or updates one (``kam.revisions.RevisionsField``)."""
+    return RevisionsField.token(
+        Relationship.objects.filter(contact__account=account).only("pk", "revision").order_by("pk")
     )
 
 

@@ -1,8 +1,10 @@
 """Writes to the relationship map: contacts, our relationships with them, alignment levels.
 
-Every function checks the acting user first (see ``permissions``), validates what a single
+Every function checks the acting user first (``check_permission``), validates what a single
 form could not (same account, reporting loops, duplicates) and raises ``ValidationError``
-keyed by field name, so a form can show the reason next to the field.
+keyed by field name, so a form can show the reason next to the field. An edit that carries
+the revision its form started from is refused with ``EditConflict`` when someone saved the
+record since (``kam.revisions``); commands and the demo pass none and are not checked.
 """
 
 from collections.abc import Iterable
@@ -29,6 +31,7 @@ from kam.relationships.models import (
     Level,
     Relationship,
 )
+from kam.revisions import UNCHECKED, Expected, save_or_create, save_revision
 
 CONTACT_FIELDS = (
     "name",
@@ -64,7 +67,7 @@ def do_add_contact(
 ) -> Contact:
     """Map a new person at ``account``, optionally reporting to one of its contacts."""
     check_permission(user, Permission.EDIT_RELATIONSHIPS)
-    contact = Contact(account=account)
+    contact = Contact(account=account, updated_by=user)
     _apply(
         contact,
         {
@@ -86,14 +89,21 @@ def do_add_contact(
 
 
 @transaction.atomic
-def do_update_contact(user: User, contact: Contact, **changes: Any) -> Contact:
-    """Change some of a contact's fields (any of ``CONTACT_FIELDS``); the rest stay as they are."""
+def do_update_contact(
+    user: User, contact: Contact, *, expected_revision: int | None = None, **changes: Any
+) -> Contact:
+    """Change some of a contact's fields (any of ``CONTACT_FIELDS``); the rest stay as they are.
+
+    With ``expected_revision`` (the revision the edit form was opened at) the save is
+    refused with ``EditConflict`` if someone saved the contact since.
+    """
     check_permission(user, Permission.EDIT_RELATIONSHIPS)
     unknown = set(changes) - set(CONTACT_FIELDS)
     if unknown:
         raise TypeError(f"not contact fields: {', '.join(sorted(unknown))}")
     _apply(contact, changes)
-    contact.save()
+    base = contact.revision if expected_revision is None else expected_revision
+    save_revision(contact, base, changes, what=contact.name, editor=user)
     return contact
 
 
@@ -114,22 +124,31 @@ def do_link_relationship(
     strength: int,
     notes: str = "",
     last_interaction_date: date | None = None,
+    seen: Expected = UNCHECKED,
 ) -> Relationship:
-    """Record that ``supplier_person`` knows ``contact`` with ``strength`` 1–5 (or update it)."""
+    """Record that ``supplier_person`` knows ``contact`` with ``strength`` 1–5 (or update it).
+
+    ``seen`` holds the revisions of the account's relationships as the form showed them: a
+    pair saved or added by someone else since is refused with ``EditConflict``.
+    """
     check_permission(user, Permission.EDIT_RELATIONSHIPS)
     if not 1 <= int(strength) <= 5:
         raise ValidationError({"strength": "Strength runs from 1 to 5."})
     if not supplier_person.is_active:
         raise ValidationError({"supplier_person": f"{supplier_person} is no longer active."})
-    relationship, _ = Relationship.objects.update_or_create(
-        contact=contact,
-        supplier_person=supplier_person,
-        defaults={
+    relationship, _ = save_or_create(
+        Relationship,
+        {"contact": contact, "supplier_person": supplier_person},
+        seen,
+        {
             "strength": int(strength),
             "notes": notes,
             "last_interaction_date": last_interaction_date,
         },
+        what=f"{supplier_person.display_name}'s relationship with {contact.name}",
+        editor=user,
     )
+    assert isinstance(relationship, Relationship)
     return relationship
 
 
@@ -148,20 +167,26 @@ def do_set_alignment(
     *,
     rationale: str = "",
     now: datetime | None = None,
+    expected_revision: Expected = UNCHECKED,
 ) -> AccountAlignment:
-    """Set the account's alignment level (Vendor … Partner), recording who, when and why."""
+    """Set the account's alignment level (Vendor … Partner), recording who, when and why.
+
+    ``expected_revision`` is the level's revision when the form was opened (None: no level
+    was set); someone else's save since is refused with ``EditConflict``.
+    """
     check_permission(user, Permission.EDIT_RELATIONSHIPS)
     if level not in AlignmentLevel.values:
         raise ValidationError({"level": f"Unknown alignment level {level!r}."})
-    alignment, _ = AccountAlignment.objects.update_or_create(
-        account=account,
-        defaults={
-            "level": level,
-            "set_by": user,
-            "set_at": now or timezone.now(),
-            "rationale": rationale.strip(),
-        },
+    alignment, _ = save_or_create(
+        AccountAlignment,
+        {"account": account},
+        expected_revision,
+        {"level": level, "set_at": now or timezone.now(), "rationale": rationale.strip()},
+        what=f"The alignment level of {account.name}",
+        editor=user,
+        editor_field="set_by",
     )
+    assert isinstance(alignment, AccountAlignment)
     return alignment
 
 

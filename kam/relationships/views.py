@@ -14,24 +14,27 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kam.accounts.models import Account
+from kam.accounts.views import account_in_url
+from kam.people.access import KamRequest, requires
 from kam.people.roles import Permission
-from kam.people.services import check_permission, has_permission
 from kam.relationships import queries, services
 from kam.relationships.contact_import import COLUMNS, ContactImportRefused, ContactImportReport
 from kam.relationships.forms import AlignmentForm, ContactForm, ContactImportForm, RelationshipForm
 from kam.relationships.mapping import ContactView, RiskKind
 from kam.relationships.models import AlignmentLevel, Contact, Relationship
 from kam.relationships.playbook import ALIGNMENT_INTRO, ALIGNMENT_PROFILES, SOURCE
+from kam.relationships.queries import relationship_revisions
 from kam.relationships.svg import render_org_chart_svg
+from kam.revisions import EditConflict, rebase
 
 
 @dataclass(frozen=True)
@@ -55,14 +58,12 @@ class ContactRow:
     flags: tuple[str, ...]
 
 
-def _account(request: HttpRequest, customer_id: str) -> Account:
-    check_permission(request.user, Permission.VIEW_ACCOUNTS)  # type: ignore[arg-type]
+VIEW = requires(Permission.VIEW_ACCOUNTS, on=account_in_url)
+EDIT = requires(Permission.EDIT_RELATIONSHIPS, on=account_in_url)
+
+
+def _account(customer_id: str) -> Account:
     return get_object_or_404(Account, customer_id=customer_id)
-
-
-def _check_edit(request: HttpRequest) -> None:
-    if not has_permission(request.user, Permission.EDIT_RELATIONSHIPS):
-        raise PermissionDenied("Editing relationships needs a key account manager's role.")
 
 
 def _today() -> date:
@@ -72,9 +73,8 @@ def _today() -> date:
 
 
 def _context(
-    request: HttpRequest, account: Account, *, forms: dict[str, Form] | None = None, **extra: Any
+    request: KamRequest, account: Account, *, forms: dict[str, Form] | None = None, **extra: Any
 ) -> dict[str, Any]:
-    user = request.user
     smap = queries.stakeholder_map(account, _today())
     names = {c.id: c.name for c in smap.contacts}
     colours = {p.id: p.colour for p in smap.people}
@@ -111,22 +111,36 @@ def _context(
         "alignment_intro": ALIGNMENT_INTRO,
         "playbook": current.profile if current else None,
         "source": SOURCE,
-        "can_edit": has_permission(user, Permission.EDIT_RELATIONSHIPS),
         "contact_form": given.get("contact") or ContactForm(account=account),
         "link_form": given.get("link") or RelationshipForm(account=account),
         "alignment_form": given.get("alignment")
-        or AlignmentForm(initial={"level": current.level if current else AlignmentLevel.VENDOR}),
+        or AlignmentForm(
+            initial={
+                "level": current.level if current else AlignmentLevel.VENDOR,
+                "revision": current.revision if current else None,
+            }
+        ),
     }
     context.update(extra)
     return context
 
 
 def _workspace(
-    request: HttpRequest, account: Account, *, status: int = 200, **forms: Form
+    request: KamRequest,
+    account: Account,
+    *,
+    status: int = 200,
+    conflict: EditConflict | None = None,
+    **forms: Form,
 ) -> HttpResponse:
-    """The refreshed workspace for htmx, or back to the page (or the page with errors)."""
+    """The refreshed workspace for htmx, or back to the page (or the page with errors).
+
+    A conflict is shown above the form it refused (``conflict_form`` names which).
+    """
     context = _context(request, account, forms=forms)
-    if request.htmx:  # type: ignore[attr-defined]
+    if conflict is not None:
+        context.update(conflict=conflict, conflict_form=next(iter(forms), ""))
+    if request.htmx:
         # htmx does not swap 4xx answers by default, so a form with errors comes back as 200.
         return render(request, "relationships/_workspace.html", context)
     if status == 200:
@@ -135,21 +149,22 @@ def _workspace(
 
 
 @require_GET
-def stakeholder_map(request: HttpRequest, customer_id: str) -> HttpResponse:
+@VIEW
+def stakeholder_map(request: KamRequest, customer_id: str) -> HttpResponse:
     """The account's stakeholder map: org chart, model, risks, contacts and alignment."""
-    account = _account(request, customer_id)
+    account = _account(customer_id)
     return render(request, "relationships/map.html", _context(request, account))
 
 
 @require_POST
-def contact_add(request: HttpRequest, customer_id: str) -> HttpResponse:
+@EDIT
+def contact_add(request: KamRequest, customer_id: str) -> HttpResponse:
     """Add a stakeholder (possibly reporting to an existing one)."""
-    account = _account(request, customer_id)
-    _check_edit(request)
+    account = _account(customer_id)
     form = ContactForm(request.POST, account=account)
     if form.is_valid():
         try:
-            services.do_add_contact(request.user, account, **form.cleaned_data)  # type: ignore[arg-type]
+            services.do_add_contact(request.user, account, **form.cleaned_data)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -158,55 +173,68 @@ def contact_add(request: HttpRequest, customer_id: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def contact_edit(request: HttpRequest, customer_id: str, contact_id: int) -> HttpResponse:
+@requires(Permission.VIEW_ACCOUNTS, write=Permission.EDIT_RELATIONSHIPS, on=account_in_url)
+def contact_edit(request: KamRequest, customer_id: str, contact_id: int) -> HttpResponse:
     """Change a contact's details or reporting line, on a page of its own."""
-    account = _account(request, customer_id)
+    account = _account(customer_id)
     contact = get_object_or_404(Contact, pk=contact_id, account=account)
     status = 200
+    conflict: EditConflict | None = None
     if request.method == "POST":
-        _check_edit(request)
         form = ContactForm(request.POST, account=account, contact=contact)
         if form.is_valid():
+            changes = form.cleaned_data.copy()
+            expected = changes.pop("revision")
             try:
-                services.do_update_contact(request.user, contact, **form.cleaned_data)  # type: ignore[arg-type]
+                services.do_update_contact(
+                    request.user, contact, expected_revision=expected or 0, **changes
+                )
+            except EditConflict as refused:
+                conflict = refused
+                rebase(form, revision=refused.current)
+                contact.refresh_from_db()
             except ValidationError as error:
                 form.add_error(None, error)
             else:
                 return redirect("relationships:map", customer_id=account.customer_id)
-        status = 400
+        status = 409 if conflict else 400
     else:
         form = ContactForm(account=account, contact=contact)
-    context = _context(request, account, edit_form=form, contact=contact)
+    context = _context(request, account, edit_form=form, contact=contact, conflict=conflict)
     return render(request, "relationships/contact_edit.html", context, status=status)
 
 
 @require_POST
-def contact_remove(request: HttpRequest, customer_id: str, contact_id: int) -> HttpResponse:
+@EDIT
+def contact_remove(request: KamRequest, customer_id: str, contact_id: int) -> HttpResponse:
     """Remove a contact; their reports move up to the contact's own manager."""
-    account = _account(request, customer_id)
-    _check_edit(request)
+    account = _account(customer_id)
     contact = get_object_or_404(Contact, pk=contact_id, account=account)
-    services.do_remove_contact(request.user, contact)  # type: ignore[arg-type]
+    services.do_remove_contact(request.user, contact)
     return _workspace(request, account)
 
 
 @require_POST
-def relationship_link(request: HttpRequest, customer_id: str) -> HttpResponse:
+@EDIT
+def relationship_link(request: KamRequest, customer_id: str) -> HttpResponse:
     """Record (or update) that one of our people knows a contact."""
-    account = _account(request, customer_id)
-    _check_edit(request)
+    account = _account(customer_id)
     form = RelationshipForm(request.POST, account=account)
     if form.is_valid():
         data = form.cleaned_data
         try:
             services.do_link_relationship(
-                request.user,  # type: ignore[arg-type]
+                request.user,
                 data["contact"],
                 data["supplier_person"],
                 strength=data["strength"],
                 notes=data["notes"],
                 last_interaction_date=data["last_interaction_date"],
+                seen=data["seen"],
             )
+        except EditConflict as conflict:
+            rebase(form, seen=relationship_revisions(account))
+            return _workspace(request, account, status=409, conflict=conflict, link=form)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -215,39 +243,44 @@ def relationship_link(request: HttpRequest, customer_id: str) -> HttpResponse:
 
 
 @require_POST
+@EDIT
 def relationship_unlink(
-    request: HttpRequest, customer_id: str, relationship_id: int
+    request: KamRequest, customer_id: str, relationship_id: int
 ) -> HttpResponse:
     """Forget one relationship."""
-    account = _account(request, customer_id)
-    _check_edit(request)
+    account = _account(customer_id)
     link = get_object_or_404(Relationship, pk=relationship_id, contact__account=account)
-    services.do_unlink_relationship(request.user, link)  # type: ignore[arg-type]
+    services.do_unlink_relationship(request.user, link)
     return _workspace(request, account)
 
 
 @require_POST
-def alignment_set(request: HttpRequest, customer_id: str) -> HttpResponse:
+@EDIT
+def alignment_set(request: KamRequest, customer_id: str) -> HttpResponse:
     """Set the alignment level of the account."""
-    account = _account(request, customer_id)
-    _check_edit(request)
+    account = _account(customer_id)
     form = AlignmentForm(request.POST)
     if form.is_valid():
-        services.do_set_alignment(
-            request.user,  # type: ignore[arg-type]
-            account,
-            form.cleaned_data["level"],
-            rationale=form.cleaned_data["rationale"],
-        )
+        try:
+            services.do_set_alignment(
+                request.user,
+                account,
+                form.cleaned_data["level"],
+                rationale=form.cleaned_data["rationale"],
+                expected_revision=form.cleaned_data["revision"],
+            )
+        except EditConflict as conflict:
+            rebase(form, revision=conflict.current)
+            return _workspace(request, account, status=409, conflict=conflict, alignment=form)
         return _workspace(request, account)
     return _workspace(request, account, status=400, alignment=form)
 
 
 @require_http_methods(["GET", "POST"])
-def contacts_import(request: HttpRequest, customer_id: str) -> HttpResponse:
+@EDIT
+def contacts_import(request: KamRequest, customer_id: str) -> HttpResponse:
     """Upload a CSV of contacts; show what changed, or every reason the file was refused."""
-    account = _account(request, customer_id)
-    _check_edit(request)
+    account = _account(customer_id)
     report: ContactImportReport | None = None
     form = ContactImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -255,7 +288,7 @@ def contacts_import(request: HttpRequest, customer_id: str) -> HttpResponse:
         path = _save_upload(upload)
         try:
             report = services.do_import_contacts(
-                request.user,  # type: ignore[arg-type]
+                request.user,
                 account,
                 path,
                 file_label=upload.name,
@@ -272,9 +305,10 @@ def contacts_import(request: HttpRequest, customer_id: str) -> HttpResponse:
 
 
 @require_GET
-def org_chart_svg(request: HttpRequest, customer_id: str) -> HttpResponse:
+@VIEW
+def org_chart_svg(request: KamRequest, customer_id: str) -> HttpResponse:
     """The org chart as an SVG file, e.g. to paste into slides."""
-    account = _account(request, customer_id)
+    account = _account(customer_id)
     response = HttpResponse(queries.org_chart_svg(account), content_type="image/svg+xml")
     response["Content-Disposition"] = f'inline; filename="org-chart-{account.customer_id}.svg"'
     return response

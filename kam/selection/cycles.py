@@ -23,6 +23,7 @@ from kam.analytics.selection.policy import Criterion, SelectionPolicy, Tier
 from kam.people.models import User
 from kam.people.roles import Permission
 from kam.people.services import check_permission
+from kam.revisions import Change, check_unchanged
 from kam.selection import snapshots
 from kam.selection.models import (
     CycleDecision,
@@ -223,17 +224,40 @@ def _open_cycle(cycle: SelectionCycle) -> None:
 
 @transaction.atomic
 def do_override_decision(
-    user: User, cycle: SelectionCycle, customer_id: str, *, is_key: bool, reason: str
+    user: User,
+    cycle: SelectionCycle,
+    customer_id: str,
+    *,
+    is_key: bool,
+    reason: str,
+    shown_key: bool | None = None,
 ) -> CycleDecision:
     """Make ``customer_id`` key (or not) in ``cycle`` against the proposal; a reason is required.
 
     Choosing what was proposed anyway clears an earlier override. Any change sends an
-    approved cycle back to draft: the approval was for other decisions.
+    approved cycle back to draft: the approval was for other decisions. ``shown_key`` is the
+    decision the page showed: if someone decided otherwise since, ``EditConflict`` says who
+    and nothing changes.
     """
     check_permission(user, Permission.APPROVE_CYCLE)
     _open_cycle(cycle)
     reason = reason.strip()
-    decision = cycle.decisions.filter(account_id=customer_id).first()
+    decision = cycle.decisions.select_for_update().filter(account_id=customer_id).first()
+    if decision is not None and shown_key is not None:
+        check_unchanged(
+            f"The decision on {decision.account.name}",
+            expected=int(shown_key),
+            current=int(decision.is_key),
+            by=decision.overridden_by,
+            changes=[
+                Change(
+                    "Decision",
+                    ("Key" if decision.is_key else "Not key")
+                    + (f" — “{decision.override_reason}”" if decision.override_reason else ""),
+                    ("Key" if is_key else "Not key") + (f" — “{reason}”" if reason else ""),
+                )
+            ],
+        )
     if decision is None:
         if not Account.objects.filter(customer_id=customer_id).exists():
             raise SelectionError(f"no account {customer_id!r}")

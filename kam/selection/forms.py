@@ -12,6 +12,7 @@ from kam.analytics.selection.policy import (
     ScaleKind,
     SelectionPolicy,
 )
+from kam.revisions import RevisionField
 from kam.selection.models import QuadrantChoice, TierChoice
 from kam.selection.queries import ScoreQuery
 from kam.selection.snapshots import SORTABLE
@@ -39,10 +40,12 @@ class PolicyForm(forms.Form):
     note = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Why this change"
     )
+    revision = RevisionField(help_text="The policy version this edit starts from.")
 
     def __init__(self, *args: Any, policy: SelectionPolicy, **kwargs: Any) -> None:
         self.policy = policy
         initial = {
+            "revision": policy.version,
             "name": policy.name,
             "key_account_share": round(policy.key_account_share * 100, 4),
             "quadrant_cut": policy.quadrant_cut,
@@ -121,9 +124,14 @@ class PolicyUploadForm(forms.Form):
 
 
 class RatingForm(forms.Form):
-    """One person's 1–5 ratings of one account, one field per rated criterion."""
+    """One person's 1–5 ratings of one account, one field per rated criterion.
+
+    ``revision`` is the id of the account's latest rating when the form was opened: ratings
+    are kept as history, so "someone rated since" is a newer rating.
+    """
 
     note = forms.CharField(required=False, max_length=300)
+    revision = RevisionField()
 
     def __init__(self, *args: Any, policy: SelectionPolicy, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -160,6 +168,14 @@ class OverrideForm(forms.Form):
         label="Decision",
     )
     reason = forms.CharField(required=False, max_length=1000)
+    shown = forms.TypedChoiceField(
+        choices=[("1", "Key account"), ("0", "Not a key account")],
+        coerce=lambda v: v == "1",
+        required=False,
+        empty_value=None,
+        widget=forms.HiddenInput,
+        help_text="The decision the page showed: someone else's change since is not overwritten.",
+    )
 
 
 class CycleForm(forms.Form):

@@ -13,7 +13,6 @@ from datetime import date
 
 import pyarrow as pa
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from kam.accounts.models import Account
@@ -40,6 +39,7 @@ from kam.analytics.selection.scoring import score_accounts
 from kam.people.models import User
 from kam.people.roles import Permission
 from kam.people.services import check_permission
+from kam.revisions import Change, check_unchanged
 from kam.selection import snapshots
 from kam.selection.models import PolicyVersion, Rating, ScoreRun
 from kam.stores import analytics_store
@@ -73,11 +73,33 @@ def do_ensure_default_policy() -> PolicyVersion:
 
 
 @transaction.atomic
-def do_save_policy(user: User, policy: SelectionPolicy, *, note: str = "") -> PolicyVersion:
-    """Save ``policy`` as a new version (never changing an old one) and return it."""
+def do_save_policy(
+    user: User,
+    policy: SelectionPolicy,
+    *,
+    note: str = "",
+    expected_version: int | None = None,
+) -> PolicyVersion:
+    """Save ``policy`` as a new version (never changing an old one) and return it.
+
+    ``expected_version`` is the version the edit started from: if someone saved a newer
+    one meanwhile, the save is refused with ``EditConflict`` rather than quietly undoing it.
+    """
     check_permission(user, Permission.EDIT_POLICY)
     do_ensure_default_policy()
-    number = (PolicyVersion.objects.aggregate(v=Max("version"))["v"] or 0) + 1
+    latest = PolicyVersion.objects.select_related("created_by").order_by("-version").first()
+    if latest is not None and expected_version is not None:
+        check_unchanged(
+            "The selection policy",
+            expected=expected_version,
+            current=latest.version,
+            by=latest.created_by,
+            changes=[
+                Change("Version", f"v{latest.version}", f"an edit of v{expected_version}"),
+                Change("Why this change", latest.note or "—", note.strip() or "—"),
+            ],
+        )
+    number = (latest.version if latest else 0) + 1
     versioned = replace(policy, version=number)
     text = policy_to_toml(versioned)
     if policy_from_toml(text) != versioned:  # the text must carry the policy exactly
@@ -104,17 +126,47 @@ def rated_keys(policy: SelectionPolicy) -> tuple[str, ...]:
 
 @transaction.atomic
 def do_rate_account(
-    user: User, customer_id: str, values: dict[str, int | None], *, note: str = ""
+    user: User,
+    customer_id: str,
+    values: dict[str, int | None],
+    *,
+    note: str = "",
+    expected_latest: int | None = None,
 ) -> list[Rating]:
     """Record ``user``'s ratings (criterion key → 1–5) of one account; None skips a key.
 
-    Earlier ratings stay as history; the latest is the one that counts.
+    Earlier ratings stay as history; the latest is the one that counts. ``expected_latest``
+    is the id of the account's latest rating when the form was opened (0: none; None: no
+    check, as for a command): if someone
+    rated the account since, nothing is saved and ``EditConflict`` shows their ratings.
     """
     check_permission(user, Permission.RATE_ACCOUNTS)
-    allowed = rated_keys(do_ensure_default_policy().policy())
-    account = Account.objects.filter(customer_id=customer_id).first()
+    policy = do_ensure_default_policy().policy()
+    allowed = rated_keys(policy)
+    account = Account.objects.select_for_update().filter(customer_id=customer_id).first()
     if account is None:
         raise SelectionError(f"no account {customer_id!r}")
+    if expected_latest is not None:
+        since = list(
+            Rating.objects.filter(account=account, id__gt=expected_latest)
+            .select_related("rated_by")
+            .order_by("id")
+        )
+        labels = {c.key: c.label for c in policy.criteria}
+        check_unchanged(
+            f"The ratings of {account.name}",
+            expected=expected_latest,
+            current=since[-1].pk if since else expected_latest,
+            by=since[-1].rated_by if since else None,
+            changes=[
+                Change(
+                    labels.get(r.criterion_key, r.criterion_key),
+                    str(r.value),
+                    str(values.get(r.criterion_key) or "—"),
+                )
+                for r in since
+            ],
+        )
     now = timezone.now()
     created = []
     for key, value in values.items():

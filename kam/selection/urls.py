@@ -21,5 +21,5 @@ urlpatterns = [
     path("cycles/<int:pk>/approve/", views_cycles.cycle_approve, name="approve"),
     path("cycles/<int:pk>/publish/", views_cycles.cycle_publish, name="publish"),
     path("cycles/<int:pk>/assignment/", views_cycles.cycle_assignment, name="assignment"),
-    path("accounts/<path:customer_id>/", views.account, name="account"),
+    path("accounts/<customer_id:customer_id>/", views.account, name="account"),
 ]

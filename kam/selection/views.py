@@ -7,19 +7,18 @@ services do the writing and check permissions again.
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.middleware import HtmxDetails
 
 from kam.accounts.models import Account
+from kam.accounts.views import account_in_url
 from kam.analytics.selection.policy import PolicyError
-from kam.people.models import User
+from kam.people.access import KamRequest, requires
 from kam.people.roles import Permission
-from kam.people.services import check_permission, has_permission
+from kam.revisions import EditConflict, rebase
 from kam.selection import charts, queries, services
 from kam.selection.forms import (
     PolicyForm,
@@ -32,29 +31,12 @@ from kam.selection.models import PolicyVersion, QuadrantChoice, ScoreRun, TierCh
 from kam.selection.snapshots import SORTABLE
 
 
-class KamRequest(HttpRequest):
-    """A request as these views see it: signed in (login_required) and read by HtmxMiddleware."""
-
-    user: User
-    htmx: HtmxDetails
-
-
 def context(request: KamRequest, **extra: Any) -> dict[str, Any]:
-    """What every selection page needs (what the user may do, labels) plus its own."""
-    user = request.user
-    extra["perms_selection"] = {p.name.lower(): has_permission(user, p) for p in Permission}
+    """What every selection page needs (the tier and type labels) plus its own; what the
+    user may do comes from kam.context_processors as ``can_<permission>``."""
     extra["tier_labels"] = dict(TierChoice.choices)
     extra["quadrant_labels"] = dict(QuadrantChoice.choices)
     return extra
-
-
-def _viewer(request: KamRequest) -> None:
-    check_permission(request.user, Permission.VIEW_ACCOUNTS)
-
-
-def _need(request: KamRequest, permission: Permission) -> None:
-    if not has_permission(request.user, permission):
-        raise PermissionDenied(f"This needs the {permission.value.replace('_', ' ')} permission.")
 
 
 def _score_context(request: KamRequest, run: ScoreRun) -> dict[str, Any]:
@@ -79,11 +61,10 @@ def _score_context(request: KamRequest, run: ScoreRun) -> dict[str, Any]:
     }
 
 
-@login_required
 @require_GET
+@requires(Permission.VIEW_ACCOUNTS)
 def portfolio(request: KamRequest) -> HttpResponse:
     """The portfolio segmented: Pareto, heat map, four-box, tiers × types, movers, scores."""
-    _viewer(request)
     run = queries.latest_run()
     if run is None:
         return render(request, "selection/portfolio.html", context(request, run=None))
@@ -121,11 +102,10 @@ def portfolio(request: KamRequest) -> HttpResponse:
     return render(request, "selection/portfolio.html", page_context)
 
 
-@login_required
 @require_GET
+@requires(Permission.VIEW_ACCOUNTS)
 def scores(request: KamRequest) -> HttpResponse:
     """The score table alone (htmx swaps it in on search, filter, sort and page)."""
-    _viewer(request)
     run = queries.latest_run()
     if run is None:
         return redirect("selection:portfolio")
@@ -136,11 +116,10 @@ def scores(request: KamRequest) -> HttpResponse:
     return response
 
 
-@login_required
 @require_POST
+@requires(Permission.RUN_SELECTION)
 def run_scoring(request: KamRequest) -> HttpResponse:
     """Score every account under the current policy and make the result the current snapshot."""
-    _need(request, Permission.RUN_SELECTION)
     run = services.do_run_scoring(request.user)
     messages.success(
         request,
@@ -150,28 +129,37 @@ def run_scoring(request: KamRequest) -> HttpResponse:
     return redirect("selection:portfolio")
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
+@requires(Permission.VIEW_ACCOUNTS, write=Permission.RATE_ACCOUNTS, on=account_in_url)
 def account(request: KamRequest, customer_id: str) -> HttpResponse:
     """One account's score, criterion by criterion, and its ratings (enter new ones here)."""
-    _viewer(request)
     account = get_object_or_404(Account, customer_id=customer_id)
     policy = services.do_ensure_default_policy().policy()
-    form = RatingForm(request.POST if request.method == "POST" else None, policy=policy)
-    if request.method == "POST":
-        _need(request, Permission.RATE_ACCOUNTS)
-        if form.is_valid():
+    history = queries.rating_history(customer_id)
+    latest = max((rating.pk for rating in history), default=0)
+    data = request.POST if request.method == "POST" else None
+    form = RatingForm(data, policy=policy, initial={"revision": latest})
+    conflict: EditConflict | None = None
+    if request.method == "POST" and form.is_valid():
+        try:
             services.do_rate_account(
                 request.user,
                 customer_id,
                 form.values(),
                 note=form.cleaned_data["note"],
+                expected_latest=form.cleaned_data["revision"] or 0,
             )
+        except EditConflict as refused:
+            conflict = refused
+            rebase(form, revision=refused.current)
+            history = queries.rating_history(customer_id)
+        else:
             messages.success(request, "Ratings saved. They count from the next scoring run.")
             return redirect("selection:account", customer_id=customer_id)
     run = queries.latest_run()
     score = queries.account_score(request.user, run, customer_id) if run else None
     current = queries.current_ratings(customer_id)
+    status = 200 if request.method == "GET" else 409 if conflict else 400
     return render(
         request,
         "selection/account.html",
@@ -182,31 +170,29 @@ def account(request: KamRequest, customer_id: str) -> HttpResponse:
             score=score,
             tier_label=dict(TierChoice.choices).get(score.row["tier"], "") if score else "",
             form=form,
+            conflict=conflict,
             rated=[(c, current.get(c.key), form[c.key]) for c in form.rated],
-            history=queries.rating_history(customer_id),
+            history=history,
         ),
-        status=400 if request.method == "POST" else 200,
+        status=status,
     )
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
+@requires(Permission.VIEW_ACCOUNTS, write=Permission.RATE_ACCOUNTS)
 def ratings_import(request: KamRequest) -> HttpResponse:
     """Import ratings from a CSV file, all or none, naming every bad row."""
-    _viewer(request)
     form = RatingImportForm(*((request.POST, request.FILES) if request.method == "POST" else ()))
     problems: list[services.RatingProblem] = []
-    if request.method == "POST":
-        _need(request, Permission.RATE_ACCOUNTS)
-        if form.is_valid():
-            text = form.cleaned_data["file"].read().decode("utf-8-sig", errors="replace")
-            try:
-                added = services.do_import_ratings(request.user, text)
-            except services.RatingImportRefused as refused:
-                problems = refused.problems
-            else:
-                messages.success(request, f"Imported {added:,} ratings.")
-                return redirect("selection:ratings_import")
+    if request.method == "POST" and form.is_valid():
+        text = form.cleaned_data["file"].read().decode("utf-8-sig", errors="replace")
+        try:
+            added = services.do_import_ratings(request.user, text)
+        except services.RatingImportRefused as refused:
+            problems = refused.problems
+        else:
+            messages.success(request, f"Imported {added:,} ratings.")
+            return redirect("selection:ratings_import")
     status = 422 if problems else 200
     return render(
         request,
@@ -216,22 +202,26 @@ def ratings_import(request: KamRequest) -> HttpResponse:
     )
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
+@requires(Permission.VIEW_ACCOUNTS, write=Permission.EDIT_POLICY)
 def policy(request: KamRequest) -> HttpResponse:
     """The current policy: edit weights, scales and thresholds; each save is a new version."""
-    _viewer(request)
     current = services.do_ensure_default_policy()
     form = PolicyForm(request.POST if request.method == "POST" else None, policy=current.policy())
     upload = PolicyUploadForm()
-    if request.method == "POST":
-        _need(request, Permission.EDIT_POLICY)
-        if form.is_valid():
+    conflict: EditConflict | None = None
+    if request.method == "POST" and form.is_valid():
+        try:
             saved = services.do_save_policy(
                 request.user,
                 form.cleaned_policy,
                 note=form.cleaned_data["note"],
+                expected_version=form.cleaned_data["revision"],
             )
+        except EditConflict as refused:
+            conflict = refused
+            rebase(form, revision=refused.current)
+        else:
             messages.success(
                 request, f"Saved as version {saved.version}. Re-score to see its effect."
             )
@@ -241,20 +231,20 @@ def policy(request: KamRequest) -> HttpResponse:
         "selection/policy.html",
         context(
             request,
-            current=current,
+            current=services.do_ensure_default_policy() if conflict else current,
             form=form,
             upload=upload,
+            conflict=conflict,
             versions=PolicyVersion.objects.select_related("created_by")[:30],
         ),
-        status=400 if request.method == "POST" else 200,
+        status=200 if request.method == "GET" else 409 if conflict else 400,
     )
 
 
-@login_required
 @require_POST
+@requires(Permission.EDIT_POLICY)
 def policy_import(request: KamRequest) -> HttpResponse:
     """Upload a TOML policy; an error names the bad key."""
-    _need(request, Permission.EDIT_POLICY)
     upload = PolicyUploadForm(request.POST, request.FILES)
     error = ""
     if upload.is_valid():
@@ -287,11 +277,10 @@ def policy_import(request: KamRequest) -> HttpResponse:
     )
 
 
-@login_required
 @require_GET
+@requires(Permission.VIEW_ACCOUNTS)
 def policy_download(request: KamRequest, version: int) -> HttpResponse:
     """One policy version as a TOML file."""
-    _viewer(request)
     saved = PolicyVersion.objects.filter(version=version).first()
     if saved is None:
         raise Http404(f"No policy version {version}.")

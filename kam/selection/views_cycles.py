@@ -4,42 +4,40 @@ and assign managers."""
 import json
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kam.analytics.assignment import AssignmentInfeasible
+from kam.people.access import KamRequest, requires
 from kam.people.roles import Permission
+from kam.revisions import EditConflict
 from kam.selection import cycles, queries
 from kam.selection.forms import CycleForm, OverrideForm
 from kam.selection.models import CycleDecision, SelectionCycle
 from kam.selection.services import SelectionError
-from kam.selection.views import KamRequest, _need, _viewer, context
+from kam.selection.views import context
 
 PROPOSAL_FILTERS = ("add", "keep", "remove", "overridden", "moved")
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
+@requires(Permission.VIEW_ACCOUNTS, write=Permission.RUN_SELECTION)
 def cycle_list(request: KamRequest) -> HttpResponse:
     """Every cycle, newest first; propose a new one."""
-    _viewer(request)
     form = CycleForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST":
-        _need(request, Permission.RUN_SELECTION)
-        if form.is_valid():
-            try:
-                cycle = cycles.do_create_cycle(
-                    request.user,
-                    as_of=form.cleaned_data["as_of"],
-                    name=form.cleaned_data["name"],
-                )
-            except SelectionError as error:
-                form.add_error(None, str(error))
-            else:
-                messages.success(request, f"{cycle.name} proposed. Review the decisions below.")
-                return redirect("selection:cycle", pk=cycle.pk)
+    if request.method == "POST" and form.is_valid():
+        try:
+            cycle = cycles.do_create_cycle(
+                request.user,
+                as_of=form.cleaned_data["as_of"],
+                name=form.cleaned_data["name"],
+            )
+        except SelectionError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, f"{cycle.name} proposed. Review the decisions below.")
+            return redirect("selection:cycle", pk=cycle.pk)
     all_cycles = SelectionCycle.objects.select_related("score_run__policy_version", "previous")
     return render(
         request,
@@ -61,11 +59,10 @@ def _decision_rows(cycle: SelectionCycle, show: str) -> list[CycleDecision]:
     return rows
 
 
-@login_required
 @require_GET
+@requires(Permission.VIEW_ACCOUNTS)
 def cycle_detail(request: KamRequest, pk: int) -> HttpResponse:
     """A cycle's proposals with reasons, quadrant moves and overrides; approve and publish."""
-    _viewer(request)
     cycle = get_object_or_404(SelectionCycle.objects.select_related("score_run", "previous"), pk=pk)
     show = request.GET.get("show", "")
     decisions = list(cycle.decisions.all())
@@ -92,14 +89,14 @@ def cycle_detail(request: KamRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
 @require_POST
+@requires(Permission.APPROVE_CYCLE)
 def cycle_override(request: KamRequest, pk: int) -> HttpResponse:
     """Override one decision (htmx answers with the refreshed row); a reason is required."""
-    _need(request, Permission.APPROVE_CYCLE)
     cycle = get_object_or_404(SelectionCycle, pk=pk)
     form = OverrideForm(request.POST)
     error = ""
+    conflict: EditConflict | None = None
     decision = None
     if form.is_valid():
         try:
@@ -109,14 +106,17 @@ def cycle_override(request: KamRequest, pk: int) -> HttpResponse:
                 form.cleaned_data["customer_id"],
                 is_key=form.cleaned_data["is_key"],
                 reason=form.cleaned_data["reason"],
+                shown_key=form.cleaned_data["shown"],
             )
+        except EditConflict as refused:
+            conflict = refused
         except SelectionError as problem:
             error = str(problem)
     else:
         error = "; ".join(f"{k}: {' '.join(str(m) for m in v)}" for k, v in form.errors.items())
     if not request.htmx:
-        if error:
-            messages.error(request, error)
+        if error or conflict:
+            messages.error(request, error or str(conflict))
         return redirect("selection:cycle", pk=pk)
     if decision is None:
         decision = cycle.decisions.filter(account_id=request.POST.get("customer_id", "")).first()
@@ -124,16 +124,15 @@ def cycle_override(request: KamRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "selection/_decision_row.html",
-        context(request, cycle=cycle, d=decision, error=error),
+        context(request, cycle=cycle, d=decision, error=error, conflict=conflict),
         status=400 if error else 200,
     )
 
 
-@login_required
 @require_POST
+@requires(Permission.APPROVE_CYCLE)
 def cycle_approve(request: KamRequest, pk: int) -> HttpResponse:
     """Approve the cycle as it stands."""
-    _need(request, Permission.APPROVE_CYCLE)
     cycle = get_object_or_404(SelectionCycle, pk=pk)
     try:
         cycles.do_approve_cycle(request.user, cycle)
@@ -145,11 +144,10 @@ def cycle_approve(request: KamRequest, pk: int) -> HttpResponse:
     return redirect("selection:cycle", pk=pk)
 
 
-@login_required
 @require_POST
+@requires(Permission.APPROVE_CYCLE)
 def cycle_publish(request: KamRequest, pk: int) -> HttpResponse:
     """Publish: the cycle's key accounts become the key accounts."""
-    _need(request, Permission.APPROVE_CYCLE)
     cycle = get_object_or_404(SelectionCycle, pk=pk)
     try:
         cycles.do_publish_cycle(request.user, cycle)
@@ -159,11 +157,10 @@ def cycle_publish(request: KamRequest, pk: int) -> HttpResponse:
     return redirect("selection:cycle", pk=pk)
 
 
-@login_required
 @require_GET
+@requires(Permission.VIEW_ACCOUNTS)
 def cycle_compare(request: KamRequest) -> HttpResponse:
     """Two cycles side by side: added, removed, kept and quadrant moves."""
-    _viewer(request)
     all_cycles = list(SelectionCycle.objects.all())
     chosen = [c for c in all_cycles if str(c.pk) in (request.GET.get("a"), request.GET.get("b"))]
     comparison = None
@@ -182,15 +179,13 @@ def cycle_compare(request: KamRequest) -> HttpResponse:
     )
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
+@requires(Permission.VIEW_ACCOUNTS, write=Permission.APPROVE_CYCLE)
 def cycle_assignment(request: KamRequest, pk: int) -> HttpResponse:
     """The solver's proposal of managers for the cycle's key accounts, workload, and apply."""
-    _viewer(request)
     cycle = get_object_or_404(SelectionCycle, pk=pk)
     error = ""
     if request.method == "POST":
-        _need(request, Permission.APPROVE_CYCLE)
         try:
             placements = json.loads(request.POST.get("placements", "{}"))
             if not isinstance(placements, dict):

@@ -1,6 +1,13 @@
-"""A real browser for the journey tests: Debian's Chromium driven by Playwright's sync API."""
+"""A real browser for the journey tests: Debian's Chromium driven by Playwright's sync API.
 
-from collections.abc import Iterator
+Every browser test waits for the page to be ready before it acts or reads — the document
+loaded, htmx loaded and bound to the page, no htmx request in flight or still swapping —
+through ``ready(page)``; ``goto`` and ``sign_in`` call it. A click that goes out before
+htmx is bound posts the form as a plain page load (the flake this guards against); an
+assertion read before a swap settled reads the old page.
+"""
+
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -39,11 +46,68 @@ def browser(monkeypatch) -> Iterator[object]:
             chromium.close()
 
 
+TRACK_HTMX = """
+window.__kamHtmxInFlight = 0;
+document.addEventListener("htmx:beforeRequest", function () { window.__kamHtmxInFlight += 1; });
+document.addEventListener("htmx:afterRequest", function () {
+  window.__kamHtmxInFlight = Math.max(0, window.__kamHtmxInFlight - 1);
+});
+"""
+"""Counts htmx requests in flight; installed in every page before its own scripts run."""
+
+PAGE_READY = """() => document.readyState === "complete"
+  && !!window.htmx
+  && window.__kamHtmxInFlight === 0
+  && !document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling")"""
+"""True once the page is loaded, htmx is bound to it, and no htmx request is under way."""
+
+
+def ready(page, *, timeout: float | None = None) -> None:
+    """Wait until ``page`` is ready to be used: loaded, htmx bound, requests settled."""
+    page.wait_for_load_state("load")
+    page.wait_for_function(PAGE_READY, timeout=timeout)
+
+
+def goto(page, url: str) -> None:
+    """Open ``url`` and wait until the page is ready."""
+    page.goto(url)
+    ready(page)
+
+
+def sign_in(page, live_server, username: str, *, path: str = "/") -> None:
+    """Sign in as ``username`` (password 'pw-for-tests') and wait for the page it lands on."""
+    goto(page, f"{live_server.url}{path}")
+    page.get_by_label("User name").fill(username)
+    page.get_by_label("Password").fill("pw-for-tests")
+    page.get_by_role("button", name="Sign in").click()
+    ready(page)
+
+
+@pytest.fixture(name="ready")
+def ready_fixture() -> Callable[..., None]:
+    """``ready(page)``: wait for the page to be loaded, htmx bound and requests settled."""
+    return ready
+
+
+@pytest.fixture(name="goto")
+def goto_fixture() -> Callable[[object, str], None]:
+    """``goto(page, url)``: open a URL and wait until the page is ready."""
+    return goto
+
+
+@pytest.fixture(name="sign_in")
+def sign_in_fixture() -> Callable[..., None]:
+    """``sign_in(page, live_server, username)``: sign in and wait for the landing page."""
+    return sign_in
+
+
 @pytest.fixture
 def page(browser) -> Iterator[object]:
-    """A fresh browser page at a laptop-sized viewport, failing fast on a missing element."""
+    """A fresh browser page at a laptop-sized viewport, failing fast on a missing element,
+    that counts its htmx requests so ``ready`` can wait for them."""
     context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-GB")
     context.set_default_timeout(15_000)
+    context.add_init_script(TRACK_HTMX)
     page = context.new_page()
     try:
         yield page

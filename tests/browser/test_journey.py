@@ -102,26 +102,22 @@ def keep(screenshot: Path) -> None:
         shutil.copy(screenshot, Path(target) / screenshot.name)
 
 
-def sign_in(page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/")
-    page.get_by_label("User name").fill(username)
-    page.get_by_label("Password").fill("pw-for-tests")
-    page.get_by_role("button", name="Sign in").click()
-
-
-def test_sign_in_find_an_account_and_read_it(page, live_server, store, make_user, tmp_path):
+def test_sign_in_find_an_account_and_read_it(
+    page, live_server, store, make_user, tmp_path, ready, goto
+):
     from playwright.sync_api import expect
 
     make_user(Role.KEY_ACCOUNT_MANAGER, "kim", first_name="Kim", last_name="Keller")
     seed(make_user(Role.HEAD_OF_KAM, "importer"), *write_files(tmp_path))
 
-    page.goto(f"{live_server.url}/")
+    goto(page, f"{live_server.url}/")
     expect(page).to_have_url(f"{live_server.url}/login/?next=/")
     page.screenshot(path=tmp_path / "login.png")
     keep(tmp_path / "login.png")
     page.get_by_label("User name").fill("kim")
     page.get_by_label("Password").fill("pw-for-tests")
     page.get_by_role("button", name="Sign in").click()
+    ready(page)
 
     results = page.locator("#account-results")
     expect(page.get_by_role("heading", name="Accounts")).to_be_visible()
@@ -138,17 +134,22 @@ def test_sign_in_find_an_account_and_read_it(page, live_server, store, make_user
     expect(results.locator("tbody tr")).to_have_count(len(CUSTOMERS))
 
     page.get_by_label("Region").select_option("APAC")
+    ready(page)
     expect(results.locator("tbody tr")).to_have_count(3)
     expect(page).to_have_url(
         f"{live_server.url}/accounts/?q=&region=APAC&segment=&status=&sort=revenue&dir=desc"
     )
     page.get_by_label("Region").select_option("EMEA")
+    ready(page)
     page.get_by_label("Status").select_option("lost")
+    ready(page)
     expect(results.locator("tbody tr")).to_have_count(1)
     expect(results).to_contain_text("Harbour Retail plc")
     page.get_by_label("Status").select_option("")
+    ready(page)
 
     page.get_by_role("link", name="Acme Industrial Group").click()
+    ready(page)
     expect(page.get_by_role("heading", level=1)).to_contain_text("Acme Industrial Group")
     hierarchy = page.locator(".hierarchy")
     expect(hierarchy.get_by_role("link", name="Acme Logistics GmbH")).to_be_visible()
@@ -159,15 +160,20 @@ def test_sign_in_find_an_account_and_read_it(page, live_server, store, make_user
     keep(tmp_path / "account.png")
 
     hierarchy.get_by_role("link", name="Acme France SAS").click()
+    ready(page)
     expect(page.get_by_role("heading", level=1)).to_contain_text("Acme France SAS")
     page.locator(".hierarchy").get_by_role("link", name="Acme Industrial Group").click()
+    ready(page)
     expect(page.get_by_role("heading", level=1)).to_contain_text("Acme Industrial Group")
 
     page.get_by_role("button", name="Log out").click()
+    ready(page)
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
 
 
-def test_import_own_files_on_the_web_page(page, live_server, store, head_of_kam, tmp_path):
+def test_import_own_files_on_the_web_page(
+    page, live_server, store, head_of_kam, tmp_path, ready, sign_in
+):
     from playwright.sync_api import expect
 
     customers, lines = write_files(tmp_path)
@@ -185,9 +191,11 @@ def test_import_own_files_on_the_web_page(page, live_server, store, head_of_kam,
     keep(tmp_path / "empty.png")
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Import data").click()
+    ready(page)
     page.get_by_label("Customers").check()
     page.get_by_label("File", exact=True).set_input_files(customers)
     page.get_by_role("button", name="Import").click()
+    ready(page)
     result = page.locator("#import-result")
     expect(result).to_contain_text("Imported customers.csv")
     expect(result.locator(".counts")).to_contain_text(f"Inserted{len(CUSTOMERS)}")
@@ -195,6 +203,7 @@ def test_import_own_files_on_the_web_page(page, live_server, store, head_of_kam,
     page.get_by_label("Transactions").check()
     page.get_by_label("File", exact=True).set_input_files(bad)
     page.get_by_role("button", name="Import").click()
+    ready(page)
     expect(result).to_contain_text("Nothing was imported")
     problems = result.locator("table.problems tbody tr")
     expect(problems.filter(has_text="NOBODY")).to_contain_text("customer_id")
@@ -205,7 +214,9 @@ def test_import_own_files_on_the_web_page(page, live_server, store, head_of_kam,
     page.get_by_label("Transactions").check()
     page.get_by_label("File", exact=True).set_input_files(lines)
     page.get_by_role("button", name="Import").click()
+    ready(page)
     expect(result).to_contain_text("Imported transactions.csv")
     page.get_by_role("link", name="Open the accounts").click()
+    ready(page)
     expect(page.locator("#account-results tbody tr")).to_have_count(len(CUSTOMERS))
     expect(page.locator("#account-results tbody tr").first).to_contain_text("Acme Industrial Group")

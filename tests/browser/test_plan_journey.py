@@ -90,7 +90,7 @@ def seed(tmp_path: Path, make_user) -> None:
 
 
 def test_kam_maps_a_stakeholder_plans_an_action_and_exports_the_plan(
-    page, live_server, store, make_user, tmp_path
+    page, live_server, store, make_user, tmp_path, ready, sign_in
 ):
     from playwright.sync_api import expect
 
@@ -98,17 +98,16 @@ def test_kam_maps_a_stakeholder_plans_an_action_and_exports_the_plan(
     today = timezone.localdate()  # the plan and map pages run on the calendar day
     due = today - timedelta(days=14)
 
-    page.goto(f"{live_server.url}/")
-    page.get_by_label("User name").fill("kim")
-    page.get_by_label("Password").fill("pw-for-tests")
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, live_server, "kim")
     expect(page.locator("#account-results tbody tr")).to_have_count(len(CUSTOMERS))
     page.locator("#account-results").get_by_role("link", name=ACCOUNT).click()
+    ready(page)
     expect(page.get_by_role("heading", level=1)).to_contain_text(ACCOUNT)
     snap(page, tmp_path, "1-account")
 
     # The stakeholder map: one of us, one contact known — a bow-tie.
     page.get_by_role("link", name="Stakeholder map").click()
+    ready(page)
     expect(page.get_by_role("heading", name="Stakeholder map")).to_be_visible()
     model = page.locator(".rel-model-name")
     expect(model).to_have_text("Bow-tie")
@@ -122,10 +121,14 @@ def test_kam_maps_a_stakeholder_plans_an_action_and_exports_the_plan(
     adding.get_by_label("Name").fill(NEW_CONTACT)
     adding.get_by_label("Title").fill("Head of Logistics")
     adding.get_by_role("combobox", name="Level").select_option(label="Middle management")
+    ready(page)
     adding.get_by_role("combobox", name="Influence").select_option("4")
+    ready(page)
     manager = f"{MANAGER} — Chief Procurement Officer"
     adding.get_by_role("combobox", name="Reports to").select_option(label=manager)
+    ready(page)
     adding.get_by_role("button", name="Add stakeholder").click()
+    ready(page)
 
     new_box = chart.locator("g.contact", has_text=NEW_CONTACT)
     expect(new_box).to_have_count(1)
@@ -144,9 +147,13 @@ def test_kam_maps_a_stakeholder_plans_an_action_and_exports_the_plan(
     linking = page.locator("form", has=page.get_by_role("button", name="Save relationship"))
     newcomer = f"{NEW_CONTACT} — Head of Logistics"
     linking.get_by_role("combobox", name="Contact").select_option(label=newcomer)
+    ready(page)
     linking.get_by_role("combobox", name="Our person").select_option(label="Kim Keller")
+    ready(page)
     linking.get_by_role("combobox", name="Strength").select_option("3")
+    ready(page)
     linking.get_by_role("button", name="Save relationship").click()
+    ready(page)
     expect(model).to_have_text("One-on-many")
     expect(new_box).to_contain_text("KK 3")
     assert page.evaluate("window.stillTheSamePage") is True
@@ -154,7 +161,9 @@ def test_kam_maps_a_stakeholder_plans_an_action_and_exports_the_plan(
 
     # The account plan: an action due two weeks ago shows as overdue.
     page.get_by_role("navigation", name="Breadcrumb").get_by_role("link", name=ACCOUNT).click()
+    ready(page)
     page.get_by_role("link", name="Account plan").click()
+    ready(page)
     expect(page.get_by_role("heading", level=1)).to_contain_text("Nordwind 2025–2027")
     actions = page.locator("#actions")
     expect(actions).to_contain_text("No actions yet.")
@@ -162,8 +171,10 @@ def test_kam_maps_a_stakeholder_plans_an_action_and_exports_the_plan(
     page.evaluate("window.stillTheSamePage = true")
     actions.get_by_label("Action", exact=True).fill(ACTION)
     actions.get_by_role("combobox", name="Owner").select_option(label="Kim Keller")
+    ready(page)
     actions.get_by_label("Due").fill(due.isoformat())
     actions.get_by_role("button", name="Add action").click()
+    ready(page)
     row = page.locator("#actions tbody tr", has_text=ACTION)
     expect(row).to_have_class("is-overdue")
     expect(row.locator(".badge-overdue")).to_have_text("Overdue")

@@ -40,7 +40,9 @@ def shoot(page, tmp_path: Path, name: str) -> None:
     keep(tmp_path / name)
 
 
-def test_head_of_kam_rescoring_and_approving(page, live_server, store, head_of_kam, tmp_path):
+def test_head_of_kam_rescoring_and_approving(
+    page, live_server, store, head_of_kam, tmp_path, ready, sign_in
+):
     from playwright.sync_api import expect
 
     from kam.selection.services import do_run_scoring
@@ -48,10 +50,7 @@ def test_head_of_kam_rescoring_and_approving(page, live_server, store, head_of_k
     seed_portfolio(store)
     do_run_scoring(head_of_kam)
 
-    page.goto(f"{live_server.url}/selection/")
-    page.get_by_label("User name").fill("head")
-    page.get_by_label("Password").fill("pw-for-tests")
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, live_server, "head", path="/selection/")
 
     expect(page.get_by_role("heading", name="Portfolio", exact=True)).to_be_visible()
     expect(page.locator("#key-count")).to_have_text("3")
@@ -63,14 +62,18 @@ def test_head_of_kam_rescoring_and_approving(page, live_server, store, head_of_k
     # Judge attractiveness without the growth trend: the key accounts' mean attractiveness
     # moves, and an account that was Strategic on its growth becomes Status.
     page.get_by_role("link", name="Policy").click()
+    ready(page)
     page.get_by_label("Growth trend weight").fill("0")
     page.get_by_label("Why this change").fill("size and margin first this year")
     page.get_by_role("button", name="Save as version 2").click()
+    ready(page)
     expect(page.get_by_text("Saved as version 2")).to_be_visible()
     shoot(page, tmp_path, "selection-policy.png")
 
     page.get_by_role("link", name="Portfolio").click()
+    ready(page)
     page.get_by_role("button", name="Re-score all accounts").click()
+    ready(page)
     expect(page.locator(".message-success")).to_contain_text("under policy v2")
     moved = page.locator("#movers").get_by_role("listitem").filter(has_text=TYPE_CHANGE).first
     expect(moved).to_be_visible()
@@ -80,14 +83,19 @@ def test_head_of_kam_rescoring_and_approving(page, live_server, store, head_of_k
     shoot(page, tmp_path, "selection-movers.png")
 
     moved.get_by_role("link").first.click()
+    ready(page)
     expect(page.locator("#quadrant")).to_contain_text(new_type)
 
     page.get_by_role("link", name="Selection cycles").click()
+    ready(page)
     page.get_by_role("button", name="Propose a new cycle").click()
+    ready(page)
     expect(page.get_by_role("heading", level=1)).to_contain_text("Selection Jun 2024")
     expect(page.locator("#final-key")).to_have_text("3")
     page.get_by_role("button", name="Approve cycle").click()
+    ready(page)
     expect(page.locator("#cycle-status")).to_have_text("Approved")
     shoot(page, tmp_path, "selection-cycle.png")
     page.get_by_role("button", name="Publish key accounts").click()
+    ready(page)
     expect(page.locator("#cycle-status")).to_have_text("Published")

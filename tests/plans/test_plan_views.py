@@ -103,7 +103,7 @@ def test_action_status_changes_inline(kam_client, plan, kam_user, today):
 
 
 def test_section_edit_conflict_shows_both_texts(kam_client, plan, other_kam):
-    edit = kam_client.get(_url("section", plan, "value_proposition") + "?edit=1", **HTMX)
+    edit = kam_client.get(_url("section_edit", plan, "value_proposition"), **HTMX)
     assert 'name="revision" value="0"' in edit.content.decode()
     # Meanwhile a colleague saves the same section.
     do_update_section(
@@ -187,9 +187,16 @@ def test_head_of_kam_edits_a_template_kam_may_not(client, head_of_kam, kam_user)
     client.force_login(kam_user)
     assert client.get(url).status_code == 403
     client.force_login(head_of_kam)
-    assert client.get(url).status_code == 200
+    page = client.get(url)
+    assert page.status_code == 200
+    assert 'name="revision" value="0"' in page.content.decode()
     response = client.post(
-        url, {"required_sections": ["objectives", "actions"], "prompt_actions": "Weekly."}
+        url,
+        {
+            "required_sections": ["objectives", "actions"],
+            "prompt_actions": "Weekly.",
+            "revision": 0,
+        },
     )
     assert response.status_code == 302
     template = PlanTemplate.objects.get(alignment_level="vendor")

@@ -23,4 +23,20 @@
   document.addEventListener("htmx:afterSwap", function (event) {
     draw(event.target);
   });
+
+  // A refusal (403) or a busy store (503) answers an htmx request with a notice: show it
+  // above the page instead of dropping it, and leave the part the user was editing alone.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var status = event.detail.xhr.status;
+    var notice = document.getElementById("page-notice");
+    if ((status === 403 || status === 503) && notice) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+      event.detail.target = notice;
+      event.detail.swapOverride = "innerHTML";
+      notice.scrollIntoView({ block: "nearest" });
+    } else if (notice && status < 400) {
+      notice.innerHTML = "";
+    }
+  });
 })();
