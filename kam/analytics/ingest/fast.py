@@ -12,6 +12,7 @@ from dataclasses import replace
 
 import duckdb
 
+from kam.analytics.ingest.checks import insert_counted
 from kam.analytics.ingest.mapping import ColumnMapping
 from kam.analytics.ingest.readers import Source, csv_relation, sql_name
 from kam.analytics.ingest.stage import converted
@@ -48,11 +49,13 @@ def insert_first_load(
     # staged path), so DuckDB may insert in whatever order its threads finish.
     con.execute("SET preserve_insertion_order = false")
     try:
-        inserted = con.execute(
+        inserted = insert_counted(
+            con,
+            "transactions",
             f"INSERT INTO transactions ({names}) SELECT {names} "
             f"FROM (SELECT {values} FROM {source.relation}) "
-            f"WHERE CASE WHEN {' OR '.join(bad)} THEN error('not clean') ELSE true END"
-        ).fetchone()
+            f"WHERE CASE WHEN {' OR '.join(bad)} THEN error('not clean') ELSE true END",
+        )
     finally:
         con.execute("RESET preserve_insertion_order")
     duplicates = con.execute(
@@ -60,7 +63,7 @@ def insert_first_load(
     ).fetchall()
     if duplicates:
         return None
-    return int(inserted[0]) if inserted else 0
+    return inserted
 
 
 def _typed(

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from kam.analytics.ingest.checks import insert_counted
 from kam.analytics.ingest.stage import STAGE
 from kam.analytics.schema import Column, DocumentType
 
@@ -51,7 +52,7 @@ def upsert(
     rows = _count(con, f"SELECT count(*) FROM {STAGE}")
     if _count(con, f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1)") == 0:
         # An empty table (the first import): no comparison to make.
-        con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {STAGE}")
+        insert_counted(con, table, f"INSERT INTO {table} ({names}) SELECT {names} FROM {STAGE}")
         if track_customers:
             con.execute(
                 f"CREATE OR REPLACE TEMP TABLE {AFFECTED} AS "
@@ -82,7 +83,7 @@ def upsert(
             f"DELETE FROM {table} WHERE rowid IN "
             "(SELECT store_row FROM kam_diff WHERE store_row IS NOT NULL)"
         )
-        con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM kam_diff")
+        insert_counted(con, table, f"INSERT INTO {table} ({names}) SELECT {names} FROM kam_diff")
     if track_customers:
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {AFFECTED} AS SELECT customer_id FROM kam_diff "
@@ -129,11 +130,11 @@ def _refresh(
 ) -> None:
     if everyone:
         con.execute(f"DELETE FROM {table}")
-        con.execute(f"INSERT INTO {table} {select.format(where='')}")
+        insert_counted(con, table, f"INSERT INTO {table} {select.format(where='')}")
         return
     affected = f"customer_id IN (SELECT customer_id FROM {AFFECTED})"
     con.execute(f"DELETE FROM {table} WHERE {affected}")
-    con.execute(f"INSERT INTO {table} {select.format(where=f'{joiner} {affected}')}")
+    insert_counted(con, table, f"INSERT INTO {table} {select.format(where=f'{joiner} {affected}')}")
 
 
 def refresh_customer_day(con: duckdb.DuckDBPyConnection, *, everyone: bool = False) -> None:

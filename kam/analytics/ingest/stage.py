@@ -17,7 +17,6 @@ from kam.analytics.schema import Column, ColumnType, DocumentType
 
 STAGE = "kam_stage"
 ROWS = "kam_rows"
-PROBLEMS = "kam_problems"
 
 DEFAULTS = {"document_type": DocumentType.INVOICE.value}
 """Values an empty (or absent) column takes; these columns are also matched case-blind."""
@@ -58,21 +57,6 @@ def match_columns(
 
 def _fold(header: str) -> str:
     return re.sub(r"[\s_\-]+", "", header.lower())
-
-
-def create_problems_table(con: duckdb.DuckDBPyConnection) -> None:
-    """The table every check appends to: line (NULL for the whole file), column, reason, value."""
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {PROBLEMS} "
-        '(line BIGINT, "column" VARCHAR, reason VARCHAR, value VARCHAR)'
-    )
-
-
-def add_problem(
-    con: duckdb.DuckDBPyConnection, column: str | None, reason: str, line: int | None = None
-) -> None:
-    """Record one problem computed in Python (a whole-file problem, a hierarchy cycle)."""
-    con.execute(f"INSERT INTO {PROBLEMS} VALUES (?, ?, ?, NULL)", [line, column, reason])
 
 
 def converted(
@@ -174,27 +158,4 @@ def _create_rows_view(con: duckdb.DuckDBPyConnection, source: Source) -> None:
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW {ROWS} AS "
         f"SELECT s.rowid AS stage_row, s.rowid + 2 + {shift} AS line, s.* FROM {STAGE} s"
-    )
-
-
-def record_rejects(con: duckdb.DuckDBPyConnection) -> None:
-    """Turn DuckDB's CSV rejects (wrong field counts, bad encoding, bad quoting) into problems."""
-    con.execute(
-        f"""
-        INSERT INTO {PROBLEMS}
-        SELECT line,
-               CASE WHEN error_type = 'INVALID ENCODING' THEN column_name END,
-               CASE
-                 WHEN error_type IN ('MISSING COLUMNS', 'TOO MANY COLUMNS') THEN
-                   'wrong number of fields: expected '
-                   || regexp_extract(error_message, 'Expected Number of Columns: (\\d+)', 1)
-                   || ', found '
-                   || regexp_extract(error_message, 'Found: (\\d+)', 1)
-                 WHEN error_type = 'INVALID ENCODING' THEN
-                   'not UTF-8 text (save the file as UTF-8 and import it again)'
-                 ELSE lower(error_type) || ': ' || split_part(error_message, chr(10), 1)
-               END,
-               left(csv_line, 200)
-        FROM {REJECTS_TABLE}
-        """
     )

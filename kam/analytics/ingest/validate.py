@@ -1,16 +1,18 @@
 """The rules an import file must pass, as SQL over the staging rows.
 
-Each check appends the rows it finds to ``kam_problems`` with the line, the column (as
-the file names it), a reason a person can act on, and the offending value. Checks run
-over all rows even after a first problem, so one refusal names every bad row.
+Each function returns the checks for one family of rules; ``checks.run_checks`` runs
+them all in one statement. A check yields every row that breaks its rule, with the line,
+the column (as the file names it), a reason a person can act on, and the offending
+value, so one refusal names every bad row.
 """
 
 from collections.abc import Mapping
 
 import duckdb
 
-from kam.analytics.ingest.readers import sql_string
-from kam.analytics.ingest.stage import PROBLEMS, ROWS, STAGE, add_problem
+from kam.analytics.ingest.checks import Check, FoundProblem
+from kam.analytics.ingest.readers import REJECTS_TABLE
+from kam.analytics.ingest.stage import ROWS, STAGE
 from kam.analytics.schema import Column, ColumnType, DocumentType
 
 DOCUMENT_TYPES = tuple(t.value for t in DocumentType)
@@ -21,41 +23,50 @@ def _quoted(expr: str) -> str:
     return f"'''' || {expr} || ''''"
 
 
-def _check(
-    con: duckdb.DuckDBPyConnection,
-    column: str | None,
-    where: str,
-    reason: str,
-    value: str = "NULL",
-    source: str = ROWS,
-) -> None:
-    con.execute(
-        f"INSERT INTO {PROBLEMS} SELECT line, {sql_string(column) if column else 'NULL'}, "
-        f"{reason}, {value} FROM {source} WHERE {where}"
-    )
+def check_csv_shape() -> list[Check]:
+    """Lines the CSV reader could not take: wrong field counts, bad encoding, bad quoting."""
+    reason = """
+        CASE
+          WHEN error_type IN ('MISSING COLUMNS', 'TOO MANY COLUMNS') THEN
+            'wrong number of fields: expected '
+            || regexp_extract(error_message, 'Expected Number of Columns: (\\d+)', 1)
+            || ', found '
+            || regexp_extract(error_message, 'Found: (\\d+)', 1)
+          WHEN error_type = 'INVALID ENCODING' THEN
+            'not UTF-8 text (save the file as UTF-8 and import it again)'
+          ELSE lower(error_type) || ': ' || split_part(error_message, chr(10), 1)
+        END"""
+    return [
+        Check(
+            column=None,
+            column_sql="CASE WHEN error_type = 'INVALID ENCODING' THEN column_name END",
+            where="true",
+            reason=reason,
+            value="left(csv_line, 200)",
+            source=REJECTS_TABLE,
+        )
+    ]
 
 
-def check_required(
-    con: duckdb.DuckDBPyConnection, columns: tuple[Column, ...], headers: Mapping[str, str]
-) -> None:
+def check_required(columns: tuple[Column, ...], headers: Mapping[str, str]) -> list[Check]:
     """Every required column has a value on every row."""
+    checks = []
     for column in columns:
         if not column.required:
             continue
         where = f'"{column.name}" IS NULL'
         if column.type is not ColumnType.TEXT:
             where += f' AND "{column.name}__raw" IS NULL'
-        _check(con, headers[column.name], where, "'empty required value'")
+        checks.append(Check(headers[column.name], where, "'empty required value'"))
+    return checks
 
 
 def check_typed(
-    con: duckdb.DuckDBPyConnection,
-    columns: tuple[Column, ...],
-    headers: Mapping[str, str],
-    date_format: str | None,
-) -> None:
+    columns: tuple[Column, ...], headers: Mapping[str, str], date_format: str | None
+) -> list[Check]:
     """Dates parse and numbers are finite numbers."""
     expected = date_format or "YYYY-MM-DD"
+    checks = []
     for column in columns:
         if column.name not in headers or column.type is ColumnType.TEXT:
             continue
@@ -67,21 +78,25 @@ def check_typed(
                 f"CASE WHEN TRY_CAST({raw} AS DOUBLE) IS NULL THEN 'not a number ' "
                 f"ELSE 'not a finite number ' END || {_quoted(raw)}"
             )
-        _check(con, headers[column.name], f"{raw} IS NOT NULL", reason, raw)
+        checks.append(Check(headers[column.name], f"{raw} IS NOT NULL", reason, raw))
+    return checks
 
 
 def check_transaction_rules(
     con: duckdb.DuckDBPyConnection, headers: Mapping[str, str], unit: str
-) -> None:
+) -> list[Check]:
     """Document types, signs, duplicate lines and unknown customers."""
+    checks = []
     if "document_type" in headers:
         expected = " or ".join(DOCUMENT_TYPES)
-        _check(
-            con,
-            headers["document_type"],
-            f"document_type NOT IN {DOCUMENT_TYPES}",
-            f"'unknown document_type ' || {_quoted('document_type')} || ' (expected {expected})'",
-            "document_type",
+        checks.append(
+            Check(
+                headers["document_type"],
+                f"document_type NOT IN {DOCUMENT_TYPES}",
+                f"'unknown document_type ' || {_quoted('document_type')} "
+                f"|| ' (expected {expected})'",
+                "document_type",
+            )
         )
     negative_invoice = f"quantity < 0 AND document_type = '{DocumentType.INVOICE.value}'"
     if "document_type" not in headers:
@@ -91,13 +106,14 @@ def check_transaction_rules(
             f"{ROWS}.invoice_id AND t.line_id = {ROWS}.line_id "
             f"AND t.document_type = '{DocumentType.CREDIT_NOTE.value}')"
         )
-    _check(
-        con,
-        headers["quantity"],
-        negative_invoice,
-        "'negative quantity ' || printf('%g', quantity) || ' on an invoice line "
-        "(only credit_note lines may be negative)'",
-        "printf('%g', quantity)",
+    checks.append(
+        Check(
+            headers["quantity"],
+            negative_invoice,
+            "'negative quantity ' || printf('%g', quantity) || ' on an invoice line "
+            "(only credit_note lines may be negative)'",
+            "printf('%g', quantity)",
+        )
     )
     # Grouping a 64-bit hash is several times faster than grouping two strings; the
     # candidates it finds are then compared exactly.
@@ -107,82 +123,91 @@ def check_transaction_rules(
         f"(SELECT h FROM (SELECT hash(invoice_id, line_id) AS h FROM {STAGE} "
         "WHERE invoice_id IS NOT NULL AND line_id IS NOT NULL GROUP BY h HAVING count(*) > 1))"
     )
-    _check(
-        con,
-        headers["line_id"],
-        "line > first_line",
-        f"'duplicate line: invoice ' || {_quoted('invoice_id')} || ' line ' || "
-        f"{_quoted('line_id')} || ' is already on {unit} ' || first_line",
-        "invoice_id || '/' || line_id",
-        source=(
-            f"(SELECT line, invoice_id, line_id, min(line) OVER "
-            f"(PARTITION BY invoice_id, line_id) AS first_line "
-            f"FROM {ROWS} SEMI JOIN kam_duplicate_keys USING (invoice_id, line_id))"
-        ),
+    checks.append(
+        Check(
+            headers["line_id"],
+            "line > first_line",
+            f"'duplicate line: invoice ' || {_quoted('invoice_id')} || ' line ' || "
+            f"{_quoted('line_id')} || ' is already on {unit} ' || first_line",
+            "invoice_id || '/' || line_id",
+            source=(
+                f"(SELECT line, invoice_id, line_id, min(line) OVER "
+                f"(PARTITION BY invoice_id, line_id) AS first_line "
+                f"FROM {ROWS} SEMI JOIN kam_duplicate_keys USING (invoice_id, line_id))"
+            ),
+        )
     )
-    _check(
-        con,
-        headers["customer_id"],
-        # NOT EXISTS plans as an anti join; NOT IN would need NULL-aware matching
-        "customer_id IS NOT NULL AND NOT EXISTS "
-        f"(SELECT 1 FROM customers c WHERE c.customer_id = {ROWS}.customer_id)",
-        f"'unknown customer ' || {_quoted('customer_id')} "
-        "|| ' (import it with the customers first)'",
-        "customer_id",
+    checks.append(
+        Check(
+            headers["customer_id"],
+            # NOT EXISTS plans as an anti join; NOT IN would need NULL-aware matching
+            "customer_id IS NOT NULL AND NOT EXISTS "
+            f"(SELECT 1 FROM customers c WHERE c.customer_id = {ROWS}.customer_id)",
+            f"'unknown customer ' || {_quoted('customer_id')} "
+            "|| ' (import it with the customers first)'",
+            "customer_id",
+        )
     )
+    return checks
 
 
 def check_customer_rules(
-    con: duckdb.DuckDBPyConnection,
-    headers: Mapping[str, str],
-    unit: str,
-    max_lengths: Mapping[str, int],
-) -> None:
-    """Unique ids, parents that exist, no account its own parent, no cycles, lengths that fit."""
-    _check(
-        con,
-        headers["customer_id"],
-        "line > first_line",
-        f"'duplicate customer_id ' || {_quoted('customer_id')} || ' (first on {unit} ' "
-        "|| first_line || ')'",
-        "customer_id",
-        source=(
-            f"(SELECT line, customer_id, min(line) OVER (PARTITION BY customer_id) AS first_line "
-            f"FROM {ROWS} WHERE customer_id IS NOT NULL)"
-        ),
-    )
+    headers: Mapping[str, str], unit: str, max_lengths: Mapping[str, int]
+) -> list[Check]:
+    """Unique ids, parents that exist, no account its own parent, lengths that fit."""
+    checks = [
+        Check(
+            headers["customer_id"],
+            "line > first_line",
+            f"'duplicate customer_id ' || {_quoted('customer_id')} || ' (first on {unit} ' "
+            "|| first_line || ')'",
+            "customer_id",
+            source=(
+                f"(SELECT line, customer_id, min(line) OVER (PARTITION BY customer_id) "
+                f"AS first_line FROM {ROWS} WHERE customer_id IS NOT NULL)"
+            ),
+        )
+    ]
     if "parent_id" in headers:
         parent = headers["parent_id"]
-        _check(
-            con,
-            parent,
-            "parent_id = customer_id",
-            "'account ' || " + _quoted("customer_id") + " || ' is its own parent'",
-            "parent_id",
+        checks.append(
+            Check(
+                parent,
+                "parent_id = customer_id",
+                "'account ' || " + _quoted("customer_id") + " || ' is its own parent'",
+                "parent_id",
+            )
         )
-        _check(
-            con,
-            parent,
-            "parent_id IS NOT NULL AND parent_id <> customer_id "
-            f"AND NOT EXISTS (SELECT 1 FROM {STAGE} s WHERE s.customer_id = {ROWS}.parent_id) "
-            f"AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.customer_id = {ROWS}.parent_id)",
-            f"'parent_id ' || {_quoted('parent_id')} || "
-            "' not found (neither in this file nor imported before)'",
-            "parent_id",
+        checks.append(
+            Check(
+                parent,
+                "parent_id IS NOT NULL AND parent_id <> customer_id "
+                f"AND NOT EXISTS (SELECT 1 FROM {STAGE} s WHERE s.customer_id = {ROWS}.parent_id)"
+                " AND NOT EXISTS "
+                f"(SELECT 1 FROM customers c WHERE c.customer_id = {ROWS}.parent_id)",
+                f"'parent_id ' || {_quoted('parent_id')} || "
+                "' not found (neither in this file nor imported before)'",
+                "parent_id",
+            )
         )
-        _check_cycles(con, parent)
     for name, limit in max_lengths.items():
         if name in headers:
-            _check(
-                con,
-                headers[name],
-                f'length("{name}") > {int(limit)}',
-                f"'too long: ' || length(\"{name}\") || ' characters (at most {int(limit)})'",
-                f'left("{name}", 80)',
+            checks.append(
+                Check(
+                    headers[name],
+                    f'length("{name}") > {int(limit)}',
+                    f"'too long: ' || length(\"{name}\") || ' characters (at most {int(limit)})'",
+                    f'left("{name}", 80)',
+                )
             )
+    return checks
 
 
-def _check_cycles(con: duckdb.DuckDBPyConnection, column: str) -> None:
+def find_cycles(con: duckdb.DuckDBPyConnection, headers: Mapping[str, str]) -> list[FoundProblem]:
+    """Accounts whose parent chain would come back to them after the import."""
+    if "parent_id" not in headers:
+        return []
+    column = headers["parent_id"]
     # Walk down from every root of the hierarchy the import would produce (this file's
     # rows over the stored customers). Accounts never reached sit in or under a cycle;
     # there are few of them, so the cycles themselves are traced in Python.
@@ -207,7 +232,7 @@ def _check_cycles(con: duckdb.DuckDBPyConnection, column: str) -> None:
         """
     ).fetchall()
     if not unreached:
-        return
+        return []
     parents: dict[str, str] = dict(unreached)
     in_cycle: dict[str, list[str]] = {}
     for start in parents:
@@ -228,6 +253,8 @@ def _check_cycles(con: duckdb.DuckDBPyConnection, column: str) -> None:
             [list(in_cycle)],
         ).fetchall()
     )
-    for member, chain in sorted(in_cycle.items(), key=lambda item: lines.get(item[0], 0)):
-        if member in lines:
-            add_problem(con, column, "hierarchy cycle: " + " -> ".join(chain), line=lines[member])
+    return [
+        (lines[member], column, "hierarchy cycle: " + " -> ".join(chain))
+        for member, chain in sorted(in_cycle.items(), key=lambda item: lines.get(item[0], 0))
+        if member in lines
+    ]
