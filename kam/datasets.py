@@ -2,7 +2,6 @@
 services a user's own files go through, so every row they bring is validated the same way.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from kam.accounts.services import do_import_customers, do_import_transactions
 from kam.analytics.demo import DEMO_PASSWORD, generate_demo_company, write_demo_files
 from kam.analytics.ingest import ImportReport
 from kam.analytics.portfolio import AccountListQuery, account_page
+from kam.analytics.progress import Progress
 from kam.analytics.store import latest_transaction_date
 from kam.analytics.tpch import generate_tpch, tpch_to_kam
 from kam.people.models import User
@@ -24,8 +24,6 @@ from kam.plans.demo import do_load_demo_plans
 from kam.relationships.demo import do_load_demo_relationships
 from kam.selection.demo import do_load_demo_selection
 from kam.stores import analytics_store
-
-Progress = Callable[[str, float], None]
 
 # The demo maps people and plans for this many of its largest accounts.
 DEMO_KEY_ACCOUNTS = 40

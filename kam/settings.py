@@ -139,8 +139,12 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
+# Uploads past 10 MB are streamed to a temporary file rather than held in memory; the
+# form fields (not files) of one request may total 10 MB. MAX_UPLOAD_BYTES caps one
+# import file uploaded through the web (docs/importing.md); bigger files go by `kam import`.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+MAX_UPLOAD_BYTES = int(os.environ.get("KAM_MAX_UPLOAD_MB", "1024")) * 1024 * 1024
 UPLOAD_DIR = DATA_DIR / "uploads"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -1,13 +1,12 @@
 """Forms of the accounts pages: the portfolio filters and the data import."""
 
-from pathlib import Path
-
 from django import forms
 
+from kam.analytics.ingest.readers import SUFFIXES
 from kam.analytics.portfolio import AccountListQuery, AccountSort, AccountStatus
+from kam.uploads import ImportFileField
 
 PAGE_SIZE = 25
-IMPORT_SUFFIXES = (".csv", ".parquet", ".xlsx")
 
 
 class AccountFilterForm(forms.Form):
@@ -53,10 +52,11 @@ class ImportForm(forms.Form):
         widget=forms.RadioSelect,
         initial="customers",
     )
-    file = forms.FileField(
+    file = ImportFileField(
+        suffixes=SUFFIXES,
+        what="CSV, Parquet or Excel",
         label="File",
-        help_text="CSV, Parquet or Excel (.xlsx).",
-        widget=forms.ClearableFileInput(attrs={"accept": ",".join(IMPORT_SUFFIXES)}),
+        help_text="CSV (.csv or .txt), Parquet or Excel (.xlsx).",
     )
     mapping = forms.CharField(
         label="Column mapping",
@@ -69,23 +69,3 @@ class ImportForm(forms.Form):
             "date_format=%d/%m/%Y for dates that are not YYYY-MM-DD."
         ),
     )
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        suffix = Path(upload.name).suffix.lower()
-        if suffix not in IMPORT_SUFFIXES:
-            raise forms.ValidationError(
-                f"{upload.name}: kam reads CSV, Parquet and .xlsx files, not {suffix or 'this'}."
-            )
-        return upload
-
-    def clean_mapping(self) -> list[str]:
-        lines = [line.strip() for line in self.cleaned_data["mapping"].splitlines()]
-        lines = [line for line in lines if line]
-        for number, line in enumerate(lines, start=1):
-            canonical, sep, header = line.partition("=")
-            if not sep or not canonical.strip() or not header.strip():
-                raise forms.ValidationError(
-                    f"Line {number} {line!r}: write canonical=header, e.g. date=InvoiceDate."
-                )
-        return lines

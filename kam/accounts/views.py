@@ -1,12 +1,7 @@
 """Pages of the accounts app: the portfolio list, one account, and the data import."""
 
-import os
-import tempfile
-from pathlib import Path
-
 import plotly.graph_objects as go
 import pyarrow as pa
-from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import patch_vary_headers
@@ -21,6 +16,7 @@ from kam.analytics.portfolio import AccountSort, AccountStatus
 from kam.analytics.schema import CUSTOMER_COLUMNS, TRANSACTION_COLUMNS
 from kam.people.access import KamRequest, requires
 from kam.people.roles import Permission
+from kam.uploads import save_upload
 
 ACCENT = "#1f5f8b"
 MUTED = "#9fb3c8"
@@ -150,17 +146,6 @@ def account_detail(request: KamRequest, customer_id: str) -> HttpResponse:
     return render(request, "accounts/detail.html", context)
 
 
-def _save_upload(upload) -> Path:
-    """Write the upload to a private temporary file in UPLOAD_DIR, keeping its suffix."""
-    directory = Path(settings.UPLOAD_DIR)
-    directory.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(suffix=Path(upload.name).suffix.lower(), dir=directory)
-    with os.fdopen(handle, "wb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
-    return Path(name)
-
-
 @require_http_methods(["GET", "POST"])
 @requires(Permission.IMPORT_DATA)
 def import_data(request: KamRequest) -> HttpResponse:
@@ -179,7 +164,7 @@ def import_data(request: KamRequest) -> HttpResponse:
                 if form.cleaned_data["kind"] == "customers"
                 else do_import_transactions
             )
-            path = _save_upload(upload)
+            path = save_upload(upload)
             try:
                 report = importer(request.user, path, mapping=mapping, file_label=upload.name)
             except ImportRefused as refused:

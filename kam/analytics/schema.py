@@ -27,12 +27,17 @@ class ColumnType(StrEnum):
 
 @dataclass(frozen=True)
 class Column:
-    """One column of an importable table: canonical name, type, and whether a file must have it."""
+    """One column of an importable table: canonical name, type, and whether a file must have it.
+
+    An ``identifier`` is a key other rows and pages refer to (it appears in URLs and
+    joins), so it may hold no line break or other control character.
+    """
 
     name: str
     type: ColumnType
     required: bool
     description: str
+    identifier: bool = False
 
 
 class DocumentType(StrEnum):
@@ -43,18 +48,20 @@ class DocumentType(StrEnum):
 
 
 CUSTOMER_COLUMNS: tuple[Column, ...] = (
-    Column("customer_id", ColumnType.TEXT, True, "the customer's id in the source system"),
+    Column("customer_id", ColumnType.TEXT, True, "the customer's id in the source system", True),
     Column("name", ColumnType.TEXT, True, "the customer's name"),
-    Column("parent_id", ColumnType.TEXT, False, "customer_id of the parent account, if any"),
+    Column("parent_id", ColumnType.TEXT, False, "customer_id of the parent account, if any", True),
     Column("country", ColumnType.TEXT, False, "country (name or ISO code)"),
     Column("region", ColumnType.TEXT, False, "sales region or geography"),
     Column("segment", ColumnType.TEXT, False, "industry segment"),
 )
 
 TRANSACTION_COLUMNS: tuple[Column, ...] = (
-    Column("invoice_id", ColumnType.TEXT, True, "invoice, order or credit-note number"),
-    Column("line_id", ColumnType.TEXT, True, "line number within the invoice"),
-    Column("customer_id", ColumnType.TEXT, True, "customer_id of a customer already imported"),
+    Column("invoice_id", ColumnType.TEXT, True, "invoice, order or credit-note number", True),
+    Column("line_id", ColumnType.TEXT, True, "line number within the invoice", True),
+    Column(
+        "customer_id", ColumnType.TEXT, True, "customer_id of a customer already imported", True
+    ),
     Column("date", ColumnType.DATE, True, "invoice date (ISO 8601, YYYY-MM-DD)"),
     Column("product", ColumnType.TEXT, False, "product or SKU"),
     Column("category", ColumnType.TEXT, False, "product category"),

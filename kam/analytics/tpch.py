@@ -15,16 +15,13 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
+from kam.analytics.progress import Progress
 from kam.analytics.schema import CUSTOMER_COLUMNS, TRANSACTION_COLUMNS, Column, DocumentType
-
-Progress = Callable[[str, float], None]
-"""Called with what is being done and the fraction of the whole step done so far (0..1)."""
 
 MARKER = "tpch.json"
 

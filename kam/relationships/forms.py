@@ -8,6 +8,11 @@ from kam.accounts.models import Account
 from kam.relationships.models import AlignmentLevel, Attitude, BuyingRole, Contact, Level
 from kam.relationships.queries import relationship_revisions, supplier_people
 from kam.revisions import RevisionField, RevisionsField
+from kam.uploads import ImportFileField
+
+CONTACT_SUFFIXES = (".csv", ".txt")
+CONTACT_FILE_BYTES = 5 * 1024 * 1024
+"""A contacts file is one account's people: thousands of rows at most, never megabytes more."""
 
 SCALE = [(value, str(value)) for value in range(1, 6)]
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -127,4 +132,8 @@ class AlignmentForm(forms.Form):
 class ContactImportForm(forms.Form):
     """A CSV of contacts for one account."""
 
-    file = forms.FileField(help_text="CSV, UTF-8, with a header line.")
+    file = ImportFileField(
+        suffixes=CONTACT_SUFFIXES,
+        max_bytes=CONTACT_FILE_BYTES,
+        help_text="CSV (.csv or .txt), UTF-8, with a header line; at most 5 MB.",
+    )

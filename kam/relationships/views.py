@@ -6,14 +6,10 @@ views redirect back to the map. Input is validated here (all 400s happen here); 
 services do the writing and check permissions again.
 """
 
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.forms import Form
 from django.http import HttpResponse
@@ -35,6 +31,7 @@ from kam.relationships.playbook import ALIGNMENT_INTRO, ALIGNMENT_PROFILES, SOUR
 from kam.relationships.queries import relationship_revisions
 from kam.relationships.svg import render_org_chart_svg
 from kam.revisions import EditConflict, rebase
+from kam.uploads import save_upload
 
 
 @dataclass(frozen=True)
@@ -285,7 +282,7 @@ def contacts_import(request: KamRequest, customer_id: str) -> HttpResponse:
     form = ContactImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        path = _save_upload(upload)
+        path = save_upload(upload)
         try:
             report = services.do_import_contacts(
                 request.user,
@@ -317,14 +314,3 @@ def org_chart_svg(request: KamRequest, customer_id: str) -> HttpResponse:
 def map_url(account: Account) -> str:
     """Where an account's stakeholder map lives (for links from other apps)."""
     return reverse("relationships:map", kwargs={"customer_id": account.customer_id})
-
-
-def _save_upload(upload: Any) -> Path:
-    """Write the upload to a private temporary file in UPLOAD_DIR."""
-    directory = Path(settings.UPLOAD_DIR)
-    directory.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(suffix=".csv", dir=directory)
-    with os.fdopen(handle, "wb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
-    return Path(name)

@@ -5,7 +5,6 @@ their difference into decisions: add, keep or remove, each with the criteria tha
 """
 
 from collections import Counter
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -18,6 +17,7 @@ from kam.analytics.assignment import (
     DEFAULT_TIER_WEIGHTS,
     AssignmentInfeasible,
 )
+from kam.analytics.progress import Progress
 from kam.analytics.selection.features import resolve_as_of
 from kam.analytics.selection.policy import Criterion, SelectionPolicy, Tier
 from kam.people.models import User
@@ -36,7 +36,6 @@ from kam.selection.models import (
 from kam.selection.services import SelectionError, do_ensure_default_policy, do_run_scoring
 from kam.stores import analytics_store
 
-Progress = Callable[[str, float], None]
 MOVED_POINTS = 0.5
 """A criterion "moved" when its points changed by at least half a point (points run 1–5)."""
 MAX_REASONS = 4

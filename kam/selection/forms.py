@@ -16,6 +16,11 @@ from kam.revisions import RevisionField
 from kam.selection.models import QuadrantChoice, TierChoice
 from kam.selection.queries import ScoreQuery
 from kam.selection.snapshots import SORTABLE
+from kam.uploads import ImportFileField
+
+RATING_SUFFIXES = (".csv", ".txt")
+RATING_FILE_BYTES = 100 * 1024 * 1024
+"""Six ratings for each of a million accounts fit in well under 100 MB of CSV."""
 
 RATING_CHOICES = [("", "—"), *[(str(v), str(v)) for v in range(1, 6)]]
 
@@ -155,7 +160,12 @@ class RatingForm(forms.Form):
 class RatingImportForm(forms.Form):
     """A CSV file of ratings: customer_id, criterion, value[, rated_by]."""
 
-    file = forms.FileField(label="Ratings file (.csv)")
+    file = ImportFileField(
+        suffixes=RATING_SUFFIXES,
+        max_bytes=RATING_FILE_BYTES,
+        label="Ratings file (.csv)",
+        help_text="CSV (.csv or .txt), UTF-8, with a header line; at most 100 MB.",
+    )
 
 
 class OverrideForm(forms.Form):

@@ -3,13 +3,11 @@
 Cycles, decisions and the manager assignment are in ``kam.selection.cycles``.
 """
 
-import csv
-import io
 import math
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
+from pathlib import Path
 
 import pyarrow as pa
 from django.db import transaction
@@ -26,6 +24,7 @@ from kam.analytics.clv.portfolio import (
     write_future_value,
 )
 from kam.analytics.clv.results import FitResult
+from kam.analytics.progress import Progress
 from kam.analytics.selection.features import account_features, resolve_as_of
 from kam.analytics.selection.policy import (
     CriterionSource,
@@ -42,9 +41,8 @@ from kam.people.services import check_permission
 from kam.revisions import Change, check_unchanged
 from kam.selection import snapshots
 from kam.selection.models import PolicyVersion, Rating, ScoreRun
+from kam.selection.rating_import import RatingProblem, RatingRow, read_ratings
 from kam.stores import analytics_store
-
-Progress = Callable[[str, float], None]
 
 
 class SelectionError(ValueError):
@@ -189,15 +187,6 @@ def do_rate_account(
     return created
 
 
-@dataclass(frozen=True)
-class RatingProblem:
-    """One reason a ratings file was refused: where (line, column) and why."""
-
-    line: int
-    column: str
-    reason: str
-
-
 class RatingImportRefused(SelectionError):
     """The ratings file was refused whole; ``problems`` names every bad row."""
 
@@ -206,77 +195,38 @@ class RatingImportRefused(SelectionError):
         super().__init__(f"{len(problems)} problem(s) in the ratings file; nothing was imported")
 
 
-RATING_COLUMNS = ("customer_id", "criterion", "value")
-
-
 @transaction.atomic
-def do_import_ratings(user: User, text: str) -> int:
-    """Import ratings from CSV text (customer_id, criterion, value[, rated_by]), all or none.
+def do_import_ratings(user: User, path: Path | str, *, file_label: str | None = None) -> int:
+    """Import ratings from a CSV file (customer_id, criterion, value[, rated_by]), all or none.
 
     Returns how many ratings were added; RatingImportRefused lists every bad row by line
     (the header is line 1), column and reason.
     """
     check_permission(user, Permission.RATE_ACCOUNTS)
-    allowed = set(rated_keys(do_ensure_default_policy().policy()))
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip() for h in reader.fieldnames or []]
-    missing = [c for c in RATING_COLUMNS if c not in header]
-    if missing:
-        raise RatingImportRefused(
-            [
-                RatingProblem(1, c, "missing column (needs customer_id, criterion, value)")
-                for c in missing
-            ]
-        )
-    reader.fieldnames = header
-    rows = [(index, row) for index, row in enumerate(reader, start=2)]
-    ids = {(row.get("customer_id") or "").strip() for _, row in rows}
-    known = set(Account.objects.filter(customer_id__in=ids).values_list("customer_id", flat=True))
-    names = {(row.get("rated_by") or "").strip() for _, row in rows} - {""}
-    raters = {u.username: u for u in User.objects.filter(username__in=names)}
-    problems: list[RatingProblem] = []
-    ratings: list[Rating] = []
+    path = Path(path)
+    read = read_ratings(
+        path,
+        file_label=file_label or path.name,
+        criteria=rated_keys(do_ensure_default_policy().policy()),
+        accounts=Account.objects.values_list("customer_id", flat=True),
+        users=User.objects.values_list("username", flat=True),
+    )
+    rows = [row for row in read if isinstance(row, RatingRow)]
+    if len(rows) < len(read):
+        raise RatingImportRefused([p for p in read if isinstance(p, RatingProblem)])
+    raters = {u.username: u for u in User.objects.filter(username__in={r.rated_by for r in rows})}
     now = timezone.now()
-    for line, row in rows:
-        customer_id = (row.get("customer_id") or "").strip()
-        key = (row.get("criterion") or "").strip()
-        raw = (row.get("value") or "").strip()
-        rater = (row.get("rated_by") or "").strip()
-        bad = len(problems)
-        if not customer_id:
-            problems.append(RatingProblem(line, "customer_id", "empty"))
-        elif customer_id not in known:
-            problems.append(RatingProblem(line, "customer_id", f"no account {customer_id!r}"))
-        if key not in allowed:
-            problems.append(
-                RatingProblem(
-                    line, "criterion", f"{key!r} is not one of {', '.join(sorted(allowed))}"
-                )
-            )
-        try:
-            value = int(raw)
-            if not 1 <= value <= 5:
-                raise ValueError
-        except ValueError:
-            value = 0
-            problems.append(RatingProblem(line, "value", f"{raw!r} is not a whole number 1–5"))
-        if rater and rater not in raters:
-            problems.append(RatingProblem(line, "rated_by", f"no user {rater!r}"))
-        if len(problems) == bad:
-            ratings.append(
-                Rating(
-                    account_id=customer_id,
-                    criterion_key=key,
-                    value=value,
-                    rated_by=raters.get(rater, user),
-                    rated_at=now,
-                    note="imported",
-                )
-            )
-    if problems:
-        raise RatingImportRefused(problems)
-    if not ratings:
-        raise RatingImportRefused([RatingProblem(2, "", "the file has no ratings")])
+    ratings = [
+        Rating(
+            account_id=row.customer_id,
+            criterion_key=row.criterion,
+            value=row.value,
+            rated_by=raters.get(row.rated_by or "", user),
+            rated_at=now,
+            note="imported",
+        )
+        for row in rows
+    ]
     Rating.objects.bulk_create(ratings, batch_size=2000)
     return len(ratings)
 

@@ -29,6 +29,7 @@ from kam.selection.forms import (
 )
 from kam.selection.models import PolicyVersion, QuadrantChoice, ScoreRun, TierChoice
 from kam.selection.snapshots import SORTABLE
+from kam.uploads import save_upload
 
 
 def context(request: KamRequest, **extra: Any) -> dict[str, Any]:
@@ -185,15 +186,18 @@ def ratings_import(request: KamRequest) -> HttpResponse:
     form = RatingImportForm(*((request.POST, request.FILES) if request.method == "POST" else ()))
     problems: list[services.RatingProblem] = []
     if request.method == "POST" and form.is_valid():
-        text = form.cleaned_data["file"].read().decode("utf-8-sig", errors="replace")
+        upload = form.cleaned_data["file"]
+        path = save_upload(upload)
         try:
-            added = services.do_import_ratings(request.user, text)
+            added = services.do_import_ratings(request.user, path, file_label=upload.name)
         except services.RatingImportRefused as refused:
             problems = refused.problems
         else:
             messages.success(request, f"Imported {added:,} ratings.")
             return redirect("selection:ratings_import")
-    status = 422 if problems else 200
+        finally:
+            path.unlink(missing_ok=True)
+    status = 422 if problems else 400 if request.method == "POST" else 200
     return render(
         request,
         "selection/ratings_import.html",

@@ -26,6 +26,7 @@ from kam.analytics.ingest.validate import (
     check_csv_shape,
     check_customer_rules,
     check_required,
+    check_text,
     check_transaction_rules,
     check_typed,
     find_cycles,
@@ -299,6 +300,7 @@ def _check_all(
     """Run every rule over the staged rows; the number of problems found."""
     checks = check_csv_shape() if source.is_csv else []
     checks += check_required(columns, headers)
+    checks += check_text(columns, headers)
     checks += check_typed(columns, headers, mapping.date_format)
     if kind == "customers":
         checks += check_customer_rules(headers, unit, max_lengths)

@@ -6,7 +6,7 @@ from typing import Literal
 MAX_REPORTED_PROBLEMS = 1000
 """Problems kept in an ImportReport; the total is always counted and a CSV can hold them all."""
 
-ImportKind = Literal["customers", "transactions"]
+ImportKind = Literal["customers", "transactions", "contacts", "ratings"]
 
 
 @dataclass(frozen=True)

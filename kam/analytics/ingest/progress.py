@@ -1,13 +1,12 @@
 """Progress of a running import: stage labels, an overall fraction, DuckDB's own progress."""
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import duckdb
 
-Progress = Callable[[str, float], None]
-"""Told (stage label, overall fraction done 0..1); may be called from a helper thread."""
+from kam.analytics.progress import Progress
 
 # Where each stage starts and ends in the overall fraction reported to ``progress``.
 STAGES = {

@@ -7,6 +7,7 @@ are read with python-calamine into one Arrow table and registered with DuckDB; E
 caps a sheet at about a million rows, so this is bounded.
 """
 
+import csv
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,6 +19,10 @@ import pyarrow as pa
 
 CSV_SUFFIXES = (".csv", ".txt")
 SUFFIXES = (*CSV_SUFFIXES, ".parquet", ".xlsx")
+
+MAX_COLUMNS = 1_000
+"""More columns than this in a header is no table kam imports (and would take the reader long)."""
+MAX_HEADER_BYTES = 1 << 20
 
 REJECTS_TABLE = "kam_rejects"
 REJECTS_SCAN = "kam_rejects_scan"
@@ -66,8 +71,7 @@ def open_source(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
     if not path.is_file():
         raise ReadError(f"no such file: {path}")
     if suffix in CSV_SUFFIXES:
-        if path.stat().st_size == 0:
-            raise ReadError("the file is empty (a header line is required)")
+        check_csv_header(path)
         relation = csv_relation(path)
         return Source(relation, _describe(con, relation), "line", None, is_csv=True, path=path)
     if suffix == ".parquet":
@@ -79,6 +83,44 @@ def open_source(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
     columns = _describe(con, EXCEL_VIEW)
     columns.pop("__row", None)
     return Source(EXCEL_VIEW, columns, "row", "__row", is_csv=False)
+
+
+def check_csv_header(path: Path, max_columns: int = MAX_COLUMNS) -> None:
+    """Refuse, from the first line alone, an empty file or a header no table has.
+
+    Reading the header before DuckDB does keeps a pathological file (a million columns,
+    one endless line, binary data) from costing the reader minutes and memory.
+    """
+    with path.open("rb") as handle:
+        head = handle.read(MAX_HEADER_BYTES + 1)
+    if not head:
+        raise ReadError("the file is empty (a header line is required)")
+    if b"\x00" in head.split(b"\n", 1)[0]:
+        raise ReadError("the header line contains NUL bytes: this is not a CSV text file")
+    end = head.find(b"\n")
+    if end < 0 and len(head) > MAX_HEADER_BYTES:
+        raise ReadError(
+            f"the header line is longer than {MAX_HEADER_BYTES // (1 << 20)} MB: "
+            "this is not a CSV file kam can import"
+        )
+    try:
+        line = head[: end if end >= 0 else len(head)].decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ReadError(
+            "the header line is not UTF-8 text: this is not a CSV file, or it was saved in "
+            "another encoding (save it as UTF-8 and import it again)"
+        ) from None
+    fields = next(csv.reader([line], delimiter=_delimiter(line)), [])
+    if len(fields) > max_columns:
+        raise ReadError(
+            f"the header has {len(fields):,} columns; kam reads files of at most "
+            f"{max_columns:,} columns"
+        )
+
+
+def _delimiter(line: str) -> str:
+    """The likeliest separator of a header line (DuckDB sniffs the same candidates)."""
+    return max((",", ";", "\t", "|"), key=line.count)
 
 
 def csv_relation(path: Path, types: Mapping[str, str] | None = None) -> str:
@@ -104,6 +146,10 @@ def _describe(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, str]:
     try:
         rows = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
     except duckdb.Error as error:
+        if "sniffing" in str(error):
+            raise ReadError(
+                "cannot read the file as CSV: no consistent separator and columns found"
+            ) from error
         raise ReadError(_first_line(str(error))) from error
     return {str(name): str(type_) for name, type_, *_ in rows}
 

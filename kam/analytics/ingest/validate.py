@@ -61,6 +61,43 @@ def check_required(columns: tuple[Column, ...], headers: Mapping[str, str]) -> l
     return checks
 
 
+def check_text(columns: tuple[Column, ...], headers: Mapping[str, str]) -> list[Check]:
+    """No text holds a NUL byte (binary data), no identifier a line break or control character."""
+    checks = []
+    for column in columns:
+        if column.name not in headers or column.type is not ColumnType.TEXT:
+            continue
+        name = f'"{column.name}"'
+        if column.identifier:
+            checks.append(
+                Check(
+                    headers[column.name],
+                    f"regexp_matches({name}, '[\\x00-\\x1f\\x7f]')",
+                    "'an id may not contain a line break, tab or other control character: ' "
+                    f"|| {_quoted(_visible(name))}",
+                    _visible(name),
+                )
+            )
+        else:
+            checks.append(
+                Check(
+                    headers[column.name],
+                    f"contains({name}, chr(0))",
+                    "'contains a NUL byte (is this binary data rather than text?)'",
+                    f"left({_visible(name)}, 80)",
+                )
+            )
+    return checks
+
+
+def _visible(expr: str) -> str:
+    """SQL showing NUL, CR, LF and tab in ``expr`` as \\0, \\r, \\n, \\t, other controls as ?."""
+    return (
+        f"regexp_replace(replace(replace(replace(replace({expr}, chr(0), '\\0'), "
+        "chr(13), '\\r'), chr(10), '\\n'), chr(9), '\\t'), '[\\x01-\\x1f\\x7f]', '?', 'g')"
+    )
+
+
 def check_typed(
     columns: tuple[Column, ...], headers: Mapping[str, str], date_format: str | None
 ) -> list[Check]:

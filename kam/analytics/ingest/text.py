@@ -1,0 +1,107 @@
+"""Smaller imports (contacts, ratings) read and checked the way customers and lines are.
+
+A CSV file is read by the same reader (every value as text, header width checked first,
+malformed lines collected), its rows staged with their line numbers, and the shared rules
+(required values, no NUL bytes, no control characters in identifiers, CSV shape) run with
+the caller's own checks in one statement. The file is either refused whole, with every
+problem named by line and column, or its rows come back as an Arrow table of text for
+the caller to write. It runs in a private in-memory DuckDB: these files are not stored.
+"""
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from kam.analytics.ingest.checks import Check, add_problem, create_problems_table, run_checks
+from kam.analytics.ingest.mapping import ColumnMapping
+from kam.analytics.ingest.problems import ImportKind, ImportRefused
+from kam.analytics.ingest.readers import (
+    CSV_SUFFIXES,
+    ReadError,
+    check_csv_header,
+    open_source,
+    sql_name,
+)
+from kam.analytics.ingest.refusal import refusal
+from kam.analytics.ingest.stage import ROWS, build_stage, match_columns
+from kam.analytics.ingest.validate import check_csv_shape, check_required, check_text
+from kam.analytics.schema import Column
+
+ExtraChecks = Callable[[Mapping[str, str]], list[Check]]
+"""The caller's rules, given which header feeds each column; SQL over ``kam_rows``."""
+
+
+def read_checked_csv(
+    kind: ImportKind,
+    path: Path,
+    columns: tuple[Column, ...],
+    *,
+    file_label: str,
+    checks: ExtraChecks | None = None,
+    tables: Mapping[str, pa.Table] | None = None,
+    refuse_unknown_columns: bool = False,
+    max_columns: int = 100,
+) -> pa.Table:
+    """The file's rows as text (canonical column names, plus ``line``), or ImportRefused.
+
+    ``tables`` are registered under their names for ``checks`` to look values up in
+    (known accounts, users). Empty cells are NULL; values are trimmed.
+    """
+    con = duckdb.connect(config={"memory_limit": "1GB", "threads": 2})
+    try:
+        return _read(
+            kind,
+            con,
+            path,
+            columns,
+            file_label,
+            checks,
+            tables or {},
+            refuse_unknown_columns,
+            max_columns,
+        )
+    finally:
+        con.close()
+
+
+def _read(
+    kind: ImportKind,
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    columns: tuple[Column, ...],
+    label: str,
+    checks: ExtraChecks | None,
+    tables: Mapping[str, pa.Table],
+    refuse_unknown: bool,
+    max_columns: int,
+) -> pa.Table:
+    create_problems_table(con)
+    try:
+        if path.suffix.lower() not in CSV_SUFFIXES:
+            raise ReadError(f"cannot import a {path.suffix or 'suffix-less'} file; use CSV")
+        check_csv_header(path, max_columns)
+        source = open_source(con, path)
+    except ReadError as error:
+        add_problem(con, None, str(error))
+        raise ImportRefused(refusal(con, kind, label, "line", 0, (), None)) from None
+    matched = match_columns(source, columns, ColumnMapping())
+    expected = ", ".join(c.name for c in columns)
+    for name in matched.missing:
+        add_problem(con, name, f"missing required column {name}; expected {expected}", line=1)
+    if refuse_unknown:
+        for header in matched.ignored:
+            add_problem(con, header, f"unknown column; expected any of {expected}", line=1)
+    if matched.missing or (refuse_unknown and matched.ignored):
+        raise ImportRefused(refusal(con, kind, label, "line", 0, matched.ignored, None))
+    rows = build_stage(con, source, columns, matched.headers, ColumnMapping())
+    for name, table in tables.items():
+        con.register(name, table)
+    found = check_csv_shape() + check_required(columns, matched.headers)
+    found += check_text(columns, matched.headers)
+    found += checks(matched.headers) if checks else []
+    if run_checks(con, found):
+        raise ImportRefused(refusal(con, kind, label, "line", rows, matched.ignored, None))
+    names = ", ".join(sql_name(c.name) for c in columns)
+    return con.execute(f"SELECT line, {names} FROM {ROWS} ORDER BY line").to_arrow_table()
