@@ -69,3 +69,14 @@ class ImportForm(forms.Form):
             "date_format=%d/%m/%Y for dates that are not YYYY-MM-DD."
         ),
     )
+
+    def clean_mapping(self) -> list[str]:
+        lines = [line.strip() for line in self.cleaned_data["mapping"].splitlines()]
+        lines = [line for line in lines if line]
+        for number, line in enumerate(lines, start=1):
+            canonical, sep, header = line.partition("=")
+            if not sep or not canonical.strip() or not header.strip():
+                raise forms.ValidationError(
+                    f"Line {number} {line!r}: write canonical=header, e.g. date=InvoiceDate."
+                )
+        return lines

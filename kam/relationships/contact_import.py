@@ -1,63 +1,70 @@
 """Reading a CSV of contacts for one account: every bad cell named, nothing half-written.
 
+The file is read and its shape checked by the import rules every file passes
+(``kam.analytics.ingest.text``: header width, encoding, NUL bytes, required values); the
+contact rules below then check each row and the reports-to lines between them.
+
 The caller (``services.do_import_contacts``) holds the transaction and the permission check.
 The whole file is validated before anything is written; if any row is bad the import raises
 :class:`ContactImportRefused` with every problem, each as line, column and reason.
 """
 
-import csv
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import NoReturn
 
 from kam.accounts.models import Account
+from kam.analytics.ingest.problems import ImportRefused
+from kam.analytics.ingest.text import read_checked_csv
+from kam.analytics.schema import Column, ColumnType
 from kam.relationships.mapping import would_create_cycle
 from kam.relationships.models import Attitude, BuyingRole, Contact, Level
 
-
-@dataclass(frozen=True)
-class Column:
-    """One CSV column: its header, whether it is required, and what it holds."""
-
-    name: str
-    required: bool
-    description: str
-
-
 COLUMNS: tuple[Column, ...] = (
-    Column("name", True, "Full name; unique within the file."),
-    Column("title", False, "Job title."),
-    Column("function", False, "Business function, e.g. Procurement."),
+    Column("name", ColumnType.TEXT, True, "Full name; unique within the file."),
+    Column("title", ColumnType.TEXT, False, "Job title."),
+    Column("function", ColumnType.TEXT, False, "Business function, e.g. Procurement."),
     Column(
         "level",
+        ColumnType.TEXT,
         False,
         "operational, middle management, senior or executive (default operational).",
     ),
     Column(
         "buying_roles",
+        ColumnType.TEXT,
         False,
         "Any of decision maker, budget holder, influencer, gatekeeper, user, champion, "
         "detractor, separated by ';'.",
     ),
-    Column("influence", False, "Whole number 1–5 (default 3)."),
+    Column("influence", ColumnType.TEXT, False, "Whole number 1–5 (default 3)."),
     Column(
         "attitude",
+        ColumnType.TEXT,
         False,
         "strongly negative, negative, neutral, positive, strongly positive, or -2 to 2 "
         "(default neutral).",
     ),
     Column(
         "reports_to",
+        ColumnType.TEXT,
         False,
         "Email, else name, of the manager: another row of the file or a contact already "
         "mapped for the account. Empty for none.",
     ),
-    Column("last_contact_date", False, "ISO date YYYY-MM-DD."),
-    Column("email", False, "Email; unique within the account. Used to match existing contacts."),
-    Column("phone", False, "Phone number."),
+    Column("last_contact_date", ColumnType.TEXT, False, "ISO date YYYY-MM-DD."),
+    Column(
+        "email",
+        ColumnType.TEXT,
+        False,
+        "Email; unique within the account. Used to match existing contacts.",
+    ),
+    Column("phone", ColumnType.TEXT, False, "Phone number."),
 )
 COLUMN_NAMES = tuple(column.name for column in COLUMNS)
+MAX_COLUMNS = 100
+"""A header wider than this is refused before the file is read (no contacts file has it)."""
 
 
 @dataclass(frozen=True)
@@ -120,23 +127,22 @@ def import_contacts(account: Account, path: Path, *, file_label: str) -> Contact
     """Validate the whole file, then create or update the account's contacts (see module doc)."""
     issues: list[ImportIssue] = []
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as error:
-        _refuse(file_label, [ImportIssue(1, "", f"not UTF-8 text ({error.reason})")])
-    reader = csv.DictReader(text.splitlines(keepends=True))
-    headers = [(name or "").strip().lower() for name in reader.fieldnames or []]
-    if not headers:
-        _refuse(file_label, [ImportIssue(1, "", "the file is empty; expected a header line")])
-    for header in headers:
-        if header not in COLUMN_NAMES:
-            expected = ", ".join(COLUMN_NAMES)
-            issues.append(ImportIssue(1, header, f"unknown column; expected any of {expected}"))
-    for column in COLUMNS:
-        if column.required and column.name not in headers:
-            issues.append(ImportIssue(1, column.name, "required column is missing"))
-    if issues:
-        _refuse(file_label, issues)
-    reader.fieldnames = headers
+        checked = read_checked_csv(
+            "contacts",
+            path,
+            COLUMNS,
+            file_label=file_label,
+            refuse_unknown_columns=True,
+            max_columns=MAX_COLUMNS,
+        )
+    except ImportRefused as refused:
+        _refuse(
+            file_label,
+            [
+                ImportIssue(problem.line or 1, problem.column or "", problem.reason)
+                for problem in refused.report.problems
+            ],
+        )
 
     existing = list(Contact.objects.filter(account=account))
     by_email = {c.email.lower(): c for c in existing if c.email}
@@ -146,11 +152,13 @@ def import_contacts(account: Account, path: Path, *, file_label: str) -> Contact
 
     rows: list[_Row] = []
     seen_keys: dict[str, int] = {}
-    for record in reader:
-        line = reader.line_num
-        cells = {key: (value or "").strip() for key, value in record.items() if key}
-        if not any(cells.values()):
-            continue
+    issues += [
+        ImportIssue(problem.line or 1, problem.column or "", problem.reason)
+        for problem in checked.problems
+    ]
+    for record in checked.rows.to_pylist():
+        line = int(record.pop("line"))
+        cells = {key: str(value) for key, value in record.items() if value is not None}
         row = _parse_row(line, cells, issues)
         key = row.values["email"] or str(row.values["name"]).casefold()
         if key in seen_keys:
@@ -184,8 +192,6 @@ def _parse_row(line: int, cells: dict[str, str], issues: list[ImportIssue]) -> _
         "phone": cells.get("phone", ""),
         "email": cells.get("email", "").lower(),
     }
-    if not values["name"]:
-        bad("name", "empty; every contact needs a name")
     if values["email"] and "@" not in str(values["email"]):
         bad("email", f"{values['email']!r} is not an email address")
     level = cells.get("level", "")

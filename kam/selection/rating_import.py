@@ -99,7 +99,7 @@ def read_ratings(
         return checks
 
     try:
-        table = read_checked_csv(
+        checked = read_checked_csv(
             "ratings",
             path,
             COLUMNS,
@@ -113,6 +113,12 @@ def read_ratings(
             RatingProblem(problem.line or 1, problem.column or "", problem.reason)
             for problem in refused.report.problems
         ]
+    if checked.problems:
+        return [
+            RatingProblem(problem.line or 1, problem.column or "", problem.reason)
+            for problem in checked.problems
+        ]
+    table = checked.rows
     if table.num_rows == 0:
         return [RatingProblem(2, "", "the file has no ratings")]
     return [

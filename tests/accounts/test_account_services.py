@@ -199,3 +199,36 @@ def test_a_viewer_may_not_import(store, viewer, tmp_path, service):
 
     assert accounts() == []
     assert store_counts(store) == (0, 0, 0)
+
+
+@pytest.mark.django_db
+def test_a_whole_bad_column_is_refused_by_both_stores_at_120k_rows(store, head_of_kam, tmp_path):
+    import duckdb
+
+    do_import_customers(head_of_kam, write(tmp_path, "customers.csv", CUSTOMERS))
+    do_import_transactions(head_of_kam, write(tmp_path, "lines.csv", LINES))
+    before = store_counts(store), accounts()
+    nameless = tmp_path / "nameless.csv"
+    lines = tmp_path / "bad-lines.csv"
+    con = duckdb.connect()
+    con.execute(
+        "COPY (SELECT 'W' || i AS customer_id, NULL AS name FROM range(120000) t(i)) "
+        f"TO '{nameless}' (HEADER)"
+    )
+    con.execute(
+        "COPY (SELECT 'B' || i AS invoice_id, '1' AS line_id, 'NOPE' AS customer_id, "
+        "'2026-13-45' AS date, 'abc' AS quantity, '1e999' AS revenue FROM range(120000) t(i)) "
+        f"TO '{lines}' (HEADER)"
+    )
+
+    with pytest.raises(ImportRefused) as customers_refused:
+        do_import_customers(head_of_kam, nameless)
+    with pytest.raises(ImportRefused) as lines_refused:
+        do_import_transactions(head_of_kam, lines)
+
+    assert customers_refused.value.report.problem_count == 120_000
+    assert lines_refused.value.report.problem_count == 4 * 120_000
+    assert {p.column for p in lines_refused.value.report.problems[:4]} == {
+        "customer_id", "date", "quantity", "revenue"
+    }  # fmt: skip
+    assert (store_counts(store), accounts()) == before

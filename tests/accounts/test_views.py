@@ -236,7 +236,7 @@ def test_import_with_a_column_mapping_reports_what_changed(as_head, seeded):
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"kind": "customers", "file": ("notes.txt", b"hello")}, "kam reads CSV, Parquet"),
+        ({"kind": "customers", "file": ("notes.json", b"{}")}, "kam reads CSV, Parquet"),
         ({"kind": "customers", "file": ("c.csv", b"a,b\n"), "mapping": "date"}, "canonical=header"),
         ({"kind": "suppliers", "file": ("c.csv", b"a,b\n")}, "Select a valid choice"),
     ],
@@ -267,3 +267,32 @@ def test_list_pages_through_many_accounts(as_viewer, store):
     assert "26–30 of 30" in content
     assert "Kunde 25" in content
     assert "Kunde 24" not in content
+
+
+def test_a_txt_file_is_imported_as_csv(as_head, seeded):
+    upload = SimpleUploadedFile("crm.txt", b"customer_id,name\nT1,Tabbed Trading\n")
+    response = as_head.post(reverse("accounts:import"), {"kind": "customers", "file": upload})
+    assert response.status_code == 200, response.content.decode()
+    assert Account.objects.get(customer_id="T1").name == "Tabbed Trading"
+
+
+def test_a_file_over_the_upload_limit_is_refused_with_the_limit(as_head, seeded, settings):
+    settings.MAX_UPLOAD_BYTES = 1024 * 1024
+    before = store_counts(seeded), Account.objects.count()
+    upload = SimpleUploadedFile("big.csv", b"customer_id,name\n" + b"X1,Big\n" * 200_000)
+    response = as_head.post(reverse("accounts:import"), {"kind": "customers", "file": upload})
+    assert "big.csv is 1.3 MB; uploads here are limited to 1.0 MB" in response.content.decode()
+    assert "kam import" in response.content.decode()
+    assert (store_counts(seeded), Account.objects.count()) == before
+
+
+def test_a_customer_file_with_every_name_empty_is_refused_at_120k_rows(as_head, seeded):
+    before = store_counts(seeded), sorted(Account.objects.values_list("customer_id", "name"))
+    body = b"customer_id,name\n" + b"".join(b"W%d,\n" % i for i in range(120_000))
+    upload = SimpleUploadedFile("nameless.csv", body)
+    response = as_head.post(reverse("accounts:import"), {"kind": "customers", "file": upload})
+    content = response.content.decode()
+    assert response.status_code == 422
+    assert "was refused: 120,000 problems in 120,000 rows" in content
+    after = store_counts(seeded), sorted(Account.objects.values_list("customer_id", "name"))
+    assert after == before

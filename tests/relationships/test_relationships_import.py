@@ -83,7 +83,7 @@ def test_a_bad_file_names_every_problem_and_changes_nothing(kam_user, account, t
     report = refused.value.report
     assert report.file == "people.csv"
     assert set(report.issues) >= {
-        ImportIssue(3, "name", "empty; every contact needs a name"),
+        ImportIssue(3, "name", "empty required value"),
         ImportIssue(
             4, "level", "'board' is not one of Operational, Middle management, Senior, Executive"
         ),
@@ -103,8 +103,16 @@ def test_a_bad_file_names_every_problem_and_changes_nothing(kam_user, account, t
 @pytest.mark.parametrize(
     ("text", "issue"),
     [
-        ("", ImportIssue(1, "", "the file is empty; expected a header line")),
-        ("title\nCEO\n", ImportIssue(1, "name", "required column is missing")),
+        ("", ImportIssue(1, "", "the file is empty (a header line is required)")),
+        (
+            "title\nCEO\n",
+            ImportIssue(
+                1,
+                "name",
+                "missing required column name; expected name, title, function, level, "
+                "buying_roles, influence, attitude, reports_to, last_contact_date, email, phone",
+            ),
+        ),
         ("name\n", ImportIssue(2, "", "the file has a header but no contacts")),
     ],
 )
@@ -144,4 +152,43 @@ def test_a_file_that_is_not_utf8_is_refused(kam_user, account, tmp_path) -> None
 def test_viewers_may_not_import(viewer, account, tmp_path) -> None:
     with pytest.raises(PermissionDenied):
         do_import_contacts(viewer, account, write(tmp_path, GOOD))
+    assert not Contact.objects.exists()
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".txt"])
+def test_a_txt_file_is_read_as_csv(kam_user, account, tmp_path, suffix) -> None:
+    report = do_import_contacts(kam_user, account, write(tmp_path, GOOD, f"people{suffix}"))
+    assert report.created == 4
+
+
+def test_a_file_with_a_million_columns_is_refused_at_once(kam_user, account, tmp_path) -> None:
+    path = tmp_path / "wide.csv"
+    header = ",".join(f"c{i}" for i in range(1_000_000))
+    path.write_text(f"name,{header}\nAnna,{',' * 999_999}\n", encoding="utf-8")
+
+    with pytest.raises(ContactImportRefused) as refused:
+        do_import_contacts(kam_user, account, path)
+
+    (issue,) = refused.value.report.issues
+    assert issue.reason == (
+        "the header line is longer than 1 MB: this is not a CSV file kam can import"
+    )
+
+
+def test_a_header_wider_than_a_contacts_file_is_refused(kam_user, account, tmp_path) -> None:
+    header = ",".join(f"c{i}" for i in range(500))
+    with pytest.raises(ContactImportRefused) as refused:
+        do_import_contacts(kam_user, account, write(tmp_path, f"name,{header}\nAnna\n"))
+    (issue,) = refused.value.report.issues
+    assert issue.reason == "the header has 501 columns; kam reads files of at most 100 columns"
+
+
+def test_nul_bytes_in_a_cell_are_refused(kam_user, account, tmp_path) -> None:
+    path = tmp_path / "nul.csv"
+    path.write_bytes(b"name,title\nAnna Berg,CE\x00O\n")
+    with pytest.raises(ContactImportRefused) as refused:
+        do_import_contacts(kam_user, account, path)
+    assert refused.value.report.issues == (
+        ImportIssue(2, "title", "contains a NUL byte (is this binary data rather than text?)"),
+    )
     assert not Contact.objects.exists()

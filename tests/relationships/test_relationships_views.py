@@ -177,3 +177,35 @@ def test_the_import_page_reports_what_it_did(kam_client, account) -> None:
     response = kam_client.post(url("import", account), {"file": upload})
     assert response.status_code == 200
     assert "2 created" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("content", "status", "message"),
+    [
+        (
+            b"name," + b",".join(b"c%d" % i for i in range(1_000_000)) + b"\nAnna\n",
+            400,
+            "uploads here are limited to 5.0 MB",
+        ),
+        (
+            b"name," + b",".join(b"c%d" % i for i in range(150_000)) + b"\nAnna\n",
+            422,
+            "the header line is longer than 1 MB",
+        ),
+    ],
+    ids=["million-columns", "wide-header"],
+)
+def test_a_pathological_file_gets_a_short_answer(kam_client, account, content, status, message):
+    upload = SimpleUploadedFile("people.csv", content, "text/csv")
+    response = kam_client.post(url("import", account), {"file": upload})
+    assert response.status_code == status
+    assert message in response.content.decode()
+    assert len(response.content) < 100_000
+    assert Contact.objects.count() == 0
+
+
+def test_a_txt_upload_is_read_as_csv(kam_client, account) -> None:
+    upload = SimpleUploadedFile("people.txt", b"name,title\nAnna Berg,CEO\n")
+    response = kam_client.post(url("import", account), {"file": upload})
+    assert response.status_code == 200
+    assert Contact.objects.count() == 1

@@ -3,12 +3,14 @@
 A CSV file is read by the same reader (every value as text, header width checked first,
 malformed lines collected), its rows staged with their line numbers, and the shared rules
 (required values, no NUL bytes, no control characters in identifiers, CSV shape) run with
-the caller's own checks in one statement. The file is either refused whole, with every
-problem named by line and column, or its rows come back as an Arrow table of text for
-the caller to write. It runs in a private in-memory DuckDB: these files are not stored.
+the caller's own checks in one statement. A file that cannot be read as rows at all is
+refused (ImportRefused); otherwise its rows come back as an Arrow table of text with every
+problem the rules found, so a caller with rules of its own (contacts' reporting lines)
+names them all in one refusal. It runs in a private in-memory DuckDB: nothing is stored.
 """
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -16,7 +18,7 @@ import pyarrow as pa
 
 from kam.analytics.ingest.checks import Check, add_problem, create_problems_table, run_checks
 from kam.analytics.ingest.mapping import ColumnMapping
-from kam.analytics.ingest.problems import ImportKind, ImportRefused
+from kam.analytics.ingest.problems import ImportKind, ImportRefused, RowProblem
 from kam.analytics.ingest.readers import (
     CSV_SUFFIXES,
     ReadError,
@@ -28,6 +30,19 @@ from kam.analytics.ingest.refusal import refusal
 from kam.analytics.ingest.stage import ROWS, build_stage, match_columns
 from kam.analytics.ingest.validate import check_csv_shape, check_required, check_text
 from kam.analytics.schema import Column
+
+
+@dataclass(frozen=True)
+class CheckedRows:
+    """A CSV's rows as text (canonical column names, plus ``line``) and what is wrong with them.
+
+    ``problems`` holds the first MAX_REPORTED_PROBLEMS in file order; the file may be
+    written only when it is empty.
+    """
+
+    rows: pa.Table
+    problems: tuple[RowProblem, ...]
+
 
 ExtraChecks = Callable[[Mapping[str, str]], list[Check]]
 """The caller's rules, given which header feeds each column; SQL over ``kam_rows``."""
@@ -43,9 +58,10 @@ def read_checked_csv(
     tables: Mapping[str, pa.Table] | None = None,
     refuse_unknown_columns: bool = False,
     max_columns: int = 100,
-) -> pa.Table:
-    """The file's rows as text (canonical column names, plus ``line``), or ImportRefused.
+) -> CheckedRows:
+    """The file's rows and every problem the shared rules and ``checks`` find in them.
 
+    Raises ImportRefused when the file cannot be read as rows (not CSV, a missing column).
     ``tables`` are registered under their names for ``checks`` to look values up in
     (known accounts, users). Empty cells are NULL; values are trimmed.
     """
@@ -76,7 +92,7 @@ def _read(
     tables: Mapping[str, pa.Table],
     refuse_unknown: bool,
     max_columns: int,
-) -> pa.Table:
+) -> CheckedRows:
     create_problems_table(con)
     try:
         if path.suffix.lower() not in CSV_SUFFIXES:
@@ -101,7 +117,9 @@ def _read(
     found = check_csv_shape() + check_required(columns, matched.headers)
     found += check_text(columns, matched.headers)
     found += checks(matched.headers) if checks else []
+    problems: tuple[RowProblem, ...] = ()
     if run_checks(con, found):
-        raise ImportRefused(refusal(con, kind, label, "line", rows, matched.ignored, None))
+        problems = refusal(con, kind, label, "line", rows, matched.ignored, None).problems
     names = ", ".join(sql_name(c.name) for c in columns)
-    return con.execute(f"SELECT line, {names} FROM {ROWS} ORDER BY line").to_arrow_table()
+    table = con.execute(f"SELECT line, {names} FROM {ROWS} ORDER BY line").to_arrow_table()
+    return CheckedRows(table, problems)
