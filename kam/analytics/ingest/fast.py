@@ -39,6 +39,14 @@ def insert_first_load(
     )
     bad = [f"{sql_name(c.name)} IS NULL" for c in columns if c.required]
     bad += [f"NOT isfinite({sql_name(c.name)})" for c in columns if c.type is ColumnType.NUMBER]
+    for column in columns:
+        if column.type is ColumnType.TEXT and column.name in headers:
+            name = sql_name(column.name)
+            bad.append(
+                f"regexp_matches({name}, '[\\x00-\\x1f\\x7f]')"
+                if column.identifier
+                else f"contains({name}, chr(0))"
+            )
     bad += [
         f"document_type NOT IN {tuple(t.value for t in DocumentType)}",
         f"(quantity < 0 AND document_type = '{DocumentType.INVOICE.value}')",

@@ -272,3 +272,33 @@ def test_excel_date_and_number_cells_import_under_a_date_format(customers, tmp_p
     assert [str(p) for p in refused.value.report.problems] == [
         "erp.xlsx, row 4, column Revenue: not a number 'x'"
     ]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+@pytest.mark.parametrize(
+    ("row", "column", "reason"),
+    [
+        (["I2\r\n", "1", "C2", "2024-02-10", "3", "30", None, None], "invoice_id",
+         "an id may not contain a line break, tab or other control character: 'I2\\r\\n'"),
+        (["I2", "1", "C2", "2024-02-10", "3", "30", None, "inv\x00oice"], "document_type",
+         "contains a NUL byte (is this binary data rather than text?)"),
+    ],
+    ids=["crlf-in-id", "nul-in-text"],
+)  # fmt: skip
+@pytest.mark.parametrize("first_import", [True, False], ids=["into-empty", "into-existing"])
+def test_control_characters_are_refused_on_both_paths(
+    customers, write_table, snapshot, fmt, row, column, reason, first_import
+):
+    if not first_import:
+        import_transactions(customers, write_table("csv", HEADER, GOOD[:1]))
+    before = snapshot()
+    if fmt == "csv" and "\r\n" in row[0]:
+        row = [f'"{row[0]}"', *row[1:]]
+    path = write_table(fmt, HEADER, with_row(2, row))
+
+    with pytest.raises(ImportRefused) as refused:
+        import_transactions(customers, path)
+
+    problems = [p for p in refused.value.report.problems if p.column == column]
+    assert reason in [p.reason for p in problems]
+    assert snapshot() == before
