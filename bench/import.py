@@ -105,7 +105,8 @@ def run_one(mode: str, work: Path, customers: Path, transactions: Path, memory_l
             con = duckdb.connect()
             con.execute(
                 "COPY (SELECT 'EARLIER' || row_number() OVER () AS invoice_id, '1' AS line_id, "
-                f"customer_id, date, quantity, revenue, document_type FROM read_csv('{transactions}') LIMIT 1000) "
+                "customer_id, date, quantity, revenue, document_type "
+                f"FROM read_csv('{transactions}') LIMIT 1000) "
                 f"TO '{earlier}' (HEADER)"
             )
             con.close()
