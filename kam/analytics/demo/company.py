@@ -48,7 +48,7 @@ def generate_demo_company(
     """
     if years < 1:
         raise ValueError("the demo company needs at least one year of history")
-    start = _years_before(end, years) + timedelta(days=1)
+    start = years_before(end, years) + timedelta(days=1)
     days = (end - start).days + 1
     customer_rng, line_rng = np.random.default_rng(seed).spawn(2)
     book = generate_customers(customer_rng, customers, days)
@@ -80,7 +80,8 @@ def write_demo_files(company: DemoCompany, out_dir: Path) -> DemoFiles:
     return files
 
 
-def _years_before(day: date, years: int) -> date:
+def years_before(day: date, years: int) -> date:
+    """The same day ``years`` earlier (28 February for a 29th in a year without one)."""
     try:
         return day.replace(year=day.year - years)
     except ValueError:  # 29 February in a year without one

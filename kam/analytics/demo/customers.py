@@ -5,6 +5,7 @@ because it belongs to the customer; :mod:`kam.analytics.demo.transactions` turns
 invoice lines.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -78,10 +79,16 @@ class CustomerBook:
         return np.asarray(self.table.column("customer_id").to_numpy(zero_copy_only=False))
 
 
-def generate_customers(rng: np.random.Generator, count: int, days: int) -> CustomerBook:
+def generate_customers(
+    rng: np.random.Generator,
+    count: int,
+    days: int,
+    shares: Mapping[Archetype, float] = ARCHETYPE_SHARES,
+) -> CustomerBook:
     """Draw ``count`` customers: names, hierarchy, geography, segment and buying behaviour.
 
-    ``days`` is the length of the generated period, so life-cycle events fall inside it.
+    ``days`` is the length of the generated period, so life-cycle events fall inside it;
+    ``shares`` is the share of customers in each archetype (those left out have none).
     """
     if count < 1:
         raise ValueError("the demo company needs at least one customer")
@@ -107,7 +114,7 @@ def generate_customers(rng: np.random.Generator, count: int, days: int) -> Custo
         [group_factor, group_factor[group_of_subsidiary]]
     )
 
-    archetype = _archetypes(rng, count)
+    archetype = _archetypes(rng, count, shares)
     growth, first_day, last_day = _life_cycles(rng, archetype, days)
     relative = np.log(size / MEDIAN_ANNUAL_REVENUE)
     discount = np.clip(0.07 + 0.035 * relative + rng.normal(0.0, 0.04, count), 0.0, 0.25)
@@ -266,9 +273,11 @@ def _names(
     return names
 
 
-def _archetypes(rng: np.random.Generator, count: int) -> np.ndarray:
-    """Archetype index per customer, in exactly the recorded shares (rounded)."""
-    counts = [round(share * count) for share in ARCHETYPE_SHARES.values()]
+def _archetypes(
+    rng: np.random.Generator, count: int, shares: Mapping[Archetype, float]
+) -> np.ndarray:
+    """Archetype index per customer, in exactly the given shares (rounded; rest steady)."""
+    counts = [round(shares.get(archetype, 0.0) * count) for archetype in _ARCHETYPES]
     counts[0] += count - sum(counts)
     return rng.permutation(np.repeat(np.arange(len(counts)), counts))
 

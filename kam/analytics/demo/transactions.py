@@ -3,9 +3,15 @@
 Each customer orders on business days at a rate that follows its archetype (trend, start,
 stop) and the season; each order comes from one of its sites and has several lines, whose
 categories follow what that site buys. A small share of lines is later credited.
+
+Two cadences: ``Cadence.RANDOM`` (the demo company) draws order days as a Poisson process
+whose rate carries the trend; ``Cadence.REGULAR`` (the steady-buyer data set,
+``steady.py``) has every customer order on its own fixed rhythm, a few days early or late,
+as replenishment buyers do, and carries the trend in the size of the orders.
 """
 
 from datetime import date
+from enum import StrEnum
 
 import numpy as np
 import pyarrow as pa
@@ -22,13 +28,27 @@ _COUNTRIES = tuple(country for region in REGIONS for country in region.countries
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
+class Cadence(StrEnum):
+    """How a customer's order days follow one another."""
+
+    RANDOM = "random"  # a Poisson process: any business day, the rate following the trend
+    REGULAR = "regular"  # a fixed rhythm, a few days either way: the trend is in the orders
+
+
 def generate_transactions(
-    rng: np.random.Generator, book: CustomerBook, start: date, days: int
+    rng: np.random.Generator,
+    book: CustomerBook,
+    start: date,
+    days: int,
+    cadence: Cadence = Cadence.RANDOM,
 ) -> pa.Table:
     """Invoice lines (and the credit notes reversing some) for ``days`` days from ``start``."""
     site_names, site_offset, site_count, site_choice, site_mix = _sites(rng, book)
 
-    customer, day = _order_days(rng, book, start, days)
+    if cadence is Cadence.REGULAR:
+        customer, day = _regular_order_days(rng, book, start, days)
+    else:
+        customer, day = _order_days(rng, book, start, days)
     chrono = np.lexsort((customer, day))
     customer, day = customer[chrono], day[chrono]
     orders = len(customer)
@@ -36,7 +56,11 @@ def generate_transactions(
     local_site = np.minimum((draw > site_choice[customer]).sum(axis=1), site_count[customer] - 1)
     site = site_offset[customer] + local_site
     typical_order = book.size / book.orders_per_year
-    order_value = typical_order[customer] * rng.lognormal(-0.125, 0.5, orders)
+    spread = 0.5 if cadence is Cadence.RANDOM else 0.25  # a regular buyer's orders vary less
+    order_value = typical_order[customer] * rng.lognormal(-(spread**2) / 2, spread, orders)
+    if cadence is Cadence.REGULAR:
+        years = (day + 0.5 - days / 2.0) / 365.25  # centred, as the size is mid-period
+        order_value *= np.exp(book.growth[customer] * years)
     lines_in_order = 1 + rng.poisson(book.lines_per_order[customer] - 1.0)
 
     order = np.repeat(np.arange(orders), lines_in_order)
@@ -214,6 +238,28 @@ def _order_days(
         customers.append(rows + first)
         order_days.append(np.minimum(position - rows * days, days - 1))
     return np.concatenate(customers), np.concatenate(order_days)
+
+
+def _regular_order_days(
+    rng: np.random.Generator, book: CustomerBook, start: date, days: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Customer and day of every order on each customer's own rhythm.
+
+    A customer orders every 365.25 / orders_per_year days from a random phase, each order a
+    few days early or late (a tenth of the interval), on the next business day; one order
+    in fifty is skipped. Newcomers start at their first day, churners stop after their last.
+    """
+    interval = 365.25 / book.orders_per_year
+    phase = book.first_day + rng.uniform(0.0, interval)
+    count = np.floor((days - phase) / interval).astype(np.int64) + 1
+    count = np.maximum(count, 0)
+    customer = np.repeat(np.arange(len(interval)), count)
+    k = np.arange(len(customer)) - np.repeat(np.cumsum(count) - count, count)
+    jitter = rng.normal(0.0, 0.1, len(customer)) * interval[customer]
+    day = np.round(phase[customer] + k * interval[customer] + jitter).astype(np.int64)
+    day = _next_business_day(np.maximum(day, book.first_day[customer]), start)
+    keep = (day <= book.last_day[customer]) & (day < days) & (rng.random(len(day)) >= 0.02)
+    return customer[keep], day[keep]
 
 
 def _products(
