@@ -18,7 +18,7 @@ from kam.analytics.assignment import (
 )
 from kam.analytics.clv import portfolio as clv_portfolio
 from kam.analytics.clv.history import AlivePoint, alive_history, purchase_days
-from kam.analytics.clv.portfolio import MODEL_LABELS
+from kam.analytics.clv.purchases import label as model_label
 from kam.analytics.clv.results import FitResult
 from kam.analytics.selection.features import resolve_as_of
 from kam.people.models import User
@@ -352,11 +352,17 @@ plus every high-potential account)."""
 
 
 def purchase_fit_of(record: dict[str, Any]) -> FitResult | None:
-    """The chosen purchase model of a run's future-value record, as a FitResult."""
+    """The fit behind a run's predictions (the chosen model's, or the limit used for it).
+
+    Records from before the limits name only ``model``; newer ones name the model asked
+    for (``chosen``) beside the model fitted, as two asked models may reach the same limit.
+    """
+    wanted = record.get("chosen", record.get("model"))
     chosen = next(
-        (m for m in record.get("purchase_models", []) if m["model"] == record.get("model")), None
+        (m for m in record.get("purchase_models", []) if m.get("asked", m["model"]) == wanted),
+        None,
     )
-    if chosen is None:
+    if chosen is None or any(v is None for v in chosen["params"].values()):
         return None
     return FitResult(
         model=chosen["model"],
@@ -371,6 +377,16 @@ def purchase_fit_of(record: dict[str, Any]) -> FitResult | None:
     )
 
 
+def future_value_label(record: dict[str, Any]) -> str:
+    """The models a run's predicted values come from, in words ("BG/NBD + Gamma-Gamma");
+    "" for a run without them."""
+    if not record:
+        return ""
+    if record.get("label"):
+        return str(record["label"])
+    return f"{model_label(str(record.get('model', '')))} + Gamma-Gamma"
+
+
 @dataclass(frozen=True)
 class AccountFutureValue:
     """One account's future value in a run: its row, the fit behind it, P(alive) over time."""
@@ -382,7 +398,17 @@ class AccountFutureValue:
 
     @property
     def model_label(self) -> str:
-        return MODEL_LABELS.get(str(self.record.get("model", "")), "")
+        """The models the figures come from, in words ("BG/NBD + Gamma-Gamma")."""
+        return future_value_label(self.record)
+
+    @property
+    def fit_note(self) -> str:
+        """What happened when the chosen model was fitted ("" when it simply converged)."""
+        wanted = self.record.get("chosen", self.record.get("model"))
+        for model in self.record.get("purchase_models", []):
+            if model.get("asked", model.get("model")) == wanted:
+                return str(model.get("note") or "")
+        return ""
 
 
 def account_future_value(user: User, customer_id: str) -> AccountFutureValue | None:
@@ -415,7 +441,13 @@ def future_value_points(user: User, run: ScoreRun) -> list[dict[str, Any]]:
             scores.customer_id, scores.name, scores.revenue_12m, scores.tier, scores.is_key,
             clv.clv, clv.clv_lower, clv.clv_upper, clv.p_alive,
         )  # fmt: skip
-        joined = joined.filter((joined.revenue_12m > 0) & (joined.clv > 0))
+        # A missing value (NULL: not a finite number) is not drawn.
+        joined = joined.filter(
+            (joined.revenue_12m > 0)
+            & (joined.clv > 0)
+            & joined.clv_lower.notnull()
+            & joined.clv_upper.notnull()
+        )
         top = joined.order_by(joined.clv.desc()).limit(SCATTER_LIMIT)
         promising = joined.filter(joined.tier == TierChoice.HIGH_POTENTIAL.value).limit(600)
         rows = top.to_pyarrow().to_pylist() + promising.to_pyarrow().to_pylist()

@@ -18,6 +18,7 @@ from kam.analytics.clv.portfolio import (
     FutureValue,
     FutureValueSettings,
     FutureValueUnavailable,
+    ModelReport,
     drop_future_value,
     future_value_step,
     with_predicted_clv,
@@ -286,35 +287,55 @@ def future_value_record(result: FutureValue, table: str) -> dict[str, object]:
     return {key: _finite(value) for key, value in record.items()}
 
 
+def _holdout_record(report: ModelReport) -> dict[str, object] | None:
+    holdout = report.holdout
+    if holdout is None:
+        return None
+    return {
+        "weeks": holdout.horizon,
+        "actual": holdout.total_actual,
+        "predicted": holdout.total_predicted,
+        "mae": holdout.mae,
+        "rmse": holdout.rmse,
+        "correlation": holdout.correlation,
+    }
+
+
+def _model_record(report: ModelReport) -> dict[str, object]:
+    """One purchase model as asked: the fit used (its own or a limit), what happened, why."""
+    own = report.resolution.own
+    calibration = report.calibration_fit
+    return {
+        **_fit_record(report.fit),
+        "asked": report.model,
+        "label": report.fit_label,
+        "status": report.status.value,
+        "usable": report.usable,
+        "note": report.note,
+        "own_fit": None if own is report.fit else _fit_record(own),
+        "calibration_fit": None if calibration is None else _fit_record(calibration),
+        "holdout": _holdout_record(report),
+    }
+
+
 def _future_value_record(result: FutureValue, table: str) -> dict[str, object]:
     settings = result.settings
     return {
         "table": table,
         "as_of": result.as_of.isoformat(),
-        "model": result.chosen,
+        "model": result.purchase_fit.model,
+        "chosen": result.chosen,
+        "label": result.label,
         "reason": result.reason,
         "months": settings.months,
         "monthly_discount_rate": settings.monthly_discount_rate,
         "interval": settings.interval,
         "customers": result.customers,
         "repeat_customers": result.repeat_customers,
+        "missing": result.missing,
+        "notes": list(result.notes),
         "calibration_end": result.calibration_end.isoformat() if result.calibration_end else None,
-        "purchase_models": [
-            {
-                **_fit_record(report.fit),
-                "holdout": None
-                if report.holdout is None
-                else {
-                    "weeks": report.holdout.horizon,
-                    "actual": report.holdout.total_actual,
-                    "predicted": report.holdout.total_predicted,
-                    "mae": report.holdout.mae,
-                    "rmse": report.holdout.rmse,
-                    "correlation": report.holdout.correlation,
-                },
-            }
-            for report in result.models
-        ],
+        "purchase_models": [_model_record(report) for report in result.models],
         "spend": {
             **_fit_record(result.spend),
             "frequency_spend_correlation": result.spend.frequency_spend_correlation,

@@ -27,10 +27,12 @@ from scipy.special import digamma, expit, gammaln
 
 from kam.analytics.clv._hypergeometric import bgnbd_expectation_numerator
 from kam.analytics.clv._mle import fit_by_maximum_likelihood, wsum
+from kam.analytics.clv.limits import bg_counts
 from kam.analytics.clv.results import FitResult
 from kam.analytics.clv.summary import SufficientStatistics, collapse, summary_arrays
 
 MODEL = "bgnbd"
+LABEL = "BG/NBD"
 PARAMETERS = ("r", "alpha", "a", "b")
 
 Floats = npt.NDArray[np.float64]
@@ -173,6 +175,40 @@ def expected_purchases(
     )
     numerator = bgnbd_expectation_numerator(r, alpha, a, b, xs, ts, horizon)
     return np.asarray(numerator * probability_alive(params, xs, txs, ts), dtype=np.float64)
+
+
+def expected_if_alive(
+    params: Mapping[str, float], x: npt.ArrayLike, T: npt.ArrayLike, t: npt.ArrayLike
+) -> Floats:
+    """E[purchases in (T, T+t] | alive at T]: the numerator of FHL (2005) eq. 10."""
+    r, alpha, a, b = _theta(params)
+    xs, ts, horizon = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (x, T, t)))
+    return bgnbd_expectation_numerator(r, alpha, a, b, xs, ts, horizon)
+
+
+def simulate_purchases(
+    params: Mapping[str, float],
+    x: Floats,
+    T: Floats,
+    alive: npt.NDArray[np.bool_],
+    months: int,
+    month_length: float,
+    rng: np.random.Generator,
+) -> list[npt.NDArray[np.int64]]:
+    """Month-by-month purchases (customers x draws) drawn from each customer's posterior.
+
+    Given alive at T, lambda ~ Gamma(r + x, alpha + T) and p ~ Beta(a, b + x).
+    """
+    shape = alive.shape
+    scale = 1.0 / (params["alpha"] + T)[:, None]
+    lam = rng.gamma(np.broadcast_to((params["r"] + x)[:, None], shape), scale)
+    p = rng.beta(params["a"], np.broadcast_to((params["b"] + x)[:, None], shape))
+    return bg_counts(lam, p, alive, months, month_length, rng)
+
+
+def age_offset(params: Mapping[str, float]) -> float:
+    """The interval groups customers on a grid of alpha + T (see forecast.py)."""
+    return float(params["alpha"])
 
 
 def expected_purchases_new_customer(params: Mapping[str, float], t: npt.ArrayLike) -> Floats:

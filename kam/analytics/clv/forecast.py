@@ -5,7 +5,8 @@ interval simulation alone (customers × draws × months) would take minutes. The
 allow the same numbers far more cheaply, because a customer's future splits into parts
 that depend on little:
 
-* P(alive) depends on (x, t_x, T): evaluated once per distinct triple;
+* P(alive) depends on (x, t_x, T): evaluated once per distinct triple (or, where it is a
+  cheap closed form, per customer);
 * the expected purchases *if alive* depend on (x, T) only, so the discounted expected
   purchases are P(alive) × D(x, T) with D computed once per distinct (x, T);
 * the Gamma-Gamma spend enters as a pure scale: given the spend history, a customer's
@@ -15,9 +16,10 @@ that depend on little:
   otherwise (gamma + x m_x) × W. Its q-quantile is 0 when q <= 1 - P(alive), else
   (gamma + x m_x) × Q_W((q - 1 + P(alive)) / P(alive)).
 
-So the interval simulates W once per distinct (x, T) — T rounded on a 2% grid of alpha + T,
-which moves no quantile by more than the simulation noise — and reads every customer's
-interval off the sorted draws. The closed-form CLV is exact (no rounding).
+So the interval simulates W once per distinct (x, T) — T rounded on a 2% grid of alpha + T
+(alpha being the purchase model's age offset: 1 with one purchase rate), which moves no
+quantile by more than the simulation noise — and reads every customer's interval off the
+sorted draws. The closed-form CLV is exact (no rounding).
 """
 
 from __future__ import annotations
@@ -26,9 +28,8 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from kam.analytics.clv import bgnbd, gamma_gamma, pareto_nbd
-from kam.analytics.clv._hypergeometric import bgnbd_expectation_numerator
-from kam.analytics.clv.purchases import expected_purchases, probability_alive
+from kam.analytics.clv import gamma_gamma, pareto_nbd
+from kam.analytics.clv.purchases import expected_if_alive, probability_alive, purchase_model
 from kam.analytics.clv.results import FitResult
 from kam.analytics.clv.summary import summary_arrays, summary_unit
 from kam.analytics.clv.value import _check_horizon, _simulate_purchases, periods_per_month
@@ -59,27 +60,13 @@ def _distinct(*columns: npt.NDArray[np.float64]) -> tuple[list[Floats], npt.NDAr
 def alive_probability(fit: FitResult, x: Floats, t_x: Floats, T: Floats) -> Floats:
     """P(alive) of every customer, evaluated once per distinct (x, t_x, T).
 
-    The BG/NBD's is a closed form cheaper than finding the distinct triples, so it is
-    evaluated per customer; the Pareto/NBD's needs hypergeometric terms, worth sharing.
+    Only the Pareto/NBD's needs hypergeometric terms worth sharing; the BG/NBD family's is
+    a closed form cheaper than finding the distinct triples, so it is evaluated per customer.
     """
-    if fit.model == bgnbd.MODEL:
+    if fit.model != pareto_nbd.MODEL:
         return probability_alive(fit, x, t_x, T)
     (ux, utx, ut), inverse = _distinct(x, t_x, T)
     return probability_alive(fit, ux, utx, ut)[inverse]
-
-
-def expected_if_alive(fit: FitResult, x: Floats, T: Floats, t: float) -> Floats:
-    """E[purchases in (T, T+t] | alive at T] under the fitted purchase model."""
-    horizon = np.full(len(x), float(t))
-    if fit.model == bgnbd.MODEL:
-        r, alpha, a, b = (fit.params[k] for k in bgnbd.PARAMETERS)
-        return bgnbd_expectation_numerator(r, alpha, a, b, x, T, horizon)
-    if fit.model == pareto_nbd.MODEL:
-        r, alpha, s, beta = (fit.params[k] for k in pareto_nbd.PARAMETERS)
-        return pareto_nbd._expected_if_alive(r, alpha, s, beta, x, T, horizon)
-    # Any other purchase model: with t_x = T, P(alive) is well away from 0, so dividing
-    # the conditional expectation by it is exact.
-    return expected_purchases(fit, x, T, T, t) / probability_alive(fit, x, T, T)
 
 
 def discounted_if_alive(
@@ -89,7 +76,7 @@ def discounted_if_alive(
     discounted = np.zeros(len(x))
     previous = np.zeros(len(x))
     for month in range(1, months + 1):
-        cumulative = expected_if_alive(fit, x, T, month * month_length)
+        cumulative = expected_if_alive(fit, x, T, np.full(len(x), month * month_length))
         discounted += (cumulative - previous) / (1.0 + rate) ** month
         previous = cumulative
     return discounted, previous
@@ -172,8 +159,8 @@ def forecast(
         purchase_fit, ux, uT, months=months, rate=monthly_discount_rate, month_length=month_length
     )
     per_purchase = gamma_gamma.expected_spend(spend_fit.params, x, spend)
-    alpha = purchase_fit.params["alpha"]
-    rounded = np.exp(np.round(np.log(alpha + T) / AGE_GRID) * AGE_GRID) - alpha
+    offset = purchase_model(purchase_fit).age_offset(purchase_fit.params)
+    rounded = np.exp(np.round(np.log(offset + T) / AGE_GRID) * AGE_GRID) - offset
     (gx, gT), group = _distinct(x, np.maximum(rounded, 0.0))
     sorted_draws = _sorted_draws(
         purchase_fit,

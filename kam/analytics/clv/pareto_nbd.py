@@ -38,10 +38,12 @@ from scipy.special import digamma, expit, gammaln
 
 from kam.analytics.clv._hypergeometric import log_survival_integral
 from kam.analytics.clv._mle import fit_by_maximum_likelihood, wsum
+from kam.analytics.clv.limits import pareto_counts
 from kam.analytics.clv.results import FitResult
 from kam.analytics.clv.summary import SufficientStatistics, collapse, summary_arrays
 
 MODEL = "pareto_nbd"
+LABEL = "Pareto/NBD"
 PARAMETERS = ("r", "alpha", "s", "beta")
 
 Floats = npt.NDArray[np.float64]
@@ -205,6 +207,42 @@ def expected_purchases(
     )
     alive = probability_alive(params, xs, txs, ts)
     return np.asarray(alive * _expected_if_alive(r, alpha, s, beta, xs, ts, horizon))
+
+
+def expected_if_alive(
+    params: Mapping[str, float], x: npt.ArrayLike, T: npt.ArrayLike, t: npt.ArrayLike
+) -> Floats:
+    """E[purchases in (T, T+t] | alive at T]."""
+    r, alpha, s, beta = _theta(params)
+    xs, ts, horizon = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (x, T, t)))
+    return _expected_if_alive(r, alpha, s, beta, xs, ts, horizon)
+
+
+def simulate_purchases(
+    params: Mapping[str, float],
+    x: Floats,
+    T: Floats,
+    alive: npt.NDArray[np.bool_],
+    months: int,
+    month_length: float,
+    rng: np.random.Generator,
+) -> list[npt.NDArray[np.int64]]:
+    """Month-by-month purchases (customers x draws) drawn from each customer's posterior.
+
+    Given alive at T, lambda ~ Gamma(r + x, alpha + T), mu ~ Gamma(s, beta + T), and the
+    remaining lifetime is Exponential(mu).
+    """
+    shape = alive.shape
+    scale = 1.0 / (params["alpha"] + T)[:, None]
+    lam = rng.gamma(np.broadcast_to((params["r"] + x)[:, None], shape), scale)
+    mu = rng.gamma(params["s"], np.broadcast_to(1.0 / (params["beta"] + T)[:, None], shape))
+    life = rng.exponential(1.0, shape) / np.maximum(mu, 1e-300)
+    return pareto_counts(lam, life, alive, months, month_length, rng)
+
+
+def age_offset(params: Mapping[str, float]) -> float:
+    """The interval groups customers on a grid of alpha + T (see forecast.py)."""
+    return float(params["alpha"])
 
 
 def expected_purchases_new_customer(params: Mapping[str, float], t: npt.ArrayLike) -> Floats:

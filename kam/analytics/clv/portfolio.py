@@ -27,6 +27,7 @@ value of the ``future_value`` criterion (``with_predicted_clv``).
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,19 +40,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from ibis import _
 
-from kam.analytics.clv import bgnbd, gamma_gamma, pareto_nbd
+from kam.analytics.clv import gamma_gamma
+from kam.analytics.clv.degenerate import FitStatus, Resolution, resolve
 from kam.analytics.clv.fit_sample import fit_rows
 from kam.analytics.clv.forecast import forecast
 from kam.analytics.clv.holdout import evaluate_holdout
+from kam.analytics.clv.purchases import ASKABLE, label, model_of
 from kam.analytics.clv.results import FitResult, HoldoutEvaluation, SpendFitResult
-from kam.analytics.clv.summary import UNIT_METADATA_KEY, days_per_unit
+from kam.analytics.clv.summary import UNIT_METADATA_KEY, collapse, days_per_unit
 from kam.analytics.ingest.load import refresh_customer_day
 
 UNIT = "weeks"
 """The models' time unit: weeks, as in the published fits (days give the same model with
 alpha 7× larger; weeks keep the parameters readable next to the literature)."""
-PURCHASE_MODELS = {bgnbd.MODEL: bgnbd, pareto_nbd.MODEL: pareto_nbd}
-MODEL_LABELS = {bgnbd.MODEL: "BG/NBD", pareto_nbd.MODEL: "Pareto/NBD"}
 PREDICTION_COLUMNS = (
     "customer_id", "first_purchase", "last_purchase", "frequency", "recency", "age",
     "mean_repeat_spend", "p_alive", "expected_purchases", "expected_spend", "clv",
@@ -88,25 +89,63 @@ class FutureValueSettings:
             raise ValueError("the fit sample cannot be negative")
         if self.holdout_weeks < 0:
             raise ValueError("the holdout cannot be negative")
-        unknown = [m for m in self.models if m not in PURCHASE_MODELS]
+        unknown = [m for m in self.models if m not in ASKABLE]
         if unknown or not self.models:
-            raise ValueError(f"models must be among {sorted(PURCHASE_MODELS)}, not {unknown}")
+            raise ValueError(f"models must be among {sorted(ASKABLE)}, not {unknown}")
 
 
 @dataclass(frozen=True)
 class ModelReport:
-    """One purchase model: its fit on the whole history, and on the calibration period
-    with the holdout check (None without a holdout, or when that fit failed)."""
+    """One purchase model as asked for: its fit on the whole history (resolved to a limit when
+    it ran to the edge of its parameter space, see ``degenerate.py``) and on the calibration
+    period with the holdout check (None without a holdout, or when that fit failed)."""
 
     model: str
-    fit: FitResult
-    calibration_fit: FitResult | None = None
+    resolution: Resolution
+    calibration: Resolution | None = None
     holdout: HoldoutEvaluation | None = None
+    problem: str = ""
+    """Why the model is not used although its fit is (e.g. no finite holdout error)."""
+
+    @property
+    def fit(self) -> FitResult:
+        """The fit the predictions come from: the model's own, or the limit used for it (its
+        own when nothing is usable)."""
+        return self.resolution.fit or self.resolution.own
+
+    @property
+    def calibration_fit(self) -> FitResult | None:
+        """The fit on the calibration period the holdout check was made with."""
+        return self.calibration.fit if self.calibration is not None else None
+
+    @property
+    def status(self) -> FitStatus:
+        """Converged, used at a limit, or failed."""
+        return self.resolution.status
+
+    @property
+    def usable(self) -> bool:
+        """Whether the model's predictions can be used."""
+        return self.resolution.usable and not self.problem
 
     @property
     def label(self) -> str:
-        """BG/NBD or Pareto/NBD."""
-        return MODEL_LABELS[self.model]
+        """The model asked for: BG/NBD or Pareto/NBD."""
+        return label(self.model)
+
+    @property
+    def fit_label(self) -> str:
+        """The model the figures come from, e.g. "BG/NBD with one purchase rate"."""
+        return label(self.fit.model)
+
+    @property
+    def note(self) -> str:
+        """What happened to this model, in words ("" when it converged and is usable)."""
+        parts = [self.resolution.note]
+        if self.calibration is not None and self.calibration.note != self.resolution.note:
+            parts.append(f"On the calibration period: {self.calibration.note}")
+        parts.append(self.problem)
+        return " ".join(part for part in parts if part)
 
 
 @dataclass(frozen=True)
@@ -123,11 +162,20 @@ class FutureValue:
     customers: int = 0
     repeat_customers: int = 0
     calibration_end: dt.date | None = None
+    missing: int = 0
+    """Customers without a finite predicted value: their future value is missing."""
+    notes: tuple[str, ...] = ()
+    """Anything else worth saying about the predictions, in words."""
 
     @property
     def purchase_fit(self) -> FitResult:
         """The fit the predictions come from."""
         return self.report(self.chosen).fit
+
+    @property
+    def label(self) -> str:
+        """The models the figures come from, in words: "BG/NBD + Gamma-Gamma"."""
+        return f"{self.report(self.chosen).fit_label} + Gamma-Gamma"
 
     def report(self, model: str) -> ModelReport:
         """The report of one purchase model."""
@@ -244,44 +292,51 @@ def _as_summary(table: pa.Table, prefix: str = "") -> pa.Table:
     return summary.replace_schema_metadata({UNIT_METADATA_KEY: UNIT.encode()})
 
 
-def usable(fit: FitResult) -> bool:
-    """Whether a fit's estimates can be used: converged, or finite at the model's edge.
-
-    A history in which nobody ever stops buying (TPC-H is one) drives the dropout
-    parameters to their limit (BG/NBD: a -> 0, b -> inf): the optimiser then reports no
-    convergence, yet the estimates describe the data (P(alive) ~ 1) and predict well.
-    """
-    values = [*fit.params.values(), fit.log_likelihood]
-    return fit.converged or all(np.isfinite(v) for v in values)
-
-
 def _choose(reports: list[ModelReport]) -> tuple[str, str]:
-    def note(report: ModelReport) -> str:
-        return "" if report.fit.converged else f" ({report.label}: {report.fit.message})"
+    """(the model whose predictions are used, why, in words); only usable models compete.
 
-    if len(reports) == 1:
-        only = reports[0]
-        return only.model, f"{only.label}, the model asked for{note(only)}"
-    if all(r.holdout is not None for r in reports):
-        best = min(reports, key=lambda r: r.holdout.mae if r.holdout else np.inf)
-        maes = ", ".join(f"{r.label} {r.holdout.mae:.3f}" for r in reports if r.holdout)
-        return best.model, f"smaller per-customer holdout error ({maes} purchases){note(best)}"
-    best = max(reports, key=lambda r: r.fit.log_likelihood)
-    lls = ", ".join(f"{r.label} {r.fit.log_likelihood:,.1f}" for r in reports)
-    return best.model, f"higher log-likelihood ({lls}); no holdout check{note(best)}"
+    With a holdout for every candidate, the smaller per-customer error wins; otherwise the
+    higher log-likelihood. A model that did not converge, ran off to an edge none of its
+    limits describes, or has no finite holdout error never wins.
+    """
+    usable = [r for r in reports if r.usable]
+    left_out = [r.note or f"the {r.label} is not usable." for r in reports if not r.usable]
+    if not usable:
+        raise FutureValueUnavailable("no purchase model can be used: " + " ".join(left_out))
+    tail = f"; not used — {' '.join(left_out)}" if left_out else ""
+    if len(usable) == 1:
+        only = usable[0]
+        why = "the model asked for" if len(reports) == 1 else "the only usable model"
+        return only.model, f"{only.fit_label}, {why}{tail}"
+    if all(r.holdout is not None for r in usable):
+        best = min(usable, key=lambda r: r.holdout.mae if r.holdout else math.inf)
+        maes = ", ".join(f"{r.fit_label} {r.holdout.mae:.3f}" for r in usable if r.holdout)
+        return best.model, f"smaller per-customer holdout error ({maes} purchases){tail}"
+    best = max(usable, key=lambda r: r.fit.log_likelihood)
+    lls = ", ".join(f"{r.fit_label} {r.fit.log_likelihood:,.1f}" for r in usable)
+    return best.model, f"higher log-likelihood ({lls}); no holdout check{tail}"
 
 
 def _report(model: str, full: pa.Table, calibration: pa.Table | None, weeks: float) -> ModelReport:
-    fit = PURCHASE_MODELS[model].fit(full)
-    if calibration is None:
-        return ModelReport(model, fit)
+    stats = collapse(full)
+    resolution = resolve(model_of(model).fit(stats), stats)
+    if calibration is None or resolution.fit is None:
+        return ModelReport(model, resolution)
+    used = resolution.fit
+    cal_stats = collapse(calibration)
     try:
         # The calibration history is the full one minus the last weeks: its optimum is
-        # close, so starting there saves most of the optimiser's iterations.
-        cal_fit = PURCHASE_MODELS[model].fit(calibration, start=tuple(fit.params.values()))
+        # close, so starting there saves most of the optimiser's iterations. The model is
+        # the one the whole history called for (a limit, if it came to that).
+        cal_own = model_of(used.model).fit(cal_stats, start=tuple(used.params.values()))
     except (ValueError, FloatingPointError):
-        return ModelReport(model, fit)
-    return ModelReport(model, fit, cal_fit, evaluate_holdout(cal_fit, calibration, weeks))
+        return ModelReport(model, resolution)
+    cal = resolve(cal_own, cal_stats)
+    if cal.fit is None:
+        return ModelReport(model, resolution, cal)
+    holdout = evaluate_holdout(cal.fit, calibration, weeks)
+    problem = "" if math.isfinite(holdout.mae) else "Its holdout check gives no finite error."
+    return ModelReport(model, resolution, cal, holdout, problem)
 
 
 def _repeat_buyers(summary: pa.Table) -> int:
@@ -319,21 +374,13 @@ def fit_future_value(
     reports, problems = [], []
     for model in settings.models:
         try:
-            report = _report(model, fit_on, calibration, weeks)
+            reports.append(_report(model, fit_on, calibration, weeks))
         except (ValueError, FloatingPointError) as error:
-            problems.append(f"{MODEL_LABELS[model]}: {error}")
-            continue
-        if usable(report.fit):
-            reports.append(report)
-        else:
-            problems.append(f"{MODEL_LABELS[model]}: {report.fit.message}")
+            problems.append(f"{label(model)}: {error}")
     if not reports:
         raise FutureValueUnavailable("no purchase model could be fitted: " + "; ".join(problems))
     chosen, reason = _choose(reports)
-    try:
-        spend = gamma_gamma.fit(fit_on)
-    except ValueError as error:
-        raise FutureValueUnavailable(f"the spend model cannot be fitted: {error}") from None
+    spend = _spend_fit(fit_on)
     purchase = next(r.fit for r in reports if r.model == chosen)
     predicted = forecast(
         purchase,
@@ -344,6 +391,7 @@ def fit_future_value(
         interval=settings.interval,
         draws=settings.draws,
     )
+    values = {name: _finite_or_missing(predicted.column(name)) for name in PREDICTION_COLUMNS[7:]}
     table = pa.table(
         {
             "customer_id": summaries.column("customer_id"),
@@ -353,9 +401,10 @@ def fit_future_value(
             "recency": full.column("recency"),
             "age": full.column("age"),
             "mean_repeat_spend": full.column("mean_repeat_spend"),
-            **{name: predicted.column(name) for name in PREDICTION_COLUMNS[7:]},
+            **values,
         }
     )
+    missing = values["clv"].null_count
     return FutureValue(
         as_of=as_of,
         settings=settings,
@@ -367,7 +416,47 @@ def fit_future_value(
         customers=table.num_rows,
         repeat_customers=repeat,
         calibration_end=calibration_end if calibration is not None else None,
+        missing=missing,
+        notes=_prediction_notes(spend, missing),
     )
+
+
+def _spend_fit(summary: pa.Table) -> SpendFitResult:
+    """The Gamma-Gamma fit; FutureValueUnavailable when it gives nothing to predict with."""
+    try:
+        spend = gamma_gamma.fit(summary)
+    except ValueError as error:
+        raise FutureValueUnavailable(f"the spend model cannot be fitted: {error}") from None
+    values = [*spend.params.values(), spend.log_likelihood]
+    if not spend.converged or not all(math.isfinite(v) for v in values):
+        raise FutureValueUnavailable(
+            f"the spend model (Gamma-Gamma) did not converge: {spend.message.strip()}"
+        )
+    return spend
+
+
+def _finite_or_missing(column: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """The column with every NaN or infinity made NULL: a value that is not a number is
+    missing, never a value."""
+    values = np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64)
+    return pa.array(values, pa.float64(), mask=~np.isfinite(values))
+
+
+def _prediction_notes(spend: SpendFitResult, missing: int) -> tuple[str, ...]:
+    notes = []
+    if missing:
+        why = ""
+        if spend.params["q"] <= 1.0:
+            why = (
+                f" The spend model's q is {spend.params['q']:.3g} (at most 1): the mean spend "
+                "of the population is infinite, so a customer with no repeat purchase to go "
+                "by has no finite expected spend."
+            )
+        notes.append(
+            f"{missing:,} customer(s) have no finite predicted value; their future value is "
+            f"missing, never counted.{why}"
+        )
+    return tuple(notes)
 
 
 def calibration_end_for(as_of: dt.date, settings: FutureValueSettings) -> dt.date | None:

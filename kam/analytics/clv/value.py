@@ -30,7 +30,12 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from kam.analytics.clv import gamma_gamma
-from kam.analytics.clv.purchases import expected_purchases, probability_alive, purchase_model
+from kam.analytics.clv.purchases import (
+    expected_purchases,
+    probability_alive,
+    purchase_model,
+    simulate_purchases,
+)
 from kam.analytics.clv.results import FitResult
 from kam.analytics.clv.summary import days_per_unit, summary_arrays, summary_unit
 
@@ -94,33 +99,12 @@ def _simulate_purchases(
     month_length: float,
     rng: np.random.Generator,
 ) -> list[npt.NDArray[np.int64]]:
-    """Month-by-month purchase counts (customers x draws) from each customer's posterior."""
-    shape = (len(x), draws)
-    alive = rng.random(shape) < alive_probability[:, None]
-    params = purchase_fit.params
-    xs, ts = x[:, None], T[:, None]
-    # Given alive at T, lambda | history ~ Gamma(r + x, alpha + T) under both models.
-    lam = rng.gamma(np.broadcast_to(params["r"] + xs, shape), 1.0 / (params["alpha"] + ts))
-    counts: list[npt.NDArray[np.int64]] = []
-    if purchase_fit.model == "bgnbd":
-        # p | alive ~ Beta(a, b + x); the customer drops out after K ~ Geometric(p) more buys.
-        p = rng.beta(params["a"], np.broadcast_to(params["b"] + xs, shape))
-        # With a near 0 (nobody drops out, e.g. TPC-H) the beta draw underflows to 0, which
-        # geometric() refuses; 1e-12 means "never within any horizon" just as well.
-        remaining = rng.geometric(np.maximum(p, 1e-12))
-        potential = np.zeros(shape, dtype=np.int64)
-        for _ in range(months):
-            before = np.minimum(potential, remaining)
-            potential += rng.poisson(lam * month_length)
-            counts.append(np.where(alive, np.minimum(potential, remaining) - before, 0))
-    else:
-        # mu | alive ~ Gamma(s, beta + T); the remaining lifetime is Exponential(mu).
-        mu = rng.gamma(params["s"], np.broadcast_to(1.0 / (params["beta"] + ts), shape))
-        life = rng.exponential(1.0, shape) / np.maximum(mu, 1e-300)
-        for month in range(months):
-            exposure = np.clip(life - month * month_length, 0.0, month_length)
-            counts.append(np.where(alive, rng.poisson(lam * exposure), 0))
-    return counts
+    """Month-by-month purchase counts (customers x draws) from each customer's posterior.
+
+    Each draw is first alive or not (with P(alive)); the purchase model draws the rest.
+    """
+    alive = rng.random((len(x), draws)) < alive_probability[:, None]
+    return simulate_purchases(purchase_fit, x, T, alive, months, month_length, rng)
 
 
 def simulate_value_quantiles(

@@ -101,12 +101,13 @@ def future_value_figure(points: list[dict[str, Any]]) -> str | None:
 @register.inclusion_tag("selection/_future_value_chart.html", takes_context=True)
 def future_value_chart(context: template.Context, run: Any) -> dict[str, Any]:
     """The portfolio's current revenue against predicted future value (seed 002's track)."""
-    from kam.selection.queries import future_value_points
+    from kam.selection.queries import future_value_label, future_value_points
 
     user = _user(context)
     points = future_value_points(user, run) if user is not None and run is not None else []
     return {
         "run": run,
+        "model": future_value_label(run.future_value) if run is not None else "",
         "figure": future_value_figure(points),
         "accounts": len(points),
         "promising": sum(1 for p in points if p["tier"] == "high_potential"),
