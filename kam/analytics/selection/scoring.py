@@ -3,7 +3,8 @@
 For each criterion the engine computes a raw value (a feature column, or the mean of the
 account's 1–5 ratings), its points (1–5, by the criterion's scale), and — when the raw value
 is missing — nothing: a missing criterion is left out of the weighted means and reported
-as missing, never counted as zero. From the points:
+as missing, never counted as zero. A feature value that is not a finite number (NaN,
+infinity) is missing too: it never becomes points. From the points:
 
 - ``attractiveness`` and ``relationship``: weighted means over the present criteria of each
   dimension, with ``*_coverage`` = the share of the dimension's weight that was present;
@@ -48,7 +49,7 @@ from kam.analytics.selection.policy import (
     Tier,
 )
 
-ACCOUNT_COLUMNS: tuple[str, ...] = (
+FEATURE_COLUMNS: tuple[str, ...] = (
     "customer_id",
     "name",
     "country",
@@ -61,6 +62,9 @@ ACCOUNT_COLUMNS: tuple[str, ...] = (
     "pareto_rank",
     "cumulative_share",
     "abc_class",
+)
+"""The features a score run carries for the pages: who the account is, what it bought."""
+SCORE_COLUMNS: tuple[str, ...] = (
     "attractiveness",
     "relationship",
     "total",
@@ -69,13 +73,11 @@ ACCOUNT_COLUMNS: tuple[str, ...] = (
     "coverage",
     "revenue_points",
     "potential_points",
-    "key_rank",
-    "is_key",
-    "tier",
-    "quadrant",
-    "attractiveness_cut",
-    "relationship_cut",
 )
+"""The weighted means of the points, their coverage, and the two summaries tiers read."""
+RANK_COLUMNS: tuple[str, ...] = ("key_rank", "is_key")
+CLASS_COLUMNS: tuple[str, ...] = ("tier", "quadrant", "attractiveness_cut", "relationship_cut")
+ACCOUNT_COLUMNS: tuple[str, ...] = FEATURE_COLUMNS + SCORE_COLUMNS + RANK_COLUMNS + CLASS_COLUMNS
 """The per-account columns of a score run, before the per-criterion ones."""
 
 RATINGS_SCHEMA = pa.schema(
@@ -198,18 +200,33 @@ def _with_ratings(
     return joined.select(*features.columns, *[f"rating__{k}" for k in rated])
 
 
+def finite_or_null(value: ir.FloatingValue) -> ir.FloatingValue:
+    """``value``, with NaN and infinities made NULL: a value that is not a number is missing.
+
+    DuckDB and Spark both sort NaN above every number, so a NaN left in would rank first in
+    every percentile and take the top points; as NULL it is left out of its dimension.
+    """
+    return ibis.ifelse(value.isnan() | value.isinf(), ibis.null("float64"), value)
+
+
 def _raw(table: ir.Table, criterion: Criterion, index: int) -> ir.FloatingValue:
     if criterion.source is CriterionSource.RATED:
         return table[f"rating__{criterion.key}"]
     assert criterion.feature is not None  # checked by the policy
     if criterion.feature in table.columns:
-        return table[criterion.feature].cast("float64")
+        return finite_or_null(table[criterion.feature].cast("float64"))
     if criterion.optional:
         return ibis.null("float64")  # e.g. predicted_clv before the lifetime-value models ran
     raise PolicyError(
         f"criteria[{index}] ({criterion.key}).feature: no feature {criterion.feature!r}; "
         f"the features are {', '.join(table.columns)}"
     )
+
+
+def _carried(table: ir.Table, name: str) -> ir.Value:
+    """A feature column as the score run carries it: a float that is not a number is NULL."""
+    column = table[name]
+    return finite_or_null(column) if column.type().is_floating() else column
 
 
 def _points(raw: ir.FloatingValue, criterion: Criterion) -> ir.FloatingValue:
@@ -332,7 +349,7 @@ def score_accounts(
         per_criterion[raw_column(c.key)] = raws[c.key]
         per_criterion[points_column(c.key)] = points[c.key]
     scored = base.select(
-        *ACCOUNT_COLUMNS[:12],
+        **{name: _carried(base, name) for name in FEATURE_COLUMNS},
         attractiveness=attractiveness,
         relationship=relationship,
         total=total,
@@ -349,7 +366,7 @@ def score_accounts(
         track, scored.customer_id == track.customer_id
     )
     stage = joined.select(
-        *[scored[name] for name in ACCOUNT_COLUMNS[:20]],
+        *[scored[name] for name in FEATURE_COLUMNS + SCORE_COLUMNS],
         key_rank=ranks.key_rank,
         is_key=ranks.is_key.coalesce(False),
         on_track=track.on_track.coalesce(False),
@@ -357,7 +374,7 @@ def score_accounts(
     )
     cuts = _quadrant_cuts(policy, stage.is_key, stage.attractiveness, stage.relationship)
     final = stage.select(
-        *[stage[name] for name in ACCOUNT_COLUMNS[:22]],
+        *[stage[name] for name in FEATURE_COLUMNS + SCORE_COLUMNS + RANK_COLUMNS],
         tier=_tier(
             policy, stage.is_key, stage.revenue_points, stage.potential_points, stage.on_track
         ),

@@ -158,6 +158,7 @@ def _write(
             raw.register("_kam_incoming", batches)
             raw.execute(f"CREATE TABLE {table} AS SELECT * FROM _kam_incoming")
             raw.unregister("_kam_incoming")
+        _refuse_non_finite(con, table)
         tell("explanations")
         explanation = explanations_of(con.table(table), run.policy)
         raw.execute(f"CREATE VIEW {view} AS {ibis.to_sql(explanation, dialect='duckdb')}")
@@ -190,6 +191,26 @@ def _write(
     info = snapshot_info(con, run_id)
     assert info is not None
     return info
+
+
+def _refuse_non_finite(con: DuckDBBackend, table: str) -> None:
+    """SnapshotError naming the first column holding NaN or an infinity (none may: a value
+    that is not a number is missing, NULL). Scoring makes them NULL; this holds the line
+    for every way a run can be built."""
+    scores = con.table(table)
+    floats = [name for name, kind in scores.schema().items() if kind.is_floating()]
+    if not floats:
+        return
+    counts = scores.aggregate(
+        **{name: (scores[name].isnan() | scores[name].isinf()).sum() for name in floats}
+    )
+    found = counts.to_pyarrow().to_pylist()[0]
+    bad = [name for name in floats if found[name]]
+    if bad:
+        raise SnapshotError(
+            f"the scores hold values that are not numbers (NaN or infinity) in "
+            f"{', '.join(bad)} ({found[bad[0]]:,} in {bad[0]}); not written"
+        )
 
 
 _COLUMNS = (

@@ -267,3 +267,61 @@ def test_the_high_potential_track_keeps_only_its_share_highest_potential_first(c
     assert len(on_track) == expected
     by_potential = ["C3", "C4", "C2", "C5"]
     assert sorted(on_track, key=by_potential.index) == by_potential[:expected]
+
+
+NOT_NUMBERS = [math.nan, math.inf, -math.inf]
+
+
+@pytest.mark.parametrize("bad", NOT_NUMBERS, ids=["nan", "inf", "-inf"])
+@pytest.mark.parametrize("kind", [ScaleKind.PERCENTILE, ScaleKind.LINEAR, ScaleKind.THRESHOLDS])
+def test_a_value_that_is_not_a_number_is_missing_never_points(con, bad, kind):
+    bounds = {ScaleKind.LINEAR: (0, 10), ScaleKind.THRESHOLDS: (1, 2, 3, 4)}.get(kind, ())
+    policy = policy_of(measured("rev"), measured("x", scale=Scale(kind, bounds)))
+    values = {
+        "C1": {"rev": 5.0, "x": bad},
+        "C2": {"rev": 4.0, "x": 2.0},
+        "C3": {"rev": 3.0, "x": 3.0},
+    }
+    rows = scored(con, policy, values)
+    assert rows["C1"]["raw__x"] is None
+    assert rows["C1"]["points__x"] is None
+    # Left out of the dimension: C1's attractiveness is its revenue points alone.
+    assert rows["C1"]["attractiveness"] == pytest.approx(rows["C1"]["points__rev"])
+    assert rows["C1"]["coverage"] == pytest.approx(0.5)
+    # The others are ranked among the values that are numbers, not against a NaN.
+    if kind is ScaleKind.PERCENTILE:
+        assert rows["C2"]["points__x"] == pytest.approx(1.0)
+        assert rows["C3"]["points__x"] == pytest.approx(5.0)
+    why = score_accounts(con, policy, None, AS_OF, features=features_with(con, values))
+    explanation = {
+        (r["customer_id"], r["criterion_key"]): r
+        for r in why.explanations().to_pyarrow().to_pylist()
+    }
+    assert explanation[("C1", "x")]["missing"] is True
+    assert explanation[("C1", "x")]["weighted_points"] is None
+
+
+def test_no_score_column_holds_a_value_that_is_not_a_number(con):
+    # Every feature of every customer NaN or infinite, in turn: nothing non-finite comes out.
+    policy = default_policy()
+    customers = ["C1", "C2", "C3", "C4", "C5", "C6", "C7"]
+    extra = ibis.memtable(
+        pa.table(
+            {
+                "customer_id": customers,
+                "predicted_clv": [NOT_NUMBERS[i % 3] for i in range(len(customers))],
+                "growth_slope": [NOT_NUMBERS[(i + 1) % 3] for i in range(len(customers))],
+            }
+        )
+    )
+    features = account_features(con, AS_OF).drop("growth_slope")
+    joined = features.left_join(extra, features.customer_id == extra.customer_id).select(
+        *features.columns, "predicted_clv", "growth_slope"
+    )
+    run = score_accounts(con, policy, None, AS_OF, features=joined)
+    for row in run.scores.to_pyarrow().to_pylist():
+        for name, value in row.items():
+            if isinstance(value, float):
+                assert math.isfinite(value), (row["customer_id"], name, value)
+        assert row["raw__future_value"] is None
+        assert row["raw__growth"] is None

@@ -189,3 +189,16 @@ def test_a_run_killed_mid_write_leaves_the_previous_snapshot_current(killable, k
         assert "score_snapshot_run_2" not in con.list_tables()
         page = snapshot_page(con, "run_1", SnapshotQuery(key_only=True, page_size=10))
         assert page.total == before.key_accounts == 180  # 15% of the 1,200 buying this year
+
+
+def test_a_run_holding_a_value_that_is_not_a_number_is_refused(writable_con):
+    import ibis
+
+    run = score_accounts(writable_con, default_policy(), None, AS_OF)
+    poisoned = run.scores.mutate(
+        total=ibis.ifelse(run.scores.customer_id == "C1", float("nan"), run.scores.total)
+    )
+    with pytest.raises(SnapshotError, match=r"not numbers \(NaN or infinity\) in total"):
+        write_snapshot(writable_con, dataclasses.replace(run, scores=poisoned), "poisoned")
+    assert current_snapshot(writable_con) is None  # nothing written, nothing made current
+    assert "score_snapshot_poisoned" not in writable_con.list_tables()
