@@ -9,12 +9,14 @@ detects it — the optimiser did not converge, a parameter ran off, the likeliho
 (no finite standard errors), or the predictions are not finite — and fits the model's
 limits (``limits.py``) in its place:
 
-1. every limit the model can collapse to is fitted (each is small and closed-form);
-2. of those that converge to a proper optimum with finite predictions, the one with the
-   smallest AIC is kept (the fewest parameters that describe the data);
-3. it is used only if it fits as well as the model that ran off: a likelihood-ratio test
-   at the 1% level cannot tell them apart (2 * (LL_model - LL_limit) below the chi-square
-   quantile for the parameters dropped). Otherwise nothing is used, and the report says so.
+1. when the estimates ran towards an edge kam has a model for (rates collapsing to one
+   rate, the dropout to one value or to nothing), that limit is fitted — and resolved in
+   turn, as a limit can run to a limit of its own;
+2. otherwise (the optimiser failed without running anywhere in particular, or ran to an
+   edge kam has no model for: the Pareto/NBD's mixed limits) every limit of the model is
+   fitted, the one with the smallest AIC kept, and used only if a likelihood-ratio test
+   at the 1% level cannot tell it from the fit that did not converge.
+Otherwise nothing is used, and the report says so.
 
 The outcome says in words what happened and why (``Resolution.note``), for the CLI and
 the pages.
@@ -29,7 +31,7 @@ from enum import StrEnum
 import numpy as np
 from scipy.stats import chi2
 
-from kam.analytics.clv.limits import LIMITS
+from kam.analytics.clv.limits import LIMITS, limit_for
 from kam.analytics.clv.purchases import label, model_of
 from kam.analytics.clv.results import FitResult
 from kam.analytics.clv.summary import SufficientStatistics
@@ -77,12 +79,25 @@ def _finite(*values: float) -> bool:
     return all(math.isfinite(v) for v in values)
 
 
-def runaway(fit: FitResult) -> list[str]:
-    """The edges a fit ran to, each in words ([] for none): rates, dropout, no dropout."""
+@dataclass(frozen=True)
+class Edge:
+    """Where a fit ran to: its purchase rates collapsed (``one_rate``), its dropout went to
+    one value for everyone ("one") or to nothing ("none"), and why, in words."""
+
+    one_rate: bool
+    dropout: str | None
+    words: tuple[str, ...]
+
+
+def runaway(fit: FitResult) -> Edge | None:
+    """The edge of the parameter space a fit ran to, or None."""
     p = fit.params
-    found: list[str] = []
+    words: list[str] = []
+    one_rate = False
+    dropout: str | None = None
     if "r" in p and "alpha" in p and p["r"] > SHAPE_EDGE:
-        found.append(
+        one_rate = True
+        words.append(
             f"r and alpha ran off together (r = {_g(p['r'])}, alpha = {_g(p['alpha'])}): the "
             f"customers' purchase rates do not differ, lambda = r/alpha = "
             f"{_g(p['r'] / p['alpha'], 4)} a {_unit(fit)} for everyone"
@@ -90,32 +105,40 @@ def runaway(fit: FitResult) -> list[str]:
     if "a" in p and "b" in p:
         a, b = p["a"], p["b"]
         if a < SMALL or a / (a + b) < SMALL:
-            found.append(
+            dropout = "none"
+            words.append(
                 f"a ran to {_g(a)} and b to {_g(b)}: the chance of stopping after a purchase "
                 "is nil, nobody in the data stops buying"
             )
         elif a + b > SHAPE_EDGE:
-            found.append(
+            dropout = "one"
+            words.append(
                 f"a and b ran off together (a = {_g(a)}, b = {_g(b)}): every customer has the "
                 f"same chance p = a/(a+b) = {_g(a / (a + b))} of stopping after a purchase"
             )
     if "s" in p and "beta" in p:
         s, beta = p["s"], p["beta"]
         if s < SMALL or s / beta < SMALL:
-            found.append(
+            dropout = "none"
+            words.append(
                 f"s ran to {_g(s)} and beta to {_g(beta)}: the dropout rate is nil, nobody in "
                 "the data stops buying"
             )
         elif s > SHAPE_EDGE:
-            found.append(
+            dropout = "one"
+            words.append(
                 f"s and beta ran off together (s = {_g(s)}, beta = {_g(beta)}): every customer "
                 f"has the same dropout rate mu = s/beta = {_g(s / beta)} a {_unit(fit)}"
             )
     if "p" in p and p["p"] < SMALL:
-        found.append(f"p ran to {_g(p['p'])}: nobody in the data stops buying")
+        dropout = "none"
+        words.append(f"p ran to {_g(p['p'])}: nobody in the data stops buying")
     if "mu" in p and p["mu"] < SMALL:
-        found.append(f"mu ran to {_g(p['mu'])}: nobody in the data stops buying")
-    return found
+        dropout = "none"
+        words.append(f"mu ran to {_g(p['mu'])}: nobody in the data stops buying")
+    if not words:
+        return None
+    return Edge(one_rate, dropout, tuple(words))
 
 
 def _g(value: float, digits: int = 3) -> str:
@@ -133,7 +156,8 @@ def _unit(fit: FitResult) -> str:
 
 def problems(fit: FitResult, stats: SufficientStatistics) -> list[str]:
     """Why a fit cannot be used as it stands, in words ([] when it can)."""
-    found = runaway(fit)
+    edge = runaway(fit)
+    found = list(edge.words) if edge is not None else []
     values = [*fit.params.values(), fit.log_likelihood]
     if not _finite(*values):
         found.append("the estimates are not finite numbers")
@@ -198,6 +222,53 @@ def resolve(own: FitResult, stats: SufficientStatistics) -> Resolution:
         return Resolution(own.model, own, own, FitStatus.CONVERGED, "")
     what = "; ".join(troubles)
     name = label(own.model)
+    edge = runaway(own)
+    target = limit_for(own.model, one_rate=edge.one_rate, dropout=edge.dropout) if edge else None
+    if target is not None:
+        return _at_the_edge(own, stats, target, what)
+    return _nearest_limit(own, stats, what, name)
+
+
+def _at_the_edge(own: FitResult, stats: SufficientStatistics, target: str, what: str) -> Resolution:
+    """The model the estimates ran towards, fitted (and resolved in turn: a limit can run to
+    a limit of its own, e.g. one dropout probability going to none).
+
+    The log-likelihood of the fit that ran off is no yardstick here: computed with shapes
+    of 10^10 it is off by tens of units, so the limit — the supremum along that edge — is
+    used without a likelihood-ratio test.
+    """
+    name = label(own.model)
+    try:
+        first = model_of(target).fit(stats, start=_start(target, own))
+    except (ValueError, FloatingPointError, np.linalg.LinAlgError) as error:
+        return Resolution(
+            own.model, own, None, FitStatus.FAILED,
+            f"The {name} did not converge: {what}. Its limit, the {label(target)}, could "
+            f"not be fitted either ({error}), so it is not used.",
+        )  # fmt: skip
+    inner = resolve(first, stats)
+    if inner.fit is None:
+        return Resolution(
+            own.model, own, None, FitStatus.FAILED,
+            f"The {name} did not converge: {what}. {inner.note} So it is not used.",
+        )  # fmt: skip
+    used = inner.fit
+    further = f" {inner.note}" if inner.note else ""
+    return Resolution(
+        own.model,
+        own,
+        used,
+        FitStatus.LIMIT,
+        f"The {name} ran to the edge of its parameter space: {what}. kam uses its limit, "
+        f"the {label(target)}.{further} Estimates: {describe(used)}; log-likelihood "
+        f"{used.log_likelihood:,.1f}.",
+    )
+
+
+def _nearest_limit(own: FitResult, stats: SufficientStatistics, what: str, name: str) -> Resolution:
+    """No limit matches where the fit went (or it went nowhere in particular): the limit
+    kam fits that describes the data best, if a likelihood-ratio test cannot tell it from
+    the fit that did not converge."""
     candidates = [
         fitted
         for limit in LIMITS.get(own.model, ())
@@ -209,8 +280,8 @@ def resolve(own: FitResult, stats: SufficientStatistics) -> Resolution:
             own,
             None,
             FitStatus.FAILED,
-            f"The {name} did not converge: {what}. None of its limits kam fits "
-            "describes these data, so it is not used.",
+            f"The {name} did not converge: {what}.{_no_model(own)} None of the limits kam "
+            "fits describes these data, so it is not used.",
         )
     best = min(candidates, key=lambda fitted: fitted.aic)
     dropped = max(own.n_parameters - best.n_parameters, 1)
@@ -227,18 +298,23 @@ def resolve(own: FitResult, stats: SufficientStatistics) -> Resolution:
             own,
             None,
             FitStatus.FAILED,
-            f"The {name} did not converge: {what}. The best of the limits kam fits, the "
-            f"{label(best.model)}, describes the data clearly worse ({compared}), "
-            "so neither is used.",
+            f"The {name} did not converge: {what}.{_no_model(own)} The best of the limits "
+            f"kam fits, the {label(best.model)}, describes the data clearly worse "
+            f"({compared}), so neither is used.",
         )
     return Resolution(
         own.model,
         own,
         best,
         FitStatus.LIMIT,
-        f"The {name} ran to the edge of its parameter space: {what}. kam uses its limit, "
-        f"the {label(best.model)} ({describe(best)}), which fits as well ({compared}).",
+        f"The {name} did not converge: {what}. kam uses its limit, the "
+        f"{label(best.model)} ({describe(best)}), which fits as well ({compared}).",
     )
+
+
+def _no_model(own: FitResult) -> str:
+    """ " kam has no model of that edge." when the fit ran to an edge without a limit here."""
+    return " kam has no model of that edge of it." if runaway(own) is not None else ""
 
 
 def describe(fit: FitResult) -> str:

@@ -599,3 +599,34 @@ LIMITS: dict[str, tuple[str, ...]] = {
     PARETO_ONE_RATE_ONE_MU.MODEL: (POISSON.MODEL,),
 }  # fmt: skip
 """For each purchase model, the limits it can collapse to (nested: fewer parameters)."""
+
+# Each model as (family, purchase rates, dropout): rates "gamma" or "one"; dropout "beta"
+# (BG/NBD), "gamma" (Pareto/NBD), "one" (one p or one mu) or "none". The no-dropout
+# models are the same in both families.
+_COMPONENTS: dict[str, tuple[str, str, str]] = {
+    "bgnbd": ("bg", "gamma", "beta"),
+    BGNBD_ONE_P.MODEL: ("bg", "gamma", "one"),
+    BGNBD_ONE_RATE.MODEL: ("bg", "one", "beta"),
+    BGNBD_ONE_RATE_ONE_P.MODEL: ("bg", "one", "one"),
+    "pareto_nbd": ("pareto", "gamma", "gamma"),
+    PARETO_ONE_RATE_ONE_MU.MODEL: ("pareto", "one", "one"),
+    NBD.MODEL: ("any", "gamma", "none"),
+    POISSON.MODEL: ("any", "one", "none"),
+}
+
+
+def limit_for(model: str, *, one_rate: bool, dropout: str | None) -> str | None:
+    """The model ``model`` becomes when its rates collapse (``one_rate``) and/or its dropout
+    goes to ``dropout`` ("one": one p or mu for everyone; "none": nobody stops; None: as
+    is); None when kam has no such model (the Pareto/NBD's mixed limits) or nothing moves.
+    """
+    family, rate, drop = _COMPONENTS[model]
+    rate = "one" if one_rate else rate
+    drop = dropout or drop
+    if (rate, drop) == _COMPONENTS[model][1:]:
+        return None
+    for name, (other_family, other_rate, other_drop) in _COMPONENTS.items():
+        same_family = family == other_family or "any" in (family, other_family)
+        if same_family and (other_rate, other_drop) == (rate, drop):
+            return name
+    return None

@@ -80,7 +80,13 @@ def generate_transactions(
     years_to_end = (line_day - (days - 1)) / 365.25
     list_price = _PRICE[product] * np.exp(PRICE_INFLATION * years_to_end)
     net_price = list_price * (1.0 - book.discount[line_customer])
-    value = order_value[order] / lines_in_order[order] * rng.lognormal(-0.245, 0.7, lines)
+    # A regular buyer's orders repeat the same items, so its lines vary less too.
+    line_spread = 0.7 if cadence is Cadence.RANDOM else 0.35
+    value = (
+        order_value[order]
+        / lines_in_order[order]
+        * rng.lognormal(-(line_spread**2) / 2, line_spread, lines)
+    )
     quantity = np.maximum(1.0, np.round(value / net_price))
     unit_cost = list_price * (1.0 - _MARGIN[product]) * rng.normal(1.0, 0.015, lines)
     revenue = np.round(quantity * net_price, 2)

@@ -279,8 +279,9 @@ def default_policy() -> SelectionPolicy:
             "Current revenue, ranked within the portfolio (seed 002).",
         ),
         _measured(
-            "growth", "Growth trend", a, 15, Scale(ScaleKind.LINEAR, (-0.3, 0.3)), "growth_slope",
-            "Robust revenue trend per year over 24 months: -30% → 1 point, +30% → 5 (seed 001).",
+            "growth", "Growth trend", a, 15, Scale(ScaleKind.LINEAR, (-0.4, 0.2)), "growth_slope",
+            "Robust revenue trend per year over 24 months: -40% → 1 point, flat → 3.7, "
+            "+20% → 5 (seed 001). A B2B account that holds its revenue is doing well.",
         ),
         _measured(
             "margin", "Gross margin %", a, 10, Scale(ScaleKind.THRESHOLDS, (10, 20, 30, 40)),
@@ -308,8 +309,10 @@ def default_policy() -> SelectionPolicy:
             "tenure_days", "Years since the first order: <1, 1, 2, 3, 5+ (seed 002).",
         ),
         _measured(
-            "order_frequency", "Order frequency", r, 20, percentile, "order_frequency",
-            "Orders per year since the first order, ranked within the portfolio.",
+            "order_frequency", "Order frequency", r, 20,
+            Scale(ScaleKind.THRESHOLDS, (1.5, 3, 9, 20)), "order_frequency",
+            "Orders a year since the first order: under 1.5 → 1 point, twice a year → 2, "
+            "quarterly → 3, about monthly → 4, fortnightly or more → 5.",
         ),
     )  # fmt: skip
     return SelectionPolicy(name="kam default (seeds 000–004)", version=1, criteria=criteria)

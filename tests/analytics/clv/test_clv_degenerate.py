@@ -271,3 +271,42 @@ def test_a_limit_fit_recovers_what_it_was_simulated_with():
     assert fitted.converged
     for name, truth in (("lambda", lam), ("p", p)):
         assert abs(fitted.params[name] - truth) < 4 * fitted.std_errors[name], name
+
+
+def test_a_fit_that_ran_far_off_is_not_the_yardstick_of_its_limit():
+    # On this company the BG/NBD runs to a, b ~ 1e10, 1e13, where its log-likelihood is
+    # off by tens of units (rounding in log-gamma of 1e13): the limit must still be used.
+    company = generate_steady_company(seed=8, customers=1000)
+    summaries = summaries_of(company.transactions, company.end, FutureValueSettings())
+    stats = collapse_arrays(
+        *(summaries.column(c).to_numpy() for c in ("frequency", "recency", "age")),
+        time_unit="weeks",
+    )
+    own = bgnbd.fit(stats)
+    resolution = resolve(own, stats)
+    assert resolution.status is FitStatus.LIMIT
+    assert resolution.fit is not None
+    assert resolution.fit.model == BGNBD_ONE_RATE_ONE_P.MODEL
+    assert resolution.fit.converged
+
+
+@pytest.mark.parametrize(
+    ("model", "one_rate", "dropout", "limit"),
+    [
+        ("bgnbd", True, None, BGNBD_ONE_RATE.MODEL),
+        ("bgnbd", False, "one", BGNBD_ONE_P.MODEL),
+        ("bgnbd", True, "one", BGNBD_ONE_RATE_ONE_P.MODEL),
+        ("bgnbd", False, "none", NBD.MODEL),
+        ("bgnbd", True, "none", POISSON.MODEL),
+        (BGNBD_ONE_RATE_ONE_P.MODEL, False, "none", POISSON.MODEL),
+        ("pareto_nbd", True, "one", PARETO_ONE_RATE_ONE_MU.MODEL),
+        ("pareto_nbd", False, "none", NBD.MODEL),
+        ("pareto_nbd", True, None, None),  # one rate, gamma dropout rates: no model here
+        ("pareto_nbd", False, "one", None),
+        ("bgnbd", False, None, None),
+    ],
+)
+def test_each_edge_leads_to_its_limit(model, one_rate, dropout, limit):
+    from kam.analytics.clv.limits import limit_for
+
+    assert limit_for(model, one_rate=one_rate, dropout=dropout) == limit

@@ -70,7 +70,7 @@ def _edit(old: str, new: str) -> str:
         (_edit("weight = 25.0", "weight = -1.0"), "criteria[0] (revenue_12m).weight"),
         (_edit('kind = "percentile"', 'kind = "log"'), "criteria[0].scale.kind: 'log' is not"),
         (
-            _edit("bounds = [-0.3, 0.3]", "bounds = [0.3, -0.3]"),
+            _edit("bounds = [-0.4, 0.2]", "bounds = [0.2, -0.4]"),
             "criteria[1] (growth).scale.bounds",
         ),
         (_edit('dimension = "attractiveness"', 'dimension = "size"'), "criteria[0].dimension"),
