@@ -43,11 +43,10 @@ from kam.analytics.clv.portfolio import (
     calibration_end_for,
     drop_future_value,
     fit_future_value,
-    purchase_summaries,
     stored_purchase_days,
-    summaries_from_days,
     write_future_value,
 )
+from kam.analytics.clv.summary import purchase_summaries, summaries_from_days
 from kam.analytics.ingest import refresh_customer_day
 from kam.analytics.store import AnalyticsStore, latest_transaction_date
 

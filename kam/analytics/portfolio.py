@@ -59,8 +59,23 @@ class AccountListQuery:
     page_size: int = 25
 
 
+class RevenueWindows:
+    """What the account list and the account page share: the two 12-month revenue windows."""
+
+    revenue_12m: float
+    revenue_prev_12m: float
+
+    @property
+    def growth_pct(self) -> float | None:
+        """Revenue change of the last 12 months against the 12 before, in percent (None
+        without revenue in the 12 before)."""
+        if self.revenue_prev_12m <= 0:
+            return None
+        return (self.revenue_12m / self.revenue_prev_12m - 1) * 100
+
+
 @dataclass(frozen=True)
-class AccountRow:
+class AccountRow(RevenueWindows):
     """One customer in the account list, with its revenue windows at the as-of date."""
 
     customer_id: str
@@ -75,13 +90,6 @@ class AccountRow:
     first_order: date | None
     last_order: date | None
     status: AccountStatus
-
-    @property
-    def growth_pct(self) -> float | None:
-        """Revenue change of the last 12 months against the 12 before, in percent."""
-        if self.revenue_prev_12m <= 0:
-            return None
-        return (self.revenue_12m / self.revenue_prev_12m - 1) * 100
 
 
 @dataclass(frozen=True)
@@ -111,7 +119,7 @@ class AccountPage:
 
 
 @dataclass(frozen=True)
-class AccountSummary:
+class AccountSummary(RevenueWindows):
     """The headline KPIs of one account at the as-of date."""
 
     customer_id: str
@@ -125,13 +133,6 @@ class AccountSummary:
     first_order: date | None
     last_order: date | None
     status: AccountStatus
-
-    @property
-    def growth_pct(self) -> float | None:
-        """Revenue change of the last 12 months against the 12 before, in percent."""
-        if self.revenue_prev_12m <= 0:
-            return None
-        return (self.revenue_12m / self.revenue_prev_12m - 1) * 100
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Customer lifetime value: purchase, spend and value models (Fader, Hardie & Lee 2005).
 
-``summary`` (and ``summary_ibis`` for DuckDB/Spark) turns transaction lines into
+``summary`` turns transaction lines (in the store, or a table in memory) into
 frequency, recency and age per customer; ``bgnbd`` and ``pareto_nbd`` model purchases and
 P(alive); ``gamma_gamma`` models spend per purchase; ``value`` combines them into a
 discounted CLV over the plan horizon; ``holdout`` checks forecasts against a later period;

@@ -27,7 +27,7 @@ from scipy.special import digamma, expit, gammaln
 
 from kam.analytics.clv._hypergeometric import bgnbd_expectation_numerator
 from kam.analytics.clv._mle import fit_by_maximum_likelihood, wsum
-from kam.analytics.clv.limits import bg_counts
+from kam.analytics.clv.limits import bg_counts, gamma_posterior_draws
 from kam.analytics.clv.results import FitResult
 from kam.analytics.clv.summary import SufficientStatistics, collapse, summary_arrays
 
@@ -200,8 +200,7 @@ def simulate_purchases(
     Given alive at T, lambda ~ Gamma(r + x, alpha + T) and p ~ Beta(a, b + x).
     """
     shape = alive.shape
-    scale = 1.0 / (params["alpha"] + T)[:, None]
-    lam = rng.gamma(np.broadcast_to((params["r"] + x)[:, None], shape), scale)
+    lam = gamma_posterior_draws(params["r"], params["alpha"], x, T, shape, rng)
     p = rng.beta(params["a"], np.broadcast_to((params["b"] + x)[:, None], shape))
     return bg_counts(lam, p, alive, months, month_length, rng)
 

@@ -98,8 +98,7 @@ class _GammaRate:
         params: Mapping[str, float], x: Floats, T: Floats, shape: tuple[int, int], rng: Rng
     ) -> Floats:
         """lambda | alive at T ~ Gamma(r + x, alpha + T), ``shape`` = (customers, draws)."""
-        scale = 1.0 / (params["alpha"] + T)[:, None]
-        return rng.gamma(np.broadcast_to((params["r"] + x)[:, None], shape), scale)
+        return gamma_posterior_draws(params["r"], params["alpha"], x, T, shape, rng)
 
     @staticmethod
     def start(data: _Rows) -> list[float]:
@@ -276,9 +275,7 @@ class LimitModel:
         if stats.n_customers == 0:
             raise ValueError(f"cannot fit the {self.LABEL} to no customers")
         if start is None:
-            first = self.rate.start(rows)
-            rest = [] if self.dropout is _NoDropout else self.dropout.start(rows)  # type: ignore[union-attr]
-            internal = first + rest
+            internal = self._default_start(rows)
         else:
             internal = list(self._theta(dict(zip(self.PARAMETERS, start, strict=True))))
         fitted = fit_by_maximum_likelihood(
@@ -291,6 +288,11 @@ class LimitModel:
             time_unit=stats.time_unit,
         )
         return self._reported(fitted)
+
+    def _default_start(self, rows: _Rows) -> list[float]:
+        first = self.rate.start(rows)
+        rest = [] if self.dropout is _NoDropout else self.dropout.start(rows)  # type: ignore[union-attr]
+        return first + rest
 
     def _reported(self, fitted: FitResult) -> FitResult:
         """The fit with the odds turned back into p (delta method for its error)."""
@@ -413,6 +415,16 @@ class LimitModel:
         )
 
 
+def gamma_posterior_draws(
+    shape_param: float, rate: float, x: Floats, T: Floats, shape: tuple[int, int], rng: Rng
+) -> Floats:
+    """Draws of a gamma-mixed rate given x events in T: Gamma(shape + x, rate + T), one row
+    per customer (``shape`` = (customers, draws)). The purchase rate's posterior under every
+    model with gamma rates."""
+    scale = 1.0 / (rate + T)[:, None]
+    return rng.gamma(np.broadcast_to((shape_param + x)[:, None], shape), scale)
+
+
 def bg_counts(
     lam: Floats,
     p: Floats,
@@ -489,23 +501,8 @@ class ExponentialPoisson(LimitModel):
     def _theta(self, params: Mapping[str, float]) -> Floats:
         return np.array([float(params["lambda"]), float(params["mu"])])
 
-    def fit(
-        self, data: SufficientStatistics | pa.Table, *, start: Sequence[float] | None = None
-    ) -> FitResult:
-        """Fit lambda and mu by maximum likelihood."""
-        rows, stats = _rows(data)
-        if stats.n_customers == 0:
-            raise ValueError(f"cannot fit the {self.LABEL} to no customers")
-        internal = list(start) if start is not None else [*_OneRate.start(rows), 0.01]
-        return fit_by_maximum_likelihood(
-            self.MODEL,
-            self._internal,
-            lambda theta: self._loglik(rows, theta),
-            internal,
-            total_weight=float(rows.w.sum()),
-            n_customers=stats.n_customers,
-            time_unit=stats.time_unit,
-        )
+    def _default_start(self, rows: _Rows) -> list[float]:
+        return [*_OneRate.start(rows), 0.01]
 
     def probability_alive(
         self, params: Mapping[str, float], x: npt.ArrayLike, t_x: npt.ArrayLike, T: npt.ArrayLike

@@ -38,7 +38,7 @@ from scipy.special import digamma, expit, gammaln
 
 from kam.analytics.clv._hypergeometric import log_survival_integral
 from kam.analytics.clv._mle import fit_by_maximum_likelihood, wsum
-from kam.analytics.clv.limits import pareto_counts
+from kam.analytics.clv.limits import gamma_posterior_draws, pareto_counts
 from kam.analytics.clv.results import FitResult
 from kam.analytics.clv.summary import SufficientStatistics, collapse, summary_arrays
 
@@ -233,8 +233,7 @@ def simulate_purchases(
     remaining lifetime is Exponential(mu).
     """
     shape = alive.shape
-    scale = 1.0 / (params["alpha"] + T)[:, None]
-    lam = rng.gamma(np.broadcast_to((params["r"] + x)[:, None], shape), scale)
+    lam = gamma_posterior_draws(params["r"], params["alpha"], x, T, shape, rng)
     mu = rng.gamma(params["s"], np.broadcast_to(1.0 / (params["beta"] + T)[:, None], shape))
     life = rng.exponential(1.0, shape) / np.maximum(mu, 1e-300)
     return pareto_counts(lam, life, alive, months, month_length, rng)

@@ -33,12 +33,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
-import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from ibis import _
 
 from kam.analytics.clv import gamma_gamma
 from kam.analytics.clv.degenerate import FitStatus, Resolution, resolve
@@ -47,7 +45,12 @@ from kam.analytics.clv.forecast import forecast
 from kam.analytics.clv.holdout import evaluate_holdout
 from kam.analytics.clv.purchases import ASKABLE, label, model_of
 from kam.analytics.clv.results import FitResult, HoldoutEvaluation, SpendFitResult
-from kam.analytics.clv.summary import UNIT_METADATA_KEY, collapse, days_per_unit
+from kam.analytics.clv.summary import (
+    UNIT_METADATA_KEY,
+    collapse,
+    purchase_days,
+    summaries_from_days,
+)
 from kam.analytics.ingest.load import refresh_customer_day
 
 UNIT = "weeks"
@@ -180,102 +183,6 @@ class FutureValue:
     def report(self, model: str) -> ModelReport:
         """The report of one purchase model."""
         return next(m for m in self.models if m.model == model)
-
-
-def _day(value: dt.date) -> ir.DateScalar:
-    return ibis.literal(value, type="date")
-
-
-def purchase_days(transactions: ir.Table, as_of: dt.date | None = None) -> ir.Table:
-    """The purchase days of ``transactions`` (up to ``as_of``): customer_id, date, revenue.
-
-    A purchase day is a day with invoice lines (credit notes are no purchase); its
-    revenue is the sum of those lines. The same rows as the store's ``customer_day``.
-    """
-    lines = transactions.filter(_.document_type.isnull() | (_.document_type == "invoice"))
-    if as_of is not None:
-        lines = lines.filter(_.date <= _day(as_of))
-    return lines.group_by(["customer_id", "date"]).aggregate(revenue=_.revenue.sum())
-
-
-def purchase_summaries(
-    transactions: ir.Table, as_of: dt.date, calibration_end: dt.date | None = None
-) -> ir.Table:
-    """One Ibis expression: each customer's purchase summary at ``as_of`` (and calibration),
-    from the lines; ``summaries_from_days`` of their ``purchase_days``.
-    """
-    return summaries_from_days(purchase_days(transactions, as_of), as_of, calibration_end)
-
-
-def summaries_from_days(
-    days: ir.Table, as_of: dt.date, calibration_end: dt.date | None = None
-) -> ir.Table:
-    """One Ibis expression: each customer's purchase summary at ``as_of`` (and calibration).
-
-    ``days`` has one row per customer and purchase day (customer_id, date, revenue):
-    ``customer_day``, or ``purchase_days`` of the lines; days after ``as_of`` are ignored.
-    Columns: customer_id, first_purchase, last_purchase, frequency, recency, age,
-    mean_repeat_spend (weeks; NULL spend without a repeat purchase), and with
-    ``calibration_end`` also cal_frequency, cal_recency, cal_age, cal_mean_repeat_spend
-    (NULL for customers first seen after it), holdout_frequency and holdout_revenue. Runs
-    on DuckDB and Spark; one scan of the days.
-    """
-    # A typed literal: a bare 7.0 is a DECIMAL on Spark, which rounds the quotient to 6 places.
-    per_unit = ibis.literal(days_per_unit(UNIT)).cast("float64")
-    end = _day(as_of)
-    daily = days.filter(days.date <= end)
-    cal = _day(calibration_end) if calibration_end is not None else None
-    extra: dict[str, Any] = {}
-    if cal is not None:
-        in_cal = daily.date <= cal
-        extra = {
-            "cal_last": daily.date.max(where=in_cal),
-            "cal_days": daily.date.count(where=in_cal),
-            "cal_revenue": daily.revenue.sum(where=in_cal),
-            "holdout_frequency": daily.date.count(where=~in_cal),
-            "holdout_revenue": daily.revenue.sum(where=~in_cal),
-        }
-    # The first day's revenue by arg_min rather than a window: no sort of the daily rows.
-    per = daily.group_by("customer_id").aggregate(
-        first_purchase=daily.date.min(),
-        last_purchase=daily.date.max(),
-        days=daily.date.count(),
-        revenue=daily.revenue.sum(),
-        first_revenue=daily.revenue.argmin(daily.date),
-        **extra,
-    )
-
-    def weeks(later: ir.DateValue, earlier: ir.DateValue) -> ir.FloatingValue:
-        return later.delta(earlier, unit="day").cast("float64") / per_unit
-
-    def spend(days: ir.IntegerValue, revenue: ir.FloatingValue) -> ir.FloatingValue:
-        repeat = (days - 1).cast("float64")
-        return ibis.ifelse(days > 1, (revenue - per.first_revenue) / repeat, ibis.null("float64"))
-
-    columns: dict[str, Any] = {
-        "customer_id": per.customer_id,
-        "first_purchase": per.first_purchase,
-        "last_purchase": per.last_purchase,
-        "frequency": (per.days - 1).cast("int64"),
-        "recency": weeks(per.last_purchase, per.first_purchase),
-        "age": weeks(end, per.first_purchase),
-        "mean_repeat_spend": spend(per.days, per.revenue),
-    }
-    if cal is not None:
-        cohort = per.cal_days > 0
-        columns |= {
-            "cal_frequency": ibis.ifelse(
-                cohort, (per.cal_days - 1).cast("int64"), ibis.null("int64")
-            ),
-            "cal_recency": ibis.ifelse(
-                cohort, weeks(per.cal_last, per.first_purchase), ibis.null("float64")
-            ),
-            "cal_age": ibis.ifelse(cohort, weeks(cal, per.first_purchase), ibis.null("float64")),
-            "cal_mean_repeat_spend": spend(per.cal_days, per.cal_revenue),
-            "holdout_frequency": per.holdout_frequency.cast("int64"),
-            "holdout_revenue": per.holdout_revenue.coalesce(0.0).cast("float64"),
-        }
-    return per.select(**columns)
 
 
 def _as_summary(table: pa.Table, prefix: str = "") -> pa.Table:

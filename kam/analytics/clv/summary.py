@@ -6,7 +6,7 @@ customer, measured at a calibration date:
 
 * ``frequency`` x: repeat purchases, i.e. distinct purchase days minus one. Several
   transactions on the same day are one purchase occasion (the convention behind the
-  published CDNOW results).
+  published CDNOW results); credit notes are no purchase.
 * ``recency`` t_x: time from the first purchase to the last purchase.
 * ``age`` T: time from the first purchase to the calibration date. As in Fader, Hardie &
   Lee's CDNOW spreadsheet, T is the plain difference of dates, so a customer first seen on
@@ -16,22 +16,27 @@ customer, measured at a calibration date:
 The spend model (Gamma-Gamma) adds ``mean_repeat_spend``: the mean value of the repeat
 purchase occasions, the first one left out (Fader, Hardie & Lee 2005, "RFM and CLV").
 
-This module computes the summary in numpy from arrays or an Arrow table; ``summary_ibis``
-builds the same numbers as an Ibis expression for DuckDB or Spark. ``collapse`` turns a
-summary into weighted sufficient statistics: customers with identical (x, t_x, T) share
-one row, which is where most of the fitting speed comes from.
+The summary is written once, as an Ibis expression (``summaries_from_days`` over the
+purchase days, ``purchase_days`` of the lines), so the same query runs in the analytical
+store — DuckDB, or Spark when data outgrow one machine — and, through an in-memory DuckDB,
+on an Arrow table or arrays (``summarise_table``, ``summarise_transactions``). ``collapse``
+turns a summary into weighted sufficient statistics: customers with identical
+(x, t_x, T) share one row, which is where most of the fitting speed comes from.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
+import ibis
+import ibis.expr.types as ir
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
+from ibis import _
 
 TimeUnit = Literal["days", "weeks"]
 
@@ -68,6 +73,117 @@ def to_epoch_day(value: DateLike) -> int:
     return int(np.array(value, dtype="datetime64[D]").astype(np.int64))
 
 
+def to_date(value: DateLike) -> dt.date:
+    """A date given as ``datetime.date``, ISO string or ``numpy.datetime64``."""
+    return dt.date(1970, 1, 1) + dt.timedelta(days=to_epoch_day(value))
+
+
+def _day(value: dt.date) -> ir.DateScalar:
+    return ibis.literal(value, type="date")
+
+
+# ---- the one summary, as a query -------------------------------------------------------------
+
+
+def purchase_days(transactions: ir.Table, as_of: dt.date | None = None) -> ir.Table:
+    """The purchase days of ``transactions`` (up to ``as_of``): customer_id, date, revenue.
+
+    A purchase day is a day with invoice lines (credit notes are no purchase; lines without
+    a document type count as invoices); its revenue is the sum of those lines. The same
+    rows as the store's ``customer_day``.
+    """
+    lines = transactions.filter(_.document_type.isnull() | (_.document_type == "invoice"))
+    if as_of is not None:
+        lines = lines.filter(_.date <= _day(as_of))
+    return lines.group_by(["customer_id", "date"]).aggregate(revenue=_.revenue.sum())
+
+
+def purchase_summaries(
+    transactions: ir.Table, as_of: dt.date, calibration_end: dt.date | None = None
+) -> ir.Table:
+    """Each customer's purchase summary at ``as_of`` (and calibration) from the lines:
+    ``summaries_from_days`` of their ``purchase_days``."""
+    return summaries_from_days(purchase_days(transactions, as_of), as_of, calibration_end)
+
+
+def summaries_from_days(
+    days: ir.Table,
+    as_of: dt.date,
+    calibration_end: dt.date | None = None,
+    *,
+    unit: TimeUnit = "weeks",
+) -> ir.Table:
+    """One Ibis expression: each customer's purchase summary at ``as_of`` (and calibration).
+
+    ``days`` has one row per customer and purchase day (customer_id, date, revenue):
+    ``customer_day``, or ``purchase_days`` of the lines; days after ``as_of`` are ignored.
+    Columns: customer_id, first_purchase, last_purchase, frequency, recency, age,
+    mean_repeat_spend (in ``unit``; NULL spend without a repeat purchase), and with
+    ``calibration_end`` also cal_frequency, cal_recency, cal_age, cal_mean_repeat_spend
+    (NULL for customers first seen after it), holdout_frequency and holdout_revenue. Runs
+    on DuckDB and Spark; one scan of the days.
+    """
+    # A typed literal: a bare 7.0 is a DECIMAL on Spark, which rounds the quotient to 6 places.
+    per_unit = ibis.literal(days_per_unit(unit)).cast("float64")
+    end = _day(as_of)
+    daily = days.filter(days.date <= end)
+    cal = _day(calibration_end) if calibration_end is not None else None
+    extra: dict[str, Any] = {}
+    if cal is not None:
+        in_cal = daily.date <= cal
+        extra = {
+            "cal_last": daily.date.max(where=in_cal),
+            "cal_days": daily.date.count(where=in_cal),
+            "cal_revenue": daily.revenue.sum(where=in_cal),
+            "holdout_frequency": daily.date.count(where=~in_cal),
+            "holdout_revenue": daily.revenue.sum(where=~in_cal),
+        }
+    # The first day's revenue by arg_min rather than a window: no sort of the daily rows.
+    per = daily.group_by("customer_id").aggregate(
+        first_purchase=daily.date.min(),
+        last_purchase=daily.date.max(),
+        days=daily.date.count(),
+        revenue=daily.revenue.sum(),
+        first_revenue=daily.revenue.argmin(daily.date),
+        **extra,
+    )
+
+    def span(later: ir.DateValue, earlier: ir.DateValue) -> ir.FloatingValue:
+        return later.delta(earlier, unit="day").cast("float64") / per_unit
+
+    def spend(count: ir.IntegerValue, revenue: ir.FloatingValue) -> ir.FloatingValue:
+        repeat = (count - 1).cast("float64")
+        return ibis.ifelse(count > 1, (revenue - per.first_revenue) / repeat, ibis.null("float64"))
+
+    columns: dict[str, Any] = {
+        "customer_id": per.customer_id,
+        "first_purchase": per.first_purchase,
+        "last_purchase": per.last_purchase,
+        "frequency": (per.days - 1).cast("int64"),
+        "recency": span(per.last_purchase, per.first_purchase),
+        "age": span(end, per.first_purchase),
+        "mean_repeat_spend": spend(per.days, per.revenue),
+    }
+    if cal is not None:
+        cohort = per.cal_days > 0
+        columns |= {
+            "cal_frequency": ibis.ifelse(
+                cohort, (per.cal_days - 1).cast("int64"), ibis.null("int64")
+            ),
+            "cal_recency": ibis.ifelse(
+                cohort, span(per.cal_last, per.first_purchase), ibis.null("float64")
+            ),
+            "cal_age": ibis.ifelse(cohort, span(cal, per.first_purchase), ibis.null("float64")),
+            "cal_mean_repeat_spend": spend(per.cal_days, per.cal_revenue),
+            "holdout_frequency": per.holdout_frequency.cast("int64"),
+            "holdout_revenue": per.holdout_revenue.coalesce(0.0).cast("float64"),
+        }
+    return per.select(**columns)
+
+
+# ---- the same summary for a table or arrays in memory --------------------------------------
+
+
 def _epoch_days(dates: npt.ArrayLike | pa.Array | pa.ChunkedArray) -> npt.NDArray[np.int64]:
     if isinstance(dates, pa.ChunkedArray | pa.Array):
         dates = pc.cast(dates, pa.date32()).to_numpy(zero_copy_only=False)
@@ -85,8 +201,9 @@ def summarise_transactions(
 ) -> pa.Table:
     """Summarise transaction lines into one row per customer as of ``calibration_end``.
 
-    Customers whose first purchase falls after ``calibration_end`` are not in the
-    calibration cohort and are left out. With ``holdout_end`` the table also has
+    The lines run through ``summaries_from_days`` in an in-memory DuckDB: the very query
+    the store runs. Customers whose first purchase falls after ``calibration_end`` are not
+    in the calibration cohort and are left out. With ``holdout_end`` the table also has
     ``holdout_frequency`` (distinct purchase days in (calibration_end, holdout_end]) and
     ``holdout_revenue``, used to check forecasts against what really happened.
 
@@ -95,67 +212,52 @@ def summarise_transactions(
     ``unit``), ``mean_repeat_spend`` (float64, null when there is no repeat purchase),
     plus the holdout columns when asked. The time unit is kept in the schema metadata.
     """
-    per_unit = float(days_per_unit(unit))
+    days_per_unit(unit)  # a bad unit is refused before any work
     ids = (
-        pa.chunked_array([customer_id])
-        if not isinstance(customer_id, pa.ChunkedArray)
-        else customer_id
+        customer_id
+        if isinstance(customer_id, pa.ChunkedArray | pa.Array)
+        else pa.array(np.asarray(customer_id).astype(str))
     )
-    ids = ids.combine_chunks()
-    encoded = pc.dictionary_encode(ids)
-    codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
-    id_values = encoded.dictionary
-    days = _epoch_days(date)
+    day = pa.array(_epoch_days(date).astype(np.int32), pa.int32()).cast(pa.date32())
     if revenue is None:
-        money = np.zeros(len(days))
+        money = pa.array(np.zeros(len(day)))
     elif isinstance(revenue, pa.Array | pa.ChunkedArray):
-        money = np.asarray(revenue.to_numpy(zero_copy_only=False), dtype=np.float64)
+        money = pc.cast(revenue, pa.float64())
     else:
-        money = np.asarray(revenue, dtype=np.float64)
-    if not (len(codes) == len(days) == len(money)):
+        money = pa.array(np.asarray(revenue, dtype=np.float64))
+    if not (len(ids) == len(day) == len(money)):
         raise ValueError("customer_id, date and revenue must have the same length")
-
-    cal_day = to_epoch_day(calibration_end)
-    in_cal = days <= cal_day
-    daily_code, daily_day, daily_money = _daily(codes[in_cal], days[in_cal], money[in_cal])
-
-    n_ids = len(id_values)
-    purchase_days = np.bincount(daily_code, minlength=n_ids)
-    cohort = np.flatnonzero(purchase_days > 0)
-    first = np.full(n_ids, np.iinfo(np.int64).max)
-    np.minimum.at(first, daily_code, daily_day)
-    last = np.full(n_ids, np.iinfo(np.int64).min)
-    np.maximum.at(last, daily_code, daily_day)
-    is_repeat = daily_day > first[daily_code]
-    repeat_money = np.bincount(
-        daily_code, weights=np.where(is_repeat, daily_money, 0.0), minlength=n_ids
+    lines = pa.table(
+        {
+            "customer_id": pc.cast(ids, pa.string()),
+            "date": day,
+            "revenue": money,
+            "document_type": pa.nulls(len(day), pa.string()),
+        }
     )
-
-    frequency = purchase_days[cohort] - 1
-    columns: dict[str, pa.Array] = {
-        "customer_id": id_values.take(pa.array(cohort)),
-        "first_purchase": pa.array(first[cohort].astype("datetime64[D]"), type=pa.date32()),
-        "frequency": pa.array(frequency, type=pa.int64()),
-        "recency": pa.array((last[cohort] - first[cohort]) / per_unit),
-        "age": pa.array((cal_day - first[cohort]) / per_unit),
-        "mean_repeat_spend": pa.array(
-            np.divide(
-                repeat_money[cohort], frequency, where=frequency > 0, out=np.zeros(len(cohort))
-            ),
-            mask=frequency == 0,
-        ),
-    }
-    if holdout_end is not None:
-        hold_day = to_epoch_day(holdout_end)
-        in_hold = (days > cal_day) & (days <= hold_day)
-        h_code, _, h_money = _daily(codes[in_hold], days[in_hold], money[in_hold])
-        columns["holdout_frequency"] = pa.array(np.bincount(h_code, minlength=n_ids)[cohort])
-        columns["holdout_revenue"] = pa.array(
-            np.bincount(h_code, weights=h_money, minlength=n_ids)[cohort]
-        )
-    table = pa.table(columns)
-    table = table.take(pc.sort_indices(table, sort_keys=[("customer_id", "ascending")]))
-    return table.replace_schema_metadata({UNIT_METADATA_KEY: unit.encode()})
+    cal = to_date(calibration_end)
+    con = ibis.duckdb.connect()
+    try:
+        con.con.register("lines", lines)
+        table = con.table("lines")
+        if holdout_end is None:
+            summary = con.to_pyarrow(summaries_from_days(purchase_days(table), cal, unit=unit))
+            columns = {name: summary.column(name) for name in SUMMARY_COLUMNS}
+        else:
+            end = to_date(holdout_end)
+            both = con.to_pyarrow(summaries_from_days(purchase_days(table), end, cal, unit=unit))
+            both = both.filter(pc.is_valid(both.column("cal_frequency")))
+            columns = {
+                "customer_id": both.column("customer_id"),
+                "first_purchase": both.column("first_purchase"),
+                **{name: both.column(f"cal_{name}") for name in SUMMARY_COLUMNS[2:]},
+                **{name: both.column(name) for name in HOLDOUT_COLUMNS},
+            }
+    finally:
+        con.disconnect()
+    result = pa.table(columns)
+    result = result.take(pc.sort_indices(result, sort_keys=[("customer_id", "ascending")]))
+    return result.replace_schema_metadata({UNIT_METADATA_KEY: unit.encode()})
 
 
 def summarise_table(
@@ -175,18 +277,6 @@ def summarise_table(
         holdout_end=holdout_end,
         unit=unit,
     )
-
-
-def _daily(
-    codes: npt.NDArray[np.int64], days: npt.NDArray[np.int64], money: npt.NDArray[np.float64]
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-    """Collapse transaction lines into one purchase occasion per customer and day."""
-    if len(codes) == 0:
-        return codes, days, money
-    order = np.lexsort((days, codes))
-    codes, days, money = codes[order], days[order], money[order]
-    starts = np.flatnonzero(np.r_[True, (codes[1:] != codes[:-1]) | (days[1:] != days[:-1])])
-    return codes[starts], days[starts], np.add.reduceat(money, starts)
 
 
 def summary_unit(summary: pa.Table, default: str | None = None) -> str:

@@ -1,5 +1,6 @@
 """Putting the demo company together, and writing it as importable Parquet files."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -8,9 +9,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from kam.analytics.demo.customers import archetype_table, generate_customers
+from kam.analytics.demo.customers import (
+    ARCHETYPE_SHARES,
+    Archetype,
+    archetype_table,
+    generate_customers,
+)
 from kam.analytics.demo.people import DEMO_PEOPLE, DemoPerson
-from kam.analytics.demo.transactions import generate_transactions
+from kam.analytics.demo.transactions import Cadence, generate_transactions
 
 DEFAULT_END = date(2026, 9, 30)
 
@@ -46,13 +52,30 @@ def generate_demo_company(
     The same arguments always give identical tables. About 330 invoice lines per customer
     (a million for the default 3,000 customers over 3 years).
     """
+    return build_company(np.random.default_rng(seed), customers, years, end)
+
+
+def build_company(
+    rng: np.random.Generator,
+    customers: int,
+    years: int,
+    end: date,
+    *,
+    shares: Mapping[Archetype, float] = ARCHETYPE_SHARES,
+    cadence: Cadence = Cadence.RANDOM,
+    orders_per_year: float | None = None,
+) -> DemoCompany:
+    """A company of ``customers`` over ``years`` up to ``end`` from ``rng``: the archetypes in
+    ``shares``, orders on ``cadence``, every customer at ``orders_per_year`` when given."""
     if years < 1:
         raise ValueError("the demo company needs at least one year of history")
     start = years_before(end, years) + timedelta(days=1)
     days = (end - start).days + 1
-    customer_rng, line_rng = np.random.default_rng(seed).spawn(2)
-    book = generate_customers(customer_rng, customers, days)
-    lines = generate_transactions(line_rng, book, start, days)
+    customer_rng, line_rng = rng.spawn(2)
+    book = generate_customers(customer_rng, customers, days, shares)
+    if orders_per_year is not None:
+        book.orders_per_year[:] = orders_per_year
+    lines = generate_transactions(line_rng, book, start, days, cadence)
     return DemoCompany(
         customers=book.table,
         transactions=lines,

@@ -18,14 +18,13 @@ groups, regions, segments, sizes, discounts, category mix) and its invoice lines
 Deterministic for a seed, never the wall clock. ``archetypes`` holds the truth per customer.
 """
 
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 
-from kam.analytics.demo.company import DEFAULT_END, DemoCompany, years_before
-from kam.analytics.demo.customers import Archetype, archetype_table, generate_customers
-from kam.analytics.demo.people import DEMO_PEOPLE
-from kam.analytics.demo.transactions import Cadence, generate_transactions
+from kam.analytics.demo.company import DEFAULT_END, DemoCompany, build_company
+from kam.analytics.demo.customers import Archetype
+from kam.analytics.demo.transactions import Cadence
 
 STEADY_SHARES: dict[Archetype, float] = {
     Archetype.STEADY: 0.82,
@@ -46,18 +45,13 @@ def generate_steady_company(
     About 12 invoices a year per customer, several lines each: roughly 200 lines per
     customer over three years.
     """
-    if years < 1:
-        raise ValueError("the steady-buyer company needs at least one year of history")
-    start = years_before(end, years) + timedelta(days=1)
-    days = (end - start).days + 1
-    customer_rng, line_rng = np.random.default_rng([seed, 2]).spawn(2)
-    book = generate_customers(customer_rng, customers, days, STEADY_SHARES)
-    book.orders_per_year[:] = ORDERS_PER_YEAR
-    lines = generate_transactions(line_rng, book, start, days, Cadence.REGULAR)
-    return DemoCompany(
-        customers=book.table,
-        transactions=lines,
-        people=DEMO_PEOPLE,
-        archetypes=archetype_table(book, start.toordinal()),
-        end=end,
+    rng = np.random.default_rng([seed, 2])  # not the demo company's stream for this seed
+    return build_company(
+        rng,
+        customers,
+        years,
+        end,
+        shares=STEADY_SHARES,
+        cadence=Cadence.REGULAR,
+        orders_per_year=ORDERS_PER_YEAR,
     )

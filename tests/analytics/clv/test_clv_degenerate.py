@@ -35,10 +35,9 @@ from kam.analytics.clv.portfolio import (
     _choose,
     calibration_end_for,
     fit_future_value,
-    purchase_summaries,
 )
 from kam.analytics.clv.simulate_lines import simulate_transaction_lines
-from kam.analytics.clv.summary import collapse_arrays
+from kam.analytics.clv.summary import collapse_arrays, purchase_summaries
 from kam.analytics.demo import generate_demo_company, generate_steady_company
 
 BOTH = FutureValueSettings(models=("bgnbd", "pareto_nbd"))

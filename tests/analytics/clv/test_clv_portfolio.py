@@ -16,13 +16,11 @@ from kam.analytics.clv.portfolio import (
     account_future_value,
     fit_future_value,
     future_value_step,
-    purchase_summaries,
     stored_purchase_days,
-    summaries_from_days,
     write_future_value,
 )
 from kam.analytics.clv.simulate_lines import simulate_transaction_lines
-from kam.analytics.clv.summary import summarise_table
+from kam.analytics.clv.summary import purchase_summaries, summaries_from_days, summarise_table
 from kam.analytics.store import AnalyticsStore
 
 TRUTH = {"r": 0.8, "alpha": 6.0, "a": 0.8, "b": 4.0}

@@ -1,4 +1,4 @@
-"""Purchase summaries: the numbers the models see, in numpy and as an Ibis query."""
+"""Purchase summaries: the numbers the models see, from one query in memory and in the store."""
 
 import datetime as dt
 
@@ -13,10 +13,10 @@ from kam.analytics.clv.summary import (
     UNIT_METADATA_KEY,
     collapse,
     collapse_arrays,
+    purchase_summaries,
     summarise_table,
     summary_unit,
 )
-from kam.analytics.clv.summary_ibis import summary_expr
 
 D = dt.date
 
@@ -135,38 +135,41 @@ def test_cdnow_master_has_the_whole_cohort(cdnow_dir):
     assert summary.column("age").to_numpy().max() == pytest.approx(272 / 7)
 
 
-def _duckdb_summary(transactions: pa.Table, **kwargs) -> pa.Table:
+def test_a_table_in_memory_and_the_store_get_the_same_summary(cdnow_transactions, cdnow_summary):
+    # summarise_table runs the store's own query in an in-memory DuckDB: the same numbers
+    # as purchase_summaries over a store holding the same lines.
     con = ibis.duckdb.connect()
-    table = ibis.memtable(transactions.select(["customer_id", "date", "revenue"]))
-    return con.to_pyarrow(summary_expr(table, **kwargs))
-
-
-def _assert_same_summary(ours: pa.Table, theirs: pa.Table) -> None:
-    assert theirs.column_names == ours.column_names
-    assert theirs.column("customer_id").to_pylist() == ours.column("customer_id").to_pylist()
-    for name in ours.column_names[1:]:
-        a = ours.column(name).to_pylist()
-        b = theirs.column(name).to_pylist()
-        assert [v is None for v in a] == [v is None for v in b], name
-        if name == "first_purchase":
-            assert a == b
-        else:
-            numbers_a = np.array([0.0 if v is None else v for v in a], dtype=float)
-            numbers_b = np.array([0.0 if v is None else v for v in b], dtype=float)
-            np.testing.assert_allclose(numbers_b, numbers_a, rtol=1e-12, err_msg=name)
-
-
-@pytest.mark.parametrize("unit", ["weeks", "days"])
-def test_ibis_summary_on_duckdb_equals_numpy_summary(unit):
-    kwargs = {"calibration_end": CAL_END, "holdout_end": HOLD_END, "unit": unit}
-    _assert_same_summary(summarise_table(LINES, **kwargs), _duckdb_summary(LINES, **kwargs))
-
-
-def test_ibis_summary_on_duckdb_equals_numpy_summary_on_cdnow(cdnow_transactions, cdnow_summary):
-    theirs = _duckdb_summary(
-        cdnow_transactions, calibration_end="1997-09-30", holdout_end="1998-06-30"
+    con.con.register("transactions", cdnow_transactions.append_column(
+        "document_type", pa.array(["invoice"] * cdnow_transactions.num_rows)
+    ))  # fmt: skip
+    store = con.to_pyarrow(
+        purchase_summaries(con.table("transactions"), D(1998, 6, 30), D(1997, 9, 30))
     )
-    _assert_same_summary(cdnow_summary, theirs)
+    rows = {r["customer_id"]: r for r in store.to_pylist()}
+    assert len(rows) == cdnow_summary.num_rows
+    for ours in cdnow_summary.to_pylist():
+        theirs = rows[ours["customer_id"]]
+        for name in ("frequency", "recency", "age", "mean_repeat_spend"):
+            assert ours[name] == theirs[f"cal_{name}"], (ours["customer_id"], name)
+        assert ours["holdout_frequency"] == theirs["holdout_frequency"]
+        assert ours["holdout_revenue"] == pytest.approx(theirs["holdout_revenue"], rel=1e-12)
+
+
+def test_lines_given_as_arrays_are_summarised_alike():
+    arrays = summarise_table(
+        pa.table(
+            {
+                "customer_id": np.array(LINES.column("customer_id").to_pylist()),
+                "date": np.array(
+                    [d.isoformat() for d in LINES.column("date").to_pylist()],
+                    dtype="datetime64[D]",
+                ),
+                "revenue": LINES.column("revenue").to_numpy(),
+            }
+        ),
+        calibration_end="2024-01-29",
+    )
+    assert arrays.equals(summarise_table(LINES, calibration_end=CAL_END))
 
 
 def test_collapse_keeps_every_customer_and_the_likelihood(cdnow_summary, cdnow_bgnbd):
