@@ -145,8 +145,9 @@ class ModelReport:
     def note(self) -> str:
         """What happened to this model, in words ("" when it converged and is usable)."""
         parts = [self.resolution.note]
-        if self.calibration is not None and self.calibration.note != self.resolution.note:
-            parts.append(f"On the calibration period: {self.calibration.note}")
+        calibration = self.calibration
+        if calibration is not None and calibration.note and calibration.note != parts[0]:
+            parts.append(f"On the calibration period: {calibration.note}")
         parts.append(self.problem)
         return " ".join(part for part in parts if part)
 
