@@ -14,6 +14,7 @@ from ibis.backends.duckdb import Backend as DuckDBBackend
 from kam.accounts.models import Account
 from kam.analytics import portfolio
 from kam.analytics.portfolio import AccountListQuery, AccountPage, AccountSummary, FilterOptions
+from kam.analytics.store import resolve_as_of
 from kam.people.models import User
 from kam.people.roles import Permission
 from kam.people.services import check_permission
@@ -106,7 +107,7 @@ def account_detail(user: User, customer_id: str, *, months: int = 36) -> Account
             profile = _store_profile(con, customer_id)
         if profile is None:
             return None
-        as_of = portfolio.resolve_as_of(con)
+        as_of = resolve_as_of(con)
         summary = portfolio.account_summary(con, customer_id, as_of)
         linked = [a.customer_id for a in subsidiaries]
         if account is not None and account.parent is not None:

@@ -21,7 +21,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
-from kam.analytics.store import latest_transaction_date
+from kam.analytics.store import resolve_as_of
 
 _NO_TRANSACTIONS = date(1970, 1, 1)
 
@@ -160,15 +160,6 @@ def shift_months(day: date, months: int) -> date:
 def has_store_tables(con: DuckDBBackend) -> bool:
     """Whether the store has been initialised (a read-only open of a fresh file has no tables)."""
     return {"customers", "customer_month"} <= set(con.list_tables())
-
-
-def resolve_as_of(con: DuckDBBackend, as_of: date | None = None) -> date | None:
-    """``as_of`` if given, else the latest transaction date in the store (None when empty)."""
-    if as_of is not None:
-        return as_of
-    if not has_store_tables(con):
-        return None
-    return latest_transaction_date(con)
 
 
 def account_metrics(

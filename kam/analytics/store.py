@@ -121,3 +121,17 @@ def latest_transaction_date(con: DuckDBBackend) -> date | None:
     """The as-of date every window defaults to: the latest transaction in the store."""
     value = con.table("customer_month").last_date.max().to_pyarrow().as_py()
     return value if isinstance(value, date) else None
+
+
+def resolve_as_of(con: DuckDBBackend, as_of: date | None = None) -> date | None:
+    """The date figures are measured at: ``as_of`` if given, else the latest transaction.
+
+    None when the store holds no transactions (or has no tables yet): nothing has happened,
+    so there is no date to measure up to. Callers that need one say so (an empty account
+    list, "nothing to score yet"); none invents a placeholder date.
+    """
+    if as_of is not None:
+        return as_of
+    if "customer_month" not in con.list_tables():
+        return None
+    return latest_transaction_date(con)

@@ -18,8 +18,8 @@ from kam.analytics.assignment import (
     AssignmentInfeasible,
 )
 from kam.analytics.progress import Progress
-from kam.analytics.selection.features import resolve_as_of
 from kam.analytics.selection.policy import Criterion, SelectionPolicy, Tier
+from kam.analytics.store import resolve_as_of
 from kam.people.models import User
 from kam.people.roles import Permission
 from kam.people.services import check_permission

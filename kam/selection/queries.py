@@ -18,9 +18,10 @@ from kam.analytics.assignment import (
 )
 from kam.analytics.clv import portfolio as clv_portfolio
 from kam.analytics.clv.history import AlivePoint, alive_history, purchase_days
+from kam.analytics.clv.purchases import ASKABLE
 from kam.analytics.clv.purchases import label as model_label
 from kam.analytics.clv.results import FitResult
-from kam.analytics.selection.features import resolve_as_of
+from kam.analytics.store import resolve_as_of
 from kam.people.models import User
 from kam.people.roles import Permission, Role
 from kam.people.services import check_permission
@@ -467,7 +468,7 @@ def future_value_check(
     """
     check_permission(user, Permission.VIEW_ACCOUNTS)
     settings = clv_portfolio.FutureValueSettings(
-        months=months, holdout_weeks=holdout_weeks, models=tuple(clv_portfolio.PURCHASE_MODELS)
+        months=months, holdout_weeks=holdout_weeks, models=ASKABLE
     )
     with analytics_store().connect(read_only=True) as con:
         day = resolve_as_of(con, as_of)

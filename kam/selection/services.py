@@ -26,7 +26,7 @@ from kam.analytics.clv.portfolio import (
 )
 from kam.analytics.clv.results import FitResult
 from kam.analytics.progress import Progress
-from kam.analytics.selection.features import account_features, resolve_as_of
+from kam.analytics.selection.features import account_features
 from kam.analytics.selection.policy import (
     CriterionSource,
     PolicyError,
@@ -36,6 +36,7 @@ from kam.analytics.selection.policy import (
     policy_to_toml,
 )
 from kam.analytics.selection.scoring import score_accounts
+from kam.analytics.store import resolve_as_of
 from kam.people.models import User
 from kam.people.roles import Permission
 from kam.people.services import check_permission
@@ -376,6 +377,12 @@ def do_run_scoring(
     open for a long scoring would block every other writer of the operational database.
     """
     check_permission(user, Permission.RUN_SELECTION)
+    with analytics_store().connect(read_only=True) as con:
+        if resolve_as_of(con, as_of) is None:
+            raise SelectionError(
+                "nothing to score yet: the store holds no invoice lines. Import transactions "
+                "first (Accounts → Import, or kam import transactions)"
+            )
     version = policy_version or do_ensure_default_policy()
     report = progress or (lambda label, fraction: None)
     with transaction.atomic():
@@ -392,6 +399,8 @@ def do_run_scoring(
         stages = {"scores": 0.15, "explanations": 0.8, "catalogue": 0.85, "swap": 0.9}
         with store.connect() as con:
             resolved = resolve_as_of(con, as_of)
+            if resolved is None:  # the lines went away since the check above
+                raise SelectionError("nothing to score: the store holds no invoice lines")
             report("future value", 0.08)
             clv, why = _future_value(
                 con, resolved, snapshot_id, future_value or FutureValueSettings()

@@ -121,7 +121,11 @@ def scores(request: KamRequest) -> HttpResponse:
 @requires(Permission.RUN_SELECTION)
 def run_scoring(request: KamRequest) -> HttpResponse:
     """Score every account under the current policy and make the result the current snapshot."""
-    run = services.do_run_scoring(request.user)
+    try:
+        run = services.do_run_scoring(request.user)
+    except services.SelectionError as error:  # e.g. nothing to score yet
+        messages.error(request, f"Not scored: {error}.")
+        return redirect("selection:portfolio")
     messages.success(
         request,
         f"Scored {run.customers:,} customers under policy v{run.policy_version.version}: "

@@ -215,3 +215,30 @@ def test_filter_options_and_subsidiary_revenue(con):
     assert options.regions == ("APAC", "Americas", "EMEA")
     assert options.segments == ("Manufacturing", "Retail")
     assert revenue_12m_by_customer(con, ["C2", "C4", "C9"]) == {"C2": 700.0}
+
+
+def test_one_as_of_date_and_none_on_an_empty_store(store):
+    # One resolve_as_of for every reader: the date given, else the latest transaction, and
+    # None — never a made-up 1970-01-01 — when nothing has been bought yet.
+    from kam.analytics.selection.features import NoTransactions, account_features
+    from kam.analytics.selection.policy import default_policy
+    from kam.analytics.selection.scoring import score_accounts
+    from kam.analytics.store import resolve_as_of
+
+    with store.connect() as con:
+        assert resolve_as_of(con) is None
+        assert resolve_as_of(con, date(2024, 1, 31)) == date(2024, 1, 31)
+        seed(con, months=[])  # customers, but not one transaction
+        assert resolve_as_of(con) is None
+        with pytest.raises(NoTransactions, match="no invoice lines yet"):
+            account_features(con)
+        with pytest.raises(NoTransactions):
+            score_accounts(con, default_policy())
+        # Given a date, the figures are measured there: every customer without revenue.
+        given = account_features(con, date(2024, 1, 31)).to_pyarrow()
+        assert set(given.column("revenue_12m").to_pylist()) == {0.0}
+        con.con.executemany(
+            "INSERT INTO customer_month VALUES (?, ?::DATE, ?, ?, 1, 1, ?, ?::DATE, ?::DATE)",
+            list(MONTHS),
+        )
+        assert resolve_as_of(con) == AS_OF

@@ -11,15 +11,14 @@ import re
 from pathlib import Path
 
 import pytest
-import typer
 from django.urls import reverse
 from typer.testing import CliRunner
 
 from kam.accounts.services import do_import_customers, do_import_transactions
 from kam.analytics.demo import DemoCompany, generate_steady_company, write_demo_files
+from kam.cli import app
 from kam.people.roles import Role
 from kam.selection import queries, services
-from kam.selection.clv_cli import register
 from kam.selection.models import ScoreRun
 from kam.stores import analytics_store
 
@@ -142,13 +141,18 @@ def test_no_value_that_is_not_a_number_reaches_a_snapshot_a_page_or_the_cli(
     assert found.row is not None
     assert f"{round(found.row['clv']):,}" in card
 
-    app = typer.Typer()
-    register(app)
     outputs = {}
-    for args in (["clv", "fit", "--holdout-weeks", "26"], ["clv", "show", by_kind["tier_1"]]):
+    for args in (
+        ["clv", "fit", "--holdout-weeks", "26", "--as", "head"],
+        ["clv", "fit", "--as", "head", "--json"],
+        ["clv", "show", by_kind["tier_1"], "--as", "head"],
+        ["clv", "show", by_kind["tier_1"], "--as", "head", "--json"],
+        ["score", "--as", "head"],
+        ["score", "--as", "head", "--json"],
+    ):
         result = CliRunner().invoke(app, args)
         assert result.exit_code == 0, result.output
         assert no_value_that_is_not_a_number(result.output) == [], args
-        outputs[args[1]] = result.output
-    assert "Chosen" in outputs["fit"]
-    assert "Predicted value" in outputs["show"]
+        outputs[" ".join(a for a in args if a not in ("--as", "head"))] = result.output
+    assert "Chosen" in outputs["clv fit --holdout-weeks 26"]
+    assert "Predicted value" in outputs[f"clv show {by_kind['tier_1']}"]

@@ -113,3 +113,15 @@ def test_a_decision_changed_meanwhile_is_not_overridden_again(client, portfolio,
     decision.refresh_from_db()
     assert decision.override_reason == "lapsed since May"
     assert decision.overridden_by == olli
+
+
+def test_scoring_an_empty_store_says_there_is_nothing_to_score(client, db, store, head_of_kam):
+    from kam.selection.models import ScoreRun
+
+    with pytest.raises(services.SelectionError, match="nothing to score yet"):
+        services.do_run_scoring(head_of_kam)
+    client.force_login(head_of_kam)
+    response = client.post(reverse("selection:run_scoring"), follow=True)
+    assert response.status_code == 200
+    assert "Not scored: nothing to score yet" in response.content.decode()
+    assert not ScoreRun.objects.exists()  # no run at a made-up date

@@ -401,9 +401,14 @@ def stored_purchase_days(con: Any) -> ir.Table:
 
 
 def future_value_step(
-    con: Any, as_of: dt.date, settings: FutureValueSettings | None = None
+    con: Any, as_of: dt.date | None, settings: FutureValueSettings | None = None
 ) -> FutureValue:
-    """The whole step on a store: one scan of its purchase days, fits, choice, predictions."""
+    """The whole step on a store: one scan of its purchase days, fits, choice, predictions.
+
+    ``as_of`` None (``resolve_as_of`` of an empty store): FutureValueUnavailable, saying so.
+    """
+    if as_of is None:
+        raise FutureValueUnavailable("the store holds no transactions yet: nothing to fit")
     settings = settings or FutureValueSettings()
     cal_end = calibration_end_for(as_of, settings)
     expr = summaries_from_days(stored_purchase_days(con), as_of, cal_end)

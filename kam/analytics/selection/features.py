@@ -21,21 +21,31 @@ import pyarrow as pa
 
 from kam.analytics.portfolio import add_months
 from kam.analytics.selection.trend import QUARTERS, theil_growth
-from kam.analytics.store import latest_transaction_date
+from kam.analytics.store import resolve_as_of
 
 TREND_QUARTERS = QUARTERS
 """The growth trend reads the last 24 months as 8 quarterly revenues (see trend.py)."""
 
-_NO_TRANSACTIONS = date(1970, 1, 1)
 ABC_CUTS = (0.80, 0.95)
 """Class A: the customers making the first 80% of revenue; B the next 15%; C the rest."""
 
 
-def resolve_as_of(con: Any, as_of: date | None) -> date:
-    """``as_of`` if given, else the latest transaction date (a fixed placeholder when empty)."""
-    if as_of is not None:
-        return as_of
-    return latest_transaction_date(con) or _NO_TRANSACTIONS
+class NoTransactions(ValueError):
+    """The store holds no transactions, so there is no as-of date to measure features at."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the store holds no invoice lines yet, so there is no as-of date to measure "
+            "from: import transactions first, or give the as-of date"
+        )
+
+
+def measured_as_of(con: Any, as_of: date | None) -> date:
+    """``as_of``, else the latest transaction; NoTransactions when the store has none."""
+    resolved = resolve_as_of(con, as_of)
+    if resolved is None:
+        raise NoTransactions()
+    return resolved
 
 
 def _monthly_aggregates(con: Any, as_of: date, window_months: int) -> ir.Table:
@@ -85,7 +95,7 @@ def account_features(con: Any, as_of: date | None = None, *, window_months: int 
     ``window_months`` sets the current window (the policy's ``as_of_months``); the
     ``_12m`` names keep their meaning of "current window" at any length.
     """
-    as_of = resolve_as_of(con, as_of)
+    as_of = measured_as_of(con, as_of)
     metrics = _monthly_aggregates(con, as_of, window_months)
     customers = con.table("customers")
     pareto = _pareto_position(metrics, customers)

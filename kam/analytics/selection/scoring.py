@@ -35,7 +35,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from kam.analytics.selection.features import account_features, resolve_as_of
+from kam.analytics.selection.features import account_features, measured_as_of
 from kam.analytics.selection.policy import (
     MAX_POINTS,
     MIN_POINTS,
@@ -322,7 +322,7 @@ def score_accounts(
     ``predicted_clv`` joined on by the lifetime-value models; it needs customer_id,
     revenue_12m and every non-optional feature the policy names.
     """
-    as_of = resolve_as_of(con, as_of)
+    as_of = measured_as_of(con, as_of)
     if features is None:
         features = account_features(con, as_of, window_months=policy.as_of_months)
     base = _with_ratings(features, policy, ratings)
