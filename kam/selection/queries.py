@@ -17,7 +17,7 @@ from kam.analytics.assignment import (
     assign_accounts,
 )
 from kam.analytics.clv import portfolio as clv_portfolio
-from kam.analytics.clv.history import AlivePoint, alive_history, purchase_days
+from kam.analytics.clv.history import AlivePoint, alive_history, purchase_dates
 from kam.analytics.clv.purchases import ASKABLE
 from kam.analytics.clv.purchases import label as model_label
 from kam.analytics.clv.results import FitResult
@@ -423,7 +423,7 @@ def account_future_value(user: User, customer_id: str) -> AccountFutureValue | N
     with analytics_store().connect(read_only=True) as con:
         row = clv_portfolio.account_future_value(con, run.snapshot_id, customer_id)
         fit = purchase_fit_of(run.future_value)
-        days = purchase_days(con, customer_id, run.as_of) if row and fit and run.as_of else []
+        days = purchase_dates(con, customer_id, run.as_of) if row and fit and run.as_of else []
     history = alive_history(fit, days, run.as_of) if fit and days and run.as_of else []
     return AccountFutureValue(run, row, run.future_value, history)
 

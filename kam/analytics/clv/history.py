@@ -16,6 +16,7 @@ from typing import Any
 import ibis
 import numpy as np
 
+from kam.analytics.clv.portfolio import stored_purchase_days
 from kam.analytics.clv.purchases import probability_alive
 from kam.analytics.clv.results import FitResult
 from kam.analytics.clv.summary import days_per_unit
@@ -30,16 +31,18 @@ class AlivePoint:
     frequency: int
 
 
-def purchase_days(con: Any, customer_id: str, as_of: dt.date) -> list[dt.date]:
-    """The customer's distinct purchase days up to ``as_of`` (invoice lines only)."""
-    lines = con.table("transactions")
-    mine = lines.filter(
-        (lines.customer_id == customer_id)
-        & (lines.date <= ibis.literal(as_of, type="date"))
-        & (lines.document_type.isnull() | (lines.document_type == "invoice"))
+def purchase_dates(con: Any, customer_id: str, as_of: dt.date) -> list[dt.date]:
+    """One customer's purchase days up to ``as_of``, oldest first.
+
+    The same days the summaries count (``summary.purchase_days``: days with invoice lines),
+    read from the store's ``customer_day`` rollup where it is kept.
+    """
+    days = stored_purchase_days(con)
+    mine = days.filter(
+        (days.customer_id == customer_id) & (days.date <= ibis.literal(as_of, type="date"))
     )
-    days = mine.select("date").distinct().order_by("date").to_pyarrow()
-    return [d for d in days.column("date").to_pylist() if d is not None]
+    found = mine.select("date").distinct().order_by("date").to_pyarrow()
+    return [d for d in found.column("date").to_pylist() if d is not None]
 
 
 def _month_ends(first: dt.date, as_of: dt.date) -> list[dt.date]:

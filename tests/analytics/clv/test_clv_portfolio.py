@@ -222,3 +222,19 @@ def test_a_store_from_before_customer_day_gives_the_same_summaries(tmp_path):
                     assert same(row[column], theirs), (row["customer_id"], column)
                 else:
                     assert row[column] == theirs, (row["customer_id"], column)
+
+
+def test_one_customers_purchase_dates_are_the_days_the_summaries_count(simulated):
+    from kam.analytics.clv.history import purchase_dates
+
+    con, lines = simulated
+    customer = lines.column("customer_id")[0].as_py()  # the one with a credit note at AS_OF
+    mine = lines.filter(pa.compute.equal(lines.column("customer_id"), customer))
+    expected = sorted(set(mine.column("date").to_pylist()))
+    assert purchase_dates(con, customer, AS_OF) == expected
+    assert AS_OF not in expected  # the credit note's day is no purchase
+    cut = expected[len(expected) // 2]
+    assert purchase_dates(con, customer, cut) == [d for d in expected if d <= cut]
+    summary = con.to_pyarrow(summaries_from_days(stored_purchase_days(con), AS_OF))
+    row = next(r for r in summary.to_pylist() if r["customer_id"] == customer)
+    assert row["frequency"] == len(expected) - 1
