@@ -35,7 +35,8 @@ SHOWN_FIELDS = {"models", "spend", "settings", "fit", "calibration_fit", "holdou
 """Fields the figures lay out themselves rather than copy."""
 
 PRINTED_FIELDS = {"as_of", "chosen", "chosen_label", "reason", "customers", "repeat_customers",
-                  "calibration_end", "settings", "purchase_models", "spend"}  # fmt: skip
+                  "calibration_end", "settings", "purchase_models", "spend", "label",
+                  "scoring_uses", "missing"}  # fmt: skip
 """Top-level figures that print_fit already shows in its tables and lines."""
 
 
@@ -79,16 +80,34 @@ def _holdout(holdout: Any) -> dict[str, Any] | None:
 
 
 def fit_figures(result: Any) -> dict[str, Any]:
-    """The future-value step's fits, checks and choice as plain figures."""
+    """The future-value step's fits, checks and choice as plain figures.
+
+    Each purchase model says in words what happened to it: ``status`` (converged, limit:
+    it ran to an edge of its parameter space and one of its limits is used, failed: not
+    used), ``note`` (why), ``fit_label`` (the model whose figures are used) and ``own_fit``
+    (the asked model's fit as the optimiser left it, when that is not the one used).
+    """
+    from kam.analytics.clv.portfolio import FutureValueSettings
+    from kam.analytics.clv.purchases import label
+
     return {
         **_fields(result),
-        "chosen_label": result.report(result.chosen).label,
+        "chosen_label": result.report(result.chosen).fit_label,
+        "label": result.label,
+        "scoring_uses": [label(model) for model in FutureValueSettings().models],
         "settings": result.settings,
         "purchase_models": [
             {
                 **_fields(report),
                 "label": report.label,
+                "fit_label": report.fit_label,
+                "status": report.status.value,
+                "usable": report.usable,
+                "note": report.note,
                 "fit": _fit(report.fit),
+                "own_fit": None
+                if report.resolution.own is report.fit
+                else _fit(report.resolution.own),
                 "calibration_fit": _fit(report.calibration_fit),
                 "holdout": _holdout(report.holdout),
             }
@@ -96,6 +115,10 @@ def fit_figures(result: Any) -> dict[str, Any]:
         ],
         "spend": {**(_fit(result.spend) or {}), "label": "Gamma-Gamma"},
     }
+
+
+STATUS_WORDS = {"converged": "yes", "limit": "at its limit", "failed": "no: not used"}
+"""How the checks table says what became of each purchase model."""
 
 
 def _fitted_on(figures: dict[str, Any]) -> tuple[str, str | None]:
@@ -136,7 +159,11 @@ def print_fit(figures: dict[str, Any]) -> None:
             column, justify="right" if column in ("estimate", "std. error") else "left"
         )
     for model in figures["purchase_models"]:
-        _parameter_rows(table, model["label"], whole, model["fit"])
+        if model["own_fit"] is not None and model["status"] == "limit":
+            _parameter_rows(table, model["label"], f"{whole}, ran off", model["own_fit"])
+            _parameter_rows(table, f"→ {model['fit_label']}", whole, model["fit"])
+        else:
+            _parameter_rows(table, model["label"], whole, model["fit"])
         if model["calibration_fit"] is not None and calibration:
             _parameter_rows(table, "", calibration, model["calibration_fit"])
     _parameter_rows(table, "Gamma-Gamma", whole, figures["spend"])
@@ -160,7 +187,7 @@ def print_fit(figures: dict[str, Any]) -> None:
             model["label"],
             number(model["fit"]["log_likelihood"], ",.1f"),
             number(cal["log_likelihood"], ",.1f") if cal else "—",
-            "yes" if model["fit"]["converged"] else "no",
+            STATUS_WORDS.get(model["status"], model["status"]),
             *(["—"] * 5 if h is None else [
                 number(h["total_actual"]),
                 f"{number(h['total_predicted'])} ({number(h['relative_error'], '+.1%')})",
@@ -177,9 +204,12 @@ def print_fit(figures: dict[str, Any]) -> None:
         *(["—"] * 5),
     )
     console.print(checks)
-    for fit in [m["fit"] for m in figures["purchase_models"]] + [spend]:
-        if not fit["converged"] and fit.get("message"):
-            console.print(f"[yellow]{fit['model']} did not converge:[/] {fit['message']}")
+    for model in figures["purchase_models"]:
+        if model["note"]:
+            colour = "yellow" if model["status"] == "limit" else "red"
+            console.print(f"[{colour}]{model['label']}:[/] {model['note']}")
+    if not spend["converged"] and spend.get("message"):
+        console.print(f"[yellow]Gamma-Gamma did not converge:[/] {spend['message']}")
     rho = spend.get("frequency_spend_correlation")
     warn = (
         " [yellow](above 0.3: spend forecasts are biased)[/]"
@@ -188,6 +218,15 @@ def print_fit(figures: dict[str, Any]) -> None:
     )
     console.print(f"Gamma-Gamma: frequency/spend correlation {number(rho, '+.3f')}{warn}")
     console.print(f"Chosen: [bold]{figures['chosen_label']}[/] — {figures['reason']}")
+    if figures["missing"]:
+        console.print(
+            f"[yellow]{figures['missing']:,} customer(s) without a finite predicted value:[/] "
+            "their future value is missing, never counted"
+        )
+    console.print(
+        f"A scoring run (kam score, Re-score) fits {' and '.join(figures['scoring_uses'])} "
+        "only; its figures name the model they come from."
+    )
     _print_notes(figures)
 
 
@@ -250,7 +289,7 @@ def account_figures(customer_id: str, found: Any) -> dict[str, Any]:
 def _print_account(figures: dict[str, Any]) -> None:
     console.print(
         f"[bold]{figures['customer_id']}[/] as of {figures['as_of']} (run {figures['run']}, "
-        f"{figures['model_label']} + Gamma-Gamma, next {figures['months']} months, "
+        f"{figures['model_label']}, next {figures['months']} months, "
         f"{number(figures['monthly_discount_rate'], '.1%')} monthly discount)"
     )
     console.print(

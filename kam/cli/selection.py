@@ -33,6 +33,7 @@ SHOWN_DECISIONS = 40
 def score_figures(run: Any, counts: dict[tuple[str, str], int]) -> dict[str, Any]:
     """A scoring run and its tier × type counts as plain figures (what --json prints)."""
     from kam.selection.models import QuadrantChoice, TierChoice
+    from kam.selection.queries import future_value_fit_note, future_value_label
 
     tiers = []
     for tier, label in TierChoice.choices:
@@ -51,6 +52,10 @@ def score_figures(run: Any, counts: dict[tuple[str, str], int]) -> dict[str, Any
         "key_accounts": run.key_accounts,
         "seconds": run.seconds,
         "future_value_model": run.future_value.get("model") if run.future_value else None,
+        "future_value_label": future_value_label(run.future_value or {}),
+        "future_value_reason": (run.future_value or {}).get("reason"),
+        "future_value_fit_note": future_value_fit_note(run.future_value or {}),
+        "future_value_missing": (run.future_value or {}).get("missing"),
         "future_value_note": run.future_value_note,
         "types": {str(q): str(label) for q, label in QuadrantChoice.choices},
         "tiers": tiers,
@@ -83,6 +88,15 @@ def score(as_of: AsOf = None, as_user: AsUser = None, as_json: Json = False) -> 
     console.print(table)
     if run.future_value_note:
         console.print(f"Predicted future value missing in this run: {run.future_value_note}")
+    else:
+        console.print(f"Predicted future value from {figures['future_value_label']}.")
+        if figures["future_value_fit_note"]:
+            console.print(f"[yellow]{figures['future_value_fit_note']}[/]")
+        if figures["future_value_missing"]:
+            console.print(
+                f"{figures['future_value_missing']:,} customer(s) without a finite predicted "
+                "value: missing in the score, never counted."
+            )
 
 
 def _reasons(decision: Any, limit: int = 3) -> str:

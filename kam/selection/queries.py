@@ -388,6 +388,16 @@ def future_value_label(record: dict[str, Any]) -> str:
     return f"{model_label(str(record.get('model', '')))} + Gamma-Gamma"
 
 
+def future_value_fit_note(record: dict[str, Any]) -> str:
+    """What happened when a run's chosen purchase model was fitted, in words: the limit used
+    and why ("" when it converged as asked, or for a run without predicted values)."""
+    wanted = record.get("chosen", record.get("model"))
+    for model in record.get("purchase_models", []):
+        if model.get("asked", model.get("model")) == wanted:
+            return str(model.get("note") or "")
+    return ""
+
+
 @dataclass(frozen=True)
 class AccountFutureValue:
     """One account's future value in a run: its row, the fit behind it, P(alive) over time."""
@@ -405,11 +415,7 @@ class AccountFutureValue:
     @property
     def fit_note(self) -> str:
         """What happened when the chosen model was fitted ("" when it simply converged)."""
-        wanted = self.record.get("chosen", self.record.get("model"))
-        for model in self.record.get("purchase_models", []):
-            if model.get("asked", model.get("model")) == wanted:
-                return str(model.get("note") or "")
-        return ""
+        return future_value_fit_note(self.record)
 
 
 def account_future_value(user: User, customer_id: str) -> AccountFutureValue | None:

@@ -141,3 +141,75 @@ def test_a_field_the_result_gains_reaches_json_and_the_terminal(buying, head_of_
     assert figures["fallback"] == "Pareto/NBD did not converge; BG/NBD used"
     print_fit(figures)
     assert "Fallback: Pareto/NBD did not converge; BG/NBD used" in capsys.readouterr().out
+
+
+def imported(company, tmp_path, admin) -> None:
+    from kam.accounts.services import do_import_customers, do_import_transactions
+    from kam.analytics.demo import write_demo_files
+
+    files = write_demo_files(company, tmp_path / "files")
+    do_import_customers(admin, files.customers)
+    do_import_transactions(admin, files.transactions)
+
+
+def test_clv_fit_says_which_limit_it_used_and_why(runner, db, store, tmp_path, admin, head_of_kam):
+    from kam.analytics.demo import generate_steady_company
+
+    imported(generate_steady_company(seed=7, customers=600), tmp_path, admin)
+    text = runner.invoke(app, ["clv", "fit", "--as", "head"], env={"COLUMNS": "200"})
+    assert text.exit_code == 0, text.output
+    out = " ".join(text.stdout.split())  # the notes wrap at the terminal's width
+    assert "at its limit" in out  # the checks table's status column
+    assert "ran off" in out  # the parameters the optimiser ran off to, beside the limit's
+    assert "BG/NBD: The BG/NBD ran to the edge of its parameter space: r and alpha ran off" in out
+    assert "kam uses its limit, the BG/NBD with one purchase rate" in out
+    assert "Chosen:" in out
+    assert "A scoring run (kam score, Re-score) fits BG/NBD only" in out
+    assert "nan" not in out.lower()
+    figures = parse_json(runner.invoke(app, ["clv", "fit", "--as", "head", "--json"]).stdout)
+    bgnbd = next(m for m in figures["purchase_models"] if m["model"] == "bgnbd")
+    assert bgnbd["status"] == "limit"
+    assert bgnbd["usable"] is True
+    assert bgnbd["fit_label"] == "BG/NBD with one purchase rate and one dropout probability"
+    assert bgnbd["fit"]["model"] == "bgnbd_one_rate_one_p"
+    assert bgnbd["own_fit"]["params"]["r"] > 1e5
+    assert "r and alpha ran off together" in bgnbd["note"]
+    assert "one purchase rate" in figures["chosen_label"]
+    assert figures["missing"] == 0
+
+
+def test_clv_fit_never_chooses_a_model_that_did_not_converge(
+    runner, db, store, tmp_path, admin, head_of_kam
+):
+    from kam.analytics.demo import generate_demo_company
+
+    imported(generate_demo_company(seed=7, customers=500), tmp_path, admin)
+    text = runner.invoke(app, ["clv", "fit", "--as", "head"], env={"COLUMNS": "200"})
+    assert text.exit_code == 0, text.output
+    out = " ".join(text.stdout.split())
+    assert "no: not used" in out
+    assert "Pareto/NBD: The Pareto/NBD did not converge: s and beta ran off together" in out
+    assert "Chosen: BG/NBD —" in out
+    figures = parse_json(runner.invoke(app, ["clv", "fit", "--as", "head", "--json"]).stdout)
+    pareto = next(m for m in figures["purchase_models"] if m["model"] == "pareto_nbd")
+    assert pareto["status"] == "failed"
+    assert pareto["usable"] is False
+    assert figures["chosen"] == "bgnbd"
+    assert "not used" in figures["reason"]
+
+
+def test_score_names_the_model_behind_the_predicted_values(
+    runner, db, store, tmp_path, admin, head_of_kam
+):
+    from kam.analytics.demo import generate_steady_company
+
+    imported(generate_steady_company(seed=7, customers=400), tmp_path, admin)
+    text = runner.invoke(app, ["score", "--as", "head"], env={"COLUMNS": "200"})
+    assert text.exit_code == 0, text.output
+    out = " ".join(text.stdout.split())
+    assert "Predicted future value from BG/NBD with one purchase rate" in out
+    assert "ran to the edge of its parameter space" in out
+    figures = parse_json(runner.invoke(app, ["score", "--as", "head", "--json"]).stdout)
+    assert figures["future_value_model"] == "bgnbd_one_rate_one_p"
+    assert "one purchase rate" in figures["future_value_label"]
+    assert figures["future_value_missing"] == 0
