@@ -158,15 +158,11 @@ def _write(
             raw.register("_kam_incoming", batches)
             raw.execute(f"CREATE TABLE {table} AS SELECT * FROM _kam_incoming")
             raw.unregister("_kam_incoming")
-        _refuse_non_finite(con, table)
+        accounts, key_accounts = _count_and_check(con, table)
         tell("explanations")
         explanation = explanations_of(con.table(table), run.policy)
         raw.execute(f"CREATE VIEW {view} AS {ibis.to_sql(explanation, dialect='duckdb')}")
         tell("catalogue")
-        counts = raw.execute(
-            f"SELECT count(*), count(*) FILTER (WHERE is_key) FROM {table}"
-        ).fetchone()
-        accounts, key_accounts = (int(counts[0]), int(counts[1])) if counts else (0, 0)
         raw.execute(
             f"INSERT INTO {CATALOGUE} VALUES (?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, false)",
             [
@@ -193,24 +189,26 @@ def _write(
     return info
 
 
-def _refuse_non_finite(con: DuckDBBackend, table: str) -> None:
-    """SnapshotError naming the first column holding NaN or an infinity (none may: a value
-    that is not a number is missing, NULL). Scoring makes them NULL; this holds the line
-    for every way a run can be built."""
-    scores = con.table(table)
-    floats = [name for name, kind in scores.schema().items() if kind.is_floating()]
-    if not floats:
-        return
-    counts = scores.aggregate(
-        **{name: (scores[name].isnan() | scores[name].isinf()).sum() for name in floats}
-    )
-    found = counts.to_pyarrow().to_pylist()[0]
+def _count_and_check(con: DuckDBBackend, table: str) -> tuple[int, int]:
+    """(accounts, key accounts) of a snapshot table, in the same scan that refuses it when a
+    column holds NaN or an infinity (SnapshotError naming the columns): a value that is not
+    a number is missing, NULL. Scoring makes them NULL; this holds the line for every way a
+    run can be built."""
+    floats = [name for name, kind in con.table(table).schema().items() if kind.is_floating()]
+    # Plain SQL, one scan: through Ibis the same query cost twice as much to build.
+    checks = "".join(f', count(*) FILTER (WHERE NOT isfinite("{name}"))' for name in floats)
+    row = con.con.execute(
+        f"SELECT count(*), count(*) FILTER (WHERE is_key){checks} FROM {table}"
+    ).fetchone()
+    assert row is not None
+    found = dict(zip(floats, row[2:], strict=True))
     bad = [name for name in floats if found[name]]
     if bad:
         raise SnapshotError(
             f"the scores hold values that are not numbers (NaN or infinity) in "
             f"{', '.join(bad)} ({found[bad[0]]:,} in {bad[0]}); not written"
         )
+    return int(row[0]), int(row[1])
 
 
 _COLUMNS = (
