@@ -150,9 +150,9 @@ def run_scale(scale: int, repeats: int, memory_limit: str, from_lines: bool = Fa
     log(f"  customers {result.customers:,} ({result.repeat_customers:,} repeat); {result.reason}")
     fitted_on = result.purchase_fit.n_customers
     log(f"  fits on {fitted_on:,} customers (fit_sample {settings.fit_sample:,})")
-    purchase = {k: round(v, 4) for k, v in result.purchase_fit.params.items()}
-    spend = {k: round(v, 4) for k, v in result.spend.params.items()}
-    log(f"  BG/NBD {purchase}; Gamma-Gamma {spend}")
+    purchase = {k: float(f"{v:.4g}") for k, v in result.purchase_fit.params.items()}
+    spend = {k: float(f"{v:.4g}") for k, v in result.spend.params.items()}
+    log(f"  {result.label}: {purchase}; {spend}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     log(
         f"  (b) / (a) = {whole / floor:.1f}x wall-clock (median of paired runs {paired:.1f}x), "

@@ -113,8 +113,16 @@ def fit_figures(result: Any) -> dict[str, Any]:
             }
             for report in result.models
         ],
-        "spend": {**(_fit(result.spend) or {}), "label": "Gamma-Gamma"},
+        "spend": {**(_fit(result.spend) or {}), "label": _spend_label(result.spend)},
     }
+
+
+def _spend_label(spend: Any) -> str:
+    from kam.analytics.clv import gamma_gamma
+
+    if spend.model == gamma_gamma.ONE_RATE_MODEL:
+        return "Gamma-Gamma with one spend rate"
+    return "Gamma-Gamma"
 
 
 STATUS_WORDS = {"converged": "yes", "limit": "at its limit", "failed": "no: not used"}
@@ -166,7 +174,7 @@ def print_fit(figures: dict[str, Any]) -> None:
             _parameter_rows(table, model["label"], whole, model["fit"])
         if model["calibration_fit"] is not None and calibration:
             _parameter_rows(table, "", calibration, model["calibration_fit"])
-    _parameter_rows(table, "Gamma-Gamma", whole, figures["spend"])
+    _parameter_rows(table, figures["spend"]["label"], whole, figures["spend"])
     console.print(table)
 
     if calibration:

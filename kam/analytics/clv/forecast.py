@@ -95,7 +95,7 @@ def _sorted_draws(
     rng: np.random.Generator,
 ) -> Floats:
     """Sorted draws of W (value per unit of gamma + x m_x, given alive) per (x, T) row."""
-    p, q = spend.params["p"], spend.params["q"]
+    p = spend.params["p"]
     discount = (1.0 + rate) ** -np.arange(1, months + 1)
     out = np.empty((len(x), draws))
     chunk = max(1, _CHUNK_CELLS // draws)
@@ -109,7 +109,7 @@ def _sorted_draws(
         total = np.zeros(shape)
         for month, n_month in enumerate(counts):
             total += discount[month] * rng.gamma(p * n_month, 1.0)
-        rate_draw = rng.gamma(np.broadcast_to((p * x[part] + q)[:, None], shape), 1.0)
+        rate_draw = gamma_gamma.rate_draws(spend.params, x[part], shape, rng)
         out[part] = np.sort(total / rate_draw, axis=1)
     return out
 
@@ -173,7 +173,7 @@ def forecast(
         draws=draws,
         rng=np.random.default_rng(seed),
     )
-    scale = spend_fit.params["gamma"] + x * spend
+    scale = gamma_gamma.value_scale(spend_fit.params, x, spend)
     tail = (1.0 - interval) / 2.0
     bounds = []
     for level in (tail, 1.0 - tail):

@@ -24,6 +24,7 @@ p = 6.25, q = 3.74, gamma = 15.44, LL = -4055.9 (Fader & Hardie 2013).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 import numpy.typing as npt
@@ -31,11 +32,17 @@ import pyarrow as pa
 from scipy.special import digamma, gammaln
 
 from kam.analytics.clv._mle import fit_by_maximum_likelihood, wsum
-from kam.analytics.clv.results import SpendFitResult
+from kam.analytics.clv.results import FitResult, SpendFitResult
 from kam.analytics.clv.summary import summary_unit
 
 MODEL = "gamma_gamma"
 PARAMETERS = ("p", "q", "gamma")
+ONE_RATE_MODEL = "gamma_gamma_one_rate"
+ONE_RATE_PARAMETERS = ("p", "nu")
+_LR_CRITICAL = 6.634896601021214  # chi-square, 1 degree of freedom, 99%
+SHAPE_EDGE = 1e5
+"""A q this large leaves the customers' spend rates nu ~ Gamma(q, gamma) within 0.3% of
+one another: the spread has collapsed to one rate, nu = q / gamma, for everyone."""
 
 Floats = npt.NDArray[np.float64]
 
@@ -69,6 +76,31 @@ class _Design:
         g_q += self.total_weight * np.log(gamma) - wsum(self.w, log_denominator)
         g_gamma = self.total_weight * q / gamma - wsum(self.w, (shape / (gamma + self.xm)))
         return ll, np.array([g_p, g_q, g_gamma])
+
+
+class _OneRateDesign:
+    """The limit q, gamma -> inf with q/gamma = nu: m_x ~ Gamma(p x, nu x) for everyone."""
+
+    def __init__(self, x: Floats, m: Floats, w: Floats) -> None:
+        self.x, self.w = x, w
+        self.total_weight = float(w.sum())
+        self.xm = wsum(w, x * m)
+        self.sum_x = wsum(w, x)
+        self.ux, ix = np.unique(x, return_inverse=True)
+        self.w_x = np.bincount(ix, weights=w, minlength=len(self.ux))
+        # sum of w * [p x log x + (p x - 1) log m] = p * A - B, as in _Design
+        self.a_term = wsum(w, x * (np.log(m) + np.log(x)))
+        self.b_term = wsum(w, np.log(m))
+
+    def loglik(self, theta: Floats) -> tuple[float, Floats]:
+        """Total log-likelihood and its analytic gradient in (p, nu)."""
+        p, nu = (float(v) for v in theta)
+        ux, w_x = self.ux, self.w_x
+        ll = p * self.sum_x * np.log(nu) + p * self.a_term - self.b_term - nu * self.xm
+        ll -= wsum(w_x, gammaln(p * ux))
+        g_p = self.sum_x * np.log(nu) + self.a_term - wsum(w_x, ux * digamma(p * ux))
+        g_nu = p * self.sum_x / nu - self.xm
+        return ll, np.array([g_p, g_nu])
 
 
 def _usable(
@@ -133,6 +165,15 @@ def fit_arrays(
         time_unit=time_unit,
     )
     correlation = float(np.corrcoef(xs, ms)[0, 1]) if np.ptp(xs) > 0 and np.ptp(ms) > 0 else 0.0
+    q, q_error = base.params["q"], base.std_errors["q"]
+    # q ran off, or the likelihood is so flat in it that the data cannot tell it from
+    # infinity (its standard error is as large as itself): try the limit.
+    if q > SHAPE_EDGE or not np.isfinite(q_error) or q_error >= q:
+        limit = _one_rate_fit(base, xs, ms, time_unit)
+        if limit is not None:
+            return replace(
+                limit, frequency_spend_correlation=correlation, n_excluded=int(len(x) - len(xs))
+            )
     return SpendFitResult(
         model=base.model,
         params=base.params,
@@ -149,6 +190,54 @@ def fit_arrays(
     )
 
 
+def _one_rate_fit(
+    base: FitResult, xs: Floats, ms: Floats, time_unit: str | None
+) -> SpendFitResult | None:
+    """The limit every customer shares one spend rate, fitted when q ran off; None when that
+    fit does not converge either (the caller keeps the fit that ran off)."""
+    q, gamma = base.params["q"], base.params["gamma"]
+    design = _OneRateDesign(xs, ms, np.ones(len(xs)))
+    fitted = fit_by_maximum_likelihood(
+        ONE_RATE_MODEL,
+        ONE_RATE_PARAMETERS,
+        design.loglik,
+        (base.params["p"], q / gamma),
+        total_weight=design.total_weight,
+        n_customers=len(xs),
+        time_unit=time_unit,
+    )
+    errors = list(fitted.std_errors.values())
+    if not fitted.converged or not all(np.isfinite(v) for v in errors):
+        return None
+    # Where the full fit has a proper optimum, the limit must fit as well: a likelihood-
+    # ratio test at 1% (one parameter fewer) cannot tell them apart.
+    if base.converged and 2.0 * (base.log_likelihood - fitted.log_likelihood) > _LR_CRITICAL:
+        return None
+    nu = fitted.params["nu"]
+    how = "ran off together" if q > SHAPE_EDGE else "are not pinned down by the data"
+    note = (
+        f"The Gamma-Gamma ran to the edge of its parameter space: q and gamma {how} "
+        f"(q = {q:.3g}, gamma = {gamma:.3g}): the customers' spend rates do not "
+        f"differ, nu = q/gamma = {q / gamma:.3g} for everyone, so a customer's own history "
+        f"says nothing about their next purchase. kam uses that limit: every purchase is "
+        f"worth Gamma(p, nu) (p = {fitted.params['p']:.4g}, nu = {nu:.4g}), "
+        f"{fitted.params['p'] / nu:,.2f} on average."
+    )
+    return SpendFitResult(
+        model=fitted.model,
+        params=fitted.params,
+        std_errors=fitted.std_errors,
+        log_likelihood=fitted.log_likelihood,
+        n_customers=fitted.n_customers,
+        converged=True,
+        iterations=fitted.iterations,
+        message=fitted.message,
+        time_unit=fitted.time_unit,
+        covariance=fitted.covariance,
+        note=note,
+    )
+
+
 def fit(summary: pa.Table, *, start: Sequence[float] | None = None) -> SpendFitResult:
     """Fit the Gamma-Gamma model to a summary table (frequency, mean_repeat_spend)."""
     x = summary.column("frequency").to_numpy(zero_copy_only=False)
@@ -162,10 +251,13 @@ def expected_spend(
     """E[spend per purchase | x, m_x]; the population mean p gamma/(q-1) when x = 0.
 
     The population mean is infinite when q <= 1 (a heavy-tailed spend distribution);
-    we return inf rather than a misleading finite number.
+    we return inf rather than a misleading finite number. With one spend rate for everyone
+    (the limit, parameters p and nu) it is p / nu whatever the history.
     """
-    p, q, gamma = _theta(params)
     x = np.asarray(frequency, dtype=np.float64)
+    if "nu" in params:
+        return np.full(x.shape, params["p"] / params["nu"])
+    p, q, gamma = _theta(params)
     m = np.nan_to_num(np.asarray(mean_spend, dtype=np.float64), nan=0.0)
     m = np.where(x > 0, m, 0.0)
     denominator = p * x + q - 1.0
@@ -176,5 +268,26 @@ def expected_spend(
 
 def population_mean_spend(params: Mapping[str, float]) -> float:
     """Mean spend per purchase across customers, p gamma / (q - 1) (inf when q <= 1)."""
+    if "nu" in params:
+        return float(params["p"] / params["nu"])
     p, q, gamma = _theta(params)
     return float(p * gamma / (q - 1.0)) if q > 1.0 else float("inf")
+
+
+def value_scale(params: Mapping[str, float], frequency: Floats, mean_spend: Floats) -> Floats:
+    """The scale of a customer's future spend: gamma + x m_x, the rate of nu's posterior
+    Gamma(p x + q, gamma + x m_x) (1 with one spend rate: nu is then known)."""
+    if "nu" in params:
+        return np.ones(len(frequency))
+    return np.asarray(params["gamma"] + frequency * mean_spend, dtype=np.float64)
+
+
+def rate_draws(
+    params: Mapping[str, float], frequency: Floats, shape: tuple[int, int], rng: np.random.Generator
+) -> Floats:
+    """Draws of nu times its scale (``value_scale``) per customer: Gamma(p x + q, 1); with
+    one spend rate, nu itself for everyone."""
+    if "nu" in params:
+        return np.full(shape, params["nu"])
+    shapes = params["p"] * frequency + params["q"]
+    return np.asarray(rng.gamma(np.broadcast_to(shapes[:, None], shape), 1.0), dtype=np.float64)

@@ -179,7 +179,10 @@ class FutureValue:
     @property
     def label(self) -> str:
         """The models the figures come from, in words: "BG/NBD + Gamma-Gamma"."""
-        return f"{self.report(self.chosen).fit_label} + Gamma-Gamma"
+        spend = "Gamma-Gamma"
+        if self.spend.model == gamma_gamma.ONE_RATE_MODEL:
+            spend = "Gamma-Gamma with one spend rate"
+        return f"{self.report(self.chosen).fit_label} + {spend}"
 
     def report(self, model: str) -> ModelReport:
         """The report of one purchase model."""
@@ -354,7 +357,7 @@ def _prediction_notes(spend: SpendFitResult, missing: int) -> tuple[str, ...]:
     notes = []
     if missing:
         why = ""
-        if spend.params["q"] <= 1.0:
+        if spend.params.get("q", 2.0) <= 1.0:
             why = (
                 f" The spend model's q is {spend.params['q']:.3g} (at most 1): the mean spend "
                 "of the population is infinite, so a customer with no repeat purchase to go "
@@ -364,6 +367,8 @@ def _prediction_notes(spend: SpendFitResult, missing: int) -> tuple[str, ...]:
             f"{missing:,} customer(s) have no finite predicted value; their future value is "
             f"missing, never counted.{why}"
         )
+    if spend.note:
+        notes.insert(0, spend.note)
     return tuple(notes)
 
 

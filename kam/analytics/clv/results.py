@@ -59,6 +59,9 @@ class SpendFitResult(FitResult):
 
     frequency_spend_correlation: float = math.nan
     n_excluded: int = 0
+    note: str = ""
+    """What happened when it was fitted, in words ("" when it converged as asked): e.g. the
+    spend rates collapsed to one rate for everyone, and that limit is used."""
 
 
 @dataclass(frozen=True)

@@ -132,7 +132,7 @@ def simulate_value_quantiles(
     xs, txs, ts = (np.asarray(v, dtype=np.float64) for v in (x, t_x, T))
     ms = np.where(xs > 0, np.nan_to_num(np.asarray(mean_spend, dtype=np.float64)), 0.0)
     alive = probability_alive(purchase_fit, xs, txs, ts)
-    p, q, gamma = (float(spend_params[k]) for k in gamma_gamma.PARAMETERS)
+    p = float(spend_params["p"])
     rng = np.random.default_rng(seed)
     n = len(xs)
     means = np.zeros(n)
@@ -154,11 +154,15 @@ def simulate_value_quantiles(
         )
         shape = counts[0].shape
         # nu | spend history ~ Gamma(p x + q, gamma + x m_x); a purchase is Gamma(p, nu),
-        # so n purchases together are Gamma(n p, nu).
-        rate = rng.gamma(
-            np.broadcast_to((p * xs[part] + q)[:, None], shape),
-            1.0 / (gamma + xs[part] * ms[part])[:, None],
-        )
+        # so n purchases together are Gamma(n p, nu). With one spend rate, nu is known.
+        if "nu" in spend_params:
+            rate = np.full(shape, float(spend_params["nu"]))
+        else:
+            q, gamma = float(spend_params["q"]), float(spend_params["gamma"])
+            rate = rng.gamma(
+                np.broadcast_to((p * xs[part] + q)[:, None], shape),
+                1.0 / (gamma + xs[part] * ms[part])[:, None],
+            )
         value = np.zeros(shape)
         for month, n_month in enumerate(counts):
             value += discount[month] * rng.gamma(p * n_month, 1.0) / rate

@@ -309,3 +309,38 @@ def test_each_edge_leads_to_its_limit(model, one_rate, dropout, limit):
     from kam.analytics.clv.limits import limit_for
 
     assert limit_for(model, one_rate=one_rate, dropout=dropout) == limit
+
+
+@pytest.mark.parametrize("customers", [20_000, 100_000])
+def test_spend_rates_that_do_not_differ_give_the_one_rate_limit(
+    customers, cdnow_summary, cdnow_bgnbd
+):
+    # TPC-H's shape: order values drawn alike for every customer, so the Gamma-Gamma's q and
+    # gamma run off together, or the likelihood cannot tell q from infinity.
+    from kam.analytics.clv import gamma_gamma
+    from kam.analytics.clv.forecast import forecast
+    from kam.analytics.clv.simulate import simulate_mean_spend
+
+    x = np.random.default_rng(1).integers(1, 30, customers)
+    m = simulate_mean_spend({"p": 3.0, "q": 1e12, "gamma": 1e12 / 0.02}, x, seed=2)
+    spend = gamma_gamma.fit_arrays(x, m, time_unit="weeks")
+    assert spend.model == gamma_gamma.ONE_RATE_MODEL
+    assert spend.converged
+    for name, truth in (("p", 3.0), ("nu", 0.02)):
+        assert abs(spend.params[name] - truth) < 4 * spend.std_errors[name], name
+    assert "spend rates do not differ" in spend.note
+    assert gamma_gamma.population_mean_spend(spend.params) == pytest.approx(150, rel=0.03)
+    predicted = forecast(cdnow_bgnbd, spend, cdnow_summary, months=12)
+    expected = predicted.column("expected_spend").to_numpy()
+    assert np.allclose(expected, spend.params["p"] / spend.params["nu"])
+    clv, lower, upper = (predicted.column(c).to_numpy() for c in ("clv", "clv_lower", "clv_upper"))
+    assert np.all(np.isfinite(clv) & np.isfinite(lower) & np.isfinite(upper))
+    alive = predicted.column("p_alive").to_numpy() > 0.9
+    assert np.all(((lower <= clv) & (clv <= upper)) | ~alive)
+
+
+def test_a_spend_spread_the_data_pin_down_stays_the_gamma_gamma(cdnow_spend):
+    from kam.analytics.clv import gamma_gamma
+
+    assert cdnow_spend.model == gamma_gamma.MODEL  # q = 3.74 ± 0.29: heterogeneous, as published
+    assert cdnow_spend.note == ""
