@@ -68,7 +68,7 @@ def test_steady_large_profitable_accounts_are_tier_1_when_nobody_has_rated_them(
     assert all(r["raw__strategic_importance"] is None for r in rows)
 
 
-def rate_relationships(company: DemoCompany, user, rows: list[dict]) -> None:
+def rate_relationships(company: DemoCompany, user, rows: list[dict], folder: Path) -> None:
     """The key accounts' relationship rated as their managers would: some strong, some weak."""
     keys = sorted((r for r in rows if r["is_key"]), key=lambda r: r["customer_id"])
     lines = ["customer_id,criterion,value"]
@@ -80,14 +80,18 @@ def rate_relationships(company: DemoCompany, user, rows: list[dict]) -> None:
             "willingness_to_collaborate",
         ):
             lines.append(f"{row['customer_id']},{criterion},{value}")
-    services.do_import_ratings(user, "\n".join(lines) + "\n")
+    ratings = folder / "ratings.csv"
+    ratings.write_text("\n".join(lines) + "\n")
+    services.do_import_ratings(user, ratings)
 
 
-def test_every_tier_every_type_and_the_high_potential_track_are_reachable(steady, head_of_kam):
+def test_every_tier_every_type_and_the_high_potential_track_are_reachable(
+    steady, head_of_kam, tmp_path
+):
     first = services.do_run_scoring(head_of_kam)
     tiers = {r["tier"] for r in snapshot_rows(first)}
     assert {"tier_1", "tier_2", "tier_3", "high_potential"} <= tiers
-    rate_relationships(steady, head_of_kam, snapshot_rows(first))
+    rate_relationships(steady, head_of_kam, snapshot_rows(first), tmp_path)
     rated = services.do_run_scoring(head_of_kam)
     rows = snapshot_rows(rated)
     assert {"tier_1", "tier_2", "tier_3", "high_potential"} <= {r["tier"] for r in rows}
