@@ -149,8 +149,13 @@ def test_a_table_in_memory_and_the_store_get_the_same_summary(cdnow_transactions
     assert len(rows) == cdnow_summary.num_rows
     for ours in cdnow_summary.to_pylist():
         theirs = rows[ours["customer_id"]]
-        for name in ("frequency", "recency", "age", "mean_repeat_spend"):
+        for name in ("frequency", "recency", "age"):
             assert ours[name] == theirs[f"cal_{name}"], (ours["customer_id"], name)
+        # A sum of floats depends on the order DuckDB's threads add them in.
+        spend = theirs["cal_mean_repeat_spend"]
+        assert ours["mean_repeat_spend"] == (
+            spend if spend is None else pytest.approx(spend, rel=1e-12)
+        ), ours["customer_id"]
         assert ours["holdout_frequency"] == theirs["holdout_frequency"]
         assert ours["holdout_revenue"] == pytest.approx(theirs["holdout_revenue"], rel=1e-12)
 
