@@ -1,4 +1,5 @@
-"""Assigning key accounts to key account managers under the capacity rule (seed 002: 5–10 each).
+"""Assigning key accounts to key account managers under the capacity rule (seed 002: 5–10 each),
+and executive sponsors to Tier 1 accounts, in one model.
 
 Solved as an integer programme with OR-Tools CP-SAT, not a greedy loop:
 
@@ -9,11 +10,19 @@ Solved as an integer programme with OR-Tools CP-SAT, not a greedy loop:
 - among the assignments that cost the fewest moves, the tier-weighted workload is balanced
   (the spread between the most and the least loaded manager is minimised).
 
-When no assignment can satisfy the rules, the reason is said plainly, e.g.
+Executive sponsors (seed 002: "executive sponsors to build peer relationships with customer
+leaders") are placed in the same model: every Tier 1 account gets one sponsor where the
+sponsors' capacity allows, each sponsor holds at most their capacity, an account keeps its
+sponsor where it can, and sponsor load is balanced. Sponsor capacity never blocks the manager
+assignment: when it is short, as many Tier 1 accounts as it allows are sponsored and
+``Assignment.unsponsored`` names the rest.
+
+When no assignment can satisfy the manager rules, the reason is said plainly, e.g.
 "38 key accounts, capacity 30 (3 managers × up to 10)".
 """
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
@@ -25,6 +34,10 @@ DEFAULT_TIER_WEIGHTS: dict[str, int] = {
     "Tier 3": 1,
     "High potential": 1,
 }
+
+
+SPONSORED_TIERS: frozenset[str] = frozenset({"Tier 1"})
+"""The tiers whose accounts get an executive sponsor (seed 002: Tier 1 gets the lion's share)."""
 
 
 class AssignmentInfeasible(Exception):
@@ -41,12 +54,21 @@ class ManagerCapacity:
 
 
 @dataclass(frozen=True)
+class SponsorCapacity:
+    """An executive sponsor and how many Tier 1 accounts they may sponsor."""
+
+    sponsor: str
+    max_accounts: int = 5
+
+
+@dataclass(frozen=True)
 class AccountToAssign:
-    """A key account, its tier, and who manages it today (None for a new key account)."""
+    """A key account, its tier, and who manages and sponsors it today (None when nobody)."""
 
     customer_id: str
     tier: str
     current_manager: str | None = None
+    current_sponsor: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,11 +80,22 @@ class Placement:
     manager: str
     previous_manager: str | None
     weight: int
+    sponsor: str | None = None
+    previous_sponsor: str | None = None
 
     @property
     def moved(self) -> bool:
         """True when the account changes hands (not when a new key account gets a manager)."""
         return self.previous_manager is not None and self.previous_manager != self.manager
+
+
+@dataclass(frozen=True)
+class SponsorLoad:
+    """One executive sponsor's share of the proposal: accounts sponsored and their capacity."""
+
+    sponsor: str
+    accounts: int
+    max_accounts: int
 
 
 @dataclass(frozen=True)
@@ -85,10 +118,36 @@ class Assignment:
     moves: int
     spread: int
     optimal: bool
+    sponsorship: "Sponsorship | None" = None
 
     def manager_of(self, customer_id: str) -> str:
         """The proposed manager of ``customer_id``."""
         return next(p.manager for p in self.placements if p.customer_id == customer_id)
+
+
+@dataclass(frozen=True)
+class Sponsorship:
+    """The executive sponsor proposed for each account of a sponsored tier."""
+
+    sponsor_of: tuple[tuple[str, str], ...]
+    """(customer_id, sponsor) for every sponsored account."""
+    sponsor_loads: tuple[SponsorLoad, ...]
+    unsponsored: tuple[str, ...]
+
+    @property
+    def sponsor_problem(self) -> str:
+        """Why some accounts of a sponsored tier have no sponsor, in plain words, or ""."""
+        if not self.unsponsored:
+            return ""
+        capacity = sum(s.max_accounts for s in self.sponsor_loads)
+        needing = len(self.unsponsored) + sum(s.accounts for s in self.sponsor_loads)
+        if not self.sponsor_loads:
+            return f"{needing} Tier 1 accounts need an executive sponsor and there is none"
+        return (
+            f"{needing} Tier 1 accounts need an executive sponsor, sponsor capacity {capacity} "
+            f"({len(self.sponsor_loads)} sponsors): {len(self.unsponsored)} left without one; "
+            "raise a sponsor's capacity or add a sponsor"
+        )
 
 
 def check_capacity(accounts: int, managers: Sequence[ManagerCapacity]) -> None:
@@ -121,14 +180,17 @@ def assign_accounts(
     accounts: Sequence[AccountToAssign],
     managers: Sequence[ManagerCapacity],
     *,
+    sponsors: Sequence[SponsorCapacity] = (),
     tier_weights: dict[str, int] | None = None,
     continuity_weight: int = 10,
     time_limit_seconds: float = 20.0,
 ) -> Assignment:
-    """Propose a manager for every key account; see the module docstring for the rules.
+    """Propose a manager for every key account, and a sponsor for every Tier 1 account among
+    ``sponsors``; see the module docstring for the rules.
 
     ``continuity_weight`` is what one move costs against one unit of workload spread: the
-    default makes keeping relationships matter more than a perfectly even split.
+    default makes keeping relationships matter more than a perfectly even split. Leaving an
+    account without a sponsor costs more than any number of moves.
     """
     check_capacity(len(accounts), managers)
     weights = tier_weights or DEFAULT_TIER_WEIGHTS
@@ -165,7 +227,8 @@ def assign_accounts(
         if a.current_manager in index
     ]
     moves = len(kept) - sum(kept)
-    model.minimize(continuity_weight * moves + (highest - lowest))
+    sponsored, sponsor_cost = _sponsor_model(model, accounts, sponsors, continuity_weight)
+    model.minimize(continuity_weight * moves + (highest - lowest) + sponsor_cost)
 
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit_seconds
@@ -183,6 +246,15 @@ def assign_accounts(
             manager=next(names[j] for j in range(len(managers)) if solver.value(chosen[i, j])),
             previous_manager=a.current_manager,
             weight=account_weight[i],
+            sponsor=next(
+                (
+                    s.sponsor
+                    for k, s in enumerate(sponsors)
+                    if (i, k) in sponsored and solver.value(sponsored[i, k])
+                ),
+                None,
+            ),
+            previous_sponsor=a.current_sponsor,
         )
         for i, a in enumerate(accounts)
     )
@@ -202,6 +274,95 @@ def assign_accounts(
         moves=sum(p.moved for p in placements),
         spread=max(w.load for w in workloads) - min(w.load for w in workloads),
         optimal=status == cp_model.OPTIMAL,
+        sponsorship=_sponsorship(
+            accounts, {p.customer_id: p.sponsor for p in placements}, sponsors
+        ),
+    )
+
+
+def assign_sponsors(
+    accounts: Sequence[AccountToAssign],
+    sponsors: Sequence[SponsorCapacity],
+    *,
+    continuity_weight: int = 10,
+    time_limit_seconds: float = 10.0,
+) -> Sponsorship:
+    """Propose executive sponsors alone, with the rules ``assign_accounts`` applies to them
+    (for when the managers cannot be assigned yet, e.g. too few key accounts for them)."""
+    model = cp_model.CpModel()
+    sponsored, cost = _sponsor_model(model, accounts, sponsors, continuity_weight)
+    model.minimize(cost)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = time_limit_seconds
+    solver.parameters.num_workers = 2
+    status = solver.solve(model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):  # pragma: no cover - always feasible
+        raise AssignmentInfeasible(f"no sponsor assignment (status {solver.status_name(status)})")
+    chosen = {
+        accounts[i].customer_id: sponsors[k].sponsor
+        for (i, k), var in sponsored.items()
+        if solver.value(var)
+    }
+    return _sponsorship(accounts, chosen, sponsors)
+
+
+def _sponsorship(
+    accounts: Sequence[AccountToAssign],
+    chosen: Mapping[str, str | None],
+    sponsors: Sequence[SponsorCapacity],
+) -> Sponsorship:
+    counts = Counter(name for name in chosen.values() if name)
+    return Sponsorship(
+        sponsor_of=tuple((cid, name) for cid, name in chosen.items() if name),
+        sponsor_loads=tuple(
+            SponsorLoad(sponsor=s.sponsor, accounts=counts[s.sponsor], max_accounts=s.max_accounts)
+            for s in sponsors
+        ),
+        unsponsored=tuple(
+            a.customer_id
+            for a in accounts
+            if a.tier in SPONSORED_TIERS and not chosen.get(a.customer_id)
+        ),
+    )
+
+
+def _sponsor_model(
+    model: cp_model.CpModel,
+    accounts: Sequence[AccountToAssign],
+    sponsors: Sequence[SponsorCapacity],
+    continuity_weight: int,
+) -> tuple[dict[tuple[int, int], cp_model.IntVar], cp_model.LinearExpr | int]:
+    """Sponsor variables and their cost: uncovered accounts first, then moves, then spread."""
+    names = [s.sponsor for s in sponsors]
+    if len(set(names)) != len(names):
+        raise AssignmentInfeasible("a sponsor is listed twice")
+    tier_one = [i for i, a in enumerate(accounts) if a.tier in SPONSORED_TIERS]
+    chosen = {
+        (i, k): model.new_bool_var(f"a{i}_s{k}") for i in tier_one for k in range(len(sponsors))
+    }
+    if not chosen:
+        return chosen, 0
+    for i in tier_one:
+        model.add_at_most_one(chosen[i, k] for k in range(len(sponsors)))
+    loads = []
+    for k, sponsor in enumerate(sponsors):
+        load = sum(chosen[i, k] for i in tier_one)
+        model.add(load <= sponsor.max_accounts)
+        loads.append(load)
+    covered = sum(chosen.values())
+    index = {name: k for k, name in enumerate(names)}
+    current = {i: index.get(accounts[i].current_sponsor or "") for i in tier_one}
+    kept = [chosen[i, k] for i, k in current.items() if k is not None]
+    highest = model.new_int_var(0, len(tier_one), "sponsor_highest")
+    lowest = model.new_int_var(0, len(tier_one), "sponsor_lowest")
+    model.add_max_equality(highest, loads)
+    model.add_min_equality(lowest, loads)
+    # Filling a sponsor's capacity counts for more than every move and spread together.
+    uncovered_cost = continuity_weight * (len(accounts) + len(tier_one) + 1) + 2 * len(tier_one)
+    return chosen, (
+        uncovered_cost * (len(tier_one) - covered)
+        + continuity_weight * (len(kept) - sum(kept))
+        + (highest - lowest)
     )
 
 

@@ -4,7 +4,9 @@ from kam.analytics.assignment import (
     AccountToAssign,
     AssignmentInfeasible,
     ManagerCapacity,
+    SponsorCapacity,
     assign_accounts,
+    assign_sponsors,
 )
 
 
@@ -77,3 +79,48 @@ def test_departed_manager_accounts_are_reassigned_without_counting_as_kept():
     result = assign_accounts(accounts, _managers("ann", "bo"))
     assert {p.manager for p in result.placements} <= {"ann", "bo"}
     assert result.moves == 10
+
+
+def _tier_one(n: int, sponsor: str | None = None) -> list[AccountToAssign]:
+    return [AccountToAssign(f"T{i:03}", "Tier 1", None, sponsor) for i in range(n)]
+
+
+def test_every_tier_one_account_gets_a_sponsor_within_their_capacity():
+    accounts = _tier_one(7) + _accounts(8, "Tier 2")
+    sponsors = [SponsorCapacity("ceo", 2), SponsorCapacity("cfo", 6)]
+    result = assign_accounts(accounts, _managers("ann", "bo", low=5), sponsors=sponsors)
+    by_id = {p.customer_id: p for p in result.placements}
+    assert all(by_id[f"T{i:03}"].sponsor in {"ceo", "cfo"} for i in range(7))
+    assert all(by_id[f"C{i:03}"].sponsor is None for i in range(8))  # Tier 2: no sponsor
+    loads = {s.sponsor: s.accounts for s in result.sponsorship.sponsor_loads}
+    assert loads["ceo"] <= 2
+    assert loads["ceo"] + loads["cfo"] == 7
+    assert result.sponsorship.unsponsored == ()
+    assert result.sponsorship.sponsor_problem == ""
+
+
+def test_sponsors_are_kept_where_capacity_allows():
+    accounts = _tier_one(3, sponsor="cfo") + _accounts(7)
+    sponsors = [SponsorCapacity("ceo", 5), SponsorCapacity("cfo", 5)]
+    result = assign_accounts(accounts, _managers("ann", "bo", low=5), sponsors=sponsors)
+    assert {p.sponsor for p in result.placements if p.tier == "Tier 1"} == {"cfo"}
+
+
+def test_short_sponsor_capacity_leaves_managers_assigned_and_says_how_many_lack_one():
+    accounts = _tier_one(6) + _accounts(4)
+    sponsors = [SponsorCapacity("ceo", 2), SponsorCapacity("cfo", 2)]
+    result = assign_accounts(accounts, _managers("ann", "bo", low=5), sponsors=sponsors)
+    assert len(result.sponsorship.unsponsored) == 2
+    assert all(p.manager in {"ann", "bo"} for p in result.placements)
+    assert result.sponsorship.sponsor_problem.startswith(
+        "6 Tier 1 accounts need an executive sponsor, sponsor capacity 4 (2 sponsors): 2 left"
+    )
+
+
+def test_sponsors_are_proposed_even_when_the_managers_cannot_be():
+    accounts = _tier_one(3)
+    with pytest.raises(AssignmentInfeasible):
+        assign_accounts(accounts, _managers("ann", "bo", low=5))
+    alone = assign_sponsors(accounts, [SponsorCapacity("ceo", 1), SponsorCapacity("cfo", 4)])
+    assert sorted(name for _, name in alone.sponsor_of) == ["ceo", "cfo", "cfo"]
+    assert alone.unsponsored == ()
