@@ -162,6 +162,26 @@ def do_update_plan_settings(
     return plan
 
 
+@transaction.atomic
+def do_hand_over_plans(user: User, owners: Mapping[str, User]) -> int:
+    """Make each account's manager the owner of its draft and active plans ({customer: user}).
+
+    The plan follows the key account manager: when a selection cycle hands an account to
+    someone else, its plan is theirs to keep. Archived plans keep the owner of their day.
+    Returns how many plans changed owner.
+    """
+    check_permission(user, Permission.EDIT_PLANS)
+    changed = 0
+    for customer_id, owner in owners.items():
+        changed += (
+            AccountPlan.objects.filter(account__customer_id=customer_id)
+            .exclude(status=PlanStatus.ARCHIVED)
+            .exclude(owner=owner)
+            .update(owner=owner, updated_at=timezone.now())
+        )
+    return changed
+
+
 def _clean_content(spec: SectionSpec, content: Mapping[str, Any]) -> dict[str, Any]:
     if spec.kind is SectionKind.LISTS:
         cleaned: dict[str, Any] = {}

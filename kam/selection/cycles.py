@@ -23,6 +23,7 @@ from kam.analytics.store import resolve_as_of
 from kam.people.models import User
 from kam.people.roles import Permission
 from kam.people.services import check_permission
+from kam.plans.services import do_hand_over_plans
 from kam.revisions import Change, check_unchanged
 from kam.selection import snapshots
 from kam.selection.models import (
@@ -34,6 +35,7 @@ from kam.selection.models import (
     TierChoice,
 )
 from kam.selection.services import SelectionError, do_ensure_default_policy, do_run_scoring
+from kam.selection.sponsors import do_apply_sponsors
 from kam.stores import analytics_store
 
 MOVED_POINTS = 0.5
@@ -291,8 +293,9 @@ def do_approve_cycle(user: User, cycle: SelectionCycle) -> SelectionCycle:
 def do_publish_cycle(user: User, cycle: SelectionCycle) -> SelectionCycle:
     """Designate the cycle's key accounts: KeyAccount rows created, updated or removed.
 
-    Managers and sponsors stay with accounts that remain key; a manager assigned in the
-    cycle replaces the current one.
+    Managers and sponsors stay with accounts that remain key; a manager or sponsor assigned
+    in the cycle replaces the current one, and an account's plans follow its new manager. An
+    account that leaves Tier 1 keeps a sponsor only if the cycle assigned one.
     """
     check_permission(user, Permission.APPROVE_CYCLE)
     _open_cycle(cycle)
@@ -304,9 +307,10 @@ def do_publish_cycle(user: User, cycle: SelectionCycle) -> SelectionCycle:
             f"{latest.name} was published after this cycle was proposed, so its add / keep / "
             "remove no longer compare with the current key accounts; start a new cycle"
         )
-    keep = [d for d in cycle.decisions.select_related("account") if d.is_key]
+    keep = [d for d in cycle.decisions.select_related("account", "manager") if d.is_key]
     existing = {k.account_id: k for k in KeyAccount.objects.select_for_update()}
     KeyAccount.objects.exclude(account_id__in=[d.account_id for d in keep]).delete()
+    handed_over: dict[str, User] = {}
     for decision in keep:
         tier = decision.tier if decision.tier in KEY_TIERS else TierChoice.TIER_3
         current = existing.get(decision.account_id)
@@ -316,13 +320,21 @@ def do_publish_cycle(user: User, cycle: SelectionCycle) -> SelectionCycle:
                 tier=tier,
                 quadrant=decision.quadrant,
                 manager=decision.manager,
+                executive_sponsor_id=decision.sponsor_id,
                 since_cycle=cycle,
                 confirmed_cycle=cycle,
             )
+            if decision.manager is not None:
+                handed_over[decision.account_id] = decision.manager
             continue
+        if decision.manager is not None and decision.manager_id != current.manager_id:
+            handed_over[decision.account_id] = decision.manager
         current.tier, current.quadrant, current.confirmed_cycle = tier, decision.quadrant, cycle
         current.manager = decision.manager or current.manager
+        if decision.sponsor_id or tier != TierChoice.TIER_1:
+            current.executive_sponsor_id = decision.sponsor_id
         current.save()
+    do_hand_over_plans(user, handed_over)
     cycle.status, cycle.published_at = SelectionCycle.Status.PUBLISHED, timezone.now()
     cycle.save(update_fields=["status", "published_at"])
     return cycle
@@ -333,13 +345,19 @@ def do_publish_cycle(user: User, cycle: SelectionCycle) -> SelectionCycle:
 
 @transaction.atomic
 def do_apply_assignment(
-    user: User, cycle: SelectionCycle, placements: dict[str, str]
+    user: User,
+    cycle: SelectionCycle,
+    placements: dict[str, str],
+    sponsors: dict[str, str] | None = None,
 ) -> list[CycleDecision]:
-    """Give every key account of ``cycle`` the manager named in ``placements`` (customer → user).
+    """Give every key account of ``cycle`` the manager named in ``placements`` (customer → user)
+    and the executive sponsor named in ``sponsors`` (customer → user; accounts not named get
+    none; None leaves the sponsors as they are).
 
     Refuses, in plain words, an assignment that leaves a key account without a manager or
-    breaks a manager's capacity. For the current published cycle the KeyAccount rows change
-    too; for a draft the managers take over when it is published.
+    breaks a manager's or sponsor's capacity. For the current published cycle the KeyAccount
+    rows change too, and each reassigned account's plans pass to its new manager; for a
+    draft the managers and sponsors take over when it is published.
     """
     check_permission(user, Permission.APPROVE_CYCLE)
     keys = [d for d in cycle.decisions.all() if d.is_key]
@@ -364,9 +382,16 @@ def do_apply_assignment(
         decision.manager = managers[placements[decision.account_id]]
     CycleDecision.objects.bulk_update(keys, ["manager"])
     if cycle.status == SelectionCycle.Status.PUBLISHED and latest_published() == cycle:
+        handed_over: dict[str, User] = {}
         for key_account in KeyAccount.objects.filter(account_id__in=placements):
-            key_account.manager = managers[placements[key_account.account_id]]
+            manager = managers[placements[key_account.account_id]]
+            if key_account.manager_id != manager.pk:
+                handed_over[key_account.account_id] = manager
+            key_account.manager = manager
             key_account.save(update_fields=["manager", "updated_at"])
+        do_hand_over_plans(user, handed_over)
+    if sponsors is not None:
+        do_apply_sponsors(user, cycle, sponsors)
     return keys
 
 

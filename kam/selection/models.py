@@ -237,6 +237,14 @@ class CycleDecision(models.Model):
         related_name="+",
         help_text="The key account manager assigned for this cycle.",
     )
+    sponsor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The executive sponsor assigned for this cycle (Tier 1 accounts).",
+    )
 
     class Meta:
         ordering = ("key_rank", "account_id")
@@ -313,3 +321,28 @@ class KeyAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account} ({self.get_tier_display()})"
+
+
+DEFAULT_SPONSOR_CAPACITY = 5
+"""How many Tier 1 accounts an executive sponsor may sponsor unless set otherwise."""
+
+
+class ExecutiveSponsorCapacity(models.Model):
+    """How many Tier 1 accounts one executive sponsor may sponsor (set by the Head of KAM).
+
+    A sponsor without a row may sponsor ``DEFAULT_SPONSOR_CAPACITY``.
+    """
+
+    sponsor = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sponsor_capacity"
+    )
+    max_accounts = models.PositiveSmallIntegerField(
+        default=DEFAULT_SPONSOR_CAPACITY, help_text="Most Tier 1 accounts this sponsor may hold."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("sponsor__last_name", "sponsor__first_name")
+
+    def __str__(self) -> str:
+        return f"{self.sponsor}: up to {self.max_accounts}"

@@ -14,7 +14,10 @@ from kam.analytics.assignment import (
     Assignment,
     AssignmentInfeasible,
     ManagerCapacity,
+    SponsorCapacity,
+    Sponsorship,
     assign_accounts,
+    assign_sponsors,
 )
 from kam.analytics.clv import portfolio as clv_portfolio
 from kam.analytics.clv.history import AlivePoint, alive_history, purchase_dates
@@ -25,6 +28,7 @@ from kam.analytics.store import resolve_as_of
 from kam.people.models import User
 from kam.people.roles import Permission, Role
 from kam.people.services import check_permission
+from kam.plans import queries as plan_queries
 from kam.selection import snapshots
 from kam.selection.cycles import TIER_WEIGHTS, tier_label
 from kam.selection.models import (
@@ -37,6 +41,7 @@ from kam.selection.models import (
     TierChoice,
 )
 from kam.selection.services import do_ensure_default_policy
+from kam.selection.sponsors import sponsor_capacity
 from kam.stores import analytics_store
 
 CUT_COLUMNS = ("attractiveness_cut", "relationship_cut")
@@ -260,6 +265,14 @@ def key_account_managers() -> list[User]:
     return list(managers.distinct().order_by("last_name", "first_name", "username"))
 
 
+def executive_sponsors() -> list[tuple[User, int]]:
+    """Everyone who can sponsor Tier 1 accounts, with their capacity: active Executive
+    Sponsors."""
+    sponsors = User.objects.filter(is_active=True, groups__name=Role.EXECUTIVE_SPONSOR.value)
+    ordered = sponsors.distinct().order_by("last_name", "first_name", "username")
+    return [(sponsor, sponsor_capacity(sponsor)) for sponsor in ordered]
+
+
 @dataclass(frozen=True)
 class AssignmentProposal:
     """The solver's proposal for a cycle, or why there is none."""
@@ -269,23 +282,27 @@ class AssignmentProposal:
     accounts: int
     capacity: int
     managers: list[User]
+    sponsors: list[tuple[User, int]] = field(default_factory=list)
+    sponsorship: Sponsorship | None = None
 
 
 def propose_assignment(user: User, cycle: SelectionCycle) -> AssignmentProposal:
     """Solve the assignment of ``cycle``'s key accounts (keeping current managers if it can)."""
     check_permission(user, Permission.VIEW_ACCOUNTS)
     keys = [d for d in cycle.decisions.all() if d.is_key]
-    current = dict(
-        KeyAccount.objects.filter(manager__isnull=False).values_list(
-            "account_id", "manager__username"
-        )
+    held = KeyAccount.objects.values_list(
+        "account_id", "manager__username", "executive_sponsor__username"
     )
+    current = {cid: manager for cid, manager, _ in held if manager}
+    sponsored = {cid: sponsor for cid, _, sponsor in held if sponsor}
     accounts = [
         AccountToAssign(
             customer_id=d.account_id,
             tier=tier_label(d.tier or "tier_3"),
             current_manager=current.get(d.account_id)
             or (d.manager.username if d.manager_id and d.manager else None),
+            current_sponsor=sponsored.get(d.account_id)
+            or (d.sponsor.username if d.sponsor_id and d.sponsor else None),
         )
         for d in keys
     ]
@@ -293,12 +310,22 @@ def propose_assignment(user: User, cycle: SelectionCycle) -> AssignmentProposal:
     capacities = [
         ManagerCapacity(m.username, m.min_key_accounts, m.max_key_accounts) for m in managers
     ]
+    sponsors = executive_sponsors()
+    sponsor_slots = [SponsorCapacity(s.username, most) for s, most in sponsors]
     capacity = sum(m.max_key_accounts for m in managers)
     try:
-        assignment = assign_accounts(accounts, capacities, time_limit_seconds=10)
+        assignment = assign_accounts(
+            accounts, capacities, sponsors=sponsor_slots, time_limit_seconds=10
+        )
     except AssignmentInfeasible as error:
-        return AssignmentProposal(None, str(error), len(accounts), capacity, managers)
-    return AssignmentProposal(assignment, "", len(accounts), capacity, managers)
+        # Sponsors do not wait for the managers: they are proposed on their own.
+        alone = assign_sponsors(accounts, sponsor_slots)
+        return AssignmentProposal(
+            None, str(error), len(accounts), capacity, managers, sponsors, alone
+        )
+    return AssignmentProposal(
+        assignment, "", len(accounts), capacity, managers, sponsors, assignment.sponsorship
+    )
 
 
 @dataclass(frozen=True)
@@ -338,6 +365,61 @@ def workload(user: User, cycle: SelectionCycle) -> tuple[list[ManagerLoad], list
     ]
     loads.sort(key=lambda m: (-m.load, m.manager.display_name))
     return loads, [d for d in keys if not d.manager_id]
+
+
+def sponsored_in(cycle: SelectionCycle) -> dict[str, list[CycleDecision]]:
+    """{sponsor's display name: the key accounts they sponsor in ``cycle``}."""
+    result: dict[str, list[CycleDecision]] = {}
+    for decision in cycle.decisions.select_related("account", "sponsor").exclude(sponsor=None):
+        if decision.is_key and decision.sponsor is not None:
+            result.setdefault(decision.sponsor.display_name, []).append(decision)
+    return result
+
+
+@dataclass(frozen=True)
+class SponsoredAccount:
+    """A key account an executive sponsor sponsors, with the figures known about it today."""
+
+    key_account: KeyAccount
+    revenue_12m: float | None
+    figures_as_of: date
+    plan: Any
+    plan_freshness_days: int | None
+    plan_stale: bool
+    overdue_actions: int
+
+
+def sponsored_accounts(user: User, today: date) -> list[SponsoredAccount]:
+    """The key accounts ``user`` sponsors: tier, type, manager, revenue at the confirming
+    cycle's as-of date, and their plan's (the active one, else the latest draft) freshness and
+    overdue actions at ``today``."""
+    check_permission(user, Permission.VIEW_ACCOUNTS)
+    keys = KeyAccount.objects.filter(executive_sponsor=user).select_related(
+        "account", "manager", "confirmed_cycle"
+    )
+    revenue = dict(
+        CycleDecision.objects.filter(
+            cycle__in={k.confirmed_cycle_id for k in keys}, account__in=[k.account_id for k in keys]
+        ).values_list("account_id", "revenue_12m")
+    )
+    result = []
+    for key in keys:
+        plans = key.account.plans.exclude(status="archived")
+        plan = plans.filter(status="active").first() or plans.first()
+        fresh = plan_queries.freshness(plan, today) if plan else None
+        value = revenue.get(key.account_id)
+        result.append(
+            SponsoredAccount(
+                key_account=key,
+                revenue_12m=value if value is not None and math.isfinite(value) else None,
+                figures_as_of=key.confirmed_cycle.as_of,
+                plan=plan,
+                plan_freshness_days=fresh.days if fresh else None,
+                plan_stale=bool(fresh and fresh.stale),
+                overdue_actions=len(plan_queries.overdue_actions(plan, today)) if plan else 0,
+            )
+        )
+    return result
 
 
 def as_of_label(day: date | None) -> str:

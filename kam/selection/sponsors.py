@@ -1,0 +1,93 @@
+"""Executive sponsors of Tier 1 accounts (seed 002): their capacity and applying the
+sponsors a cycle's assignment proposes (kam.analytics.assignment places them)."""
+
+from collections import Counter
+
+from django.db import transaction
+
+from kam.analytics.assignment import AssignmentInfeasible
+from kam.people.models import User
+from kam.people.roles import Permission, Role
+from kam.people.services import check_permission
+from kam.selection.models import (
+    DEFAULT_SPONSOR_CAPACITY,
+    CycleDecision,
+    ExecutiveSponsorCapacity,
+    KeyAccount,
+    SelectionCycle,
+)
+from kam.selection.services import SelectionError
+
+
+def _is_current(cycle: SelectionCycle) -> bool:
+    """Whether ``cycle`` is the published cycle whose key accounts are the current ones."""
+    published = SelectionCycle.objects.filter(status=SelectionCycle.Status.PUBLISHED)
+    return published.order_by("-published_at", "-id").first() == cycle
+
+
+def sponsor_capacity(sponsor: User) -> int:
+    """How many Tier 1 accounts ``sponsor`` may sponsor."""
+    row = ExecutiveSponsorCapacity.objects.filter(sponsor=sponsor).first()
+    return row.max_accounts if row else DEFAULT_SPONSOR_CAPACITY
+
+
+@transaction.atomic
+def do_apply_sponsors(
+    user: User, cycle: SelectionCycle, sponsors: dict[str, str]
+) -> list[CycleDecision]:
+    """Give the key accounts of ``cycle`` the executive sponsors in ``sponsors`` (customer →
+    user; key accounts not named get none), managers unchanged. For the current published
+    cycle the KeyAccount rows change too."""
+    check_permission(user, Permission.APPROVE_CYCLE)
+    keys = [d for d in cycle.decisions.all() if d.is_key]
+    users = _check_sponsors(cycle, keys, sponsors)
+    for decision in keys:
+        chosen = sponsors.get(decision.account_id)
+        decision.sponsor = users[chosen] if chosen else None
+    CycleDecision.objects.bulk_update(keys, ["sponsor"])
+    if _is_current(cycle):
+        for key_account in KeyAccount.objects.filter(account_id__in=[d.account_id for d in keys]):
+            chosen = sponsors.get(key_account.account_id)
+            key_account.executive_sponsor = users[chosen] if chosen else None
+            key_account.save(update_fields=["executive_sponsor", "updated_at"])
+    return keys
+
+
+def _check_sponsors(
+    cycle: SelectionCycle, keys: list[CycleDecision], sponsors: dict[str, str]
+) -> dict[str, User]:
+    """The sponsors named in ``sponsors``, refusing an unknown key account, user or role, or
+    a sponsor above their capacity."""
+    key_ids = {d.account_id for d in keys}
+    stray = sorted(set(sponsors) - key_ids)
+    if stray:
+        raise AssignmentInfeasible(f"{stray[0]} is not a key account of {cycle.name}")
+    users = {u.username: u for u in User.objects.filter(username__in=set(sponsors.values()))}
+    for name in sorted(set(sponsors.values())):
+        if name not in users:
+            raise AssignmentInfeasible(f"no user {name!r}")
+        if Role.EXECUTIVE_SPONSOR not in users[name].roles():
+            raise AssignmentInfeasible(f"{users[name].display_name} is not an executive sponsor")
+    counts = Counter(sponsors.values())
+    for name, sponsor in users.items():
+        capacity = sponsor_capacity(sponsor)
+        if counts[name] > capacity:
+            raise AssignmentInfeasible(
+                f"{sponsor.display_name} would sponsor {counts[name]} accounts; their capacity "
+                f"is {capacity}"
+            )
+    return users
+
+
+@transaction.atomic
+def do_set_sponsor_capacity(user: User, sponsor: User, max_accounts: int) -> int:
+    """Let ``sponsor`` sponsor up to ``max_accounts`` Tier 1 accounts (0–50)."""
+    check_permission(user, Permission.APPROVE_CYCLE)
+    if Role.EXECUTIVE_SPONSOR not in sponsor.roles():
+        raise SelectionError(f"{sponsor.display_name} is not an executive sponsor")
+    if not 0 <= max_accounts <= 50:
+        raise SelectionError("a sponsor's capacity is between 0 and 50 accounts")
+    ExecutiveSponsorCapacity.objects.update_or_create(
+        sponsor=sponsor, defaults={"max_accounts": max_accounts}
+    )
+    return max_accounts
