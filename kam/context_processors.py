@@ -25,6 +25,7 @@ class NavItem:
 NAVIGATION: tuple[NavItem, ...] = (
     NavItem("Accounts", "accounts:list", Permission.VIEW_ACCOUNTS, ("accounts", "relationships")),
     NavItem("Selection", "selection:portfolio", Permission.VIEW_ACCOUNTS, ("selection",)),
+    NavItem("My sponsored accounts", "selection:sponsored", Permission.SPONSOR_ACCOUNTS, ()),
     NavItem("Plan templates", "plans:templates", Permission.MANAGE_PLAN_TEMPLATES, ()),
     NavItem("Import data", "accounts:import", Permission.IMPORT_DATA, ()),
 )

@@ -31,6 +31,7 @@ class Permission(StrEnum):
     EDIT_POLICY = "edit_policy"
     RATE_ACCOUNTS = "rate_accounts"
     APPROVE_CYCLE = "approve_cycle"
+    SPONSOR_ACCOUNTS = "sponsor_accounts"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -57,7 +58,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.RATE_ACCOUNTS,
         }
     ),
-    Role.EXECUTIVE_SPONSOR: frozenset({Permission.VIEW_ACCOUNTS}),
+    Role.EXECUTIVE_SPONSOR: frozenset({Permission.VIEW_ACCOUNTS, Permission.SPONSOR_ACCOUNTS}),
     Role.VIEWER: frozenset({Permission.VIEW_ACCOUNTS}),
 }
 
@@ -73,6 +74,7 @@ ACTIONS: dict[Permission, str] = {
     Permission.EDIT_POLICY: "Editing the selection policy",
     Permission.RATE_ACCOUNTS: "Rating accounts",
     Permission.APPROVE_CYCLE: "Deciding on a selection cycle",
+    Permission.SPONSOR_ACCOUNTS: "Sponsoring key accounts",
 }
 """What each permission lets a user do, in words for a refusal ("Importing data needs …")."""
 

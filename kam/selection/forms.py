@@ -228,3 +228,10 @@ class ScoreFilterForm(forms.Form):
             descending=data.get("dir") == "desc",
             page=data.get("page") or 1,
         )
+
+
+class SponsorCapacityForm(forms.Form):
+    """How many Tier 1 accounts one executive sponsor may sponsor."""
+
+    sponsor = forms.CharField(max_length=150)
+    max_accounts = forms.IntegerField(min_value=0, max_value=50, label="Capacity")

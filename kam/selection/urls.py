@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from kam.selection import views, views_cycles
+from kam.selection import views, views_cycles, views_sponsors
 
 app_name = "selection"
 
@@ -21,5 +21,11 @@ urlpatterns = [
     path("cycles/<int:pk>/approve/", views_cycles.cycle_approve, name="approve"),
     path("cycles/<int:pk>/publish/", views_cycles.cycle_publish, name="publish"),
     path("cycles/<int:pk>/assignment/", views_cycles.cycle_assignment, name="assignment"),
+    path(
+        "cycles/<int:pk>/assignment/sponsor-capacity/",
+        views_sponsors.sponsor_capacity,
+        name="sponsor_capacity",
+    ),
+    path("sponsored/", views_sponsors.sponsored, name="sponsored"),
     path("accounts/<customer_id:customer_id>/", views.account, name="account"),
 ]

@@ -182,29 +182,47 @@ def cycle_compare(request: KamRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @requires(Permission.VIEW_ACCOUNTS, write=Permission.APPROVE_CYCLE)
 def cycle_assignment(request: KamRequest, pk: int) -> HttpResponse:
-    """The solver's proposal of managers for the cycle's key accounts, workload, and apply."""
+    """The solver's proposal of managers and executive sponsors for the cycle's key accounts,
+    workload, and apply."""
     cycle = get_object_or_404(SelectionCycle, pk=pk)
     error = ""
     if request.method == "POST":
         try:
             placements = json.loads(request.POST.get("placements", "{}"))
-            if not isinstance(placements, dict):
+            sponsors = json.loads(request.POST.get("sponsors", "null"))
+            if not isinstance(placements, dict) or not isinstance(sponsors, dict | None):
                 raise ValueError
         except ValueError:
             error = "The proposal could not be read; reload the page and apply again."
         else:
             try:
-                cycles.do_apply_assignment(request.user, cycle, placements)
+                if "placements" in request.POST:
+                    cycles.do_apply_assignment(request.user, cycle, placements, sponsors)
+                else:
+                    cycles.do_apply_sponsors(request.user, cycle, sponsors or {})
             except AssignmentInfeasible as problem:
                 error = str(problem)
             else:
-                messages.success(request, "Managers assigned.")
+                messages.success(request, "Assignment applied.")
                 return redirect("selection:assignment", pk=pk)
     proposal = queries.propose_assignment(request.user, cycle)
     loads, unassigned = queries.workload(request.user, cycle)
     names = {m.username: m.display_name for m in proposal.managers}
-    placements_json = ""
+    placements_json = sponsors_json = ""
     proposed_loads = []
+    sponsor_loads = []
+    if proposal.sponsorship is not None:
+        sponsors_json = json.dumps(dict(proposal.sponsorship.sponsor_of))
+        sponsor_names = {s.username: s for s, _ in proposal.sponsors}
+        sponsor_loads = [
+            {
+                "sponsor": sponsor_names[s.sponsor],
+                "accounts": s.accounts,
+                "max": s.max_accounts,
+                "fill_pct": min(100, round(100 * s.accounts / max(1, s.max_accounts))),
+            }
+            for s in proposal.sponsorship.sponsor_loads
+        ]
     if proposal.assignment is not None:
         placements_json = json.dumps(
             {p.customer_id: p.manager for p in proposal.assignment.placements}
@@ -229,6 +247,9 @@ def cycle_assignment(request: KamRequest, pk: int) -> HttpResponse:
             proposal=proposal,
             proposed_loads=proposed_loads,
             placements_json=placements_json,
+            sponsors_json=sponsors_json,
+            sponsor_loads=sponsor_loads,
+            sponsored_now=queries.sponsored_in(cycle),
             loads=loads,
             unassigned=unassigned,
             error=error,
