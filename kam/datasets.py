@@ -3,15 +3,17 @@ services a user's own files go through, so every row they bring is validated the
 """
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils import timezone
 
 from kam.accounts.models import Account
 from kam.accounts.services import do_import_customers, do_import_transactions
-from kam.analytics.demo import DEMO_PASSWORD, generate_demo_company, write_demo_files
+from kam.analytics.demo import DEMO_PASSWORD, demo_end, generate_demo_company, write_demo_files
 from kam.analytics.ingest import ImportReport
 from kam.analytics.portfolio import AccountListQuery, account_page
 from kam.analytics.progress import Progress
@@ -39,6 +41,8 @@ class LoadedDataset:
     transactions: ImportReport
     users: tuple[str, ...] = ()
     kept_users: tuple[str, ...] = ()
+    as_of: date | None = None
+    """The latest transaction date in the store after the load."""
 
 
 @dataclass(frozen=True)
@@ -82,9 +86,13 @@ def do_load_demo(
     seed: int = 7,
     customers: int = 3000,
     force: bool = False,
+    end: date | None = None,
     progress: Progress | None = None,
 ) -> LoadedDataset:
     """Generate the demo company for ``seed`` and load it: people as users, then its files.
+
+    Its data ends at ``end``, by default the last month end before today, so that what
+    counts from the wall clock (plan freshness, overdue actions) meets recent figures.
 
     On a fresh install ``actor`` may be None, the installer (``make run``). An install that
     already holds data is refused (InstallNotEmpty) unless ``force``, and then only for an
@@ -103,7 +111,9 @@ def do_load_demo(
     if actor is not None:
         check_permission(actor, Permission.LOAD_DEMO)
     _report(progress, "generating the demo company", 0.0)
-    company = generate_demo_company(seed=seed, customers=customers)
+    company = generate_demo_company(
+        seed=seed, customers=customers, end=end or demo_end(timezone.localdate())
+    )
     files = write_demo_files(company, Path(settings.DATA_DIR) / "demo" / f"seed-{seed}")
     with transaction.atomic():
         ensured = [
@@ -140,6 +150,7 @@ def do_load_demo(
         transactions_report,
         users=tuple(user.username for user, created in ensured if created),
         kept_users=tuple(user.username for user, created in ensured if not created),
+        as_of=as_of,
     )
 
 

@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 
 from kam.accounts.models import Account
 from kam.analytics.demo import DEMO_PASSWORD
@@ -9,7 +10,7 @@ from kam.datasets import InstallNotEmpty, do_load_demo, do_load_tpch
 from kam.people.models import User
 from kam.people.roles import Permission, Role
 from kam.plans.models import AccountPlan
-from kam.selection.models import KeyAccount
+from kam.selection.models import KeyAccount, TierChoice
 
 
 @pytest.mark.django_db(transaction=True)
@@ -29,6 +30,12 @@ def test_the_demo_company_loads_people_accounts_and_lines_and_reloads_idempotent
     # A published first cycle designates key accounts (too few here for 12 managers' minimum
     # of 5 each, so the assignment is left to the Head of KAM; tests/selection covers it).
     assert KeyAccount.objects.exists()
+    # Sponsors do not wait for the managers: every Tier 1 key account has one.
+    tier_one = KeyAccount.objects.filter(tier=TierChoice.TIER_1)
+    assert not tier_one.filter(executive_sponsor=None).exists()
+    # The data end at the last month end before today, so "today" meets recent figures.
+    assert first.as_of is not None
+    assert 0 < (timezone.localdate() - first.as_of).days <= 31
 
     # Loading it again into what is now a non-empty install takes --force and a user allowed.
     with pytest.raises(InstallNotEmpty, match="already holds 120 accounts"):

@@ -1,6 +1,7 @@
 """`kam import`, `kam ingest` and `kam demo`: data in, through the same import services as the
 web app, so every file is validated the same way and every row refused names its line."""
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,6 +15,7 @@ from kam.cli.common import (
     console,
     err,
     fail,
+    parse_as_of,
     print_json,
     progress,
     refusals,
@@ -181,10 +183,21 @@ def demo(
             help="Merge the demo into data already there (needs a user allowed to load it).",
         ),
     ] = False,
+    end: Annotated[
+        date | None,
+        typer.Option(
+            "--as-of",
+            parser=parse_as_of,
+            metavar="YYYY-MM-DD",
+            show_default=False,
+            help="The last day of the demo's data (default: the last month end before today).",
+        ),
+    ] = None,
     as_user: AsUser = None,
     as_json: Json = False,
 ) -> None:
-    """Generate the demo company (a B2B supplier, ~3 years of invoice lines) and load it.
+    """Generate the demo company (a B2B supplier, ~3 years of invoice lines up to the last
+    month end before today) and load it.
 
     Refuses an install that already holds data unless --force. Its people are created as
     users only where the username is free: an existing user keeps their password.
@@ -209,7 +222,7 @@ def demo(
     try:
         with refusals(), progress("Demo company") as update:
             loaded = do_load_demo(
-                actor, seed=seed, customers=customers, force=force, progress=update
+                actor, seed=seed, customers=customers, force=force, end=end, progress=update
             )
     except InstallNotEmpty as refused:  # data arrived since the check above
         fail(f"[red]Not loaded:[/] {refused}. Use --force to merge anyway.", 1)
@@ -220,11 +233,14 @@ def demo(
                 "transactions": report_figures(loaded.transactions),
                 "users_created": list(loaded.users),
                 "users_kept": list(loaded.kept_users),
+                "as_of": loaded.as_of.isoformat() if loaded.as_of else None,
             }
         )
         return
     print_report(loaded.customers)
     print_report(loaded.transactions)
+    if loaded.as_of:
+        console.print(f"Figures as of {loaded.as_of:%Y-%m-%d}, the latest invoice line.")
     if loaded.users:
         console.print(f"Users: {', '.join(loaded.users)} — password [bold]{DEMO_PASSWORD}[/]")
     if loaded.kept_users:

@@ -5,7 +5,8 @@ would make about 450 key accounts, which 12 managers holding 5–10 each cannot 
 assignment page says so). The demo therefore saves a policy version with a 3% share
 (about 75–90 key accounts) and says why in its note, then: rates the larger accounts as
 their managers would, publishes a first cycle as of one year before the latest transaction,
-assigns managers, and proposes a second (draft) cycle as of the latest transaction.
+assigns managers and executive sponsors (each sponsor at the capacity the demo gives them),
+and proposes a second (draft) cycle as of the latest transaction.
 Deterministic for a seed.
 """
 
@@ -14,11 +15,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
+from kam.analytics.demo import DEMO_PEOPLE
 from kam.analytics.selection.features import account_features
 from kam.analytics.store import latest_transaction_date
 from kam.people.models import User
 from kam.people.roles import Role
-from kam.selection import cycles, queries, services
+from kam.selection import cycles, queries, services, sponsors
 from kam.selection.models import SelectionCycle
 from kam.stores import analytics_store
 
@@ -45,12 +47,21 @@ def _year_before(day: date) -> date:
 
 def _assign(head: User, cycle: SelectionCycle) -> str:
     proposal = queries.propose_assignment(head, cycle)
+    chosen = dict(proposal.sponsorship.sponsor_of) if proposal.sponsorship else {}
     if proposal.assignment is None:
+        sponsors.do_apply_sponsors(head, cycle, chosen)
         return proposal.problem
     cycles.do_apply_assignment(
-        head, cycle, {p.customer_id: p.manager for p in proposal.assignment.placements}
+        head, cycle, {p.customer_id: p.manager for p in proposal.assignment.placements}, chosen
     )
     return ""
+
+
+def _sponsor_capacities(head: User, people: Sequence[User]) -> None:
+    capacity = {p.username: p.sponsor_capacity for p in DEMO_PEOPLE if p.sponsor_capacity}
+    for person in people:
+        if Role.EXECUTIVE_SPONSOR in person.roles() and person.username in capacity:
+            sponsors.do_set_sponsor_capacity(head, person, capacity[person.username])
 
 
 def do_load_demo_selection(users: Sequence[str | User], seed: int = 7) -> DemoSelection:
@@ -59,6 +70,7 @@ def do_load_demo_selection(users: Sequence[str | User], seed: int = 7) -> DemoSe
     head = next(p for p in people if Role.HEAD_OF_KAM in p.roles())
     managers = [p for p in people if Role.KEY_ACCOUNT_MANAGER in p.roles()]
     rng = random.Random(seed)
+    _sponsor_capacities(head, people)
 
     base = services.do_ensure_default_policy().policy()
     version = services.do_save_policy(

@@ -13,6 +13,7 @@ from kam.analytics.demo import (
     ARCHETYPE_SHARES,
     DEMO_PASSWORD,
     DemoCompany,
+    demo_end,
     generate_demo_company,
     write_demo_files,
 )
@@ -381,3 +382,23 @@ def test_sales_organisation_and_demo_login(company: DemoCompany) -> None:
 def test_impossible_companies_are_refused(arguments: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         generate_demo_company(**arguments)
+
+
+@pytest.mark.parametrize(
+    ("today", "end"),
+    [
+        (date(2026, 12, 2), date(2026, 11, 30)),
+        (date(2026, 12, 1), date(2026, 11, 30)),
+        (date(2027, 1, 31), date(2026, 12, 31)),
+        (date(2028, 3, 15), date(2028, 2, 29)),
+    ],
+)
+def test_kam_demo_ends_its_data_at_the_last_month_end_before_today(today, end):
+    assert demo_end(today) == end
+
+
+def test_a_demo_generated_today_has_its_latest_line_within_a_month_of_today():
+    today = date.today()
+    fresh = generate_demo_company(seed=3, customers=60, years=1, end=demo_end(today))
+    latest = max(fresh.transactions.column("date").to_pylist())
+    assert 0 < (today - latest).days <= 31

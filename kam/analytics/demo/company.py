@@ -19,6 +19,13 @@ from kam.analytics.demo.people import DEMO_PEOPLE, DemoPerson
 from kam.analytics.demo.transactions import Cadence, generate_transactions
 
 DEFAULT_END = date(2026, 9, 30)
+"""The fixed last day of a generated company when none is asked for (tests, docs)."""
+
+
+def demo_end(today: date) -> date:
+    """The last day of the month before ``today``: where ``kam demo`` ends its data, so that
+    plan freshness and overdue actions, which count from the wall clock, meet recent data."""
+    return today.replace(day=1) - timedelta(days=1)
 
 
 @dataclass(frozen=True)

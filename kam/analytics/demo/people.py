@@ -22,7 +22,8 @@ VIEWER = "Viewer"
 class DemoPerson:
     """A member of the demo supplier's staff, to be created as a user with one role.
 
-    ``region`` is the sales region a key account manager covers (None for everyone else).
+    ``region`` is the sales region a key account manager covers (None for everyone else);
+    ``sponsor_capacity`` how many Tier 1 accounts an executive sponsor may sponsor.
     """
 
     username: str
@@ -31,6 +32,7 @@ class DemoPerson:
     title: str
     role: str
     region: str | None = None
+    sponsor_capacity: int | None = None
 
     @property
     def email(self) -> str:
@@ -41,6 +43,11 @@ class DemoPerson:
 def _kam(first: str, last: str, region: str, title: str = "Key Account Manager") -> DemoPerson:
     username = f"{first}.{last}".lower().replace(" ", "").replace("'", "")
     return DemoPerson(username, first, last, title, KEY_ACCOUNT_MANAGER, region)
+
+
+def _sponsor(first: str, last: str, title: str, capacity: int) -> DemoPerson:
+    username = f"{first}.{last}".lower()
+    return DemoPerson(username, first, last, title, EXECUTIVE_SPONSOR, sponsor_capacity=capacity)
 
 
 DEMO_PEOPLE: tuple[DemoPerson, ...] = (
@@ -57,10 +64,12 @@ DEMO_PEOPLE: tuple[DemoPerson, ...] = (
     _kam("Megan", "Brooks", "North America"),
     _kam("Rafael", "Souza", "Latin America"),
     _kam("Aiko", "Tanaka", "APAC"),
-    DemoPerson("markus.hofmann", "Markus", "Hofmann", "Chief Executive Officer", EXECUTIVE_SPONSOR),
-    DemoPerson("claire.dubois", "Claire", "Dubois", "Chief Operating Officer", EXECUTIVE_SPONSOR),
-    DemoPerson("erik.nyberg", "Erik", "Nyberg", "Chief Financial Officer", EXECUTIVE_SPONSOR),
-    DemoPerson("priya.raman", "Priya", "Raman", "Chief Technology Officer", EXECUTIVE_SPONSOR),
+    # Enough sponsor capacity for every Tier 1 account of the demo's ~90 key accounts; the
+    # chief executive takes fewest, being the scarcest time.
+    _sponsor("Markus", "Hofmann", "Chief Executive Officer", 10),
+    _sponsor("Claire", "Dubois", "Chief Operating Officer", 25),
+    _sponsor("Erik", "Nyberg", "Chief Financial Officer", 20),
+    _sponsor("Priya", "Raman", "Chief Technology Officer", 25),
     DemoPerson("admin", "Sam", "Okafor", "Sales Operations Manager", ADMINISTRATOR),
     DemoPerson("viewer", "Vera", "Lang", "Financial Controller", VIEWER),
 )
