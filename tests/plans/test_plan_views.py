@@ -205,3 +205,13 @@ def test_head_of_kam_edits_a_template_kam_may_not(client, head_of_kam, kam_user)
     listing = client.get(reverse("plans:templates")).content.decode()
     assert "Vendor" in listing
     assert "Partner" in listing
+
+
+def test_the_plan_page_says_which_day_freshness_and_overdue_count_from(kam_client, plan):
+    from django.utils import timezone
+
+    page = kam_client.get(_url("detail", plan)).content.decode()
+    today = timezone.localdate()
+    stated = f"Freshness and overdue actions count from today, <strong>{today:%-d %b %Y}</strong>"
+    assert stated in page
+    assert f"as of today, {today:%-d %b %Y}" in page
