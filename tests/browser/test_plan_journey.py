@@ -178,7 +178,7 @@ def test_kam_maps_a_stakeholder_plans_an_action_and_exports_the_plan(
     row = page.locator("#actions tbody tr", has_text=ACTION)
     expect(row).to_have_class("is-overdue")
     expect(row.locator(".badge-overdue")).to_have_text("Overdue")
-    expect(page.locator("#actions .card-head .badge-overdue")).to_have_text("1 overdue")
+    expect(page.locator("#actions .card-head .badge-overdue")).to_have_text("1 overdue as of today")
     # The plan's health above the cards follows the edit: one overdue action, nothing missing
     # in the action plan any more.
     health = page.get_by_role("region", name="Plan health")
