@@ -129,6 +129,7 @@ def cycle_figures(review: "CycleReview") -> dict[str, Any]:
                 "type": d.quadrant,
                 "previous_type": d.previous_quadrant,
                 "manager": d.manager.username if d.manager else None,
+                "sponsor": d.sponsor.username if d.sponsor else None,
                 "reasons": d.reasons,
             }
             for d in review.decisions

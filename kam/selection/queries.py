@@ -604,7 +604,9 @@ def cycle_review(user: User, cycle_id: int | None = None) -> CycleReview | None:
     cycle = cycles.filter(pk=cycle_id).first() if cycle_id is not None else cycles.first()
     if cycle is None:
         return None
-    decisions = list(cycle.decisions.select_related("account", "manager", "overridden_by"))
+    decisions = list(
+        cycle.decisions.select_related("account", "manager", "sponsor", "overridden_by")
+    )
     decisions.sort(key=lambda d: (not d.is_key, d.key_rank or 10**9, d.account_id))
     return CycleReview(cycle, decisions)
 
