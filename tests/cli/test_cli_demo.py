@@ -47,9 +47,13 @@ def test_demo_force_is_refused_for_a_viewer(runner, existing_data, make_user, tr
 def test_demo_force_merges_for_an_administrator_and_keeps_their_password(
     runner, existing_data, transactional_db
 ):
-    result = runner.invoke(app, [*DEMO, "--force", "--as", "admin", "--json"])
+    result = runner.invoke(
+        app, [*DEMO, "--force", "--as", "admin", "--as-of", "2026-06-30", "--json"]
+    )
     assert result.exit_code == 0, result.output
     figures = parse_json(result.stdout)
+    assert figures["as_of"] <= "2026-06-30"  # the last business day up to the date asked
+    assert figures["as_of"] >= "2026-06-26"
     assert figures["customers"]["inserted"] == 60
     assert figures["users_kept"] == ["admin"]
     assert "head" in figures["users_created"]
