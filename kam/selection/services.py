@@ -32,9 +32,8 @@ from kam.analytics.selection.policy import (
     PolicyError,
     SelectionPolicy,
     default_policy,
-    policy_from_toml,
-    policy_to_toml,
 )
+from kam.analytics.selection.policy_toml import policy_from_toml, policy_to_toml
 from kam.analytics.selection.scoring import score_accounts
 from kam.analytics.store import resolve_as_of
 from kam.people.models import User

@@ -25,7 +25,7 @@ import ibis
 import ibis.expr.types as ir
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
-from kam.analytics.selection.policy import policy_from_toml, policy_to_toml
+from kam.analytics.selection.policy_toml import policy_from_toml, policy_to_toml
 from kam.analytics.selection.scoring import ScoreRun, explanations_of
 from kam.analytics.store import AnalyticsStore
 
