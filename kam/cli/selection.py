@@ -32,8 +32,8 @@ SHOWN_DECISIONS = 40
 
 def score_figures(run: Any, counts: dict[tuple[str, str], int]) -> dict[str, Any]:
     """A scoring run and its tier × type counts as plain figures (what --json prints)."""
+    from kam.selection.fit_record import future_value_fit_note, future_value_label
     from kam.selection.models import QuadrantChoice, TierChoice
-    from kam.selection.queries import future_value_fit_note, future_value_label
 
     tiers = []
     for tier, label in TierChoice.choices:

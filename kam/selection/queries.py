@@ -19,14 +19,13 @@ from kam.analytics.assignment import (
 from kam.analytics.clv import portfolio as clv_portfolio
 from kam.analytics.clv.history import AlivePoint, alive_history, purchase_dates
 from kam.analytics.clv.purchases import ASKABLE
-from kam.analytics.clv.purchases import label as model_label
-from kam.analytics.clv.results import FitResult
 from kam.analytics.store import resolve_as_of
 from kam.people.models import User
 from kam.people.roles import Permission, Role
 from kam.people.services import check_permission
 from kam.selection import snapshots
 from kam.selection.cycles import TIER_WEIGHTS, tier_label
+from kam.selection.fit_record import future_value_fit_note, future_value_label, purchase_fit_of
 from kam.selection.models import (
     CycleDecision,
     KeyAccount,
@@ -350,52 +349,6 @@ def as_of_label(day: date | None) -> str:
 SCATTER_LIMIT = 3000
 """The future-value scatter draws at most this many accounts (the largest by predicted CLV,
 plus every high-potential account)."""
-
-
-def purchase_fit_of(record: dict[str, Any]) -> FitResult | None:
-    """The fit behind a run's predictions (the chosen model's, or the limit used for it).
-
-    Records from before the limits name only ``model``; newer ones name the model asked
-    for (``chosen``) beside the model fitted, as two asked models may reach the same limit.
-    """
-    wanted = record.get("chosen", record.get("model"))
-    chosen = next(
-        (m for m in record.get("purchase_models", []) if m.get("asked", m["model"]) == wanted),
-        None,
-    )
-    if chosen is None or any(v is None for v in chosen["params"].values()):
-        return None
-    return FitResult(
-        model=chosen["model"],
-        params=chosen["params"],
-        std_errors=chosen["std_errors"],
-        log_likelihood=chosen["log_likelihood"],
-        n_customers=chosen["customers"],
-        converged=chosen["converged"],
-        iterations=0,
-        message=chosen["message"],
-        time_unit=chosen["time_unit"],
-    )
-
-
-def future_value_label(record: dict[str, Any]) -> str:
-    """The models a run's predicted values come from, in words ("BG/NBD + Gamma-Gamma");
-    "" for a run without them."""
-    if not record:
-        return ""
-    if record.get("label"):
-        return str(record["label"])
-    return f"{model_label(str(record.get('model', '')))} + Gamma-Gamma"
-
-
-def future_value_fit_note(record: dict[str, Any]) -> str:
-    """What happened when a run's chosen purchase model was fitted, in words: the limit used
-    and why ("" when it converged as asked, or for a run without predicted values)."""
-    wanted = record.get("chosen", record.get("model"))
-    for model in record.get("purchase_models", []):
-        if model.get("asked", model.get("model")) == wanted:
-            return str(model.get("note") or "")
-    return ""
 
 
 @dataclass(frozen=True)

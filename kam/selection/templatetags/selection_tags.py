@@ -101,7 +101,8 @@ def future_value_figure(points: list[dict[str, Any]]) -> str | None:
 @register.inclusion_tag("selection/_future_value_chart.html", takes_context=True)
 def future_value_chart(context: template.Context, run: Any) -> dict[str, Any]:
     """The portfolio's current revenue against predicted future value (seed 002's track)."""
-    from kam.selection.queries import future_value_label, future_value_points
+    from kam.selection.fit_record import future_value_label
+    from kam.selection.queries import future_value_points
 
     user = _user(context)
     points = future_value_points(user, run) if user is not None and run is not None else []
