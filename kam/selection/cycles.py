@@ -13,12 +13,9 @@ from django.db.models import Max
 from django.utils import timezone
 
 from kam.accounts.models import Account
-from kam.analytics.assignment import (
-    DEFAULT_TIER_WEIGHTS,
-    AssignmentInfeasible,
-)
+from kam.analytics.assignment import AssignmentInfeasible
 from kam.analytics.progress import Progress
-from kam.analytics.selection.policy import Criterion, SelectionPolicy, Tier
+from kam.analytics.selection.policy import Criterion, SelectionPolicy
 from kam.analytics.store import resolve_as_of
 from kam.people.models import User
 from kam.people.roles import Permission
@@ -44,11 +41,6 @@ ROW_COLUMNS = (
     "customer_id", "name", "country", "region", "segment", "tier", "quadrant", "total",
     "key_rank", "revenue_12m", "is_key",
 )  # fmt: skip
-
-
-def tier_label(tier: str) -> str:
-    """The human label of a stored tier ("Tier 1"), as the assignment's tier weights name it."""
-    return dict(TierChoice.choices).get(tier, tier)
 
 
 def latest_published() -> SelectionCycle | None:
@@ -368,6 +360,3 @@ def do_apply_assignment(
             key_account.manager = managers[placements[key_account.account_id]]
             key_account.save(update_fields=["manager", "updated_at"])
     return keys
-
-
-TIER_WEIGHTS = {tier.value: DEFAULT_TIER_WEIGHTS.get(tier_label(tier.value), 1) for tier in Tier}

@@ -18,7 +18,7 @@ from kam.analytics.selection.features import account_features
 from kam.analytics.store import latest_transaction_date
 from kam.people.models import User
 from kam.people.roles import Role
-from kam.selection import cycles, queries, services
+from kam.selection import assignment, cycles, services
 from kam.selection.models import SelectionCycle
 from kam.stores import analytics_store
 
@@ -44,12 +44,10 @@ def _year_before(day: date) -> date:
 
 
 def _assign(head: User, cycle: SelectionCycle) -> str:
-    proposal = queries.propose_assignment(head, cycle)
+    proposal = assignment.propose_assignment(head, cycle)
     if proposal.assignment is None:
         return proposal.problem
-    cycles.do_apply_assignment(
-        head, cycle, {p.customer_id: p.manager for p in proposal.assignment.placements}
-    )
+    cycles.do_apply_assignment(head, cycle, proposal.placements)
     return ""
 
 

@@ -9,26 +9,17 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from kam.analytics.assignment import (
-    AccountToAssign,
-    Assignment,
-    AssignmentInfeasible,
-    ManagerCapacity,
-    assign_accounts,
-)
 from kam.analytics.clv import portfolio as clv_portfolio
 from kam.analytics.clv.history import AlivePoint, alive_history, purchase_dates
 from kam.analytics.clv.purchases import ASKABLE
 from kam.analytics.store import resolve_as_of
 from kam.people.models import User
-from kam.people.roles import Permission, Role
+from kam.people.roles import Permission
 from kam.people.services import check_permission
 from kam.selection import snapshots
-from kam.selection.cycles import TIER_WEIGHTS, tier_label
 from kam.selection.fit_record import future_value_fit_note, future_value_label, purchase_fit_of
 from kam.selection.models import (
     CycleDecision,
-    KeyAccount,
     PolicyVersion,
     Rating,
     ScoreRun,
@@ -248,95 +239,6 @@ def compare_cycles(user: User, first: SelectionCycle, second: SelectionCycle) ->
             if d.quadrant and before[d.account_id].quadrant != d.quadrant
         ],
     )
-
-
-# ---- manager assignment -------------------------------------------------------------------
-
-
-def key_account_managers() -> list[User]:
-    """Everyone who can hold key accounts: active users with the Key Account Manager role."""
-    managers = User.objects.filter(is_active=True, groups__name=Role.KEY_ACCOUNT_MANAGER.value)
-    return list(managers.distinct().order_by("last_name", "first_name", "username"))
-
-
-@dataclass(frozen=True)
-class AssignmentProposal:
-    """The solver's proposal for a cycle, or why there is none."""
-
-    assignment: Assignment | None
-    problem: str
-    accounts: int
-    capacity: int
-    managers: list[User]
-
-
-def propose_assignment(user: User, cycle: SelectionCycle) -> AssignmentProposal:
-    """Solve the assignment of ``cycle``'s key accounts (keeping current managers if it can)."""
-    check_permission(user, Permission.VIEW_ACCOUNTS)
-    keys = [d for d in cycle.decisions.all() if d.is_key]
-    current = dict(
-        KeyAccount.objects.filter(manager__isnull=False).values_list(
-            "account_id", "manager__username"
-        )
-    )
-    accounts = [
-        AccountToAssign(
-            customer_id=d.account_id,
-            tier=tier_label(d.tier or "tier_3"),
-            current_manager=current.get(d.account_id)
-            or (d.manager.username if d.manager_id and d.manager else None),
-        )
-        for d in keys
-    ]
-    managers = key_account_managers()
-    capacities = [
-        ManagerCapacity(m.username, m.min_key_accounts, m.max_key_accounts) for m in managers
-    ]
-    capacity = sum(m.max_key_accounts for m in managers)
-    try:
-        assignment = assign_accounts(accounts, capacities, time_limit_seconds=10)
-    except AssignmentInfeasible as error:
-        return AssignmentProposal(None, str(error), len(accounts), capacity, managers)
-    return AssignmentProposal(assignment, "", len(accounts), capacity, managers)
-
-
-@dataclass(frozen=True)
-class ManagerLoad:
-    """A manager's key accounts in a cycle: how many, tier-weighted load, capacity."""
-
-    manager: User
-    accounts: list[CycleDecision]
-    load: int
-
-    @property
-    def fill_pct(self) -> int:
-        return round(100 * len(self.accounts) / max(1, self.manager.max_key_accounts))
-
-    @property
-    def within(self) -> bool:
-        return self.manager.min_key_accounts <= len(self.accounts) <= self.manager.max_key_accounts
-
-
-def workload(user: User, cycle: SelectionCycle) -> tuple[list[ManagerLoad], list[CycleDecision]]:
-    """(each manager's load in ``cycle``, the key accounts without a manager)."""
-    check_permission(user, Permission.VIEW_ACCOUNTS)
-    keys = [d for d in cycle.decisions.select_related("account", "manager") if d.is_key]
-    by_manager: dict[int, list[CycleDecision]] = {}
-    for decision in keys:
-        if decision.manager_id:
-            by_manager.setdefault(decision.manager_id, []).append(decision)
-    managers = {m.pk: m for m in key_account_managers()}
-    managers.update({d.manager.pk: d.manager for d in keys if d.manager is not None})
-    loads = [
-        ManagerLoad(
-            manager=manager,
-            accounts=by_manager.get(pk, []),
-            load=sum(TIER_WEIGHTS.get(d.tier, 1) for d in by_manager.get(pk, [])),
-        )
-        for pk, manager in managers.items()
-    ]
-    loads.sort(key=lambda m: (-m.load, m.manager.display_name))
-    return loads, [d for d in keys if not d.manager_id]
 
 
 def as_of_label(day: date | None) -> str:

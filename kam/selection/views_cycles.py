@@ -12,7 +12,7 @@ from kam.analytics.assignment import AssignmentInfeasible
 from kam.people.access import KamRequest, requires
 from kam.people.roles import Permission
 from kam.revisions import EditConflict
-from kam.selection import cycles, queries
+from kam.selection import assignment, cycles, queries
 from kam.selection.forms import CycleForm, OverrideForm
 from kam.selection.models import CycleDecision, SelectionCycle
 from kam.selection.services import SelectionError
@@ -200,26 +200,8 @@ def cycle_assignment(request: KamRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, "Managers assigned.")
                 return redirect("selection:assignment", pk=pk)
-    proposal = queries.propose_assignment(request.user, cycle)
-    loads, unassigned = queries.workload(request.user, cycle)
-    names = {m.username: m.display_name for m in proposal.managers}
-    placements_json = ""
-    proposed_loads = []
-    if proposal.assignment is not None:
-        placements_json = json.dumps(
-            {p.customer_id: p.manager for p in proposal.assignment.placements}
-        )
-        proposed_loads = [
-            {
-                "name": names.get(w.manager, w.manager),
-                "accounts": w.accounts,
-                "load": w.load,
-                "min": w.min_accounts,
-                "max": w.max_accounts,
-                "fill_pct": round(100 * w.accounts / max(1, w.max_accounts)),
-            }
-            for w in proposal.assignment.workloads
-        ]
+    proposal = assignment.propose_assignment(request.user, cycle)
+    loads, unassigned = assignment.workload(request.user, cycle)
     return render(
         request,
         "selection/assignment.html",
@@ -227,8 +209,8 @@ def cycle_assignment(request: KamRequest, pk: int) -> HttpResponse:
             request,
             cycle=cycle,
             proposal=proposal,
-            proposed_loads=proposed_loads,
-            placements_json=placements_json,
+            proposed_loads=proposal.loads,
+            placements_json=json.dumps(proposal.placements) if proposal.assignment else "",
             loads=loads,
             unassigned=unassigned,
             error=error,

@@ -7,7 +7,7 @@ import pytest
 
 from kam.analytics.assignment import AssignmentInfeasible
 from kam.people.roles import Role
-from kam.selection import cycles, queries, services
+from kam.selection import assignment, cycles, queries, services
 from kam.selection.models import KeyAccount, ScoreRun, SelectionCycle
 
 RELATIONSHIP_RATINGS = (
@@ -143,7 +143,7 @@ def _capacity(users, low, high):
 def test_the_assignment_respects_capacity_and_is_applied(portfolio, head_of_kam, managers):
     cycle = cycles.do_create_cycle(head_of_kam)
     publish(head_of_kam, cycle)
-    proposal = queries.propose_assignment(head_of_kam, cycle)
+    proposal = assignment.propose_assignment(head_of_kam, cycle)
     assert proposal.problem == ""
     placements = {p.customer_id: p.manager for p in proposal.assignment.placements}
     cycles.do_apply_assignment(head_of_kam, cycle, placements)
@@ -151,7 +151,7 @@ def test_the_assignment_respects_capacity_and_is_applied(portfolio, head_of_kam,
     for key in KeyAccount.objects.select_related("manager"):
         held[key.manager.username] = held.get(key.manager.username, 0) + 1
     assert sorted(held.values()) == [1, 2]
-    loads, unassigned = queries.workload(head_of_kam, cycle)
+    loads, unassigned = assignment.workload(head_of_kam, cycle)
     assert not unassigned
     assert all(load.within for load in loads)
 
