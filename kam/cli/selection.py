@@ -181,7 +181,7 @@ def cycle_new(
 ) -> None:
     """Propose a cycle: add / keep / remove against the last published one."""
     setup_django()
-    from kam.selection.cycles import do_create_cycle
+    from kam.selection.services import do_create_cycle
 
     user = acting_user(as_user)
     with refusals(ValueError), progress("Proposing") as update:
@@ -208,7 +208,7 @@ def cycle_publish(
 ) -> None:
     """Publish a cycle: its key accounts become the key accounts."""
     setup_django()
-    from kam.selection.cycles import do_approve_cycle, do_publish_cycle
+    from kam.selection.services import do_approve_cycle, do_publish_cycle
 
     user = acting_user(as_user)
     with refusals(ValueError):
@@ -239,9 +239,12 @@ def policy_export(
     """Write a policy version as TOML."""
     setup_django()
     from kam.selection.queries import policy_version
+    from kam.selection.services import do_ensure_default_policy
 
     with refusals():
         saved = policy_version(acting_user(as_user), version)
+        if saved is None and version is None:  # nothing saved yet: the shipped default
+            saved = do_ensure_default_policy()
     if saved is None:
         fail(f"[red]No policy version {version}.[/]", 2)
     if file is None:

@@ -18,7 +18,7 @@ from kam.analytics.selection.features import account_features
 from kam.analytics.store import latest_transaction_date
 from kam.people.models import User
 from kam.people.roles import Role
-from kam.selection import assignment, cycles, services
+from kam.selection import assignment, services
 from kam.selection.models import SelectionCycle
 from kam.stores import analytics_store
 
@@ -47,7 +47,7 @@ def _assign(head: User, cycle: SelectionCycle) -> str:
     proposal = assignment.propose_assignment(head, cycle)
     if proposal.assignment is None:
         return proposal.problem
-    cycles.do_apply_assignment(head, cycle, proposal.placements)
+    services.do_apply_assignment(head, cycle, proposal.placements)
     return ""
 
 
@@ -95,15 +95,15 @@ def do_load_demo_selection(users: Sequence[str | User], seed: int = 7) -> DemoSe
         rated += len(services.do_rate_account(rater, row["customer_id"], values, note="demo"))
 
     first_run = services.do_run_scoring(head, version, _year_before(latest))
-    first = cycles.do_create_cycle(
+    first = services.do_create_cycle(
         head, score_run=first_run, name=f"Key accounts {first_run.as_of:%Y}"
     )
-    cycles.do_approve_cycle(head, first)
-    cycles.do_publish_cycle(head, first)
+    services.do_approve_cycle(head, first)
+    services.do_publish_cycle(head, first)
     problem = _assign(head, first)
 
     second_run = services.do_run_scoring(head, version, latest)
-    draft = cycles.do_create_cycle(
+    draft = services.do_create_cycle(
         head, score_run=second_run, name=f"Key accounts {second_run.as_of:%Y}"
     )
     problem = _assign(head, draft) or problem

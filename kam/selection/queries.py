@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import pyarrow as pa
+
 from kam.analytics.clv import portfolio as clv_portfolio
 from kam.analytics.clv.history import AlivePoint, alive_history, purchase_dates
 from kam.analytics.clv.purchases import ASKABLE
@@ -26,7 +28,6 @@ from kam.selection.models import (
     SelectionCycle,
     TierChoice,
 )
-from kam.selection.services import do_ensure_default_policy
 from kam.stores import analytics_store
 
 CUT_COLUMNS = ("attractiveness_cut", "relationship_cut")
@@ -47,6 +48,33 @@ def previous_run(run: ScoreRun) -> ScoreRun | None:
     """The finished run before ``run`` (for movers)."""
     older = ScoreRun.objects.filter(status=ScoreRun.Status.DONE, finished_at__lt=run.finished_at)
     return older.order_by("-finished_at", "-id").first()
+
+
+def latest_published() -> SelectionCycle | None:
+    """The cycle whose key accounts are the current ones."""
+    published = SelectionCycle.objects.filter(status=SelectionCycle.Status.PUBLISHED)
+    return published.order_by("-published_at", "-id").first()
+
+
+def latest_ratings() -> pa.Table:
+    """The rating that counts per account and criterion (the latest), as the engine reads it."""
+    seen: set[tuple[str, str]] = set()
+    ids, keys, values = [], [], []
+    ordered = Rating.objects.order_by("account_id", "criterion_key", "-rated_at", "-id")
+    for customer_id, key, value in ordered.values_list("account_id", "criterion_key", "value"):
+        if (customer_id, key) in seen:
+            continue
+        seen.add((customer_id, key))
+        ids.append(customer_id)
+        keys.append(key)
+        values.append(float(value))
+    return pa.table(
+        {
+            "customer_id": pa.array(ids, pa.string()),
+            "criterion_key": pa.array(keys, pa.string()),
+            "value": pa.array(values, pa.float64()),
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -383,8 +411,9 @@ def cycle_review(user: User, cycle_id: int | None = None) -> CycleReview | None:
 
 
 def policy_version(user: User, version: int | None = None) -> PolicyVersion | None:
-    """Policy ``version``, or the latest (the shipped default on first use); None if absent."""
+    """Policy ``version``, or the latest; None if absent (before the first, the caller
+    installs the shipped default with ``services.do_ensure_default_policy``)."""
     check_permission(user, Permission.VIEW_ACCOUNTS)
     if version is None:
-        return do_ensure_default_policy()
+        return PolicyVersion.objects.order_by("-version").first()
     return PolicyVersion.objects.filter(version=version).first()

@@ -1,18 +1,23 @@
-"""Writes about selection policies, ratings and score runs. Every function checks first.
+"""Every write of the selection app: policies, ratings, score runs, cycles and their
+decisions, the manager assignment. Every function checks the acting user's permission first.
 
-Cycles, decisions and the manager assignment are in ``kam.selection.cycles``.
+A cycle reads two snapshots — its own run's and the previous published cycle's — and turns
+their difference into decisions: add, keep or remove, each with the criteria that moved.
 """
 
 import time
+from collections import Counter
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
-import pyarrow as pa
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from kam.accounts.models import Account
+from kam.analytics.assignment import AssignmentInfeasible
 from kam.analytics.clv.portfolio import (
     FutureValueSettings,
     FutureValueUnavailable,
@@ -24,6 +29,7 @@ from kam.analytics.clv.portfolio import (
 from kam.analytics.progress import Progress
 from kam.analytics.selection.features import account_features
 from kam.analytics.selection.policy import (
+    Criterion,
     CriterionSource,
     PolicyError,
     SelectionPolicy,
@@ -38,7 +44,16 @@ from kam.people.services import check_permission
 from kam.revisions import Change, check_unchanged
 from kam.selection import snapshots
 from kam.selection.fit_record import future_value_record
-from kam.selection.models import PolicyVersion, Rating, ScoreRun
+from kam.selection.models import (
+    CycleDecision,
+    KeyAccount,
+    PolicyVersion,
+    Rating,
+    ScoreRun,
+    SelectionCycle,
+    TierChoice,
+)
+from kam.selection.queries import latest_published, latest_ratings
 from kam.selection.rating_import import RatingProblem, RatingRow, read_ratings
 from kam.stores import analytics_store
 
@@ -229,27 +244,6 @@ def do_import_ratings(user: User, path: Path | str, *, file_label: str | None = 
     return len(ratings)
 
 
-def latest_ratings() -> pa.Table:
-    """The rating that counts per account and criterion (the latest), as the engine reads it."""
-    seen: set[tuple[str, str]] = set()
-    ids, keys, values = [], [], []
-    ordered = Rating.objects.order_by("account_id", "criterion_key", "-rated_at", "-id")
-    for customer_id, key, value in ordered.values_list("account_id", "criterion_key", "value"):
-        if (customer_id, key) in seen:
-            continue
-        seen.add((customer_id, key))
-        ids.append(customer_id)
-        keys.append(key)
-        values.append(float(value))
-    return pa.table(
-        {
-            "customer_id": pa.array(ids, pa.string()),
-            "criterion_key": pa.array(keys, pa.string()),
-            "value": pa.array(values, pa.float64()),
-        }
-    )
-
-
 # ---- score runs ---------------------------------------------------------------------------
 
 
@@ -351,6 +345,331 @@ def do_run_scoring(
     return run
 
 
+# ---- cycles -------------------------------------------------------------------------------
+
+MOVED_POINTS = 0.5
+"""A criterion "moved" when its points changed by at least half a point (points run 1–5)."""
+MAX_REASONS = 4
+KEY_TIERS = {TierChoice.TIER_1, TierChoice.TIER_2, TierChoice.TIER_3, TierChoice.HIGH_POTENTIAL}
+ROW_COLUMNS = (
+    "customer_id", "name", "country", "region", "segment", "tier", "quadrant", "total",
+    "key_rank", "revenue_12m", "is_key",
+)  # fmt: skip
+
+
+def _points(con: Any, run: ScoreRun, ids: list[str]) -> dict:
+    """{customer_id: {criterion_key: points or None}} from a run's snapshot."""
+    if not ids:
+        return {}
+    table = snapshots.explanations(con, run.snapshot_id)
+    rows = table.filter(table.customer_id.isin(ids)).select(
+        "customer_id", "criterion_key", "points"
+    )
+    result: dict[str, dict[str, float | None]] = {}
+    for row in rows.to_pyarrow().to_pylist():
+        result.setdefault(row["customer_id"], {})[row["criterion_key"]] = row["points"]
+    return result
+
+
+def reasons_for(
+    policy: SelectionPolicy, after: dict[str, float | None], before: dict[str, float | None] | None
+) -> list[dict[str, Any]]:
+    """The criteria that explain a decision, most weighty first.
+
+    With a previous snapshot: those whose points moved by MOVED_POINTS or more, or became
+    missing or present. Without one (a first cycle, a new customer): the strongest criteria.
+    """
+    reasons: list[tuple[float, Criterion, float | None, float | None]] = []
+    for criterion in policy.criteria:
+        now = after.get(criterion.key)
+        if before is None:
+            if now is not None:
+                reasons.append((now * criterion.weight, criterion, None, now))
+            continue
+        then = before.get(criterion.key)
+        if now is None and then is None:
+            continue
+        if now is None or then is None or abs(now - then) >= MOVED_POINTS:
+            weight = criterion.weight * abs((now or 0) - (then or 0)) if now and then else 1e9
+            reasons.append((weight, criterion, then, now))
+    reasons.sort(key=lambda item: -item[0])
+    return [
+        {
+            "key": c.key,
+            "label": c.label,
+            "before": None if then is None else round(then, 2),
+            "after": None if now is None else round(now, 2),
+            "delta": None if then is None or now is None else round(now - then, 2),
+        }
+        for _, c, then, now in reasons[:MAX_REASONS]
+    ]
+
+
+def _ensure_accounts(rows: dict[str, dict]) -> None:
+    """Mirror accounts the store knows but the customer master here lacks (never overwrite)."""
+    known = set(Account.objects.filter(customer_id__in=rows).values_list("customer_id", flat=True))
+    Account.objects.bulk_create(
+        [
+            Account(
+                customer_id=cid,
+                name=row.get("name") or cid,
+                country=row.get("country") or "",
+                region=row.get("region") or "",
+                segment=row.get("segment") or "",
+            )
+            for cid, row in rows.items()
+            if cid not in known
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def _current_run(user: User, as_of: date | None, progress: Progress | None) -> ScoreRun:
+    """The latest run of the latest policy at ``as_of`` newer than every rating, else a new one."""
+    version = do_ensure_default_policy()
+    with analytics_store().connect(read_only=True) as con:
+        resolved = resolve_as_of(con, as_of)
+    runs = ScoreRun.objects.filter(
+        status=ScoreRun.Status.DONE, policy_version=version, as_of=resolved
+    )
+    # A run older than the latest rating would propose on stale scores.
+    rated = Rating.objects.aggregate(latest=Max("rated_at"))["latest"]
+    if rated is not None:
+        runs = runs.filter(started_at__gt=rated)
+    run = runs.order_by("-finished_at", "-id").first()
+    return run or do_run_scoring(user, version, resolved, progress)
+
+
+def do_create_cycle(
+    user: User,
+    *,
+    as_of: date | None = None,
+    score_run: ScoreRun | None = None,
+    name: str = "",
+    progress: Progress | None = None,
+) -> SelectionCycle:
+    """Propose a cycle: add / keep / remove against the latest published cycle, with reasons.
+
+    Uses ``score_run`` if given, else the latest run of the latest policy at ``as_of``
+    (scoring now if there is none).
+    """
+    check_permission(user, Permission.RUN_SELECTION)
+    run = score_run or _current_run(user, as_of, progress)
+    if run.status != ScoreRun.Status.DONE:
+        raise SelectionError(f"score run {run.pk} did not finish; run the scoring again")
+    previous = latest_published()
+    before_keys: set[str] = set()
+    if previous is not None:
+        before_keys = {d.account_id for d in previous.decisions.all() if d.is_key}
+    policy = run.policy_version.policy()
+    with analytics_store().connect(read_only=True) as con:
+        table = snapshots.scores(con, run.snapshot_id)
+        current = {r["customer_id"]: r for r in snapshots.key_rows(table, ROW_COLUMNS)}
+        ids = sorted(set(current) | before_keys)
+        current.update(snapshots.rows_for(table, [i for i in ids if i not in current], ROW_COLUMNS))
+        after_points = _points(con, run, ids)
+        before_rows: dict[str, dict] = {}
+        before_points: dict[str, dict] = {}
+        if previous is not None:
+            old = previous.score_run
+            old_table = snapshots.scores(con, old.snapshot_id)
+            before_rows = snapshots.rows_for(old_table, ids, ROW_COLUMNS)
+            before_points = _points(con, old, ids)
+    with transaction.atomic():
+        _ensure_accounts({cid: current.get(cid) or before_rows.get(cid) or {} for cid in ids})
+        cycle = SelectionCycle.objects.create(
+            name=name or f"Selection {run.as_of:%b %Y}",
+            as_of=run.as_of or date.min,  # a DONE run always has its as-of
+            score_run=run,
+            previous=previous,
+            created_by=user,
+        )
+        decisions = []
+        for cid in ids:
+            row, old_row = current.get(cid, {}), before_rows.get(cid, {})
+            key_now, key_before = bool(row.get("is_key")), cid in before_keys
+            proposal = (
+                CycleDecision.Proposal.KEEP
+                if key_now and key_before
+                else CycleDecision.Proposal.ADD
+                if key_now
+                else CycleDecision.Proposal.REMOVE
+            )
+            prior = before_points.get(cid) if previous is not None and old_row else None
+            decisions.append(
+                CycleDecision(
+                    cycle=cycle,
+                    account_id=cid,
+                    proposal=proposal,
+                    tier=row.get("tier") or "",
+                    quadrant=row.get("quadrant") or "",
+                    previous_tier=old_row.get("tier") or "",
+                    previous_quadrant=old_row.get("quadrant") or "",
+                    total=row.get("total"),
+                    previous_total=old_row.get("total"),
+                    key_rank=row.get("key_rank"),
+                    revenue_12m=row.get("revenue_12m"),
+                    reasons=reasons_for(policy, after_points.get(cid, {}), prior),
+                )
+            )
+        CycleDecision.objects.bulk_create(decisions, batch_size=1000)
+    return cycle
+
+
+def _open_cycle(cycle: SelectionCycle) -> None:
+    if cycle.status == SelectionCycle.Status.PUBLISHED:
+        raise SelectionError(f"{cycle.name} is published; start a new cycle to change it")
+
+
+@transaction.atomic
+def do_override_decision(
+    user: User,
+    cycle: SelectionCycle,
+    customer_id: str,
+    *,
+    is_key: bool,
+    reason: str,
+    shown_key: bool | None = None,
+) -> CycleDecision:
+    """Make ``customer_id`` key (or not) in ``cycle`` against the proposal; a reason is required.
+
+    Choosing what was proposed anyway clears an earlier override. Any change sends an
+    approved cycle back to draft: the approval was for other decisions. ``shown_key`` is the
+    decision the page showed: if someone decided otherwise since, ``EditConflict`` says who
+    and nothing changes.
+    """
+    check_permission(user, Permission.APPROVE_CYCLE)
+    _open_cycle(cycle)
+    reason = reason.strip()
+    decision = cycle.decisions.select_for_update().filter(account_id=customer_id).first()
+    if decision is not None and shown_key is not None:
+        check_unchanged(
+            f"The decision on {decision.account.name}",
+            expected=int(shown_key),
+            current=int(decision.is_key),
+            by=decision.overridden_by,
+            changes=[
+                Change(
+                    "Decision",
+                    ("Key" if decision.is_key else "Not key")
+                    + (f" — “{decision.override_reason}”" if decision.override_reason else ""),
+                    ("Key" if is_key else "Not key") + (f" — “{reason}”" if reason else ""),
+                )
+            ],
+        )
+    if decision is None:
+        if not Account.objects.filter(customer_id=customer_id).exists():
+            raise SelectionError(f"no account {customer_id!r}")
+        decision = CycleDecision(cycle=cycle, account_id=customer_id, proposal="out")
+    if is_key == decision.proposed_key:
+        decision.override_key, decision.override_reason = None, ""
+        decision.overridden_by, decision.overridden_at = None, None
+    else:
+        if not reason:
+            raise SelectionError("an override needs a reason: say why you decide otherwise")
+        decision.override_key, decision.override_reason = is_key, reason
+        decision.overridden_by, decision.overridden_at = user, timezone.now()
+    decision.save()
+    if cycle.status == SelectionCycle.Status.APPROVED:
+        cycle.status, cycle.approved_by, cycle.approved_at = "draft", None, None
+        cycle.save(update_fields=["status", "approved_by", "approved_at"])
+    return decision
+
+
+@transaction.atomic
+def do_approve_cycle(user: User, cycle: SelectionCycle) -> SelectionCycle:
+    """Approve the cycle's decisions as they stand (overrides included)."""
+    check_permission(user, Permission.APPROVE_CYCLE)
+    _open_cycle(cycle)
+    cycle.status = SelectionCycle.Status.APPROVED
+    cycle.approved_by, cycle.approved_at = user, timezone.now()
+    cycle.save(update_fields=["status", "approved_by", "approved_at"])
+    return cycle
+
+
+@transaction.atomic
+def do_publish_cycle(user: User, cycle: SelectionCycle) -> SelectionCycle:
+    """Designate the cycle's key accounts: KeyAccount rows created, updated or removed.
+
+    Managers and sponsors stay with accounts that remain key; a manager assigned in the
+    cycle replaces the current one.
+    """
+    check_permission(user, Permission.APPROVE_CYCLE)
+    _open_cycle(cycle)
+    if cycle.status != SelectionCycle.Status.APPROVED:
+        raise SelectionError(f"{cycle.name} is not approved yet; approve it before publishing")
+    latest = latest_published()
+    if latest is not None and latest.pk != (cycle.previous_id or None):
+        raise SelectionError(
+            f"{latest.name} was published after this cycle was proposed, so its add / keep / "
+            "remove no longer compare with the current key accounts; start a new cycle"
+        )
+    keep = [d for d in cycle.decisions.select_related("account") if d.is_key]
+    existing = {k.account_id: k for k in KeyAccount.objects.select_for_update()}
+    KeyAccount.objects.exclude(account_id__in=[d.account_id for d in keep]).delete()
+    for decision in keep:
+        tier = decision.tier if decision.tier in KEY_TIERS else TierChoice.TIER_3
+        current = existing.get(decision.account_id)
+        if current is None:
+            KeyAccount.objects.create(
+                account_id=decision.account_id,
+                tier=tier,
+                quadrant=decision.quadrant,
+                manager=decision.manager,
+                since_cycle=cycle,
+                confirmed_cycle=cycle,
+            )
+            continue
+        current.tier, current.quadrant, current.confirmed_cycle = tier, decision.quadrant, cycle
+        current.manager = decision.manager or current.manager
+        current.save()
+    cycle.status, cycle.published_at = SelectionCycle.Status.PUBLISHED, timezone.now()
+    cycle.save(update_fields=["status", "published_at"])
+    return cycle
+
+
+# ---- manager assignment -------------------------------------------------------------------
+
+
+@transaction.atomic
+def do_apply_assignment(
+    user: User, cycle: SelectionCycle, placements: dict[str, str]
+) -> list[CycleDecision]:
+    """Give every key account of ``cycle`` the manager named in ``placements`` (customer → user).
+
+    Refuses, in plain words, an assignment that leaves a key account without a manager or
+    breaks a manager's capacity. For the current published cycle the KeyAccount rows change
+    too; for a draft the managers take over when it is published.
+    """
+    check_permission(user, Permission.APPROVE_CYCLE)
+    keys = [d for d in cycle.decisions.all() if d.is_key]
+    unassigned = [d.account_id for d in keys if d.account_id not in placements]
+    if unassigned:
+        raise AssignmentInfeasible(
+            f"{len(unassigned)} key account(s) have no manager, e.g. {unassigned[0]}"
+        )
+    managers = {u.username: u for u in User.objects.filter(username__in=set(placements.values()))}
+    unknown = sorted(set(placements.values()) - set(managers))
+    if unknown:
+        raise AssignmentInfeasible(f"no user {unknown[0]!r}")
+    counts = Counter(placements[d.account_id] for d in keys)
+    for name, manager in managers.items():
+        count = counts.get(name, 0)
+        if not manager.min_key_accounts <= count <= manager.max_key_accounts:
+            raise AssignmentInfeasible(
+                f"{manager.display_name} would hold {count} key accounts; their capacity is "
+                f"{manager.min_key_accounts}–{manager.max_key_accounts}"
+            )
+    for decision in keys:
+        decision.manager = managers[placements[decision.account_id]]
+    CycleDecision.objects.bulk_update(keys, ["manager"])
+    if cycle.status == SelectionCycle.Status.PUBLISHED and latest_published() == cycle:
+        for key_account in KeyAccount.objects.filter(account_id__in=placements):
+            key_account.manager = managers[placements[key_account.account_id]]
+            key_account.save(update_fields=["manager", "updated_at"])
+    return keys
+
+
 __all__ = [
     "PolicyError",
     "RatingImportRefused",
@@ -362,5 +681,4 @@ __all__ = [
     "do_rate_account",
     "do_run_scoring",
     "do_save_policy",
-    "latest_ratings",
 ]

@@ -12,10 +12,9 @@ from kam.analytics.assignment import AssignmentInfeasible
 from kam.people.access import KamRequest, requires
 from kam.people.roles import Permission
 from kam.revisions import EditConflict
-from kam.selection import assignment, cycles, queries
+from kam.selection import assignment, queries, services
 from kam.selection.forms import CycleForm, OverrideForm
 from kam.selection.models import CycleDecision, SelectionCycle
-from kam.selection.services import SelectionError
 from kam.selection.views import context
 
 PROPOSAL_FILTERS = ("add", "keep", "remove", "overridden", "moved")
@@ -28,12 +27,12 @@ def cycle_list(request: KamRequest) -> HttpResponse:
     form = CycleForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            cycle = cycles.do_create_cycle(
+            cycle = services.do_create_cycle(
                 request.user,
                 as_of=form.cleaned_data["as_of"],
                 name=form.cleaned_data["name"],
             )
-        except SelectionError as error:
+        except services.SelectionError as error:
             form.add_error(None, str(error))
         else:
             messages.success(request, f"{cycle.name} proposed. Review the decisions below.")
@@ -42,7 +41,7 @@ def cycle_list(request: KamRequest) -> HttpResponse:
     return render(
         request,
         "selection/cycles.html",
-        context(request, form=form, cycles=all_cycles, published=cycles.latest_published()),
+        context(request, form=form, cycles=all_cycles, published=queries.latest_published()),
         status=400 if request.method == "POST" else 200,
     )
 
@@ -100,7 +99,7 @@ def cycle_override(request: KamRequest, pk: int) -> HttpResponse:
     decision = None
     if form.is_valid():
         try:
-            decision = cycles.do_override_decision(
+            decision = services.do_override_decision(
                 request.user,
                 cycle,
                 form.cleaned_data["customer_id"],
@@ -110,7 +109,7 @@ def cycle_override(request: KamRequest, pk: int) -> HttpResponse:
             )
         except EditConflict as refused:
             conflict = refused
-        except SelectionError as problem:
+        except services.SelectionError as problem:
             error = str(problem)
     else:
         error = "; ".join(f"{k}: {' '.join(str(m) for m in v)}" for k, v in form.errors.items())
@@ -135,11 +134,11 @@ def cycle_approve(request: KamRequest, pk: int) -> HttpResponse:
     """Approve the cycle as it stands."""
     cycle = get_object_or_404(SelectionCycle, pk=pk)
     try:
-        cycles.do_approve_cycle(request.user, cycle)
+        services.do_approve_cycle(request.user, cycle)
         messages.success(
             request, f"{cycle.name} approved. Publish it to designate the key accounts."
         )
-    except SelectionError as error:
+    except services.SelectionError as error:
         messages.error(request, str(error))
     return redirect("selection:cycle", pk=pk)
 
@@ -150,9 +149,9 @@ def cycle_publish(request: KamRequest, pk: int) -> HttpResponse:
     """Publish: the cycle's key accounts become the key accounts."""
     cycle = get_object_or_404(SelectionCycle, pk=pk)
     try:
-        cycles.do_publish_cycle(request.user, cycle)
+        services.do_publish_cycle(request.user, cycle)
         messages.success(request, f"{cycle.name} published: the key accounts are designated.")
-    except SelectionError as error:
+    except services.SelectionError as error:
         messages.error(request, str(error))
     return redirect("selection:cycle", pk=pk)
 
@@ -194,7 +193,7 @@ def cycle_assignment(request: KamRequest, pk: int) -> HttpResponse:
             error = "The proposal could not be read; reload the page and apply again."
         else:
             try:
-                cycles.do_apply_assignment(request.user, cycle, placements)
+                services.do_apply_assignment(request.user, cycle, placements)
             except AssignmentInfeasible as problem:
                 error = str(problem)
             else:
