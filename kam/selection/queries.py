@@ -23,6 +23,7 @@ from kam.selection.fit_record import future_value_fit_note, future_value_label, 
 from kam.selection.models import (
     CycleDecision,
     PolicyVersion,
+    QuadrantChoice,
     Rating,
     ScoreRun,
     SelectionCycle,
@@ -155,6 +156,50 @@ def browse_scores(user: User, run: ScoreRun, query: ScoreQuery) -> ScorePage:
 
 
 @dataclass(frozen=True)
+class TierTypes:
+    """One tier's key and high-potential accounts in a run, by type (quadrant)."""
+
+    tier: str
+    label: str
+    by_type: dict[str, int]
+    """Accounts per type, in the order of QuadrantChoice."""
+    untyped: int = 0
+    """Accounts of the tier without a type."""
+
+    @property
+    def cells(self) -> list[int]:
+        """The counts per type, in the order of QuadrantChoice."""
+        return list(self.by_type.values())
+
+    @property
+    def typed(self) -> int:
+        """Accounts of the tier with a type."""
+        return sum(self.by_type.values())
+
+    @property
+    def total(self) -> int:
+        """Every account of the tier, with a type or without."""
+        return self.typed + self.untyped
+
+
+def _tier_types(table: Any) -> list[TierTypes]:
+    counts = {
+        (c["tier"], c["quadrant"] or ""): c["accounts"]
+        for c in snapshots.tier_quadrant_counts(table)
+    }
+    return [
+        TierTypes(
+            tier=tier,
+            label=str(label),
+            by_type={str(q): counts.get((tier, q), 0) for q, _ in QuadrantChoice.choices},
+            untyped=counts.get((tier, ""), 0),
+        )
+        for tier, label in TierChoice.choices
+        if tier != TierChoice.NOT_KEY
+    ]
+
+
+@dataclass(frozen=True)
 class Portfolio:
     """What the portfolio page draws from one snapshot."""
 
@@ -164,9 +209,15 @@ class Portfolio:
     buying: int
     cells: list[dict[str, Any]]
     bubbles: list[dict[str, Any]]
-    tiers_by_quadrant: list[dict[str, Any]]
+    tier_types: list[TierTypes]
     movers: list[dict[str, Any]]
     previous: ScoreRun | None
+
+    @property
+    def key_revenue_share(self) -> float:
+        """The key accounts' share of the revenue (0 when there is none)."""
+        revenue = self.headline["revenue"]
+        return self.headline["key_revenue"] / revenue if revenue else 0
 
 
 def portfolio(user: User, run: ScoreRun) -> Portfolio:
@@ -195,7 +246,7 @@ def portfolio(user: User, run: ScoreRun) -> Portfolio:
                 bubble_columns + tuple(c for c in CUT_COLUMNS if c in table.columns),
                 limit=BUBBLE_LIMIT,
             ),
-            tiers_by_quadrant=snapshots.tier_quadrant_counts(table),
+            tier_types=_tier_types(table),
             movers=moved,
             previous=before,
         )
@@ -364,16 +415,14 @@ def future_value_check(
         return clv_portfolio.future_value_step(con, day, settings)
 
 
-# ---- a run's and a cycle's figures, as `kam score` and `kam cycle show` print them ---------
+# ---- a run's and a cycle's figures, as the pages, `kam score` and `kam cycle show` show them
 
 
-def tier_type_counts(user: User, run: ScoreRun) -> dict[tuple[str, str], int]:
-    """How many key and high-potential accounts ``run`` puts in each (tier, quadrant); the
-    quadrant is "" for an account without one."""
+def tier_types(user: User, run: ScoreRun) -> list[TierTypes]:
+    """The tier × type matrix of ``run``: every key tier's accounts by type."""
     check_permission(user, Permission.VIEW_ACCOUNTS)
     with analytics_store().connect(read_only=True) as con:
-        counts = snapshots.tier_quadrant_counts(snapshots.scores(con, run.snapshot_id))
-    return {(c["tier"], c["quadrant"] or ""): c["accounts"] for c in counts}
+        return _tier_types(snapshots.scores(con, run.snapshot_id))
 
 
 @dataclass(frozen=True)
@@ -395,6 +444,17 @@ class CycleReview:
             "moved": sum(bool(d.quadrant_changed) for d in decisions),
             "key": sum(d.is_key for d in decisions),
         }
+
+    def shown(self, show: str) -> list[CycleDecision]:
+        """The decisions one filter of the cycle page shows ("add", "keep", "remove",
+        "overridden", "moved"; anything else: all), in review order."""
+        if show in ("add", "keep", "remove"):
+            return [d for d in self.decisions if d.proposal == show]
+        if show == "overridden":
+            return [d for d in self.decisions if d.override_key is not None]
+        if show == "moved":
+            return [d for d in self.decisions if d.quadrant_changed]
+        return list(self.decisions)
 
 
 def cycle_review(user: User, cycle_id: int | None = None) -> CycleReview | None:

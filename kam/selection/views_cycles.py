@@ -4,7 +4,7 @@ and assign managers."""
 import json
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -14,7 +14,7 @@ from kam.people.roles import Permission
 from kam.revisions import EditConflict
 from kam.selection import assignment, queries, services
 from kam.selection.forms import CycleForm, OverrideForm
-from kam.selection.models import CycleDecision, SelectionCycle
+from kam.selection.models import SelectionCycle
 from kam.selection.views import context
 
 PROPOSAL_FILTERS = ("add", "keep", "remove", "overridden", "moved")
@@ -46,42 +46,23 @@ def cycle_list(request: KamRequest) -> HttpResponse:
     )
 
 
-def _decision_rows(cycle: SelectionCycle, show: str) -> list[CycleDecision]:
-    rows = list(cycle.decisions.select_related("account", "manager", "overridden_by"))
-    if show in ("add", "keep", "remove"):
-        rows = [d for d in rows if d.proposal == show]
-    elif show == "overridden":
-        rows = [d for d in rows if d.override_key is not None]
-    elif show == "moved":
-        rows = [d for d in rows if d.quadrant_changed]
-    rows.sort(key=lambda d: (not d.is_key, d.key_rank or 10**9, d.account_id))
-    return rows
-
-
 @require_GET
 @requires(Permission.VIEW_ACCOUNTS)
 def cycle_detail(request: KamRequest, pk: int) -> HttpResponse:
     """A cycle's proposals with reasons, quadrant moves and overrides; approve and publish."""
-    cycle = get_object_or_404(SelectionCycle.objects.select_related("score_run", "previous"), pk=pk)
-    show = request.GET.get("show", "")
-    decisions = list(cycle.decisions.all())
-    summary = {
-        "add": sum(d.proposal == "add" for d in decisions),
-        "keep": sum(d.proposal == "keep" for d in decisions),
-        "remove": sum(d.proposal == "remove" for d in decisions),
-        "overridden": sum(d.override_key is not None for d in decisions),
-        "moved": sum(d.quadrant_changed for d in decisions),
-        "key": sum(d.is_key for d in decisions),
-    }
+    review = queries.cycle_review(request.user, pk)
+    if review is None:
+        raise Http404(f"No selection cycle {pk}.")
+    cycle, show = review.cycle, request.GET.get("show", "")
     return render(
         request,
         "selection/cycle.html",
         context(
             request,
             cycle=cycle,
-            rows=_decision_rows(cycle, show),
+            rows=review.shown(show),
             show=show,
-            summary=summary,
+            summary=review.counts,
             filters=PROPOSAL_FILTERS,
             others=SelectionCycle.objects.exclude(pk=cycle.pk),
         ),
