@@ -11,8 +11,8 @@ from kam.accounts import queries
 from kam.accounts.forms import AccountFilterForm, ImportForm
 from kam.accounts.models import Account
 from kam.accounts.services import do_import_customers, do_import_transactions
+from kam.analytics.account_figures import AccountSort, AccountStatus
 from kam.analytics.ingest import ColumnMapping, ImportRefused, ImportReport
-from kam.analytics.portfolio import AccountSort, AccountStatus
 from kam.analytics.schema import CUSTOMER_COLUMNS, TRANSACTION_COLUMNS
 from kam.people.access import KamRequest, requires
 from kam.people.roles import Permission

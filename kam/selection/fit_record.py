@@ -8,7 +8,7 @@ has one shape.
 import math
 from typing import Any
 
-from kam.analytics.clv.portfolio import FutureValue, ModelReport
+from kam.analytics.clv.future_value import FutureValue, ModelReport
 from kam.analytics.clv.purchases import label as model_label
 from kam.analytics.clv.results import FitResult
 

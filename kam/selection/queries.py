@@ -11,7 +11,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from kam.analytics.clv import portfolio as clv_portfolio
+from kam.analytics.clv import future_value as clv_future_value
 from kam.analytics.clv.history import AlivePoint, alive_history, purchase_dates
 from kam.analytics.clv.purchases import ASKABLE
 from kam.analytics.store import resolve_as_of
@@ -361,7 +361,7 @@ def account_future_value(user: User, customer_id: str) -> AccountFutureValue | N
     if not run.future_value_table:
         return AccountFutureValue(run, None, {}, [])
     with analytics_store().connect(read_only=True) as con:
-        row = clv_portfolio.account_future_value(con, run.snapshot_id, customer_id)
+        row = clv_future_value.account_future_value(con, run.snapshot_id, customer_id)
         fit = purchase_fit_of(run.future_value)
         days = purchase_dates(con, customer_id, run.as_of) if row and fit and run.as_of else []
     history = alive_history(fit, days, run.as_of) if fit and days and run.as_of else []
@@ -398,7 +398,7 @@ def future_value_points(user: User, run: ScoreRun) -> list[dict[str, Any]]:
 
 def future_value_check(
     user: User, *, as_of: date | None = None, months: int = 24, holdout_weeks: int = 26
-) -> clv_portfolio.FutureValue:
+) -> clv_future_value.FutureValue:
     """Every purchase model and the spend model fitted on the store as of ``as_of`` (default:
     the latest transaction), each checked on a holdout of ``holdout_weeks``, and the choice
     between them: what ``kam clv fit`` prints. Nothing is written.
@@ -407,12 +407,12 @@ def future_value_check(
     for settings out of range.
     """
     check_permission(user, Permission.VIEW_ACCOUNTS)
-    settings = clv_portfolio.FutureValueSettings(
+    settings = clv_future_value.FutureValueSettings(
         months=months, holdout_weeks=holdout_weeks, models=ASKABLE
     )
     with analytics_store().connect(read_only=True) as con:
         day = resolve_as_of(con, as_of)
-        return clv_portfolio.future_value_step(con, day, settings)
+        return clv_future_value.future_value_step(con, day, settings)
 
 
 # ---- a run's and a cycle's figures, as the pages, `kam score` and `kam cycle show` show them

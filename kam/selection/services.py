@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from kam.accounts.models import Account
 from kam.analytics.assignment import AssignmentInfeasible
-from kam.analytics.clv.portfolio import (
+from kam.analytics.clv.future_value import (
     FutureValueSettings,
     FutureValueUnavailable,
     drop_future_value,
