@@ -1,4 +1,6 @@
-"""Reads for the selection pages: the portfolio, score browsing, explanations, cycles, workload.
+"""Every read of the selection app, for its pages and the CLI: the portfolio, score browsing,
+explanations, ratings, future value, cycles, the tier × type matrix. Nothing here writes
+(the writes are in ``services``; the manager assignment's reads in ``assignment``).
 
 Snapshot reads open the analytical store read-only for one call and let the engine filter,
 sort and page (see kam.selection.snapshots); only what a page shows comes back.
