@@ -37,7 +37,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from kam.analytics.clv.portfolio import (
+from kam.analytics.clv.future_value import (
     FutureValue,
     FutureValueSettings,
     calibration_end_for,

@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from kam.accounts.models import Account
 from kam.accounts.services import do_import_customers, do_import_transactions
+from kam.analytics.account_figures import AccountListQuery, account_page
 from kam.analytics.demo import DEMO_PASSWORD, demo_end, generate_demo_company, write_demo_files
 from kam.analytics.ingest import ImportReport
-from kam.analytics.portfolio import AccountListQuery, account_page
 from kam.analytics.progress import Progress
 from kam.analytics.store import latest_transaction_date
 from kam.analytics.tpch import generate_tpch, tpch_to_kam

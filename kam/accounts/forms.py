@@ -2,8 +2,8 @@
 
 from django import forms
 
+from kam.analytics.account_figures import AccountListQuery, AccountSort, AccountStatus
 from kam.analytics.ingest.readers import SUFFIXES
-from kam.analytics.portfolio import AccountListQuery, AccountSort, AccountStatus
 from kam.uploads import ImportFileField
 
 PAGE_SIZE = 25

@@ -12,8 +12,13 @@ import pyarrow as pa
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
 from kam.accounts.models import Account
-from kam.analytics import portfolio
-from kam.analytics.portfolio import AccountListQuery, AccountPage, AccountSummary, FilterOptions
+from kam.analytics import account_figures
+from kam.analytics.account_figures import (
+    AccountListQuery,
+    AccountPage,
+    AccountSummary,
+    FilterOptions,
+)
 from kam.analytics.store import resolve_as_of
 from kam.people.models import User
 from kam.people.roles import Permission
@@ -69,11 +74,11 @@ def account_list(user: User, query: AccountListQuery) -> tuple[AccountPage, Filt
     """One page of the portfolio for ``query`` and the values its filters can take."""
     check_permission(user, Permission.VIEW_ACCOUNTS)
     with analytics_store().connect(read_only=True) as con:
-        return portfolio.account_page(con, query), portfolio.filter_options(con)
+        return account_figures.account_page(con, query), account_figures.filter_options(con)
 
 
 def _store_profile(con: DuckDBBackend, customer_id: str) -> AccountProfile | None:
-    if not portfolio.has_store_tables(con):
+    if not account_figures.has_store_tables(con):
         return None
     customers = con.table("customers")
     rows = customers.filter(customers.customer_id == customer_id).limit(1).to_pyarrow()
@@ -108,13 +113,13 @@ def account_detail(user: User, customer_id: str, *, months: int = 36) -> Account
         if profile is None:
             return None
         as_of = resolve_as_of(con)
-        summary = portfolio.account_summary(con, customer_id, as_of)
+        summary = account_figures.account_summary(con, customer_id, as_of)
         linked = [a.customer_id for a in subsidiaries]
         if account is not None and account.parent is not None:
             linked.append(account.parent.customer_id)
-        revenues = portfolio.revenue_12m_by_customer(con, linked, as_of)
-        monthly = portfolio.monthly_revenue(con, customer_id, as_of, months=months)
-        categories = portfolio.revenue_by_category(con, customer_id, as_of)
+        revenues = account_figures.revenue_12m_by_customer(con, linked, as_of)
+        monthly = account_figures.monthly_revenue(con, customer_id, as_of, months=months)
+        categories = account_figures.revenue_by_category(con, customer_id, as_of)
 
     def link(other: Account) -> LinkedAccount:
         return LinkedAccount(

@@ -16,10 +16,10 @@ from kam.accounts.models import Account
 from kam.analytics.ingest import (
     ColumnMapping,
     ImportReport,
-    Progress,
     import_customers,
     import_transactions,
 )
+from kam.analytics.progress import Progress
 from kam.people.models import User
 from kam.people.roles import Permission
 from kam.people.services import check_permission

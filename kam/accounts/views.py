@@ -11,15 +11,14 @@ from kam.accounts import queries
 from kam.accounts.forms import AccountFilterForm, ImportForm
 from kam.accounts.models import Account
 from kam.accounts.services import do_import_customers, do_import_transactions
+from kam.analytics.account_figures import AccountSort, AccountStatus
 from kam.analytics.ingest import ColumnMapping, ImportRefused, ImportReport
-from kam.analytics.portfolio import AccountSort, AccountStatus
 from kam.analytics.schema import CUSTOMER_COLUMNS, TRANSACTION_COLUMNS
+from kam.charts import ACCENT, HIGHLIGHT, REFERENCE, style
 from kam.people.access import KamRequest, requires
 from kam.people.roles import Permission
 from kam.uploads import save_upload
 
-ACCENT = "#1f5f8b"
-MUTED = "#9fb3c8"
 SORTABLE = {
     "name": AccountSort.NAME,
     "revenue": AccountSort.REVENUE,
@@ -85,7 +84,7 @@ def _revenue_figure(monthly: pa.Table) -> str:
         y=trailing,
         name="3-month average",
         mode="lines",
-        line={"color": "#d98c1f", "width": 2},
+        line={"color": HIGHLIGHT, "width": 2},
         hovertemplate="3-month average %{y:,.0f}<extra></extra>",
     )
     _style(figure, height=320)
@@ -104,7 +103,7 @@ def _category_figure(categories: pa.Table) -> str | None:
         x=values,
         y=names,
         orientation="h",
-        marker_color=MUTED,
+        marker_color=REFERENCE,
         hovertemplate="%{y}<br>%{x:,.0f}<extra></extra>",
     )
     _style(figure, height=max(160, 34 * len(names) + 40))
@@ -113,18 +112,9 @@ def _category_figure(categories: pa.Table) -> str | None:
 
 
 def _style(figure: go.Figure, *, height: int) -> None:
-    figure.update_layout(
-        height=height,
-        margin={"l": 8, "r": 8, "t": 8, "b": 8},
-        paper_bgcolor="rgba(0,0,0,0)",
-        plot_bgcolor="rgba(0,0,0,0)",
-        font={"family": "Inter, Segoe UI, Helvetica, Arial, sans-serif", "size": 12},
-        legend={"orientation": "h", "y": 1.08, "x": 0},
-        bargap=0.25,
-        hoverlabel={"bgcolor": "white"},
-    )
-    figure.update_xaxes(showgrid=False, automargin=True, linecolor="#d5dde6")
-    figure.update_yaxes(gridcolor="#e8edf2", automargin=True, tickformat="~s", zeroline=False)
+    style(figure, height=height, bargap=0.25)
+    figure.update_xaxes(showgrid=False)
+    figure.update_yaxes(tickformat="~s")
 
 
 @require_GET

@@ -87,7 +87,7 @@ def fit_figures(result: Any) -> dict[str, Any]:
     used), ``note`` (why), ``fit_label`` (the model whose figures are used) and ``own_fit``
     (the asked model's fit as the optimiser left it, when that is not the one used).
     """
-    from kam.analytics.clv.portfolio import FutureValueSettings
+    from kam.analytics.clv.future_value import FutureValueSettings
     from kam.analytics.clv.purchases import label
 
     return {
@@ -260,7 +260,7 @@ def fit(
 ) -> None:
     """Fit BG/NBD, Pareto/NBD and Gamma-Gamma; print parameters, SEs, fit and holdout check."""
     setup_django()
-    from kam.analytics.clv.portfolio import FutureValueUnavailable
+    from kam.analytics.clv.future_value import FutureValueUnavailable
     from kam.selection.queries import future_value_check
 
     user = acting_user(as_user)

@@ -8,7 +8,7 @@ import dataclasses
 import json
 import math
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
@@ -16,7 +16,10 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console, ConsoleDimensions
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress as ProgressBar
+
+from kam.analytics.progress import Progress
 
 if TYPE_CHECKING:
     from kam.people.models import User
@@ -190,9 +193,9 @@ def acting_user(username: str | None) -> "User":
 
 
 @contextmanager
-def progress(title: str) -> Iterator[Callable[[str, float], None]]:
+def progress(title: str) -> Iterator[Progress]:
     """A Rich progress bar on standard error, driven by the services' (stage, fraction)."""
-    with Progress(
+    with ProgressBar(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         TaskProgressColumn(),

@@ -21,7 +21,7 @@ from kam.cli.common import (
 )
 
 if TYPE_CHECKING:
-    from kam.selection.queries import CycleReview
+    from kam.selection.queries import CycleReview, TierTypes
 
 cycle_app = typer.Typer(help="Yearly key-account selection cycles: propose, review, publish.")
 policy_app = typer.Typer(help="The selection policy as a TOML file.")
@@ -30,19 +30,15 @@ CycleId = Annotated[int | None, typer.Argument(help="The cycle's id (default: th
 SHOWN_DECISIONS = 40
 
 
-def score_figures(run: Any, counts: dict[tuple[str, str], int]) -> dict[str, Any]:
-    """A scoring run and its tier × type counts as plain figures (what --json prints)."""
-    from kam.selection.models import QuadrantChoice, TierChoice
-    from kam.selection.queries import future_value_fit_note, future_value_label
+def score_figures(run: Any, tier_types: list["TierTypes"]) -> dict[str, Any]:
+    """A scoring run and its tier × type matrix as plain figures (what --json prints)."""
+    from kam.selection.fit_record import future_value_fit_note, future_value_label
+    from kam.selection.models import QuadrantChoice
 
-    tiers = []
-    for tier, label in TierChoice.choices:
-        if tier == TierChoice.NOT_KEY:
-            continue
-        by_type = {str(q): counts.get((tier, q), 0) for q, _ in QuadrantChoice.choices}
-        tiers.append(
-            {"tier": tier, "label": str(label), "by_type": by_type, "all": sum(by_type.values())}
-        )
+    tiers = [
+        {"tier": row.tier, "label": row.label, "by_type": row.by_type, "all": row.typed}
+        for row in tier_types
+    ]
     return {
         "run": run.pk,
         "snapshot_id": run.snapshot_id,
@@ -70,7 +66,7 @@ def score(as_of: AsOf = None, as_user: AsUser = None, as_json: Json = False) -> 
     user = acting_user(as_user)
     with refusals(ValueError), progress("Scoring") as update:
         run = services.do_run_scoring(user, as_of=as_of, progress=update)
-    figures = score_figures(run, queries.tier_type_counts(user, run))
+    figures = score_figures(run, queries.tier_types(user, run))
     if as_json:
         print_json(figures)
         return
@@ -182,7 +178,7 @@ def cycle_new(
 ) -> None:
     """Propose a cycle: add / keep / remove against the last published one."""
     setup_django()
-    from kam.selection.cycles import do_create_cycle
+    from kam.selection.services import do_create_cycle
 
     user = acting_user(as_user)
     with refusals(ValueError), progress("Proposing") as update:
@@ -209,7 +205,7 @@ def cycle_publish(
 ) -> None:
     """Publish a cycle: its key accounts become the key accounts."""
     setup_django()
-    from kam.selection.cycles import do_approve_cycle, do_publish_cycle
+    from kam.selection.services import do_approve_cycle, do_publish_cycle
 
     user = acting_user(as_user)
     with refusals(ValueError):
@@ -240,9 +236,12 @@ def policy_export(
     """Write a policy version as TOML."""
     setup_django()
     from kam.selection.queries import policy_version
+    from kam.selection.services import do_ensure_default_policy
 
     with refusals():
         saved = policy_version(acting_user(as_user), version)
+        if saved is None and version is None:  # nothing saved yet: the shipped default
+            saved = do_ensure_default_policy()
     if saved is None:
         fail(f"[red]No policy version {version}.[/]", 2)
     if file is None:

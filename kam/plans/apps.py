@@ -5,3 +5,6 @@ class PlansConfig(AppConfig):
     name = "kam.plans"
     label = "plans"
     verbose_name = "Plans"
+
+    def ready(self) -> None:
+        from kam.plans import receivers  # noqa: F401  (connects the plan to its manager)

@@ -11,7 +11,8 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-ACCENT = "#1f5f8b"
+from kam.charts import ACCENT, style
+
 INK = "#17212b"
 MUTED = "#6b7a89"
 GRID = "#e3e8ee"
@@ -116,15 +117,9 @@ def targets_figure(targets: Sequence[dict[str, Any]]) -> str | None:
         textposition="outside",
         hovertemplate="%{x}<br>%{y:,.0f}<extra></extra>",
     )
-    figure.update_layout(
-        height=260,
-        margin={"l": 8, "r": 8, "t": 24, "b": 8},
-        paper_bgcolor="rgba(0,0,0,0)",
-        plot_bgcolor="rgba(0,0,0,0)",
-        font={"family": "Inter, Segoe UI, Helvetica, Arial, sans-serif", "size": 12},
-        showlegend=False,
-        bargap=0.45,
+    style(
+        figure, height=260, margin={"l": 8, "r": 8, "t": 24, "b": 8}, showlegend=False, bargap=0.45
     )
-    figure.update_xaxes(type="category", showgrid=False, linecolor="#d5dde6")
-    figure.update_yaxes(gridcolor="#e8edf2", tickformat="~s", zeroline=False, rangemode="tozero")
+    figure.update_xaxes(type="category", showgrid=False)
+    figure.update_yaxes(tickformat="~s", rangemode="tozero")
     return figure.to_json()

@@ -4,30 +4,21 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from kam.charts import ACCENT, HIGHLIGHT, QUIET, REFERENCE, style
 from kam.selection.models import QuadrantChoice, TierChoice
 
-ACCENT = "#1f5f8b"
 TIER_COLOURS = {
-    TierChoice.TIER_1.value: "#1f5f8b",
+    TierChoice.TIER_1.value: ACCENT,
     TierChoice.TIER_2.value: "#3f8fc4",
     TierChoice.TIER_3.value: "#9fc3de",
-    TierChoice.HIGH_POTENTIAL.value: "#d98c1f",
-    TierChoice.NOT_KEY.value: "#b8c4d0",
+    TierChoice.HIGH_POTENTIAL.value: HIGHLIGHT,
+    TierChoice.NOT_KEY.value: QUIET,
 }
 
 
 def _style(figure: go.Figure, *, height: int) -> None:
-    figure.update_layout(
-        height=height,
-        margin={"l": 8, "r": 8, "t": 8, "b": 8},
-        paper_bgcolor="rgba(0,0,0,0)",
-        plot_bgcolor="rgba(0,0,0,0)",
-        font={"family": "Inter, Segoe UI, Helvetica, Arial, sans-serif", "size": 12},
-        legend={"orientation": "h", "y": 1.1, "x": 0},
-        hoverlabel={"bgcolor": "white"},
-    )
-    figure.update_xaxes(automargin=True, linecolor="#d5dde6", gridcolor="#eef2f6")
-    figure.update_yaxes(automargin=True, gridcolor="#e8edf2", zeroline=False)
+    style(figure, height=height, legend={"orientation": "h", "y": 1.1, "x": 0})
+    figure.update_xaxes(gridcolor="#eef2f6")
 
 
 def pareto_figure(
@@ -43,11 +34,11 @@ def pareto_figure(
     )  # fmt: skip
     cut = key_accounts / buying * 100 if buying else 0
     figure.add_vline(
-        x=cut, line={"color": "#d98c1f", "dash": "dash"},
+        x=cut, line={"color": HIGHLIGHT, "dash": "dash"},
         annotation_text=f"key-account cut: {key_accounts:,} accounts, {key_share:.0%} of revenue",
         annotation_position="bottom right",
     )  # fmt: skip
-    figure.add_hline(y=80, line={"color": "#9fb3c8", "dash": "dot"})
+    figure.add_hline(y=80, line={"color": REFERENCE, "dash": "dot"})
     _style(figure, height=320)
     figure.update_xaxes(title="customers, largest first (%)", range=[0, 100], ticksuffix="%")
     figure.update_yaxes(title="share of revenue", range=[0, 101], ticksuffix="%")
@@ -140,8 +131,8 @@ def four_box_figure(bubbles: list[dict[str, Any]], cut: float | None) -> str | N
             x=x, y=y, text=f"<b>{quadrant.label}</b>", showarrow=False,
             font={"color": "#6b7f94"}, xanchor=x_anchor, yanchor=y_anchor,
         )  # fmt: skip
-    figure.add_vline(x=x_cut, line={"color": "#9fb3c8"})
-    figure.add_hline(y=y_cut, line={"color": "#9fb3c8"})
+    figure.add_vline(x=x_cut, line={"color": REFERENCE})
+    figure.add_hline(y=y_cut, line={"color": REFERENCE})
     _style(figure, height=460)
     figure.update_xaxes(title="relationship strength (points)", range=[x_lo, 5.05])
     figure.update_yaxes(title="account attractiveness (points)", range=[y_lo, 5.05])

@@ -20,7 +20,7 @@ from kam.analytics.selection.features import account_features
 from kam.analytics.store import latest_transaction_date
 from kam.people.models import User
 from kam.people.roles import Role
-from kam.selection import cycles, queries, services, sponsors
+from kam.selection import assignment, services
 from kam.selection.models import SelectionCycle
 from kam.stores import analytics_store
 
@@ -46,14 +46,12 @@ def _year_before(day: date) -> date:
 
 
 def _assign(head: User, cycle: SelectionCycle) -> str:
-    proposal = queries.propose_assignment(head, cycle)
-    chosen = dict(proposal.sponsorship.sponsor_of) if proposal.sponsorship else {}
+    proposal = assignment.propose_assignment(head, cycle)
+    chosen = proposal.sponsor_of
     if proposal.assignment is None:
-        sponsors.do_apply_sponsors(head, cycle, chosen)
+        services.do_apply_sponsors(head, cycle, chosen)
         return proposal.problem
-    cycles.do_apply_assignment(
-        head, cycle, {p.customer_id: p.manager for p in proposal.assignment.placements}, chosen
-    )
+    services.do_apply_assignment(head, cycle, proposal.placements, chosen)
     return ""
 
 
@@ -61,7 +59,7 @@ def _sponsor_capacities(head: User, people: Sequence[User]) -> None:
     capacity = {p.username: p.sponsor_capacity for p in DEMO_PEOPLE if p.sponsor_capacity}
     for person in people:
         if Role.EXECUTIVE_SPONSOR in person.roles() and person.username in capacity:
-            sponsors.do_set_sponsor_capacity(head, person, capacity[person.username])
+            services.do_set_sponsor_capacity(head, person, capacity[person.username])
 
 
 def do_load_demo_selection(users: Sequence[str | User], seed: int = 7) -> DemoSelection:
@@ -109,15 +107,15 @@ def do_load_demo_selection(users: Sequence[str | User], seed: int = 7) -> DemoSe
         rated += len(services.do_rate_account(rater, row["customer_id"], values, note="demo"))
 
     first_run = services.do_run_scoring(head, version, _year_before(latest))
-    first = cycles.do_create_cycle(
+    first = services.do_create_cycle(
         head, score_run=first_run, name=f"Key accounts {first_run.as_of:%Y}"
     )
-    cycles.do_approve_cycle(head, first)
-    cycles.do_publish_cycle(head, first)
+    services.do_approve_cycle(head, first)
+    services.do_publish_cycle(head, first)
     problem = _assign(head, first)
 
     second_run = services.do_run_scoring(head, version, latest)
-    draft = cycles.do_create_cycle(
+    draft = services.do_create_cycle(
         head, score_run=second_run, name=f"Key accounts {second_run.as_of:%Y}"
     )
     problem = _assign(head, draft) or problem

@@ -10,7 +10,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from kam.analytics.selection.policy import SelectionPolicy, Tier, policy_from_toml
+from kam.analytics.selection.policy import SelectionPolicy, Tier
+from kam.analytics.selection.policy_toml import policy_from_toml
 
 
 class TierChoice(models.TextChoices):

@@ -1,4 +1,6 @@
-"""Reads for the selection pages: the portfolio, score browsing, explanations, cycles, workload.
+"""Every read of the selection app, for its pages and the CLI: the portfolio, score browsing,
+explanations, ratings, future value, cycles, the tier × type matrix. Nothing here writes
+(the writes are in ``services``; the manager assignment's reads in ``assignment``).
 
 Snapshot reads open the analytical store read-only for one call and let the engine filter,
 sort and page (see kam.selection.snapshots); only what a page shows comes back.
@@ -9,39 +11,27 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from kam.analytics.assignment import (
-    AccountToAssign,
-    Assignment,
-    AssignmentInfeasible,
-    ManagerCapacity,
-    SponsorCapacity,
-    Sponsorship,
-    assign_accounts,
-    assign_sponsors,
-)
-from kam.analytics.clv import portfolio as clv_portfolio
+import pyarrow as pa
+
+from kam.analytics.clv import future_value as clv_future_value
 from kam.analytics.clv.history import AlivePoint, alive_history, purchase_dates
 from kam.analytics.clv.purchases import ASKABLE
-from kam.analytics.clv.purchases import label as model_label
-from kam.analytics.clv.results import FitResult
 from kam.analytics.store import resolve_as_of
 from kam.people.models import User
-from kam.people.roles import Permission, Role
+from kam.people.roles import Permission
 from kam.people.services import check_permission
-from kam.plans import queries as plan_queries
 from kam.selection import snapshots
-from kam.selection.cycles import TIER_WEIGHTS, tier_label
+from kam.selection.fit_record import future_value_fit_note, future_value_label, purchase_fit_of
 from kam.selection.models import (
     CycleDecision,
     KeyAccount,
     PolicyVersion,
+    QuadrantChoice,
     Rating,
     ScoreRun,
     SelectionCycle,
     TierChoice,
 )
-from kam.selection.services import do_ensure_default_policy
-from kam.selection.sponsors import sponsor_capacity
 from kam.stores import analytics_store
 
 CUT_COLUMNS = ("attractiveness_cut", "relationship_cut")
@@ -62,6 +52,33 @@ def previous_run(run: ScoreRun) -> ScoreRun | None:
     """The finished run before ``run`` (for movers)."""
     older = ScoreRun.objects.filter(status=ScoreRun.Status.DONE, finished_at__lt=run.finished_at)
     return older.order_by("-finished_at", "-id").first()
+
+
+def latest_published() -> SelectionCycle | None:
+    """The cycle whose key accounts are the current ones."""
+    published = SelectionCycle.objects.filter(status=SelectionCycle.Status.PUBLISHED)
+    return published.order_by("-published_at", "-id").first()
+
+
+def latest_ratings() -> pa.Table:
+    """The rating that counts per account and criterion (the latest), as the engine reads it."""
+    seen: set[tuple[str, str]] = set()
+    ids, keys, values = [], [], []
+    ordered = Rating.objects.order_by("account_id", "criterion_key", "-rated_at", "-id")
+    for customer_id, key, value in ordered.values_list("account_id", "criterion_key", "value"):
+        if (customer_id, key) in seen:
+            continue
+        seen.add((customer_id, key))
+        ids.append(customer_id)
+        keys.append(key)
+        values.append(float(value))
+    return pa.table(
+        {
+            "customer_id": pa.array(ids, pa.string()),
+            "criterion_key": pa.array(keys, pa.string()),
+            "value": pa.array(values, pa.float64()),
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -142,6 +159,50 @@ def browse_scores(user: User, run: ScoreRun, query: ScoreQuery) -> ScorePage:
 
 
 @dataclass(frozen=True)
+class TierTypes:
+    """One tier's key and high-potential accounts in a run, by type (quadrant)."""
+
+    tier: str
+    label: str
+    by_type: dict[str, int]
+    """Accounts per type, in the order of QuadrantChoice."""
+    untyped: int = 0
+    """Accounts of the tier without a type."""
+
+    @property
+    def cells(self) -> list[int]:
+        """The counts per type, in the order of QuadrantChoice."""
+        return list(self.by_type.values())
+
+    @property
+    def typed(self) -> int:
+        """Accounts of the tier with a type."""
+        return sum(self.by_type.values())
+
+    @property
+    def total(self) -> int:
+        """Every account of the tier, with a type or without."""
+        return self.typed + self.untyped
+
+
+def _tier_types(table: Any) -> list[TierTypes]:
+    counts = {
+        (c["tier"], c["quadrant"] or ""): c["accounts"]
+        for c in snapshots.tier_quadrant_counts(table)
+    }
+    return [
+        TierTypes(
+            tier=tier,
+            label=str(label),
+            by_type={str(q): counts.get((tier, q), 0) for q, _ in QuadrantChoice.choices},
+            untyped=counts.get((tier, ""), 0),
+        )
+        for tier, label in TierChoice.choices
+        if tier != TierChoice.NOT_KEY
+    ]
+
+
+@dataclass(frozen=True)
 class Portfolio:
     """What the portfolio page draws from one snapshot."""
 
@@ -151,9 +212,15 @@ class Portfolio:
     buying: int
     cells: list[dict[str, Any]]
     bubbles: list[dict[str, Any]]
-    tiers_by_quadrant: list[dict[str, Any]]
+    tier_types: list[TierTypes]
     movers: list[dict[str, Any]]
     previous: ScoreRun | None
+
+    @property
+    def key_revenue_share(self) -> float:
+        """The key accounts' share of the revenue (0 when there is none)."""
+        revenue = self.headline["revenue"]
+        return self.headline["key_revenue"] / revenue if revenue else 0
 
 
 def portfolio(user: User, run: ScoreRun) -> Portfolio:
@@ -182,7 +249,7 @@ def portfolio(user: User, run: ScoreRun) -> Portfolio:
                 bubble_columns + tuple(c for c in CUT_COLUMNS if c in table.columns),
                 limit=BUBBLE_LIMIT,
             ),
-            tiers_by_quadrant=snapshots.tier_quadrant_counts(table),
+            tier_types=_tier_types(table),
             movers=moved,
             previous=before,
         )
@@ -256,115 +323,7 @@ def compare_cycles(user: User, first: SelectionCycle, second: SelectionCycle) ->
     )
 
 
-# ---- manager assignment -------------------------------------------------------------------
-
-
-def key_account_managers() -> list[User]:
-    """Everyone who can hold key accounts: active users with the Key Account Manager role."""
-    managers = User.objects.filter(is_active=True, groups__name=Role.KEY_ACCOUNT_MANAGER.value)
-    return list(managers.distinct().order_by("last_name", "first_name", "username"))
-
-
-def executive_sponsors() -> list[tuple[User, int]]:
-    """Everyone who can sponsor Tier 1 accounts, with their capacity: active Executive
-    Sponsors."""
-    sponsors = User.objects.filter(is_active=True, groups__name=Role.EXECUTIVE_SPONSOR.value)
-    ordered = sponsors.distinct().order_by("last_name", "first_name", "username")
-    return [(sponsor, sponsor_capacity(sponsor)) for sponsor in ordered]
-
-
-@dataclass(frozen=True)
-class AssignmentProposal:
-    """The solver's proposal for a cycle, or why there is none."""
-
-    assignment: Assignment | None
-    problem: str
-    accounts: int
-    capacity: int
-    managers: list[User]
-    sponsors: list[tuple[User, int]] = field(default_factory=list)
-    sponsorship: Sponsorship | None = None
-
-
-def propose_assignment(user: User, cycle: SelectionCycle) -> AssignmentProposal:
-    """Solve the assignment of ``cycle``'s key accounts (keeping current managers if it can)."""
-    check_permission(user, Permission.VIEW_ACCOUNTS)
-    keys = [d for d in cycle.decisions.all() if d.is_key]
-    held = KeyAccount.objects.values_list(
-        "account_id", "manager__username", "executive_sponsor__username"
-    )
-    current = {cid: manager for cid, manager, _ in held if manager}
-    sponsored = {cid: sponsor for cid, _, sponsor in held if sponsor}
-    accounts = [
-        AccountToAssign(
-            customer_id=d.account_id,
-            tier=tier_label(d.tier or "tier_3"),
-            current_manager=current.get(d.account_id)
-            or (d.manager.username if d.manager_id and d.manager else None),
-            current_sponsor=sponsored.get(d.account_id)
-            or (d.sponsor.username if d.sponsor_id and d.sponsor else None),
-        )
-        for d in keys
-    ]
-    managers = key_account_managers()
-    capacities = [
-        ManagerCapacity(m.username, m.min_key_accounts, m.max_key_accounts) for m in managers
-    ]
-    sponsors = executive_sponsors()
-    sponsor_slots = [SponsorCapacity(s.username, most) for s, most in sponsors]
-    capacity = sum(m.max_key_accounts for m in managers)
-    try:
-        assignment = assign_accounts(
-            accounts, capacities, sponsors=sponsor_slots, time_limit_seconds=10
-        )
-    except AssignmentInfeasible as error:
-        # Sponsors do not wait for the managers: they are proposed on their own.
-        alone = assign_sponsors(accounts, sponsor_slots)
-        return AssignmentProposal(
-            None, str(error), len(accounts), capacity, managers, sponsors, alone
-        )
-    return AssignmentProposal(
-        assignment, "", len(accounts), capacity, managers, sponsors, assignment.sponsorship
-    )
-
-
-@dataclass(frozen=True)
-class ManagerLoad:
-    """A manager's key accounts in a cycle: how many, tier-weighted load, capacity."""
-
-    manager: User
-    accounts: list[CycleDecision]
-    load: int
-
-    @property
-    def fill_pct(self) -> int:
-        return round(100 * len(self.accounts) / max(1, self.manager.max_key_accounts))
-
-    @property
-    def within(self) -> bool:
-        return self.manager.min_key_accounts <= len(self.accounts) <= self.manager.max_key_accounts
-
-
-def workload(user: User, cycle: SelectionCycle) -> tuple[list[ManagerLoad], list[CycleDecision]]:
-    """(each manager's load in ``cycle``, the key accounts without a manager)."""
-    check_permission(user, Permission.VIEW_ACCOUNTS)
-    keys = [d for d in cycle.decisions.select_related("account", "manager") if d.is_key]
-    by_manager: dict[int, list[CycleDecision]] = {}
-    for decision in keys:
-        if decision.manager_id:
-            by_manager.setdefault(decision.manager_id, []).append(decision)
-    managers = {m.pk: m for m in key_account_managers()}
-    managers.update({d.manager.pk: d.manager for d in keys if d.manager is not None})
-    loads = [
-        ManagerLoad(
-            manager=manager,
-            accounts=by_manager.get(pk, []),
-            load=sum(TIER_WEIGHTS.get(d.tier, 1) for d in by_manager.get(pk, [])),
-        )
-        for pk, manager in managers.items()
-    ]
-    loads.sort(key=lambda m: (-m.load, m.manager.display_name))
-    return loads, [d for d in keys if not d.manager_id]
+# ---- executive sponsors ------------------------------------------------------------------
 
 
 def sponsored_in(cycle: SelectionCycle) -> dict[str, list[CycleDecision]]:
@@ -378,21 +337,17 @@ def sponsored_in(cycle: SelectionCycle) -> dict[str, list[CycleDecision]]:
 
 @dataclass(frozen=True)
 class SponsoredAccount:
-    """A key account an executive sponsor sponsors, with the figures known about it today."""
+    """A key account an executive sponsor sponsors, with its revenue at the confirming cycle
+    (its plan's health comes from the plans app's ``plan_health_cells`` tag)."""
 
     key_account: KeyAccount
     revenue_12m: float | None
     figures_as_of: date
-    plan: Any
-    plan_freshness_days: int | None
-    plan_stale: bool
-    overdue_actions: int
 
 
-def sponsored_accounts(user: User, today: date) -> list[SponsoredAccount]:
-    """The key accounts ``user`` sponsors: tier, type, manager, revenue at the confirming
-    cycle's as-of date, and their plan's (the active one, else the latest draft) freshness and
-    overdue actions at ``today``."""
+def sponsored_accounts(user: User) -> list[SponsoredAccount]:
+    """The key accounts ``user`` sponsors: tier, type, manager, and revenue at the confirming
+    cycle's as-of date."""
     check_permission(user, Permission.VIEW_ACCOUNTS)
     keys = KeyAccount.objects.filter(executive_sponsor=user).select_related(
         "account", "manager", "confirmed_cycle"
@@ -404,19 +359,12 @@ def sponsored_accounts(user: User, today: date) -> list[SponsoredAccount]:
     )
     result = []
     for key in keys:
-        plans = key.account.plans.exclude(status="archived")
-        plan = plans.filter(status="active").first() or plans.first()
-        fresh = plan_queries.freshness(plan, today) if plan else None
         value = revenue.get(key.account_id)
         result.append(
             SponsoredAccount(
                 key_account=key,
                 revenue_12m=value if value is not None and math.isfinite(value) else None,
                 figures_as_of=key.confirmed_cycle.as_of,
-                plan=plan,
-                plan_freshness_days=fresh.days if fresh else None,
-                plan_stale=bool(fresh and fresh.stale),
-                overdue_actions=len(plan_queries.overdue_actions(plan, today)) if plan else 0,
             )
         )
     return result
@@ -432,52 +380,6 @@ def as_of_label(day: date | None) -> str:
 SCATTER_LIMIT = 3000
 """The future-value scatter draws at most this many accounts (the largest by predicted CLV,
 plus every high-potential account)."""
-
-
-def purchase_fit_of(record: dict[str, Any]) -> FitResult | None:
-    """The fit behind a run's predictions (the chosen model's, or the limit used for it).
-
-    Records from before the limits name only ``model``; newer ones name the model asked
-    for (``chosen``) beside the model fitted, as two asked models may reach the same limit.
-    """
-    wanted = record.get("chosen", record.get("model"))
-    chosen = next(
-        (m for m in record.get("purchase_models", []) if m.get("asked", m["model"]) == wanted),
-        None,
-    )
-    if chosen is None or any(v is None for v in chosen["params"].values()):
-        return None
-    return FitResult(
-        model=chosen["model"],
-        params=chosen["params"],
-        std_errors=chosen["std_errors"],
-        log_likelihood=chosen["log_likelihood"],
-        n_customers=chosen["customers"],
-        converged=chosen["converged"],
-        iterations=0,
-        message=chosen["message"],
-        time_unit=chosen["time_unit"],
-    )
-
-
-def future_value_label(record: dict[str, Any]) -> str:
-    """The models a run's predicted values come from, in words ("BG/NBD + Gamma-Gamma");
-    "" for a run without them."""
-    if not record:
-        return ""
-    if record.get("label"):
-        return str(record["label"])
-    return f"{model_label(str(record.get('model', '')))} + Gamma-Gamma"
-
-
-def future_value_fit_note(record: dict[str, Any]) -> str:
-    """What happened when a run's chosen purchase model was fitted, in words: the limit used
-    and why ("" when it converged as asked, or for a run without predicted values)."""
-    wanted = record.get("chosen", record.get("model"))
-    for model in record.get("purchase_models", []):
-        if model.get("asked", model.get("model")) == wanted:
-            return str(model.get("note") or "")
-    return ""
 
 
 @dataclass(frozen=True)
@@ -509,7 +411,7 @@ def account_future_value(user: User, customer_id: str) -> AccountFutureValue | N
     if not run.future_value_table:
         return AccountFutureValue(run, None, {}, [])
     with analytics_store().connect(read_only=True) as con:
-        row = clv_portfolio.account_future_value(con, run.snapshot_id, customer_id)
+        row = clv_future_value.account_future_value(con, run.snapshot_id, customer_id)
         fit = purchase_fit_of(run.future_value)
         days = purchase_dates(con, customer_id, run.as_of) if row and fit and run.as_of else []
     history = alive_history(fit, days, run.as_of) if fit and days and run.as_of else []
@@ -546,7 +448,7 @@ def future_value_points(user: User, run: ScoreRun) -> list[dict[str, Any]]:
 
 def future_value_check(
     user: User, *, as_of: date | None = None, months: int = 24, holdout_weeks: int = 26
-) -> clv_portfolio.FutureValue:
+) -> clv_future_value.FutureValue:
     """Every purchase model and the spend model fitted on the store as of ``as_of`` (default:
     the latest transaction), each checked on a holdout of ``holdout_weeks``, and the choice
     between them: what ``kam clv fit`` prints. Nothing is written.
@@ -555,24 +457,22 @@ def future_value_check(
     for settings out of range.
     """
     check_permission(user, Permission.VIEW_ACCOUNTS)
-    settings = clv_portfolio.FutureValueSettings(
+    settings = clv_future_value.FutureValueSettings(
         months=months, holdout_weeks=holdout_weeks, models=ASKABLE
     )
     with analytics_store().connect(read_only=True) as con:
         day = resolve_as_of(con, as_of)
-        return clv_portfolio.future_value_step(con, day, settings)
+        return clv_future_value.future_value_step(con, day, settings)
 
 
-# ---- a run's and a cycle's figures, as `kam score` and `kam cycle show` print them ---------
+# ---- a run's and a cycle's figures, as the pages, `kam score` and `kam cycle show` show them
 
 
-def tier_type_counts(user: User, run: ScoreRun) -> dict[tuple[str, str], int]:
-    """How many key and high-potential accounts ``run`` puts in each (tier, quadrant); the
-    quadrant is "" for an account without one."""
+def tier_types(user: User, run: ScoreRun) -> list[TierTypes]:
+    """The tier × type matrix of ``run``: every key tier's accounts by type."""
     check_permission(user, Permission.VIEW_ACCOUNTS)
     with analytics_store().connect(read_only=True) as con:
-        counts = snapshots.tier_quadrant_counts(snapshots.scores(con, run.snapshot_id))
-    return {(c["tier"], c["quadrant"] or ""): c["accounts"] for c in counts}
+        return _tier_types(snapshots.scores(con, run.snapshot_id))
 
 
 @dataclass(frozen=True)
@@ -595,6 +495,17 @@ class CycleReview:
             "key": sum(d.is_key for d in decisions),
         }
 
+    def shown(self, show: str) -> list[CycleDecision]:
+        """The decisions one filter of the cycle page shows ("add", "keep", "remove",
+        "overridden", "moved"; anything else: all), in review order."""
+        if show in ("add", "keep", "remove"):
+            return [d for d in self.decisions if d.proposal == show]
+        if show == "overridden":
+            return [d for d in self.decisions if d.override_key is not None]
+        if show == "moved":
+            return [d for d in self.decisions if d.quadrant_changed]
+        return list(self.decisions)
+
 
 def cycle_review(user: User, cycle_id: int | None = None) -> CycleReview | None:
     """Cycle ``cycle_id`` (default: the newest) with its decisions; None if there is none."""
@@ -612,8 +523,9 @@ def cycle_review(user: User, cycle_id: int | None = None) -> CycleReview | None:
 
 
 def policy_version(user: User, version: int | None = None) -> PolicyVersion | None:
-    """Policy ``version``, or the latest (the shipped default on first use); None if absent."""
+    """Policy ``version``, or the latest; None if absent (before the first, the caller
+    installs the shipped default with ``services.do_ensure_default_policy``)."""
     check_permission(user, Permission.VIEW_ACCOUNTS)
     if version is None:
-        return do_ensure_default_policy()
+        return PolicyVersion.objects.order_by("-version").first()
     return PolicyVersion.objects.filter(version=version).first()

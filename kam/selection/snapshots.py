@@ -14,11 +14,11 @@ import ibis
 import ibis.expr.types as ir
 
 from kam.analytics.selection import snapshot as engine
-from kam.analytics.selection.scoring import ScoreRun
+from kam.analytics.selection.scoring import ScoredAccounts
 
 
 def write(
-    store: Any, run: ScoreRun, snapshot_id: str, stage: Callable[[str], None] | None = None
+    store: Any, run: ScoredAccounts, snapshot_id: str, stage: Callable[[str], None] | None = None
 ) -> None:
     """Write ``run`` as the immutable snapshot ``snapshot_id`` and make it current."""
     engine.write_snapshot(store, run, snapshot_id, stage=stage)

@@ -71,20 +71,8 @@ def portfolio(request: KamRequest) -> HttpResponse:
         return render(request, "selection/portfolio.html", context(request, run=None))
     overview = queries.portfolio(request.user, run)
     head = overview.headline
-    key_share = head["key_revenue"] / head["revenue"] if head["revenue"] else 0
+    key_share = overview.key_revenue_share
     policy = run.policy_version.policy()
-    counts: dict[str, dict[str, int]] = {}
-    for cell in overview.tiers_by_quadrant:
-        counts.setdefault(cell["tier"], {})[cell["quadrant"] or ""] = cell["accounts"]
-    matrix = [
-        {
-            "tier": label,
-            "cells": [counts.get(tier, {}).get(q, 0) for q, _ in QuadrantChoice.choices],
-            "total": sum(counts.get(tier, {}).values()),
-        }
-        for tier, label in TierChoice.choices
-        if tier in counts
-    ]
     page_context = context(
         request,
         run=run,
@@ -97,7 +85,7 @@ def portfolio(request: KamRequest) -> HttpResponse:
         ),
         heatmap_figure=charts.heatmap_figure(overview.cells),
         four_box_figure=charts.four_box_figure(overview.bubbles, policy.quadrant_cut),
-        matrix=matrix,
+        matrix=[row for row in overview.tier_types if row.total],
         **_score_context(request, run),
     )
     return render(request, "selection/portfolio.html", page_context)

@@ -4,7 +4,7 @@ and assign managers."""
 import json
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -12,10 +12,9 @@ from kam.analytics.assignment import AssignmentInfeasible
 from kam.people.access import KamRequest, requires
 from kam.people.roles import Permission
 from kam.revisions import EditConflict
-from kam.selection import cycles, queries
+from kam.selection import assignment, queries, services
 from kam.selection.forms import CycleForm, OverrideForm
-from kam.selection.models import CycleDecision, SelectionCycle
-from kam.selection.services import SelectionError
+from kam.selection.models import SelectionCycle
 from kam.selection.views import context
 
 PROPOSAL_FILTERS = ("add", "keep", "remove", "overridden", "moved")
@@ -28,12 +27,12 @@ def cycle_list(request: KamRequest) -> HttpResponse:
     form = CycleForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            cycle = cycles.do_create_cycle(
+            cycle = services.do_create_cycle(
                 request.user,
                 as_of=form.cleaned_data["as_of"],
                 name=form.cleaned_data["name"],
             )
-        except SelectionError as error:
+        except services.SelectionError as error:
             form.add_error(None, str(error))
         else:
             messages.success(request, f"{cycle.name} proposed. Review the decisions below.")
@@ -42,47 +41,28 @@ def cycle_list(request: KamRequest) -> HttpResponse:
     return render(
         request,
         "selection/cycles.html",
-        context(request, form=form, cycles=all_cycles, published=cycles.latest_published()),
+        context(request, form=form, cycles=all_cycles, published=queries.latest_published()),
         status=400 if request.method == "POST" else 200,
     )
-
-
-def _decision_rows(cycle: SelectionCycle, show: str) -> list[CycleDecision]:
-    rows = list(cycle.decisions.select_related("account", "manager", "overridden_by"))
-    if show in ("add", "keep", "remove"):
-        rows = [d for d in rows if d.proposal == show]
-    elif show == "overridden":
-        rows = [d for d in rows if d.override_key is not None]
-    elif show == "moved":
-        rows = [d for d in rows if d.quadrant_changed]
-    rows.sort(key=lambda d: (not d.is_key, d.key_rank or 10**9, d.account_id))
-    return rows
 
 
 @require_GET
 @requires(Permission.VIEW_ACCOUNTS)
 def cycle_detail(request: KamRequest, pk: int) -> HttpResponse:
     """A cycle's proposals with reasons, quadrant moves and overrides; approve and publish."""
-    cycle = get_object_or_404(SelectionCycle.objects.select_related("score_run", "previous"), pk=pk)
-    show = request.GET.get("show", "")
-    decisions = list(cycle.decisions.all())
-    summary = {
-        "add": sum(d.proposal == "add" for d in decisions),
-        "keep": sum(d.proposal == "keep" for d in decisions),
-        "remove": sum(d.proposal == "remove" for d in decisions),
-        "overridden": sum(d.override_key is not None for d in decisions),
-        "moved": sum(d.quadrant_changed for d in decisions),
-        "key": sum(d.is_key for d in decisions),
-    }
+    review = queries.cycle_review(request.user, pk)
+    if review is None:
+        raise Http404(f"No selection cycle {pk}.")
+    cycle, show = review.cycle, request.GET.get("show", "")
     return render(
         request,
         "selection/cycle.html",
         context(
             request,
             cycle=cycle,
-            rows=_decision_rows(cycle, show),
+            rows=review.shown(show),
             show=show,
-            summary=summary,
+            summary=review.counts,
             filters=PROPOSAL_FILTERS,
             others=SelectionCycle.objects.exclude(pk=cycle.pk),
         ),
@@ -100,7 +80,7 @@ def cycle_override(request: KamRequest, pk: int) -> HttpResponse:
     decision = None
     if form.is_valid():
         try:
-            decision = cycles.do_override_decision(
+            decision = services.do_override_decision(
                 request.user,
                 cycle,
                 form.cleaned_data["customer_id"],
@@ -110,7 +90,7 @@ def cycle_override(request: KamRequest, pk: int) -> HttpResponse:
             )
         except EditConflict as refused:
             conflict = refused
-        except SelectionError as problem:
+        except services.SelectionError as problem:
             error = str(problem)
     else:
         error = "; ".join(f"{k}: {' '.join(str(m) for m in v)}" for k, v in form.errors.items())
@@ -135,11 +115,11 @@ def cycle_approve(request: KamRequest, pk: int) -> HttpResponse:
     """Approve the cycle as it stands."""
     cycle = get_object_or_404(SelectionCycle, pk=pk)
     try:
-        cycles.do_approve_cycle(request.user, cycle)
+        services.do_approve_cycle(request.user, cycle)
         messages.success(
             request, f"{cycle.name} approved. Publish it to designate the key accounts."
         )
-    except SelectionError as error:
+    except services.SelectionError as error:
         messages.error(request, str(error))
     return redirect("selection:cycle", pk=pk)
 
@@ -150,9 +130,9 @@ def cycle_publish(request: KamRequest, pk: int) -> HttpResponse:
     """Publish: the cycle's key accounts become the key accounts."""
     cycle = get_object_or_404(SelectionCycle, pk=pk)
     try:
-        cycles.do_publish_cycle(request.user, cycle)
+        services.do_publish_cycle(request.user, cycle)
         messages.success(request, f"{cycle.name} published: the key accounts are designated.")
-    except SelectionError as error:
+    except services.SelectionError as error:
         messages.error(request, str(error))
     return redirect("selection:cycle", pk=pk)
 
@@ -197,47 +177,16 @@ def cycle_assignment(request: KamRequest, pk: int) -> HttpResponse:
         else:
             try:
                 if "placements" in request.POST:
-                    cycles.do_apply_assignment(request.user, cycle, placements, sponsors)
+                    services.do_apply_assignment(request.user, cycle, placements, sponsors)
                 else:
-                    cycles.do_apply_sponsors(request.user, cycle, sponsors or {})
+                    services.do_apply_sponsors(request.user, cycle, sponsors or {})
             except AssignmentInfeasible as problem:
                 error = str(problem)
             else:
                 messages.success(request, "Assignment applied.")
                 return redirect("selection:assignment", pk=pk)
-    proposal = queries.propose_assignment(request.user, cycle)
-    loads, unassigned = queries.workload(request.user, cycle)
-    names = {m.username: m.display_name for m in proposal.managers}
-    placements_json = sponsors_json = ""
-    proposed_loads = []
-    sponsor_loads = []
-    if proposal.sponsorship is not None:
-        sponsors_json = json.dumps(dict(proposal.sponsorship.sponsor_of))
-        sponsor_names = {s.username: s for s, _ in proposal.sponsors}
-        sponsor_loads = [
-            {
-                "sponsor": sponsor_names[s.sponsor],
-                "accounts": s.accounts,
-                "max": s.max_accounts,
-                "fill_pct": min(100, round(100 * s.accounts / max(1, s.max_accounts))),
-            }
-            for s in proposal.sponsorship.sponsor_loads
-        ]
-    if proposal.assignment is not None:
-        placements_json = json.dumps(
-            {p.customer_id: p.manager for p in proposal.assignment.placements}
-        )
-        proposed_loads = [
-            {
-                "name": names.get(w.manager, w.manager),
-                "accounts": w.accounts,
-                "load": w.load,
-                "min": w.min_accounts,
-                "max": w.max_accounts,
-                "fill_pct": round(100 * w.accounts / max(1, w.max_accounts)),
-            }
-            for w in proposal.assignment.workloads
-        ]
+    proposal = assignment.propose_assignment(request.user, cycle)
+    loads, unassigned = assignment.workload(request.user, cycle)
     return render(
         request,
         "selection/assignment.html",
@@ -245,10 +194,10 @@ def cycle_assignment(request: KamRequest, pk: int) -> HttpResponse:
             request,
             cycle=cycle,
             proposal=proposal,
-            proposed_loads=proposed_loads,
-            placements_json=placements_json,
-            sponsors_json=sponsors_json,
-            sponsor_loads=sponsor_loads,
+            proposed_loads=proposal.loads,
+            placements_json=json.dumps(proposal.placements) if proposal.assignment else "",
+            sponsors_json=json.dumps(proposal.sponsor_of) if proposal.sponsorship else "",
+            sponsor_loads=proposal.sponsor_loads,
             sponsored_now=queries.sponsored_in(cycle),
             loads=loads,
             unassigned=unassigned,

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from kam.people.access import KamRequest, requires
 from kam.people.models import User
 from kam.people.roles import Permission
-from kam.selection import queries, sponsors
+from kam.selection import queries, services
 from kam.selection.forms import SponsorCapacityForm
 from kam.selection.models import KeyAccount, SelectionCycle
 from kam.selection.services import SelectionError
@@ -31,7 +31,7 @@ def home(request: KamRequest) -> HttpResponse:
 def sponsored(request: KamRequest) -> HttpResponse:
     """My sponsored accounts: tier, type, manager, revenue and plan health of each."""
     today = timezone.localdate()
-    rows = queries.sponsored_accounts(request.user, today)
+    rows = queries.sponsored_accounts(request.user)
     return render(request, "selection/sponsored.html", context(request, rows=rows, today=today))
 
 
@@ -44,7 +44,7 @@ def sponsor_capacity(request: KamRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         sponsor = get_object_or_404(User, username=form.cleaned_data["sponsor"])
         try:
-            most = sponsors.do_set_sponsor_capacity(
+            most = services.do_set_sponsor_capacity(
                 request.user, sponsor, form.cleaned_data["max_accounts"]
             )
         except SelectionError as error:

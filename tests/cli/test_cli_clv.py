@@ -126,7 +126,7 @@ def test_clv_show_checks_the_acting_users_permission(runner, buying, head_of_kam
 
 
 def test_a_field_the_result_gains_reaches_json_and_the_terminal(buying, head_of_kam, capsys):
-    from kam.analytics.clv.portfolio import FutureValue
+    from kam.analytics.clv.future_value import FutureValue
     from kam.cli.clv import fit_figures, print_fit
     from kam.selection.queries import future_value_check
 

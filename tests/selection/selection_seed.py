@@ -4,9 +4,9 @@ import datetime as dt
 from datetime import date
 
 from kam.accounts.models import Account
+from kam.analytics.account_figures import add_months
 from kam.analytics.clv.simulate_lines import simulate_transaction_lines
 from kam.analytics.ingest.load import refresh_customer_month
-from kam.analytics.portfolio import add_months
 
 AS_OF = date(2024, 6, 28)
 REGIONS = ("EMEA", "Americas", "APAC")

@@ -2,7 +2,8 @@
 
 from django.urls import reverse
 
-from kam.analytics.selection.policy import default_policy, policy_from_toml
+from kam.analytics.selection.policy import default_policy
+from kam.analytics.selection.policy_toml import policy_from_toml
 from kam.selection.models import PolicyVersion
 from kam.selection.services import do_ensure_default_policy
 

@@ -2,14 +2,14 @@
 
 from django.urls import reverse
 
-from kam.selection import cycles
+from kam.selection import services
 from kam.selection.models import KeyAccount
 
 
 def test_account_page_shows_the_published_key_account_designation(client, portfolio, head_of_kam):
-    cycle = cycles.do_create_cycle(head_of_kam)
-    cycles.do_approve_cycle(head_of_kam, cycle)
-    cycles.do_publish_cycle(head_of_kam, cycle)
+    cycle = services.do_create_cycle(head_of_kam)
+    services.do_approve_cycle(head_of_kam, cycle)
+    services.do_publish_cycle(head_of_kam, cycle)
     key = KeyAccount.objects.get(account_id="C000")
     key.manager = head_of_kam
     key.save()

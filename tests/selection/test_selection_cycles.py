@@ -7,7 +7,7 @@ import pytest
 
 from kam.analytics.assignment import AssignmentInfeasible
 from kam.people.roles import Role
-from kam.selection import cycles, queries, services
+from kam.selection import assignment, queries, services
 from kam.selection.models import KeyAccount, ScoreRun, SelectionCycle
 
 RELATIONSHIP_RATINGS = (
@@ -47,16 +47,16 @@ def test_the_explanation_page_shows_missing_as_missing(client, portfolio, head_o
 
 
 def publish(user, cycle):
-    cycles.do_approve_cycle(user, cycle)
-    return cycles.do_publish_cycle(user, cycle)
+    services.do_approve_cycle(user, cycle)
+    return services.do_publish_cycle(user, cycle)
 
 
 def test_the_first_cycle_adds_and_publishing_designates_key_accounts(portfolio, head_of_kam):
-    cycle = cycles.do_create_cycle(head_of_kam)
+    cycle = services.do_create_cycle(head_of_kam)
     proposals = {d.account_id: d.proposal for d in cycle.decisions.all()}
     assert proposals == {"C000": "add", "C003": "add", "C006": "add"}
     with pytest.raises(services.SelectionError, match="approve it"):
-        cycles.do_publish_cycle(head_of_kam, cycle)
+        services.do_publish_cycle(head_of_kam, cycle)
     publish(head_of_kam, cycle)
     keys = {k.account_id: k for k in KeyAccount.objects.all()}
     assert set(keys) == {"C000", "C003", "C006"}
@@ -64,11 +64,11 @@ def test_the_first_cycle_adds_and_publishing_designates_key_accounts(portfolio, 
 
 
 def test_a_second_cycle_adds_keeps_removes_with_reasons(portfolio, head_of_kam):
-    first = cycles.do_create_cycle(head_of_kam)
+    first = services.do_create_cycle(head_of_kam)
     publish(head_of_kam, first)
     # C001 (second largest, declining) wins the relationship ratings; C006 loses its fit.
     services.do_rate_account(head_of_kam, "C001", STRONG)
-    second = cycles.do_create_cycle(head_of_kam, name="Next year")
+    second = services.do_create_cycle(head_of_kam, name="Next year")
     decisions = {d.account_id: d for d in second.decisions.all()}
     assert decisions["C001"].proposal == "add"
     assert {d.proposal for d in decisions.values()} == {"add", "keep", "remove"}
@@ -83,13 +83,13 @@ def test_a_second_cycle_adds_keeps_removes_with_reasons(portfolio, head_of_kam):
 
 
 def test_an_account_changing_quadrant_is_flagged(portfolio, head_of_kam):
-    first = cycles.do_create_cycle(head_of_kam)
+    first = services.do_create_cycle(head_of_kam)
     publish(head_of_kam, first)
     before = first.decisions.get(account_id="C000").quadrant
     assert before == "strategic"  # the biggest account, above the key accounts' means
     # Weak relationship ratings pull it below the key accounts' mean relationship strength.
     services.do_rate_account(head_of_kam, "C000", dict.fromkeys(RELATIONSHIP_RATINGS, 1))
-    second = cycles.do_create_cycle(head_of_kam)
+    second = services.do_create_cycle(head_of_kam)
     after = second.decisions.get(account_id="C000")
     assert (after.previous_quadrant, after.quadrant) == ("strategic", "star")
     assert after.quadrant_changed
@@ -97,30 +97,30 @@ def test_an_account_changing_quadrant_is_flagged(portfolio, head_of_kam):
 
 
 def test_an_override_needs_a_reason_and_counts_on_publish(portfolio, head_of_kam):
-    cycle = cycles.do_create_cycle(head_of_kam)
+    cycle = services.do_create_cycle(head_of_kam)
     with pytest.raises(services.SelectionError, match="needs a reason"):
-        cycles.do_override_decision(head_of_kam, cycle, "C006", is_key=False, reason="  ")
-    cycles.do_override_decision(head_of_kam, cycle, "C006", is_key=False, reason="in liquidation")
-    cycles.do_override_decision(head_of_kam, cycle, "C010", is_key=True, reason="new CEO is ours")
+        services.do_override_decision(head_of_kam, cycle, "C006", is_key=False, reason="  ")
+    services.do_override_decision(head_of_kam, cycle, "C006", is_key=False, reason="in liquidation")
+    services.do_override_decision(head_of_kam, cycle, "C010", is_key=True, reason="new CEO is ours")
     publish(head_of_kam, cycle)
     assert set(KeyAccount.objects.values_list("account_id", flat=True)) == {"C000", "C003", "C010"}
     with pytest.raises(services.SelectionError, match="published"):
-        cycles.do_override_decision(head_of_kam, cycle, "C000", is_key=False, reason="late")
+        services.do_override_decision(head_of_kam, cycle, "C000", is_key=False, reason="late")
 
 
 def test_overriding_an_approved_cycle_sends_it_back_to_draft(portfolio, head_of_kam):
-    cycle = cycles.do_create_cycle(head_of_kam)
-    cycles.do_approve_cycle(head_of_kam, cycle)
-    cycles.do_override_decision(head_of_kam, cycle, "C000", is_key=False, reason="conflict")
+    cycle = services.do_create_cycle(head_of_kam)
+    services.do_approve_cycle(head_of_kam, cycle)
+    services.do_override_decision(head_of_kam, cycle, "C000", is_key=False, reason="conflict")
     cycle.refresh_from_db()
     assert cycle.status == SelectionCycle.Status.DRAFT
 
 
 def test_cycles_compare(portfolio, head_of_kam):
-    first = cycles.do_create_cycle(head_of_kam)
+    first = services.do_create_cycle(head_of_kam)
     publish(head_of_kam, first)
     services.do_rate_account(head_of_kam, "C001", STRONG)
-    second = cycles.do_create_cycle(head_of_kam)
+    second = services.do_create_cycle(head_of_kam)
     comparison = queries.compare_cycles(head_of_kam, second, first)
     assert comparison.older == first
     assert "C001" in {d.account_id for d in comparison.added}
@@ -141,25 +141,25 @@ def _capacity(users, low, high):
 
 
 def test_the_assignment_respects_capacity_and_is_applied(portfolio, head_of_kam, managers):
-    cycle = cycles.do_create_cycle(head_of_kam)
+    cycle = services.do_create_cycle(head_of_kam)
     publish(head_of_kam, cycle)
-    proposal = queries.propose_assignment(head_of_kam, cycle)
+    proposal = assignment.propose_assignment(head_of_kam, cycle)
     assert proposal.problem == ""
     placements = {p.customer_id: p.manager for p in proposal.assignment.placements}
-    cycles.do_apply_assignment(head_of_kam, cycle, placements)
+    services.do_apply_assignment(head_of_kam, cycle, placements)
     held = {}
     for key in KeyAccount.objects.select_related("manager"):
         held[key.manager.username] = held.get(key.manager.username, 0) + 1
     assert sorted(held.values()) == [1, 2]
-    loads, unassigned = queries.workload(head_of_kam, cycle)
+    loads, unassigned = assignment.workload(head_of_kam, cycle)
     assert not unassigned
     assert all(load.within for load in loads)
 
 
 def test_an_assignment_breaking_capacity_is_refused(portfolio, head_of_kam, managers):
-    cycle = cycles.do_create_cycle(head_of_kam)
+    cycle = services.do_create_cycle(head_of_kam)
     with pytest.raises(AssignmentInfeasible, match="would hold 3 key accounts"):
-        cycles.do_apply_assignment(
+        services.do_apply_assignment(
             head_of_kam, cycle, dict.fromkeys(("C000", "C003", "C006"), "kam0")
         )
 
@@ -168,7 +168,7 @@ def test_infeasibility_is_said_plainly_on_the_page(client, portfolio, head_of_ka
     from django.urls import reverse
 
     _capacity(managers, 1, 1)
-    cycle = cycles.do_create_cycle(head_of_kam)
+    cycle = services.do_create_cycle(head_of_kam)
     client.force_login(head_of_kam)
     html = client.get(reverse("selection:assignment", args=[cycle.pk])).content.decode()
     assert "No assignment is possible" in html

@@ -4,12 +4,12 @@ import pytest
 from django.urls import reverse
 
 from kam.selection.models import Rating
+from kam.selection.queries import latest_ratings
 from kam.selection.services import (
     RatingImportRefused,
     SelectionError,
     do_import_ratings,
     do_rate_account,
-    latest_ratings,
 )
 
 

@@ -12,7 +12,7 @@ from kam.accounts.models import Account
 from kam.analytics.assignment import AssignmentInfeasible
 from kam.people.roles import Role
 from kam.plans.services import do_create_plan
-from kam.selection import cycles, queries, services, sponsors
+from kam.selection import assignment, services
 from kam.selection.models import (
     CycleDecision,
     KeyAccount,
@@ -65,18 +65,18 @@ def designated(db, head_of_kam):
 
 
 def _published(head):
-    cycle = cycles.do_create_cycle(head)
+    cycle = services.do_create_cycle(head)
     # The small portfolio's three key accounts, all Tier 1, so each needs a sponsor.
     cycle.decisions.filter(proposal="add").update(tier=TierChoice.TIER_1)
-    cycles.do_approve_cycle(head, cycle)
-    return cycles.do_publish_cycle(head, cycle)
+    services.do_approve_cycle(head, cycle)
+    return services.do_publish_cycle(head, cycle)
 
 
 def _apply(head, cycle):
-    proposal = queries.propose_assignment(head, cycle)
+    proposal = assignment.propose_assignment(head, cycle)
     assert proposal.problem == ""
     placements = {p.customer_id: p.manager for p in proposal.assignment.placements}
-    cycles.do_apply_assignment(
+    services.do_apply_assignment(
         head, cycle, placements, dict(proposal.assignment.sponsorship.sponsor_of)
     )
     return proposal
@@ -86,7 +86,7 @@ def test_every_tier_one_account_gets_a_sponsor_within_capacity(
     portfolio, head_of_kam, managers, execs
 ):
     ceo, _ = execs
-    sponsors.do_set_sponsor_capacity(head_of_kam, ceo, 1)
+    services.do_set_sponsor_capacity(head_of_kam, ceo, 1)
     cycle = _published(head_of_kam)
     _apply(head_of_kam, cycle)
     held = dict(KeyAccount.objects.values_list("account_id", "executive_sponsor__username"))
@@ -99,7 +99,7 @@ def test_short_sponsor_capacity_is_said_on_the_assignment_page(
     client, portfolio, head_of_kam, managers, execs
 ):
     for sponsor in execs:
-        sponsors.do_set_sponsor_capacity(head_of_kam, sponsor, 1)
+        services.do_set_sponsor_capacity(head_of_kam, sponsor, 1)
     cycle = _published(head_of_kam)
     client.force_login(head_of_kam)
     html = client.get(reverse("selection:assignment", args=[cycle.pk])).content.decode()
@@ -111,14 +111,14 @@ def test_a_sponsor_above_capacity_or_without_the_role_is_refused(
     designated, head_of_kam, managers, execs
 ):
     ceo, _ = execs
-    sponsors.do_set_sponsor_capacity(head_of_kam, ceo, 2)
+    services.do_set_sponsor_capacity(head_of_kam, ceo, 2)
     cycle = designated
     with pytest.raises(AssignmentInfeasible, match="would sponsor 3 accounts; their capacity is 2"):
-        sponsors.do_apply_sponsors(
+        services.do_apply_sponsors(
             head_of_kam, cycle, dict.fromkeys(("C000", "C003", "C006"), "ceo")
         )
     with pytest.raises(AssignmentInfeasible, match="is not an executive sponsor"):
-        sponsors.do_apply_sponsors(head_of_kam, cycle, {"C000": "kam0"})
+        services.do_apply_sponsors(head_of_kam, cycle, {"C000": "kam0"})
     assert not KeyAccount.objects.exclude(executive_sponsor=None).exists()
 
 
@@ -140,7 +140,7 @@ def test_only_the_head_of_kam_and_administrator_set_a_sponsors_capacity(
     url = reverse("selection:sponsor_capacity", args=[designated.pk])
     response = client.post(url, {"sponsor": "ceo", "max_accounts": "7"})
     assert response.status_code == status
-    assert sponsors.sponsor_capacity(ceo) == (7 if status == 302 else 5)
+    assert assignment.sponsor_capacity(ceo) == (7 if status == 302 else 5)
 
 
 def test_the_plan_follows_the_manager_a_cycle_assigns(portfolio, head_of_kam, managers, execs):
@@ -152,16 +152,20 @@ def test_the_plan_follows_the_manager_a_cycle_assigns(portfolio, head_of_kam, ma
         today=cycle.as_of,
         owner=other,
     )
-    cycles.do_apply_assignment(head_of_kam, cycle, {"C000": "kam0", "C003": "kam1", "C006": "kam0"})
+    services.do_apply_assignment(
+        head_of_kam, cycle, {"C000": "kam0", "C003": "kam1", "C006": "kam0"}
+    )
     plan.refresh_from_db()
     assert plan.owner == managers[0]
     # The next cycle hands C000 to kam1: its plan goes with it when the cycle is published.
-    draft = cycles.do_create_cycle(head_of_kam)
-    cycles.do_apply_assignment(head_of_kam, draft, {"C000": "kam1", "C003": "kam0", "C006": "kam0"})
+    draft = services.do_create_cycle(head_of_kam)
+    services.do_apply_assignment(
+        head_of_kam, draft, {"C000": "kam1", "C003": "kam0", "C006": "kam0"}
+    )
     plan.refresh_from_db()
     assert plan.owner == managers[0]  # a draft changes nothing yet
-    cycles.do_approve_cycle(head_of_kam, draft)
-    cycles.do_publish_cycle(head_of_kam, draft)
+    services.do_approve_cycle(head_of_kam, draft)
+    services.do_publish_cycle(head_of_kam, draft)
     plan.refresh_from_db()
     assert plan.owner == other
     assert KeyAccount.objects.get(account_id="C000").manager == other
@@ -171,7 +175,7 @@ def test_an_executive_sponsor_reads_their_sponsored_accounts_and_no_one_elses(
     client, designated, head_of_kam, execs
 ):
     ceo, cfo = execs
-    sponsors.do_apply_sponsors(
+    services.do_apply_sponsors(
         head_of_kam, designated, {"C000": "ceo", "C003": "ceo", "C006": "cfo"}
     )
     plan = do_create_plan(
@@ -207,7 +211,7 @@ def test_an_executive_sponsor_reads_their_sponsored_accounts_and_no_one_elses(
 def test_the_sponsored_accounts_page_is_the_sponsors(
     client, designated, head_of_kam, execs, make_user, role, status
 ):
-    sponsors.do_apply_sponsors(head_of_kam, designated, {"C000": "ceo"})
+    services.do_apply_sponsors(head_of_kam, designated, {"C000": "ceo"})
     client.force_login(make_user(role, f"who-{role.name.lower()}"))
     response = client.get(reverse("selection:sponsored"))
     assert response.status_code == status

@@ -87,16 +87,15 @@ def test_a_page_of_a_100k_snapshot_is_25_rows(store, head_of_kam):
 
 def test_a_decision_changed_meanwhile_is_not_overridden_again(client, portfolio, make_user):
     from kam.people.roles import Role
-    from kam.selection import cycles
 
     hannah = make_user(Role.HEAD_OF_KAM, "hannah", first_name="Hannah", last_name="Head")
     olli = make_user(Role.HEAD_OF_KAM, "olli", first_name="Olli", last_name="Other")
-    cycle = cycles.do_create_cycle(hannah)
+    cycle = services.do_create_cycle(hannah)
     decision = cycle.decisions.filter(proposal="add").first()
     client.force_login(hannah)
     page = client.get(reverse("selection:cycle", args=[cycle.pk])).content.decode()
     assert 'name="shown" value="1"' in page
-    cycles.do_override_decision(
+    services.do_override_decision(
         olli, cycle, decision.account_id, is_key=False, reason="lapsed since May", shown_key=True
     )
 

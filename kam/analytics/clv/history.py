@@ -16,7 +16,7 @@ from typing import Any
 import ibis
 import numpy as np
 
-from kam.analytics.clv.portfolio import stored_purchase_days
+from kam.analytics.clv.future_value import stored_purchase_days
 from kam.analytics.clv.purchases import probability_alive
 from kam.analytics.clv.results import FitResult
 from kam.analytics.clv.summary import days_per_unit

@@ -10,7 +10,6 @@ from kam.analytics.ingest.importer import CustomerMirror, import_customers, impo
 from kam.analytics.ingest.load import refresh_customer_day, refresh_customer_month
 from kam.analytics.ingest.mapping import ColumnMapping, MappingError
 from kam.analytics.ingest.problems import ImportRefused, ImportReport, RowProblem
-from kam.analytics.ingest.progress import Progress
 
 __all__ = [
     "ColumnMapping",
@@ -18,7 +17,6 @@ __all__ = [
     "ImportRefused",
     "ImportReport",
     "MappingError",
-    "Progress",
     "RowProblem",
     "import_customers",
     "import_transactions",

@@ -18,7 +18,7 @@ from kam.analytics.ingest.fast import insert_first_load
 from kam.analytics.ingest.load import refresh_customer_month, upsert
 from kam.analytics.ingest.mapping import ColumnMapping
 from kam.analytics.ingest.problems import ImportKind, ImportRefused, ImportReport
-from kam.analytics.ingest.progress import STAGES, Progress, never_backwards, tell, watching
+from kam.analytics.ingest.progress import STAGES, never_backwards, tell, watching
 from kam.analytics.ingest.readers import ReadError, Source, open_source, sql_name
 from kam.analytics.ingest.refusal import refusal
 from kam.analytics.ingest.stage import STAGE, build_stage, match_columns
@@ -31,6 +31,7 @@ from kam.analytics.ingest.validate import (
     check_typed,
     find_cycles,
 )
+from kam.analytics.progress import Progress
 from kam.analytics.schema import CUSTOMER_COLUMNS, TRANSACTION_COLUMNS, Column
 from kam.analytics.store import AnalyticsStore
 

@@ -120,7 +120,7 @@ PURCHASE_DAY_SELECT = f"""
     WHERE (document_type IS NULL OR document_type = '{DocumentType.INVOICE.value}') {{where}}
     GROUP BY customer_id, date
 """
-"""customer_day from transaction lines: what ``clv.portfolio`` counts as a purchase, i.e. a
+"""customer_day from transaction lines: what ``clv.future_value`` counts as a purchase, i.e. a
 day with invoice lines (a line without a document type is an invoice line); credit notes
 are left out, a negative invoice line is summed as it is."""
 

@@ -7,7 +7,7 @@ table (customer, revenue) of the buying customers and are joined back. The same
 expressions compile for DuckDB and for Spark (tested against each other).
 
 Windows are whole calendar months ending with the month of the as-of date — the latest
-transaction in the store unless given, never the wall clock — as in ``portfolio.py``: the last
+transaction in the store unless given, never the wall clock — as in ``account_figures.py``: the last
 12 months on 2024-06-18 are July 2023 to June 2024. Day counts (recency, tenure) are measured
 from the as-of date and never negative.
 """
@@ -19,7 +19,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from kam.analytics.portfolio import add_months
+from kam.analytics.account_figures import add_months
 from kam.analytics.selection.trend import QUARTERS, theil_growth
 from kam.analytics.store import resolve_as_of
 

@@ -318,9 +318,6 @@ def default_policy() -> SelectionPolicy:
     return SelectionPolicy(name="kam default (seeds 000–004)", version=1, criteria=criteria)
 
 
-# The TOML form lives in its own module to keep this one short; it is part of the policy API.
-from kam.analytics.selection.policy_toml import policy_from_toml, policy_to_toml  # noqa: E402
-
 __all__ = [
     "MAX_POINTS",
     "MIN_POINTS",
@@ -339,6 +336,4 @@ __all__ = [
     "TierRule",
     "check_policy",
     "default_policy",
-    "policy_from_toml",
-    "policy_to_toml",
 ]

@@ -22,7 +22,7 @@ infinity) is missing too: it never becomes points. From the points:
   with potential at or above its minimum, at most ``max_share`` of the customers with
   revenue, highest potential first.
 
-Everything stays an Ibis expression (``ScoreRun.scores``) until someone materialises it, so
+Everything stays an Ibis expression (``ScoredAccounts.scores``) until someone materialises it, so
 a snapshot of 1.5 million accounts is written by the engine without passing through Python.
 """
 
@@ -100,7 +100,7 @@ def points_column(key: str) -> str:
 
 
 @dataclass(frozen=True)
-class ScoreRun:
+class ScoredAccounts:
     """The scores of every account at ``as_of`` under ``policy``, as an unexecuted expression.
 
     ``scores`` has ACCOUNT_COLUMNS then the raw and points columns of each criterion; the
@@ -314,7 +314,7 @@ def score_accounts(
     as_of: date | None = None,
     *,
     features: ir.Table | None = None,
-) -> ScoreRun:
+) -> ScoredAccounts:
     """Score every account of the store at ``as_of`` (default: the latest transaction).
 
     ``ratings`` holds (customer_id, criterion_key, value 1–5); ratings of keys the policy
@@ -383,7 +383,7 @@ def score_accounts(
         relationship_cut=cuts[1],
         **{name: stage[name] for name in per_criterion},
     )
-    return ScoreRun(policy=policy, as_of=as_of, scores=final)
+    return ScoredAccounts(policy=policy, as_of=as_of, scores=final)
 
 
 def _with_percentile_points(base: ir.Table, policy: SelectionPolicy) -> ir.Table:

@@ -25,8 +25,8 @@ import ibis
 import ibis.expr.types as ir
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
-from kam.analytics.selection.policy import policy_from_toml, policy_to_toml
-from kam.analytics.selection.scoring import ScoreRun, explanations_of
+from kam.analytics.selection.policy_toml import policy_from_toml, policy_to_toml
+from kam.analytics.selection.scoring import ScoredAccounts, explanations_of
 from kam.analytics.store import AnalyticsStore
 
 CATALOGUE = "score_snapshots"
@@ -106,7 +106,7 @@ def _database_path(backend: DuckDBBackend) -> Path | None:
 
 def write_snapshot(
     target: AnalyticsStore | DuckDBBackend,
-    run: ScoreRun,
+    run: ScoredAccounts,
     run_id: str,
     *,
     stage: Stage | None = None,
@@ -129,7 +129,7 @@ def write_snapshot(
 
 
 def _write(
-    con: DuckDBBackend, source: Any, run: ScoreRun, run_id: str, stage: Stage | None
+    con: DuckDBBackend, source: Any, run: ScoredAccounts, run_id: str, stage: Stage | None
 ) -> SnapshotInfo:
     raw = con.con
     table, view = snapshot_table_name(run_id), explanation_view_name(run_id)

@@ -9,6 +9,7 @@ from typing import Any
 import plotly.graph_objects as go
 from django import template
 
+from kam.charts import ACCENT, HIGHLIGHT, QUIET, style
 from kam.selection.models import KeyAccount
 
 register = template.Library()
@@ -41,10 +42,7 @@ def alive_figure(history: list[Any]) -> str | None:
         hovertemplate="%{x}<br>P(alive) %{y:.0%}<br>%{customdata} repeat purchases so far"
         "<extra></extra>",
     )  # fmt: skip
-    figure.update_layout(
-        height=240, margin={"l": 8, "r": 8, "t": 8, "b": 8}, showlegend=False,
-        paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
-    )  # fmt: skip
+    style(figure, height=240, showlegend=False)
     figure.update_yaxes(range=[0, 1.02], tickformat=".0%", title="P(alive)")
     return str(figure.to_json())
 
@@ -71,9 +69,9 @@ def future_value_figure(points: list[dict[str, Any]]) -> str | None:
         return None
     figure = go.Figure()
     groups = (
-        ("Key accounts", lambda r: bool(r["is_key"]), "#1f5f8b", 7),
-        ("High potential", lambda r: r["tier"] == "high_potential", "#d98c1f", 10),
-        ("Others", lambda r: not r["is_key"] and r["tier"] != "high_potential", "#b8c4d0", 5),
+        ("Key accounts", lambda r: bool(r["is_key"]), ACCENT, 7),
+        ("High potential", lambda r: r["tier"] == "high_potential", HIGHLIGHT, 10),
+        ("Others", lambda r: not r["is_key"] and r["tier"] != "high_potential", QUIET, 5),
     )
     for label, belongs, colour, size in groups:
         rows = [r for r in points if belongs(r)]
@@ -88,11 +86,7 @@ def future_value_figure(points: list[dict[str, Any]]) -> str | None:
             hovertemplate="%{text}<br>revenue %{x:,.0f} · predicted %{y:,.0f}"
             "<br>90% range %{customdata[1]:,.0f}–%{customdata[2]:,.0f}<extra></extra>",
         )  # fmt: skip
-    figure.update_layout(
-        height=420, margin={"l": 8, "r": 8, "t": 8, "b": 8},
-        legend={"orientation": "h", "y": 1.08, "x": 0},
-        paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
-    )  # fmt: skip
+    style(figure, height=420)
     figure.update_xaxes(type="log", title="revenue, last 12 months")
     figure.update_yaxes(type="log", title="predicted value, plan horizon (discounted)")
     return str(figure.to_json())
@@ -101,7 +95,8 @@ def future_value_figure(points: list[dict[str, Any]]) -> str | None:
 @register.inclusion_tag("selection/_future_value_chart.html", takes_context=True)
 def future_value_chart(context: template.Context, run: Any) -> dict[str, Any]:
     """The portfolio's current revenue against predicted future value (seed 002's track)."""
-    from kam.selection.queries import future_value_label, future_value_points
+    from kam.selection.fit_record import future_value_label
+    from kam.selection.queries import future_value_points
 
     user = _user(context)
     points = future_value_points(user, run) if user is not None and run is not None else []

@@ -18,6 +18,15 @@ import pytest
 
 from kam.analytics.clv import bgnbd, pareto_nbd
 from kam.analytics.clv.degenerate import FitStatus, resolve
+from kam.analytics.clv.future_value import (
+    PREDICTION_COLUMNS,
+    FutureValueSettings,
+    FutureValueUnavailable,
+    ModelReport,
+    _choose,
+    calibration_end_for,
+    fit_future_value,
+)
 from kam.analytics.clv.limits import (
     BGNBD_ONE_P,
     BGNBD_ONE_RATE,
@@ -26,15 +35,6 @@ from kam.analytics.clv.limits import (
     PARETO_ONE_RATE_ONE_MU,
     POISSON,
     _rows,
-)
-from kam.analytics.clv.portfolio import (
-    PREDICTION_COLUMNS,
-    FutureValueSettings,
-    FutureValueUnavailable,
-    ModelReport,
-    _choose,
-    calibration_end_for,
-    fit_future_value,
 )
 from kam.analytics.clv.simulate_lines import simulate_transaction_lines
 from kam.analytics.clv.summary import collapse_arrays, purchase_summaries

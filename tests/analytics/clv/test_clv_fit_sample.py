@@ -7,7 +7,7 @@ import pyarrow as pa
 import pytest
 
 from kam.analytics.clv.fit_sample import customer_hash, fit_rows
-from kam.analytics.clv.portfolio import FutureValueSettings, fit_future_value
+from kam.analytics.clv.future_value import FutureValueSettings, fit_future_value
 from kam.analytics.clv.simulate_lines import simulate_transaction_lines
 from kam.analytics.clv.summary import summarise_table
 

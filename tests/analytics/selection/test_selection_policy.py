@@ -13,9 +13,8 @@ from kam.analytics.selection.policy import (
     Scale,
     ScaleKind,
     default_policy,
-    policy_from_toml,
-    policy_to_toml,
 )
+from kam.analytics.selection.policy_toml import policy_from_toml, policy_to_toml
 
 
 def test_default_policy_carries_the_seed_criteria_on_both_dimensions():

@@ -1,30 +1,25 @@
 """Writes about selection policies, ratings and score runs. Every function checks first.
 
-Cycles, decisions and the manager assignment are in ``kam.selection.cycles``.
+Cycles, decisions and applying a manager assignment are in ``services.cycles``.
 """
 
-import math
 import time
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-import pyarrow as pa
 from django.db import transaction
 from django.utils import timezone
 
 from kam.accounts.models import Account
-from kam.analytics.clv.portfolio import (
-    FutureValue,
+from kam.analytics.clv.future_value import (
     FutureValueSettings,
     FutureValueUnavailable,
-    ModelReport,
     drop_future_value,
     future_value_step,
     with_predicted_clv,
     write_future_value,
 )
-from kam.analytics.clv.results import FitResult
 from kam.analytics.progress import Progress
 from kam.analytics.selection.features import account_features
 from kam.analytics.selection.policy import (
@@ -32,9 +27,8 @@ from kam.analytics.selection.policy import (
     PolicyError,
     SelectionPolicy,
     default_policy,
-    policy_from_toml,
-    policy_to_toml,
 )
+from kam.analytics.selection.policy_toml import policy_from_toml, policy_to_toml
 from kam.analytics.selection.scoring import score_accounts
 from kam.analytics.store import resolve_as_of
 from kam.people.models import User
@@ -42,7 +36,13 @@ from kam.people.roles import Permission
 from kam.people.services import check_permission
 from kam.revisions import Change, check_unchanged
 from kam.selection import snapshots
-from kam.selection.models import PolicyVersion, Rating, ScoreRun
+from kam.selection.fit_record import future_value_record
+from kam.selection.models import (
+    PolicyVersion,
+    Rating,
+    ScoreRun,
+)
+from kam.selection.queries import latest_ratings
 from kam.selection.rating_import import RatingProblem, RatingRow, read_ratings
 from kam.stores import analytics_store
 
@@ -233,115 +233,7 @@ def do_import_ratings(user: User, path: Path | str, *, file_label: str | None = 
     return len(ratings)
 
 
-def latest_ratings() -> pa.Table:
-    """The rating that counts per account and criterion (the latest), as the engine reads it."""
-    seen: set[tuple[str, str]] = set()
-    ids, keys, values = [], [], []
-    ordered = Rating.objects.order_by("account_id", "criterion_key", "-rated_at", "-id")
-    for customer_id, key, value in ordered.values_list("account_id", "criterion_key", "value"):
-        if (customer_id, key) in seen:
-            continue
-        seen.add((customer_id, key))
-        ids.append(customer_id)
-        keys.append(key)
-        values.append(float(value))
-    return pa.table(
-        {
-            "customer_id": pa.array(ids, pa.string()),
-            "criterion_key": pa.array(keys, pa.string()),
-            "value": pa.array(values, pa.float64()),
-        }
-    )
-
-
 # ---- score runs ---------------------------------------------------------------------------
-
-
-def _fit_record(fit: FitResult) -> dict[str, object]:
-    return {
-        "model": fit.model,
-        "params": dict(fit.params),
-        "std_errors": dict(fit.std_errors),
-        "log_likelihood": fit.log_likelihood,
-        "converged": fit.converged,
-        "message": fit.message,
-        "customers": fit.n_customers,
-        "time_unit": fit.time_unit,
-    }
-
-
-def _finite(value: object) -> object:
-    """``value`` with every NaN or infinity replaced by None: JSON has no word for them, and a
-    fit at the edge of its parameter space (no one ever stops buying) produces them."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    return value
-
-
-def future_value_record(result: FutureValue, table: str) -> dict[str, object]:
-    """What a score run keeps of its lifetime-value step (JSON for ScoreRun.future_value)."""
-    record = _future_value_record(result, table)
-    return {key: _finite(value) for key, value in record.items()}
-
-
-def _holdout_record(report: ModelReport) -> dict[str, object] | None:
-    holdout = report.holdout
-    if holdout is None:
-        return None
-    return {
-        "weeks": holdout.horizon,
-        "actual": holdout.total_actual,
-        "predicted": holdout.total_predicted,
-        "mae": holdout.mae,
-        "rmse": holdout.rmse,
-        "correlation": holdout.correlation,
-    }
-
-
-def _model_record(report: ModelReport) -> dict[str, object]:
-    """One purchase model as asked: the fit used (its own or a limit), what happened, why."""
-    own = report.resolution.own
-    calibration = report.calibration_fit
-    return {
-        **_fit_record(report.fit),
-        "asked": report.model,
-        "label": report.fit_label,
-        "status": report.status.value,
-        "usable": report.usable,
-        "note": report.note,
-        "own_fit": None if own is report.fit else _fit_record(own),
-        "calibration_fit": None if calibration is None else _fit_record(calibration),
-        "holdout": _holdout_record(report),
-    }
-
-
-def _future_value_record(result: FutureValue, table: str) -> dict[str, object]:
-    settings = result.settings
-    return {
-        "table": table,
-        "as_of": result.as_of.isoformat(),
-        "model": result.purchase_fit.model,
-        "chosen": result.chosen,
-        "label": result.label,
-        "reason": result.reason,
-        "months": settings.months,
-        "monthly_discount_rate": settings.monthly_discount_rate,
-        "interval": settings.interval,
-        "customers": result.customers,
-        "repeat_customers": result.repeat_customers,
-        "missing": result.missing,
-        "notes": list(result.notes),
-        "calibration_end": result.calibration_end.isoformat() if result.calibration_end else None,
-        "purchase_models": [_model_record(report) for report in result.models],
-        "spend": {
-            **_fit_record(result.spend),
-            "frequency_spend_correlation": result.spend.frequency_spend_correlation,
-        },
-    }
 
 
 def _future_value(
@@ -453,6 +345,4 @@ __all__ = [
     "do_rate_account",
     "do_run_scoring",
     "do_save_policy",
-    "future_value_record",
-    "latest_ratings",
 ]

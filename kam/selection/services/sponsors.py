@@ -9,26 +9,15 @@ from kam.analytics.assignment import AssignmentInfeasible
 from kam.people.models import User
 from kam.people.roles import Permission, Role
 from kam.people.services import check_permission
+from kam.selection.assignment import sponsor_capacity
 from kam.selection.models import (
-    DEFAULT_SPONSOR_CAPACITY,
     CycleDecision,
     ExecutiveSponsorCapacity,
     KeyAccount,
     SelectionCycle,
 )
-from kam.selection.services import SelectionError
-
-
-def _is_current(cycle: SelectionCycle) -> bool:
-    """Whether ``cycle`` is the published cycle whose key accounts are the current ones."""
-    published = SelectionCycle.objects.filter(status=SelectionCycle.Status.PUBLISHED)
-    return published.order_by("-published_at", "-id").first() == cycle
-
-
-def sponsor_capacity(sponsor: User) -> int:
-    """How many Tier 1 accounts ``sponsor`` may sponsor."""
-    row = ExecutiveSponsorCapacity.objects.filter(sponsor=sponsor).first()
-    return row.max_accounts if row else DEFAULT_SPONSOR_CAPACITY
+from kam.selection.queries import latest_published
+from kam.selection.services.scoring import SelectionError
 
 
 @transaction.atomic
@@ -45,7 +34,7 @@ def do_apply_sponsors(
         chosen = sponsors.get(decision.account_id)
         decision.sponsor = users[chosen] if chosen else None
     CycleDecision.objects.bulk_update(keys, ["sponsor"])
-    if _is_current(cycle):
+    if latest_published() == cycle:
         for key_account in KeyAccount.objects.filter(account_id__in=[d.account_id for d in keys]):
             chosen = sponsors.get(key_account.account_id)
             key_account.executive_sponsor = users[chosen] if chosen else None

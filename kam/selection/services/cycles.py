@@ -1,4 +1,4 @@
-"""Writes about selection cycles: propose, override, approve, publish, assign managers.
+"""Writes about selection cycles: propose, override, approve, publish, apply an assignment.
 
 A cycle reads two snapshots — its own run's and the previous published cycle's — and turns
 their difference into decisions: add, keep or remove, each with the criteria that moved.
@@ -13,17 +13,13 @@ from django.db.models import Max
 from django.utils import timezone
 
 from kam.accounts.models import Account
-from kam.analytics.assignment import (
-    DEFAULT_TIER_WEIGHTS,
-    AssignmentInfeasible,
-)
+from kam.analytics.assignment import AssignmentInfeasible
 from kam.analytics.progress import Progress
-from kam.analytics.selection.policy import Criterion, SelectionPolicy, Tier
+from kam.analytics.selection.policy import Criterion, SelectionPolicy
 from kam.analytics.store import resolve_as_of
 from kam.people.models import User
 from kam.people.roles import Permission
 from kam.people.services import check_permission
-from kam.plans.services import do_hand_over_plans
 from kam.revisions import Change, check_unchanged
 from kam.selection import snapshots
 from kam.selection.models import (
@@ -34,8 +30,14 @@ from kam.selection.models import (
     SelectionCycle,
     TierChoice,
 )
-from kam.selection.services import SelectionError, do_ensure_default_policy, do_run_scoring
-from kam.selection.sponsors import do_apply_sponsors
+from kam.selection.queries import latest_published
+from kam.selection.services.scoring import (
+    SelectionError,
+    do_ensure_default_policy,
+    do_run_scoring,
+)
+from kam.selection.services.sponsors import do_apply_sponsors
+from kam.selection.signals import managers_changed
 from kam.stores import analytics_store
 
 MOVED_POINTS = 0.5
@@ -46,17 +48,6 @@ ROW_COLUMNS = (
     "customer_id", "name", "country", "region", "segment", "tier", "quadrant", "total",
     "key_rank", "revenue_12m", "is_key",
 )  # fmt: skip
-
-
-def tier_label(tier: str) -> str:
-    """The human label of a stored tier ("Tier 1"), as the assignment's tier weights name it."""
-    return dict(TierChoice.choices).get(tier, tier)
-
-
-def latest_published() -> SelectionCycle | None:
-    """The cycle whose key accounts are the current ones."""
-    published = SelectionCycle.objects.filter(status=SelectionCycle.Status.PUBLISHED)
-    return published.order_by("-published_at", "-id").first()
 
 
 def _points(con: Any, run: ScoreRun, ids: list[str]) -> dict:
@@ -334,7 +325,7 @@ def do_publish_cycle(user: User, cycle: SelectionCycle) -> SelectionCycle:
         if decision.sponsor_id or tier != TierChoice.TIER_1:
             current.executive_sponsor_id = decision.sponsor_id
         current.save()
-    do_hand_over_plans(user, handed_over)
+    managers_changed.send(KeyAccount, user=user, handed_over=handed_over)
     cycle.status, cycle.published_at = SelectionCycle.Status.PUBLISHED, timezone.now()
     cycle.save(update_fields=["status", "published_at"])
     return cycle
@@ -389,10 +380,7 @@ def do_apply_assignment(
                 handed_over[key_account.account_id] = manager
             key_account.manager = manager
             key_account.save(update_fields=["manager", "updated_at"])
-        do_hand_over_plans(user, handed_over)
+        managers_changed.send(KeyAccount, user=user, handed_over=handed_over)
     if sponsors is not None:
         do_apply_sponsors(user, cycle, sponsors)
     return keys
-
-
-TIER_WEIGHTS = {tier.value: DEFAULT_TIER_WEIGHTS.get(tier_label(tier.value), 1) for tier in Tier}

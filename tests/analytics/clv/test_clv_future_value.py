@@ -9,8 +9,7 @@ import pytest
 from kam.analytics.clv import value
 from kam.analytics.clv.cdnow import CALIBRATION_END, HOLDOUT_END
 from kam.analytics.clv.forecast import forecast
-from kam.analytics.clv.history import alive_history
-from kam.analytics.clv.portfolio import (
+from kam.analytics.clv.future_value import (
     FutureValueSettings,
     FutureValueUnavailable,
     account_future_value,
@@ -19,6 +18,7 @@ from kam.analytics.clv.portfolio import (
     stored_purchase_days,
     write_future_value,
 )
+from kam.analytics.clv.history import alive_history
 from kam.analytics.clv.simulate_lines import simulate_transaction_lines
 from kam.analytics.clv.summary import purchase_summaries, summaries_from_days, summarise_table
 from kam.analytics.store import AnalyticsStore

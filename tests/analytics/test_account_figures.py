@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
-from kam.analytics.portfolio import (
+from kam.analytics.account_figures import (
     AccountListQuery,
     AccountSort,
     AccountStatus,
