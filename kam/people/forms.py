@@ -21,8 +21,8 @@ class UserForm(forms.Form):
     roles = forms.MultipleChoiceField(
         choices=ROLE_CHOICES, widget=forms.CheckboxSelectMultiple, required=False
     )
-    min_key_accounts = forms.IntegerField(min_value=0, max_value=500, initial=5)
-    max_key_accounts = forms.IntegerField(min_value=0, max_value=500, initial=10)
+    min_key_accounts = forms.IntegerField(min_value=0, max_value=500, initial=5, label="Fewest")
+    max_key_accounts = forms.IntegerField(min_value=0, max_value=500, initial=10, label="Most")
     is_active = forms.BooleanField(
         required=False, initial=True, label="May sign in", help_text="Untick to deactivate."
     )

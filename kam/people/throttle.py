@@ -34,7 +34,8 @@ def lock_message(minutes: int) -> str:
     return (
         f"Too many failed sign-ins for this user name or from this address: signing in is "
         f"locked for {minutes} minutes, until {until:%H:%M} {until.tzname()}, even with the "
-        "right password. Wait, or ask an Administrator to reset your password."
+        "right password. Each further try starts the wait again; an Administrator can lift "
+        "the lock sooner."
     )
 
 

@@ -3,6 +3,7 @@ users whose password someone else chose being sent to change it first."""
 
 import re
 
+import pytest
 from django.core import mail
 from django.urls import reverse
 
@@ -95,3 +96,14 @@ def test_a_reset_for_an_unknown_address_sends_nothing_and_says_the_same(client, 
 def test_the_sign_in_page_links_to_the_reset(client, db):
     page = client.get(reverse("login")).content.decode()
     assert reverse("password_reset") in page
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_every_role_may_change_their_own_password(client, make_user, role):
+    client.force_login(make_user(role, f"someone-{role.name.lower()}"))
+    assert client.get(reverse("password_change")).status_code == 200
+
+
+def test_the_change_page_needs_a_sign_in_and_the_reset_page_does_not(client, db):
+    assert client.get(reverse("password_change"))["Location"].startswith(reverse("login"))
+    assert client.get(reverse("password_reset")).status_code == 200
