@@ -2,9 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from kam.selection.views_sponsors import home
-
 from kam.people import views as people_views
+from kam.selection.views_sponsors import home
 
 # A refusal raised anywhere (a view's @requires, a service's check_permission) is rendered
 # inside the site's layout with its reason.
