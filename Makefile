@@ -11,16 +11,22 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 KAM_DATA_DIR ?= $(CURDIR)/var
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
+# serve-prod: the operational database, where it listens, how many worker processes.
+KAM_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/kam
+HOST ?= 127.0.0.1
+WORKERS ?= 4
+FORWARDED_ALLOW_IPS ?= 127.0.0.1
 export KAM_DATA_DIR
 # Never let uv fetch a Python of its own: the machines have 3.11, and nothing else is reachable.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help run test test-postgres lint check-chromium bench clean
+.PHONY: help run serve-prod test test-postgres lint check-chromium bench clean
 
 help:
 	@echo "make run            set everything up (venv, locked deps, migrations, demo data) and serve"
 	@echo "make test           the whole suite: format, lint, types, import contracts, tests"
 	@echo "make test-postgres  the database tests again against PostgreSQL ($(POSTGRES_URL))"
+	@echo "make serve-prod     gunicorn, $(WORKERS) workers, PostgreSQL, KAM_ENV=production (docs/security.md)"
 
 # uv is not on a fresh machine: bootstrap it with pip into a private tools venv.
 $(UV):
@@ -34,7 +40,19 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 run: $(VENV)/.synced
 	$(BIN)/kam setup
 	$(BIN)/kam demo --if-empty
+	@echo "Demo logins (password kam-demo, to be changed at the first sign-in):"
+	@$(BIN)/kam user list
 	$(BIN)/kam serve --port $(PORT)
+
+# Production: gunicorn, several worker processes, PostgreSQL, every secret from the
+# environment (docs/security.md). KAM_SECRET_KEY must be set; TLS ends at the proxy in front.
+serve-prod: $(VENV)/.synced
+	@test -n "$$KAM_SECRET_KEY" || { echo "serve-prod needs KAM_SECRET_KEY (docs/security.md)."; exit 1; }
+	KAM_ENV=production KAM_DATABASE_URL=$(KAM_DATABASE_URL) $(BIN)/kam setup
+	KAM_ENV=production KAM_DATABASE_URL=$(KAM_DATABASE_URL) $(BIN)/python manage.py collectstatic --noinput -v0
+	KAM_ENV=production KAM_DATABASE_URL=$(KAM_DATABASE_URL) $(BIN)/gunicorn kam.wsgi \
+	  --bind $(HOST):$(PORT) --workers $(WORKERS) --threads 4 --timeout 600 \
+	  --forwarded-allow-ips="$(FORWARDED_ALLOW_IPS)" --access-logfile -
 
 check-chromium:
 	@test -x /usr/bin/chromium || { \

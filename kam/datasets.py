@@ -62,6 +62,17 @@ class InstallContents:
         return f"{accounts} and {self.lines:,} transaction line{'' if self.lines == 1 else 's'}"
 
 
+class DemoRefusedInProduction(Exception):
+    """``kam demo`` on a production install (KAM_ENV=production) without ``in_production``:
+    its logins share one published password."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this is a production install (KAM_ENV=production), and the demo's logins all "
+            "share one published password"
+        )
+
+
 class InstallNotEmpty(Exception):
     """The demo was asked for on an install that already holds data, without ``force``."""
 
@@ -87,6 +98,7 @@ def do_load_demo(
     customers: int = 3000,
     force: bool = False,
     end: date | None = None,
+    in_production: bool = False,
     progress: Progress | None = None,
 ) -> LoadedDataset:
     """Generate the demo company for ``seed`` and load it: people as users, then its files.
@@ -99,7 +111,11 @@ def do_load_demo(
     ``actor`` allowed to load the demo; whoever acts needs LOAD_DEMO. The demo's people are
     created only when their username is free: an existing user keeps their password and
     roles. Loading the same seed twice changes nothing, because the imports are idempotent.
+    The people it creates must choose their own password at their first sign-in; on a
+    production install it is refused (DemoRefusedInProduction) unless ``in_production``.
     """
+    if settings.PRODUCTION and not in_production:
+        raise DemoRefusedInProduction()
     contents = install_contents()
     if not contents.empty:
         if not force:
@@ -122,6 +138,7 @@ def do_load_demo(
                 person.username,
                 password=DEMO_PASSWORD,
                 roles={Role(person.role)},
+                must_change_password=True,
                 first_name=person.first_name,
                 last_name=person.last_name,
                 title=person.title,

@@ -6,14 +6,24 @@ KAM_ANALYTICS_URL   analytical store (default: DuckDB file analytics.duckdb in t
 KAM_SECRET_KEY      Django secret key (default: a key generated once and kept in the data dir)
 KAM_DEBUG           "1" for Django debug pages
 KAM_ALLOWED_HOSTS   comma-separated host names (default: localhost, 127.0.0.1)
+KAM_ENV             "production" for a production install: secure cookies, HSTS, HTTPS
+                    redirect behind a proxy, and no secret that is not in the environment
+                    (docs/security.md lists every variable)
+KAM_EMAIL_HOST      an SMTP server for password-reset mail (default: mail is printed to the
+                    server's log, or written to KAM_EMAIL_FILE_DIR when that is set)
 """
 
+import base64
+import hashlib
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 import plotly
+from csp.constants import NONE, SELF, UNSAFE_HASHES, UNSAFE_INLINE
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(
@@ -21,10 +31,26 @@ DATA_DIR = Path(
 ).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
+KAM_ENV = os.environ.get("KAM_ENV", "development").strip().lower() or "development"
+if KAM_ENV not in {"development", "production"}:
+    raise ImproperlyConfigured(f"KAM_ENV is {KAM_ENV!r}; use 'production' or 'development'.")
+PRODUCTION = KAM_ENV == "production"
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    return default if not value else value in {"1", "true", "yes", "on"}
+
 
 def _secret_key() -> str:
     if key := os.environ.get("KAM_SECRET_KEY"):
         return key
+    if PRODUCTION:
+        # A key in a file beside the data would travel with every backup of it.
+        raise ImproperlyConfigured(
+            "KAM_ENV=production needs KAM_SECRET_KEY in the environment (50 random "
+            'characters or more: python -c "import secrets; print(secrets.token_urlsafe(50))").'
+        )
     # Keep one key per data dir so sessions survive restarts without asking the user for one.
     path = DATA_DIR / "secret_key"
     if not path.exists():
@@ -35,6 +61,10 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 DEBUG = os.environ.get("KAM_DEBUG") == "1"
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured(
+        "KAM_DEBUG=1 shows code and settings to visitors: not in production."
+    )
 ALLOWED_HOSTS = os.environ.get("KAM_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")
 
 INSTALLED_APPS = [
@@ -46,6 +76,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "axes",
+    "csp",
     "kam.people",
     "kam.accounts",
     "kam.selection",
@@ -63,7 +95,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # A user given a password by someone else (an Administrator, the demo) sets their own first.
+    "kam.people.middleware.PasswordChangeRequiredMiddleware",
+    # Refuses a sign-in from a locked-out account or address, even with the right password.
+    "axes.middleware.AxesMiddleware",
     # Last, so it sees every view's exceptions: a busy analytical store is a 503 page.
     "kam.stores.StoreBusyMiddleware",
 ]
@@ -87,6 +124,10 @@ TEMPLATES = [
     },
 ]
 
+if PRODUCTION and not os.environ.get("KAM_DATABASE_URL"):
+    raise ImproperlyConfigured(
+        "KAM_ENV=production needs KAM_DATABASE_URL, e.g. postgres://kam@db.internal:5432/kam."
+    )
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("KAM_DATABASE_URL") or f"sqlite:///{DATA_DIR / 'kam.sqlite3'}",
@@ -107,6 +148,41 @@ AUTH_USER_MODEL = "people.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "accounts:list"
 LOGOUT_REDIRECT_URL = "login"
+
+# Login throttling (django-axes, docs/security.md): after AXES_FAILURE_LIMIT failed sign-ins
+# the user name is locked, and so is the address they came from, each on its own, for
+# AXES_COOLOFF_TIME — even the right password is refused until then, and the page says so.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("KAM_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("KAM_LOGIN_LOCK_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "kam.people.throttle.locked_out"
+AXES_CLIENT_IP_CALLABLE = "kam.people.throttle.client_address"
+AXES_VERBOSE = False
+# Behind a reverse proxy every request comes from the proxy: the client is the address the
+# proxy appended to X-Forwarded-For (on by default in production, KAM_BEHIND_PROXY=0 turns off).
+BEHIND_PROXY = _flag("KAM_BEHIND_PROXY", PRODUCTION)
+
+# Password reset mail (Django's email framework): SMTP when KAM_EMAIL_HOST is set, else a
+# file per message in KAM_EMAIL_FILE_DIR, else the server's log.
+DEFAULT_FROM_EMAIL = os.environ.get("KAM_EMAIL_FROM", "kam <kam@localhost>")
+if os.environ.get("KAM_EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = os.environ["KAM_EMAIL_HOST"]
+    EMAIL_PORT = int(os.environ.get("KAM_EMAIL_PORT", "587"))
+    EMAIL_HOST_USER = os.environ.get("KAM_EMAIL_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("KAM_EMAIL_PASSWORD", "")
+    EMAIL_USE_TLS = _flag("KAM_EMAIL_TLS", True)
+elif os.environ.get("KAM_EMAIL_FILE_DIR"):
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = os.environ["KAM_EMAIL_FILE_DIR"]
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 3  # a reset link works for three hours
 
 # Applied wherever a password is set (kam.people.services.do_create_user): the web app, the
 # CLI and the demo. The common-password list ships inside Django; nothing is fetched.
@@ -154,4 +230,47 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("KAM_LOG_LEVEL", "WARNING")},
+}
+
+# Production: HTTPS only, behind a reverse proxy that terminates TLS and says so in
+# X-Forwarded-Proto (docs/security.md). `manage.py check --deploy` is clean with these.
+if PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("KAM_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = _flag("KAM_HSTS_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = _flag("KAM_HSTS_PRELOAD", True)
+    CSRF_TRUSTED_ORIGINS = [
+        origin for origin in os.environ.get("KAM_CSRF_TRUSTED_ORIGINS", "").split(",") if origin
+    ]
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# Content-Security-Policy on every response, in every environment, so the tests see what
+# production sends. Scripts come only from kam's own static files (htmx, Plotly, kam.js);
+# the two inline handlers of the error and print pages are allowed by their hashes alone.
+# Styles allow inline: pages size bars with style="width: …%" and Plotly styles its SVG.
+CSP_INLINE_HANDLERS = ("history.back()", "window.print()")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [
+            SELF,
+            UNSAFE_HASHES,
+            *(
+                f"'sha256-{base64.b64encode(hashlib.sha256(handler.encode()).digest()).decode()}'"
+                for handler in CSP_INLINE_HANDLERS
+            ),
+        ],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
 }

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from kam.accounts.models import Account
 from kam.analytics.demo import DEMO_PASSWORD
-from kam.datasets import InstallNotEmpty, do_load_demo, do_load_tpch
+from kam.datasets import DemoRefusedInProduction, InstallNotEmpty, do_load_demo, do_load_tpch
 from kam.people.models import User
 from kam.people.roles import Permission, Role
 from kam.plans.models import AccountPlan
@@ -22,6 +22,7 @@ def test_the_demo_company_loads_people_accounts_and_lines_and_reloads_idempotent
     assert Account.objects.filter(parent__isnull=False).exists()
     head = User.objects.get(username="head")
     assert head.check_password(DEMO_PASSWORD)
+    assert head.must_change_password
     assert head.roles() == {Role.HEAD_OF_KAM}
     assert User.objects.filter(groups__name=Role.KEY_ACCOUNT_MANAGER.value).count() >= 10
     mapped = Account.objects.filter(contacts__isnull=False).distinct()
@@ -62,3 +63,11 @@ def test_tpch_loads_through_the_import_with_its_geography(store, make_user, tmp_
     assert loaded.transactions.inserted > 50_000
     regions = set(Account.objects.values_list("region", flat=True))
     assert regions == {"AFRICA", "AMERICA", "ASIA", "EUROPE", "MIDDLE EAST"}
+
+
+@pytest.mark.django_db
+def test_the_demo_is_refused_on_a_production_install(store, settings):
+    settings.PRODUCTION = True
+    with pytest.raises(DemoRefusedInProduction, match="one published password"):
+        do_load_demo(None, seed=3, customers=120)
+    assert not User.objects.exists()

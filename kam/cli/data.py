@@ -193,18 +193,38 @@ def demo(
             help="The last day of the demo's data (default: the last month end before today).",
         ),
     ] = None,
+    in_production: Annotated[
+        bool,
+        typer.Option(
+            "--in-production",
+            help="Load it even on a production install (KAM_ENV=production): its logins "
+            "share one published password until each is changed.",
+        ),
+    ] = False,
     as_user: AsUser = None,
     as_json: Json = False,
 ) -> None:
     """Generate the demo company (a B2B supplier, ~3 years of invoice lines up to the last
     month end before today) and load it.
 
-    Refuses an install that already holds data unless --force. Its people are created as
-    users only where the username is free: an existing user keeps their password.
+    Refuses an install that already holds data unless --force, and a production install
+    unless --in-production. Its people are created as users only where the username is
+    free (an existing user keeps their password) and must choose a new password at their
+    first sign-in.
     """
     setup_django()
+    from django.conf import settings
+
     from kam.analytics.demo import DEMO_PASSWORD
     from kam.datasets import InstallNotEmpty, do_load_demo, install_contents
+
+    if settings.PRODUCTION and not in_production:
+        fail(
+            "[red]Not loaded:[/] this is a production install (KAM_ENV=production), and the "
+            "demo's logins all share one published password. Use --in-production to load it "
+            "anyway.",
+            1,
+        )
 
     contents = install_contents()
     if not contents.empty and if_empty:
@@ -222,7 +242,13 @@ def demo(
     try:
         with refusals(), progress("Demo company") as update:
             loaded = do_load_demo(
-                actor, seed=seed, customers=customers, force=force, end=end, progress=update
+                actor,
+                seed=seed,
+                customers=customers,
+                force=force,
+                end=end,
+                in_production=in_production,
+                progress=update,
             )
     except InstallNotEmpty as refused:  # data arrived since the check above
         fail(f"[red]Not loaded:[/] {refused}. Use --force to merge anyway.", 1)
@@ -242,7 +268,10 @@ def demo(
     if loaded.as_of:
         console.print(f"Figures as of {loaded.as_of:%Y-%m-%d}, the latest invoice line.")
     if loaded.users:
-        console.print(f"Users: {', '.join(loaded.users)} — password [bold]{DEMO_PASSWORD}[/]")
+        console.print(
+            f"Users: {', '.join(loaded.users)} — password [bold]{DEMO_PASSWORD}[/], to be "
+            "changed at the first sign-in (`kam user list` shows their roles)"
+        )
     if loaded.kept_users:
         console.print(
             f"Already there and left as they were (passwords unchanged): "

@@ -1,11 +1,13 @@
-"""`kam user add`: the people who sign in, created by the installer from the shell."""
+"""`kam user add` and `kam user list`: the people who sign in, created by the installer
+from the shell, and each one's roles."""
 
 import sys
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
-from kam.cli.common import console, fail, setup_django
+from kam.cli.common import Json, console, fail, print_json, setup_django
 
 app = typer.Typer(help="Manage the people who sign in.")
 
@@ -75,3 +77,52 @@ def add(
         fail(f"[red]Password refused, nothing saved:[/] {' '.join(refused.messages)}", 2)
     verb = "updated" if existed else "created"
     console.print(f"User {user.username} {verb} with roles {', '.join(sorted(roles))}.")
+
+
+@app.command("list")
+def list_users(as_json: Json = False) -> None:
+    """Every user with their roles, capacity and whether they may sign in (active first)."""
+    setup_django()
+    from kam.people.queries import users_with_roles
+
+    users = users_with_roles()
+    rows = [
+        {
+            "username": user.username,
+            "name": user.get_full_name(),
+            "title": user.title,
+            "email": user.email,
+            "roles": sorted(role.value for role in user.roles()),
+            "active": user.is_active,
+            "must_change_password": user.must_change_password,
+            "min_key_accounts": user.min_key_accounts,
+            "max_key_accounts": user.max_key_accounts,
+            "last_login": user.last_login.isoformat() if user.last_login else None,
+        }
+        for user in users
+    ]
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        console.print("No users yet. Add one with `kam user add NAME --role Administrator`.")
+        return
+    table = Table(title="Users")
+    for column in ("User", "Name", "Roles", "Key accounts", "Status"):
+        table.add_column(column, justify="right" if column == "Key accounts" else "left")
+    for user in users:
+        status = (
+            "deactivated"
+            if not user.is_active
+            else "must change password"
+            if user.must_change_password
+            else "active"
+        )
+        table.add_row(
+            user.username,
+            user.get_full_name(),
+            ", ".join(sorted(role.value for role in user.roles())) or "no role",
+            f"{user.min_key_accounts}–{user.max_key_accounts}",
+            status,
+        )
+    console.print(table)

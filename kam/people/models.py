@@ -23,6 +23,12 @@ class User(AbstractUser):
         default=10, help_text="Most key accounts this manager may hold."
     )
 
+    # Set when someone else chose the password (an Administrator's reset, a new account, the
+    # demo's known one); the user is sent to change it before they may open anything else.
+    must_change_password = models.BooleanField(
+        default=False, help_text="Must choose a new password at the next sign-in."
+    )
+
     class Meta:
         ordering = ("last_name", "first_name", "username")
         constraints = [

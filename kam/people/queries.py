@@ -13,3 +13,11 @@ def administrators() -> list[User]:
         Q(groups__name=Role.ADMINISTRATOR.value) | Q(is_superuser=True), is_active=True
     )
     return list(admins.distinct().order_by("date_joined", "pk"))
+
+
+def users_with_roles() -> list[User]:
+    """Every user, active ones first, by name, with their roles fetched in the same go."""
+    users = User.objects.prefetch_related("groups").order_by(
+        "-is_active", "last_name", "first_name", "username"
+    )
+    return list(users)

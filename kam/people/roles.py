@@ -14,6 +14,7 @@ class Role(StrEnum):
     HEAD_OF_KAM = "Head of KAM"
     KEY_ACCOUNT_MANAGER = "Key Account Manager"
     EXECUTIVE_SPONSOR = "Executive Sponsor"
+    ANALYST = "Analyst"
     VIEWER = "Viewer"
 
 
@@ -59,6 +60,16 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         }
     ),
     Role.EXECUTIVE_SPONSOR: frozenset({Permission.VIEW_ACCOUNTS, Permission.SPONSOR_ACCOUNTS}),
+    # Sales operations: brings the data in, drafts the selection policy and runs the
+    # scoring; the decisions (cycles) and the accounts' plans and people stay with KAM.
+    Role.ANALYST: frozenset(
+        {
+            Permission.VIEW_ACCOUNTS,
+            Permission.IMPORT_DATA,
+            Permission.RUN_SELECTION,
+            Permission.EDIT_POLICY,
+        }
+    ),
     Role.VIEWER: frozenset({Permission.VIEW_ACCOUNTS}),
 }
 

@@ -55,7 +55,7 @@ def test_the_refusal_page(page, live_server, account, make_user, sign_in, ready,
     assert response.status == 403
     expect(page.get_by_role("heading", level=1)).to_have_text("This needs another role")
     expect(page.locator(".status-reason")).to_have_text(
-        "Importing data needs the Head of KAM or Administrator role."
+        "Importing data needs the Head of KAM, Analyst or Administrator role."
     )
     expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Accounts"))
     no_sideways_scroll(page)

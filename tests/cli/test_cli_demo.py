@@ -81,9 +81,28 @@ def test_demo_loads_an_empty_store_once_and_leaves_existing_users_as_they_were(
     assert admin.check_password(OWN_PASSWORD)
     assert head.check_password("pw-for-tests")
     assert (head.first_name, head.last_name) == ("Our", "Head")
-    assert User.objects.get(username="markus.hofmann").check_password(DEMO_PASSWORD)
+    markus = User.objects.get(username="markus.hofmann")
+    assert markus.check_password(DEMO_PASSWORD)
+    assert markus.must_change_password  # the published password is for the first sign-in only
+    assert not admin.must_change_password
+    assert "changed at the first sign-in" in first.stdout
 
     second = runner.invoke(app, [*DEMO, "--if-empty"])
     assert second.exit_code == 0, second.output
     assert "already has data" in second.output
     assert Account.objects.count() == 60
+
+
+def test_demo_is_refused_on_a_production_install(runner, store, settings, transactional_db):
+    settings.PRODUCTION = True
+    refused = runner.invoke(app, DEMO)
+    assert refused.exit_code == 1
+    assert "production install" in refused.stderr
+    assert "--in-production" in refused.stderr
+    assert not User.objects.exists()
+    assert Account.objects.count() == 0
+
+    loaded = runner.invoke(app, [*DEMO, "--in-production", "--json"])
+    assert loaded.exit_code == 0, loaded.output
+    assert "head" in parse_json(loaded.stdout)["users_created"]
+    assert all(user.must_change_password for user in User.objects.all())

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from cli_output import parse_json
 
 from kam.cli import app
 from kam.people.models import User
@@ -124,3 +125,33 @@ def test_user_add_before_setup_sets_the_database_up(tmp_path):
     assert "needs upgrading" in outdated.stderr
     assert "Run `kam setup`" in outdated.stderr
     assert "no such table" not in outdated.stderr
+
+
+def test_user_list_shows_each_users_roles(runner, make_user):
+    make_user(Role.HEAD_OF_KAM, "head", first_name="Helena", last_name="Brandt")
+    make_user(Role.ANALYST, "ana", must_change_password=True)
+    gone = make_user(Role.VIEWER, "gone")
+    gone.is_active = False
+    gone.save()
+    table = runner.invoke(app, ["user", "list"])
+    assert table.exit_code == 0, table.output
+    lines = {line.split()[1]: line for line in table.stdout.splitlines() if line.count("│") > 3}
+    assert "Head of KAM" in lines["head"]
+    assert "Helena Brandt" in lines["head"]
+    assert "Analyst" in lines["ana"]
+    assert "must change password" in lines["ana"]
+    assert "deactivated" in lines["gone"]
+
+    listed = runner.invoke(app, ["user", "list", "--json"])
+    rows = {row["username"]: row for row in parse_json(listed.stdout)}
+    assert rows["head"]["roles"] == ["Head of KAM"]
+    assert rows["ana"]["must_change_password"] is True
+    assert rows["gone"]["active"] is False
+    assert (rows["head"]["min_key_accounts"], rows["head"]["max_key_accounts"]) == (5, 10)
+
+
+def test_user_list_on_an_install_without_users_says_how_to_add_one(runner, db):
+    result = runner.invoke(app, ["user", "list"])
+    assert result.exit_code == 0
+    assert "kam user add" in result.stdout
+    assert parse_json(runner.invoke(app, ["user", "list", "--json"]).stdout) == []

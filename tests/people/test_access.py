@@ -13,8 +13,12 @@ from kam.people.roles import ROLE_PERMISSIONS, Permission, Role, requirement
 from kam.people.services import PermissionRefused, check_permission
 
 KAM = Path(__file__).resolve().parents[2] / "kam"
-OPEN_ROUTES = {"login", "logout", "home"}
-"""Routes every visitor may use: signing in and out, and the redirect to the account list."""
+OPEN_ROUTES = {
+    *("login", "logout", "home", "password_change", "password_change_done"),
+    *("password_reset", "password_reset_done", "password_reset_confirm", "password_reset_complete"),
+}
+"""Routes every visitor may use: signing in and out, their own password (change, and reset
+by email), and the redirect to the account list."""
 
 
 def routes(patterns=None, prefix=""):
@@ -64,7 +68,7 @@ def test_a_refusal_names_every_role_that_may(permission):
 
 def test_importing_data_says_who_may():
     assert requirement(Permission.IMPORT_DATA) == (
-        "Importing data needs the Head of KAM or Administrator role."
+        "Importing data needs the Head of KAM, Analyst or Administrator role."
     )
 
 
@@ -75,7 +79,7 @@ def test_the_403_page_sits_in_the_layout_with_the_reason(client, viewer, store):
     assert response.status_code == 403
     assert 'aria-label="Main"' in page  # the navigation is there
     assert reverse("accounts:list") in page
-    assert "Importing data needs the Head of KAM or Administrator role." in page
+    assert "Importing data needs the Head of KAM, Analyst or Administrator role." in page
     assert "signed in as" in page
     assert "Viewer" in page
 
