@@ -103,10 +103,12 @@ def sign_in_fixture() -> Callable[..., None]:
 
 @pytest.fixture
 def page(browser) -> Iterator[object]:
-    """A fresh browser page at a laptop-sized viewport, failing fast on a missing element,
+    """A fresh browser page at a laptop-sized viewport, failing on a missing element,
     that counts its htmx requests so ``ready`` can wait for them."""
     context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-GB")
-    context.set_default_timeout(15_000)
+    # Generous on a busy machine: the first request of a live server imports every view.
+    context.set_default_timeout(30_000)
+    context.set_default_navigation_timeout(60_000)
     context.add_init_script(TRACK_HTMX)
     page = context.new_page()
     try:
