@@ -138,6 +138,10 @@ def _current_run(user: User, as_of: date | None, progress: Progress | None) -> S
     rated = Rating.objects.aggregate(latest=Max("rated_at"))["latest"]
     if rated is not None:
         runs = runs.filter(started_at__gt=rated)
+    # The key set's hysteresis reads the key accounts as they were when the run was made.
+    published = latest_published()
+    if published is not None and published.published_at is not None:
+        runs = runs.filter(started_at__gt=published.published_at)
     run = runs.order_by("-finished_at", "-id").first()
     return run or do_run_scoring(user, version, resolved, progress)
 

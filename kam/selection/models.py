@@ -113,6 +113,14 @@ class ScoreRun(models.Model):
     snapshot_id = models.CharField(max_length=40, blank=True)
     customers = models.PositiveIntegerField(default=0)
     key_accounts = models.PositiveIntegerField(default=0)
+    qualifying = models.PositiveIntegerField(
+        default=0, help_text="Accounts within the policy's key-account share (before capacity)."
+    )
+    capacity = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Key accounts the managers could hold when the run was made (None: no limit).",
+    )
     seconds = models.FloatField(null=True, blank=True)
     error = models.TextField(blank=True)
     future_value = models.JSONField(

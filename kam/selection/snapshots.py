@@ -128,6 +128,8 @@ def headline(table: ir.Table) -> dict[str, Any]:
             buying=has_revenue.sum(),
             class_a=(table.abc_class == "A").sum(),
             key_accounts=table.is_key.sum(),
+            # Snapshots from before capacity was applied: every key account qualified.
+            qualifying=(table.qualifies if "qualifies" in table.columns else table.is_key).sum(),
             revenue=table.revenue_12m.sum(),
             key_revenue=table.revenue_12m.sum(where=table.is_key),
         )

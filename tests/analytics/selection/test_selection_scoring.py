@@ -103,7 +103,7 @@ def test_coverage_is_the_share_of_weight_present(con):
     policy = default_policy()
     row = scored(con, policy, ratings=RATINGS)["C1"]
     a_weight = sum(c.weight for c in policy.in_dimension(A))
-    a_present = a_weight - 15 - 15 - 10  # future_value, strategic_importance, harmony_fit
+    a_present = a_weight - 35 - 7 - 4  # future_value, strategic_importance, harmony_fit
     assert row["attractiveness_coverage"] == pytest.approx(a_present / a_weight)
     assert row["relationship_coverage"] == pytest.approx((15 + 20 + 25) / 100)
     assert row["coverage"] == pytest.approx((a_present + 60) / (a_weight + 100))
