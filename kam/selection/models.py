@@ -229,6 +229,9 @@ class CycleDecision(models.Model):
     key_rank = models.PositiveIntegerField(null=True, blank=True)
     revenue_12m = models.FloatField(null=True, blank=True)
     reasons = models.JSONField(default=list, blank=True)
+    why = models.TextField(
+        blank=True, help_text="The proposal in the seeds' words, e.g. why a key account goes."
+    )
     override_key = models.BooleanField(
         null=True, blank=True, help_text="Set when the Head of KAM overrides the proposal."
     )

@@ -24,6 +24,7 @@ from kam.analytics.clv.history import AlivePoint, alive_history, purchase_dates
 from kam.analytics.clv.purchases import ASKABLE
 from kam.analytics.clv.purchases import label as model_label
 from kam.analytics.clv.results import FitResult
+from kam.analytics.selection.coverage import Coverage, KeySetShares, coverage, key_set_shares
 from kam.analytics.store import resolve_as_of
 from kam.people.models import User
 from kam.people.roles import Permission, Role
@@ -154,6 +155,20 @@ class Portfolio:
     tiers_by_quadrant: list[dict[str, Any]]
     movers: list[dict[str, Any]]
     previous: ScoreRun | None
+    shares: KeySetShares | None = None
+    coverage: Coverage | None = None
+
+
+def run_shares(table: Any, run: ScoreRun) -> tuple[KeySetShares, Coverage]:
+    """What ``run``'s key set holds beside the same-size sets, and how capacity limits it."""
+    policy = run.policy_version.policy()
+    managers = key_account_managers()
+    per_manager = max((m.max_key_accounts for m in managers), default=10)
+    fv_key = policy.future_value_criterion
+    return (
+        key_set_shares(table, fv_key),
+        coverage(table, run.capacity, per_manager, fv_key),
+    )
 
 
 def portfolio(user: User, run: ScoreRun) -> Portfolio:
@@ -170,6 +185,7 @@ def portfolio(user: User, run: ScoreRun) -> Portfolio:
         moved: list[dict[str, Any]] = []
         if before is not None and snapshots.exists(con, before.snapshot_id):
             moved = snapshots.movers(table, snapshots.scores(con, before.snapshot_id))
+        shares, covered = run_shares(table, run)
         return Portfolio(
             run=run,
             headline=snapshots.headline(table),
@@ -185,6 +201,8 @@ def portfolio(user: User, run: ScoreRun) -> Portfolio:
             tiers_by_quadrant=snapshots.tier_quadrant_counts(table),
             movers=moved,
             previous=before,
+            shares=shares,
+            coverage=covered,
         )
 
 
@@ -202,7 +220,9 @@ def account_score(user: User, run: ScoreRun, customer_id: str) -> AccountScore |
     check_permission(user, Permission.VIEW_ACCOUNTS)
     with analytics_store().connect(read_only=True) as con:
         table = snapshots.scores(con, run.snapshot_id)
-        rows = snapshots.rows_for(table, [customer_id], snapshots.PAGE_COLUMNS)
+        # Older snapshots have no declining / qualifies columns.
+        extra = tuple(c for c in ("declining", "qualifies") if c in table.columns)
+        rows = snapshots.rows_for(table, [customer_id], snapshots.PAGE_COLUMNS + extra)
         if customer_id not in rows:
             return None
         criteria = snapshots.explanation(con, run.snapshot_id, customer_id)
@@ -581,6 +601,23 @@ class CycleReview:
 
     cycle: SelectionCycle
     decisions: list[CycleDecision]
+    shares: KeySetShares | None = None
+    coverage: Coverage | None = None
+    max_churn: float | None = None
+
+    @property
+    def churn(self) -> float | None:
+        """The share of the previous key accounts this proposal removes; None for a first."""
+        before = sum(d.proposal in ("keep", "remove") for d in self.decisions)
+        if self.cycle.previous_id is None or not before:
+            return None
+        return sum(d.proposal == "remove" for d in self.decisions) / before
+
+    @property
+    def churn_above_band(self) -> bool:
+        """Whether the proposal removes more key accounts than the policy's max_churn."""
+        churn = self.churn
+        return churn is not None and self.max_churn is not None and churn > self.max_churn
 
     @property
     def counts(self) -> dict[str, int]:
@@ -608,7 +645,14 @@ def cycle_review(user: User, cycle_id: int | None = None) -> CycleReview | None:
         cycle.decisions.select_related("account", "manager", "sponsor", "overridden_by")
     )
     decisions.sort(key=lambda d: (not d.is_key, d.key_rank or 10**9, d.account_id))
-    return CycleReview(cycle, decisions)
+    run = cycle.score_run
+    shares: KeySetShares | None = None
+    covered: Coverage | None = None
+    with analytics_store().connect(read_only=True) as con:
+        if snapshots.exists(con, run.snapshot_id):
+            shares, covered = run_shares(snapshots.scores(con, run.snapshot_id), run)
+    max_churn = run.policy_version.policy().max_churn
+    return CycleReview(cycle, decisions, shares, covered, max_churn)
 
 
 def policy_version(user: User, version: int | None = None) -> PolicyVersion | None:

@@ -83,6 +83,7 @@ def cycle_detail(request: KamRequest, pk: int) -> HttpResponse:
             rows=_decision_rows(cycle, show),
             show=show,
             summary=summary,
+            review=queries.cycle_review(request.user, cycle.pk),
             filters=PROPOSAL_FILTERS,
             others=SelectionCycle.objects.exclude(pk=cycle.pk),
         ),
