@@ -142,10 +142,13 @@ class Criterion:
 
 @dataclass(frozen=True)
 class TierRule:
-    """A key account is in ``tier`` when both its points reach these minima (inclusive).
+    """A key account is in ``tier`` when both its places reach these minima (inclusive).
 
-    Rules are tried in policy order; a key account meeting none is Tier 3 — it earned its
-    place by total score even if its revenue or potential alone is medium.
+    The places are points 1–5 among the key accounts: 5 the largest key account by revenue
+    (or the highest potential), 1 the smallest, 3 the median — tiers are very high, high
+    and medium within the key set (seed 002), whatever its size. Rules are tried in
+    policy order; a key account meeting none is Tier 3 — it earned its place by
+    attractiveness even if its revenue or potential is medium among the key accounts.
     """
 
     tier: Tier
@@ -165,16 +168,16 @@ class HighPotentialRule:
     """
 
     max_revenue_points: float = 5.0
-    min_potential_points: float = 3.0
+    min_potential_points: float = 1.0
     max_share: float = 0.03
     min_growth: float = 0.25
 
 
 DEFAULT_TIER_RULES: tuple[TierRule, ...] = (
-    # Revenue on the Pareto scale: 4.4 points = within the accounts making the first 15% of
-    # revenue (very high), 3.8 = the first 30% (high); the rest of the key set is Tier 3.
-    TierRule(Tier.TIER_1, 4.4, 4.0),
-    TierRule(Tier.TIER_2, 3.8, 3.2),
+    # Places among the key accounts: 3.8 = the top 30% by revenue, 3.0 = the upper half by
+    # potential (very high / very high); 2.6 and 2.2 = the upper 60% and 70% (high / high).
+    TierRule(Tier.TIER_1, 3.8, 3.0),
+    TierRule(Tier.TIER_2, 2.6, 2.2),
 )
 
 

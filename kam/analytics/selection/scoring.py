@@ -21,7 +21,8 @@ infinity) is missing too: it never becomes points. From the points:
   key-set size;
 - ``declining``: the growth criterion's raw trend is below the policy's ``declining_trend``;
 - ``tier`` (seed 002) from ``revenue_points`` (the revenue criterion's points) and
-  ``potential_points`` (weighted mean of the potential criteria present), see TierRule;
+  ``potential_points`` (weighted mean of the potential criteria present), each read as
+  the account's place among the key accounts (1 the least, 5 the most), see TierRule;
 - ``quadrant`` (seed 004): attractiveness and relationship each compared with a cut — the
   policy's ``quadrant_cut``, or by default the mean on that axis of the account's own group
   (key accounts among key accounts, the high-potential track within the track; the four
@@ -304,15 +305,27 @@ def _share(present: ir.FloatingValue, criteria: tuple[Criterion, ...]) -> ir.Flo
     return present / total if total > 0 else ibis.null("float64")
 
 
+def _among_key_accounts(stage: ir.Table, points: ir.FloatingValue) -> ir.FloatingValue:
+    """A key account's place among the key accounts on ``points``: 1 the least, 5 the most.
+
+    Tiers are relative to the key set (seed 002: very high, high, medium) whatever its size
+    or the portfolio's concentration; missing points count as the least.
+    """
+    window = ibis.window(group_by=stage.is_key, order_by=points.coalesce(0.0))
+    return MIN_POINTS + (MAX_POINTS - MIN_POINTS) * ibis.percent_rank().over(window)
+
+
 def _tier(
     policy: SelectionPolicy,
     is_key: ir.BooleanValue,
+    key_rev: ir.FloatingValue,
+    key_pot: ir.FloatingValue,
     rev: ir.FloatingValue,
     pot: ir.FloatingValue,
     on_track: ir.BooleanValue,
 ) -> ir.StringValue:
     key_cases = [
-        (is_key & (rev >= rule.min_revenue_points) & (pot >= rule.min_potential_points),
+        (is_key & (key_rev >= rule.min_revenue_points) & (key_pot >= rule.min_potential_points),
          rule.tier.value)
         for rule in policy.tier_rules
     ]  # fmt: skip
@@ -321,7 +334,9 @@ def _tier(
         *key_cases,
         (is_key, Tier.TIER_3.value),
         (
-            on_track & (rev < hp.max_revenue_points) & (pot >= hp.min_potential_points),
+            on_track
+            & (rev.coalesce(1.0) < hp.max_revenue_points)
+            & (pot >= hp.min_potential_points),
             Tier.HIGH_POTENTIAL.value,
         ),
         else_=Tier.NOT_KEY.value,
@@ -420,7 +435,13 @@ def score_accounts(
     final = stage.select(
         *[stage[name] for name in FEATURE_COLUMNS + SCORE_COLUMNS + RANK_COLUMNS],
         tier=_tier(
-            policy, stage.is_key, stage.revenue_points, stage.potential_points, stage.on_track
+            policy,
+            stage.is_key,
+            _among_key_accounts(stage, stage.revenue_points),
+            _among_key_accounts(stage, stage.potential_points),
+            stage.revenue_points,
+            stage.potential_points,
+            stage.on_track,
         ),
         quadrant=_quadrant(stage.attractiveness, stage.relationship, *cuts),
         attractiveness_cut=cuts[0],
