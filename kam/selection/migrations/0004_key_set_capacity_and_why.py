@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('selection', '0002_score_run_future_value'),
+        ('selection', '0003_executive_sponsors'),
     ]
 
     operations = [
