@@ -1,6 +1,7 @@
 """`kam score`, `kam cycle new|show|publish`, `kam policy export|import`: key-account
 selection from the command line, through the selection services and queries."""
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -46,6 +47,8 @@ def score_figures(run: Any, tier_types: list["TierTypes"]) -> dict[str, Any]:
         "policy_version": run.policy_version.version,
         "customers": run.customers,
         "key_accounts": run.key_accounts,
+        "qualifying": run.qualifying,
+        "capacity": run.capacity,
         "seconds": run.seconds,
         "future_value_model": run.future_value.get("model") if run.future_value else None,
         "future_value_label": future_value_label(run.future_value or {}),
@@ -113,6 +116,11 @@ def cycle_figures(review: "CycleReview") -> dict[str, Any]:
         "as_of": cycle.as_of,
         "previous": cycle.previous.name if cycle.previous else None,
         "counts": review.counts,
+        "churn": review.churn,
+        "max_churn": review.max_churn,
+        "churn_above_band": review.churn_above_band,
+        "shares": asdict(review.shares) if review.shares else None,
+        "coverage": asdict(review.coverage) if review.coverage else None,
         "decisions": [
             {
                 "customer_id": d.account_id,
@@ -127,10 +135,15 @@ def cycle_figures(review: "CycleReview") -> dict[str, Any]:
                 "manager": d.manager.username if d.manager else None,
                 "sponsor": d.sponsor.username if d.sponsor else None,
                 "reasons": d.reasons,
+                "why": d.why,
             }
             for d in review.decisions
         ],
     }
+
+
+def _pct(share: float | None) -> str:
+    return "—" if share is None else f"{share:.0%}"
 
 
 def _show(review: "CycleReview", as_json: bool, limit: int = SHOWN_DECISIONS) -> None:
@@ -161,6 +174,22 @@ def _show(review: "CycleReview", as_json: bool, limit: int = SHOWN_DECISIONS) ->
     if len(decisions) > limit:
         console.print(f"… and {len(decisions) - limit} more (--json lists them all).")
     console.print(f"{review.counts['key']} key accounts after decisions.")
+    if review.churn is not None:
+        band = f" (above the policy's {review.max_churn:.0%})" if review.churn_above_band else ""
+        console.print(f"Churn: the proposal removes {review.churn:.0%} of the key accounts{band}.")
+    if review.shares:
+        for label, part in (
+            ("key set", review.shares.key_set),
+            ("same number by revenue", review.shares.by_revenue),
+            ("same number by future value", review.shares.by_future_value),
+        ):
+            console.print(
+                f"{label}: {part.accounts:,} accounts, {_pct(part.revenue_share)} of revenue, "
+                f"{_pct(part.future_value_share)} of predicted future value"
+            )
+    for d in decisions:
+        if d.proposal == "remove":
+            console.print(f"[dim]remove {d.account_id} {d.account.name}: {d.why}[/]")
 
 
 def _review(user: Any, cycle_id: int | None) -> "CycleReview":

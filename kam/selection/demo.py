@@ -1,18 +1,18 @@
 """Key-account selection for the demo company: a fitted policy, ratings, two cycles, managers.
 
-The demo has about 3,000 customers and 12 key account managers. The default policy's 15%
-would make about 450 key accounts, which 12 managers holding 5–10 each cannot carry (the
-assignment page says so). The demo therefore saves a policy version with a 3% share
-(about 75–90 key accounts) and says why in its note, then: rates the larger accounts as
-their managers would, publishes a first cycle as of one year before the latest transaction,
-assigns managers and executive sponsors (each sponsor at the capacity the demo gives them),
+The demo has about 3,000 customers and 12 key account managers. Under the default policy
+about 400 accounts qualify (the top 15%), and 12 managers holding 5–10 each cover 120 of
+them: the key set is the 120 most attractive, and the pages show both figures and what
+another manager would cover. The demo rates the larger accounts as their managers would,
+publishes a first cycle as of one year before the latest transaction, assigns managers
+and executive sponsors (each sponsor at the capacity the demo gives them),
 and proposes a second (draft) cycle as of the latest transaction.
 Deterministic for a seed.
 """
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 
 from kam.analytics.demo import DEMO_PEOPLE
@@ -24,7 +24,6 @@ from kam.selection import assignment, services
 from kam.selection.models import SelectionCycle
 from kam.stores import analytics_store
 
-DEMO_SHARE = 0.03
 RATED_ACCOUNTS = 240
 
 
@@ -70,14 +69,8 @@ def do_load_demo_selection(users: Sequence[str | User], seed: int = 7) -> DemoSe
     rng = random.Random(seed)
     _sponsor_capacities(head, people)
 
-    base = services.do_ensure_default_policy().policy()
-    version = services.do_save_policy(
-        head,
-        replace(base, name="Demo policy (3% key accounts)", key_account_share=DEMO_SHARE),
-        note=f"Key-account share lowered from {base.key_account_share:.0%} to "
-        f"{DEMO_SHARE:.0%}: about 3,000 customers at 15% would be ~450 key accounts, and "
-        f"{len(managers)} managers holding 5–10 each can carry at most {10 * len(managers)}.",
-    )
+    version = services.do_ensure_default_policy()
+    base = version.policy()
 
     store = analytics_store()
     with store.connect(read_only=True) as con:

@@ -64,7 +64,7 @@ class PolicyForm(forms.Form):
             self.fields[f"weight__{c.key}"] = forms.FloatField(
                 min_value=0, label=f"{c.label} weight"
             )
-            if c.scale.kind is not ScaleKind.PERCENTILE and c.source is CriterionSource.MEASURED:
+            if c.scale.bounds and c.source is CriterionSource.MEASURED:
                 self.fields[f"bounds__{c.key}"] = forms.CharField(
                     label=f"{c.label} {c.scale.kind.value}",
                     help_text="low, high" if c.scale.kind is ScaleKind.LINEAR else "4 cut points",

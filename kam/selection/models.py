@@ -114,6 +114,14 @@ class ScoreRun(models.Model):
     snapshot_id = models.CharField(max_length=40, blank=True)
     customers = models.PositiveIntegerField(default=0)
     key_accounts = models.PositiveIntegerField(default=0)
+    qualifying = models.PositiveIntegerField(
+        default=0, help_text="Accounts within the policy's key-account share (before capacity)."
+    )
+    capacity = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Key accounts the managers could hold when the run was made (None: no limit).",
+    )
     seconds = models.FloatField(null=True, blank=True)
     error = models.TextField(blank=True)
     future_value = models.JSONField(
@@ -222,6 +230,9 @@ class CycleDecision(models.Model):
     key_rank = models.PositiveIntegerField(null=True, blank=True)
     revenue_12m = models.FloatField(null=True, blank=True)
     reasons = models.JSONField(default=list, blank=True)
+    why = models.TextField(
+        blank=True, help_text="The proposal in the seeds' words, e.g. why a key account goes."
+    )
     override_key = models.BooleanField(
         null=True, blank=True, help_text="Set when the Head of KAM overrides the proposal."
     )

@@ -16,11 +16,13 @@ import pyarrow as pa
 from kam.analytics.clv import future_value as clv_future_value
 from kam.analytics.clv.history import AlivePoint, alive_history, purchase_dates
 from kam.analytics.clv.purchases import ASKABLE
+from kam.analytics.selection.coverage import Coverage, KeySetShares, coverage, key_set_shares
 from kam.analytics.store import resolve_as_of
 from kam.people.models import User
 from kam.people.roles import Permission
 from kam.people.services import check_permission
 from kam.selection import snapshots
+from kam.selection.assignment import key_account_managers
 from kam.selection.fit_record import future_value_fit_note, future_value_label, purchase_fit_of
 from kam.selection.models import (
     CycleDecision,
@@ -215,12 +217,26 @@ class Portfolio:
     tier_types: list[TierTypes]
     movers: list[dict[str, Any]]
     previous: ScoreRun | None
+    shares: KeySetShares | None = None
+    coverage: Coverage | None = None
 
     @property
     def key_revenue_share(self) -> float:
         """The key accounts' share of the revenue (0 when there is none)."""
         revenue = self.headline["revenue"]
         return self.headline["key_revenue"] / revenue if revenue else 0
+
+
+def run_shares(table: Any, run: ScoreRun) -> tuple[KeySetShares, Coverage]:
+    """What ``run``'s key set holds beside the same-size sets, and how capacity limits it."""
+    policy = run.policy_version.policy()
+    managers = key_account_managers()
+    per_manager = max((m.max_key_accounts for m in managers), default=10)
+    fv_key = policy.future_value_criterion
+    return (
+        key_set_shares(table, fv_key),
+        coverage(table, run.capacity, per_manager, fv_key),
+    )
 
 
 def portfolio(user: User, run: ScoreRun) -> Portfolio:
@@ -237,6 +253,7 @@ def portfolio(user: User, run: ScoreRun) -> Portfolio:
         moved: list[dict[str, Any]] = []
         if before is not None and snapshots.exists(con, before.snapshot_id):
             moved = snapshots.movers(table, snapshots.scores(con, before.snapshot_id))
+        shares, covered = run_shares(table, run)
         return Portfolio(
             run=run,
             headline=snapshots.headline(table),
@@ -252,6 +269,8 @@ def portfolio(user: User, run: ScoreRun) -> Portfolio:
             tier_types=_tier_types(table),
             movers=moved,
             previous=before,
+            shares=shares,
+            coverage=covered,
         )
 
 
@@ -269,7 +288,9 @@ def account_score(user: User, run: ScoreRun, customer_id: str) -> AccountScore |
     check_permission(user, Permission.VIEW_ACCOUNTS)
     with analytics_store().connect(read_only=True) as con:
         table = snapshots.scores(con, run.snapshot_id)
-        rows = snapshots.rows_for(table, [customer_id], snapshots.PAGE_COLUMNS)
+        # Older snapshots have no declining / qualifies columns.
+        extra = tuple(c for c in ("declining", "qualifies") if c in table.columns)
+        rows = snapshots.rows_for(table, [customer_id], snapshots.PAGE_COLUMNS + extra)
         if customer_id not in rows:
             return None
         criteria = snapshots.explanation(con, run.snapshot_id, customer_id)
@@ -481,6 +502,23 @@ class CycleReview:
 
     cycle: SelectionCycle
     decisions: list[CycleDecision]
+    shares: KeySetShares | None = None
+    coverage: Coverage | None = None
+    max_churn: float | None = None
+
+    @property
+    def churn(self) -> float | None:
+        """The share of the previous key accounts this proposal removes; None for a first."""
+        before = sum(d.proposal in ("keep", "remove") for d in self.decisions)
+        if self.cycle.previous_id is None or not before:
+            return None
+        return sum(d.proposal == "remove" for d in self.decisions) / before
+
+    @property
+    def churn_above_band(self) -> bool:
+        """Whether the proposal removes more key accounts than the policy's max_churn."""
+        churn = self.churn
+        return churn is not None and self.max_churn is not None and churn > self.max_churn
 
     @property
     def counts(self) -> dict[str, int]:
@@ -519,7 +557,14 @@ def cycle_review(user: User, cycle_id: int | None = None) -> CycleReview | None:
         cycle.decisions.select_related("account", "manager", "sponsor", "overridden_by")
     )
     decisions.sort(key=lambda d: (not d.is_key, d.key_rank or 10**9, d.account_id))
-    return CycleReview(cycle, decisions)
+    run = cycle.score_run
+    shares: KeySetShares | None = None
+    covered: Coverage | None = None
+    with analytics_store().connect(read_only=True) as con:
+        if snapshots.exists(con, run.snapshot_id):
+            shares, covered = run_shares(snapshots.scores(con, run.snapshot_id), run)
+    max_churn = run.policy_version.policy().max_churn
+    return CycleReview(cycle, decisions, shares, covered, max_churn)
 
 
 def policy_version(user: User, version: int | None = None) -> PolicyVersion | None:

@@ -128,6 +128,8 @@ def headline(table: ir.Table) -> dict[str, Any]:
             buying=has_revenue.sum(),
             class_a=(table.abc_class == "A").sum(),
             key_accounts=table.is_key.sum(),
+            # Snapshots from before capacity was applied: every key account qualified.
+            qualifying=(table.qualifies if "qualifies" in table.columns else table.is_key).sum(),
             revenue=table.revenue_12m.sum(),
             key_revenue=table.revenue_12m.sum(where=table.is_key),
         )
@@ -173,9 +175,11 @@ def movers(current: ir.Table, previous: ir.Table, limit: int = 12) -> list[dict[
     changed = (joined.is_key != joined.before_key) | (
         joined.quadrant.fill_null("") != joined.before_quadrant.fill_null("")
     )
+    declining = joined.declining if "declining" in joined.columns else ibis.literal(False)
     result = joined.select(
         "customer_id", "name", "total", "before_total", "quadrant", "before_quadrant",
         "is_key", "before_key", "tier", "before_tier", delta=delta, changed=changed,
+        declining=declining,
     )  # fmt: skip
     result = result.filter(result.changed | (result.delta > 0.05))
     ordered = result.order_by([ibis.desc(result.changed), ibis.desc(result.delta)])

@@ -63,6 +63,7 @@ def cycle_detail(request: KamRequest, pk: int) -> HttpResponse:
             rows=review.shown(show),
             show=show,
             summary=review.counts,
+            review=review,
             filters=PROPOSAL_FILTERS,
             others=SelectionCycle.objects.exclude(pk=cycle.pk),
         ),

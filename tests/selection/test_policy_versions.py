@@ -17,7 +17,7 @@ def form_data(policy, **changes) -> dict[str, str]:
     }
     for c in policy.criteria:
         data[f"weight__{c.key}"] = str(c.weight)
-        if c.scale.kind.value != "percentile" and c.source.value == "measured":
+        if c.scale.bounds and c.source.value == "measured":
             data[f"bounds__{c.key}"] = ", ".join(str(b) for b in c.scale.bounds)
     data.update(changes)
     return data
@@ -40,7 +40,7 @@ def test_editing_a_weight_saves_a_new_version_and_keeps_the_old(client, head_of_
     assert v2.policy().criterion("growth").weight == 40
     assert v2.note == "growth matters more"
     assert v2.created_by == head_of_kam
-    assert PolicyVersion.objects.get(version=1).policy().criterion("growth").weight == 15
+    assert PolicyVersion.objects.get(version=1).policy().criterion("growth").weight == 10
 
     # The downloaded TOML reads back to the very policy the form saved.
     download = client.get(reverse("selection:policy_download", args=[2]))
@@ -65,7 +65,7 @@ def test_a_bad_toml_upload_names_the_bad_key(client, head_of_kam):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     client.force_login(head_of_kam)
-    text = do_ensure_default_policy().toml.replace("weight = 15.0", 'weight = "lots"', 1)
+    text = do_ensure_default_policy().toml.replace("weight = 10.0", 'weight = "lots"', 1)
     upload = SimpleUploadedFile("policy.toml", text.encode())
     response = client.post(reverse("selection:policy_import"), {"file": upload})
     assert response.status_code == 400
@@ -76,7 +76,7 @@ def test_a_bad_toml_upload_names_the_bad_key(client, head_of_kam):
 def test_the_form_refuses_bad_bounds_and_saves_nothing(client, head_of_kam):
     client.force_login(head_of_kam)
     v1 = do_ensure_default_policy()
-    data = form_data(v1.policy(), **{"bounds__margin": "40, 30, 20, 10"})
+    data = form_data(v1.policy(), **{"bounds__tenure": "1825, 1095, 730, 365"})
     response = client.post(reverse("selection:policy"), data)
     assert response.status_code == 400
     assert "4 ascending cut points" in response.content.decode()

@@ -16,6 +16,15 @@ RELATIONSHIP_RATINGS = (
     "willingness_to_collaborate",
 )
 STRONG: dict[str, int | None] = dict.fromkeys(RELATIONSHIP_RATINGS, 5)
+ATTRACTIVE: dict[str, int | None] = dict.fromkeys(
+    ("strategic_importance", "influence", "harmony_fit"), 5
+)
+
+
+def without_bands(user):
+    """Save a policy version whose key set follows the ranking with no hysteresis."""
+    base = services.do_ensure_default_policy().policy()
+    return services.do_save_policy(user, replace(base, keep_band=0.0, entry_band=0.0))
 
 
 def test_a_scoring_run_is_recorded_and_explained(portfolio, head_of_kam):
@@ -64,10 +73,15 @@ def test_the_first_cycle_adds_and_publishing_designates_key_accounts(portfolio, 
 
 
 def test_a_second_cycle_adds_keeps_removes_with_reasons(portfolio, head_of_kam):
+    # The ranking reads attractiveness: strong relationship ratings alone never make
+    # C001 (second largest, declining) key, its strategic importance and fit do.
+    without_bands(head_of_kam)
     first = services.do_create_cycle(head_of_kam)
     publish(head_of_kam, first)
-    # C001 (second largest, declining) wins the relationship ratings; C006 loses its fit.
     services.do_rate_account(head_of_kam, "C001", STRONG)
+    strong_only = services.do_create_cycle(head_of_kam)
+    assert not strong_only.decisions.filter(account_id="C001").exists()
+    services.do_rate_account(head_of_kam, "C001", ATTRACTIVE)
     second = services.do_create_cycle(head_of_kam, name="Next year")
     decisions = {d.account_id: d for d in second.decisions.all()}
     assert decisions["C001"].proposal == "add"
@@ -75,11 +89,25 @@ def test_a_second_cycle_adds_keeps_removes_with_reasons(portfolio, head_of_kam):
     removed = next(d for d in decisions.values() if d.proposal == "remove")
     assert removed.previous_tier
     assert removed.total is not None
+    assert "no longer makes it a key account" in removed.why
     reasons = {r["key"] for r in decisions["C001"].reasons}
-    assert "relationship_position" in reasons
-    moved = decisions["C001"].reasons[0]
-    assert moved["after"] == 5.0
+    assert "strategic_importance" in reasons
+    assert decisions["C001"].reasons[0]["after"] == 5.0
     assert second.previous == first
+
+
+def test_a_key_set_is_kept_within_the_bands(portfolio, head_of_kam):
+    first = services.do_create_cycle(head_of_kam)
+    publish(head_of_kam, first)
+    again = services.do_create_cycle(head_of_kam)
+    assert {d.proposal for d in again.decisions.all()} == {"keep"}  # same data: no churn
+    services.do_rate_account(head_of_kam, "C001", ATTRACTIVE)
+    second = services.do_create_cycle(head_of_kam)
+    # C001 now ranks among the three, but no key account fell clearly below the cut.
+    assert {d.proposal for d in second.decisions.all()} == {"keep"}
+    review = queries.cycle_review(head_of_kam, second.pk)
+    assert review.churn == 0.0
+    assert not review.churn_above_band
 
 
 def test_an_account_changing_quadrant_is_flagged(portfolio, head_of_kam):
@@ -117,9 +145,10 @@ def test_overriding_an_approved_cycle_sends_it_back_to_draft(portfolio, head_of_
 
 
 def test_cycles_compare(portfolio, head_of_kam):
+    without_bands(head_of_kam)
     first = services.do_create_cycle(head_of_kam)
     publish(head_of_kam, first)
-    services.do_rate_account(head_of_kam, "C001", STRONG)
+    services.do_rate_account(head_of_kam, "C001", ATTRACTIVE)
     second = services.do_create_cycle(head_of_kam)
     comparison = queries.compare_cycles(head_of_kam, second, first)
     assert comparison.older == first
@@ -169,6 +198,9 @@ def test_infeasibility_is_said_plainly_on_the_page(client, portfolio, head_of_ka
 
     _capacity(managers, 1, 1)
     cycle = services.do_create_cycle(head_of_kam)
+    # Capacity caps the proposal at 2 key accounts; an override takes it past what fits.
+    assert sum(d.is_key for d in cycle.decisions.all()) == 2
+    services.do_override_decision(head_of_kam, cycle, "C010", is_key=True, reason="new CEO")
     client.force_login(head_of_kam)
     html = client.get(reverse("selection:assignment", args=[cycle.pk])).content.decode()
     assert "No assignment is possible" in html

@@ -43,6 +43,9 @@ class ScaleKind(StrEnum):
     LINEAR = "linear"  # bounds (low, high): low → 1, high → 5, clipped outside
     THRESHOLDS = "thresholds"  # bounds: 4 ascending cut points; below the first → 1 … ≥ last → 5
     PERCENTILE = "percentile"  # no bounds: rank within the portfolio, lowest → 1, highest → 5
+    # no bounds: the account's place on the Pareto curve — 5 minus 4 × the share of the
+    # portfolio's total held by larger accounts; the largest → 5, zero or less → 1.
+    PARETO = "pareto"
 
 
 class Tier(StrEnum):
@@ -97,8 +100,8 @@ class Scale:
             len(bounds) == 4 and all(a < b for a, b in pairwise(bounds))
         ):
             raise PolicyError(f"{where}.bounds: a thresholds scale needs 4 ascending cut points")
-        if self.kind is ScaleKind.PERCENTILE and bounds:
-            raise PolicyError(f"{where}.bounds: a percentile scale takes no bounds")
+        if self.kind in (ScaleKind.PERCENTILE, ScaleKind.PARETO) and bounds:
+            raise PolicyError(f"{where}.bounds: a {self.kind.value} scale takes no bounds")
 
     def points(self, value: float | None) -> float | None:
         """The points for one raw value (None stays None); percentile needs the portfolio.
@@ -113,7 +116,9 @@ class Scale:
             return MIN_POINTS + (MAX_POINTS - MIN_POINTS) * share
         if self.kind is ScaleKind.THRESHOLDS:
             return MIN_POINTS + sum(1.0 for cut in self.bounds if value >= cut)
-        raise PolicyError("a percentile scale ranks within the portfolio; score it in the engine")
+        raise PolicyError(
+            f"a {self.kind.value} scale ranks within the portfolio; score it in the engine"
+        )
 
 
 RATING_SCALE = Scale(ScaleKind.LINEAR, (1.0, 5.0))
@@ -137,10 +142,13 @@ class Criterion:
 
 @dataclass(frozen=True)
 class TierRule:
-    """A key account is in ``tier`` when both its points reach these minima (inclusive).
+    """A key account is in ``tier`` when both its places reach these minima (inclusive).
 
-    Rules are tried in policy order; a key account meeting none is Tier 3 — it earned its
-    place by total score even if its revenue or potential alone is medium.
+    The places are points 1–5 among the key accounts: 5 the largest key account by revenue
+    (or the highest potential), 1 the smallest, 3 the median — tiers are very high, high
+    and medium within the key set (seed 002), whatever its size. Rules are tried in
+    policy order; a key account meeting none is Tier 3 — it earned its place by
+    attractiveness even if its revenue or potential is medium among the key accounts.
     """
 
     tier: Tier
@@ -150,23 +158,26 @@ class TierRule:
 
 @dataclass(frozen=True)
 class HighPotentialRule:
-    """A non-key account is on the high-potential track when small today, big tomorrow.
+    """A non-key account is on the high-potential track when it grows fast toward a big future.
 
-    Revenue points strictly below ``max_revenue_points``, potential points at least
-    ``min_potential_points``; of those, only the ``max_share`` of customers with revenue
-    with the highest potential: a track is a short list a manager can work, not a class.
+    Candidates: not key, revenue points strictly below ``max_revenue_points``, potential
+    points at least ``min_potential_points`` and a trend (the growth criterion's raw value,
+    a share a year) of at least ``min_growth``. Of those, the ``max_share`` of customers
+    with revenue with the largest predicted future value (then revenue) stay on the track:
+    the fastest growers with the most to win, a short list a manager can work.
     """
 
-    max_revenue_points: float = 3.4
-    min_potential_points: float = 4.0
+    max_revenue_points: float = 5.0
+    min_potential_points: float = 1.0
     max_share: float = 0.03
+    min_growth: float = 0.25
 
 
 DEFAULT_TIER_RULES: tuple[TierRule, ...] = (
-    # percentile points 4.6 = the top 10% by revenue, 4.2 = top 20%, 3.4 = top 40%
-    TierRule(Tier.TIER_1, 4.6, 4.0),
-    TierRule(Tier.TIER_2, 4.2, 3.0),
-    TierRule(Tier.TIER_3, 3.4, 2.5),
+    # Places among the key accounts: 3.8 = the top 30% by revenue, 3.0 = the upper half by
+    # potential (very high / very high); 2.6 and 2.2 = the upper 60% and 70% (high / high).
+    TierRule(Tier.TIER_1, 3.8, 3.0),
+    TierRule(Tier.TIER_2, 2.6, 2.2),
 )
 
 
@@ -186,6 +197,19 @@ class SelectionPolicy:
     as_of_months: int = 12
     revenue_criterion: str = "revenue_12m"
     potential_criteria: tuple[str, ...] = ("growth", "future_value", "strategic_importance")
+    # The criteria whose raw values the high-potential track and the declining flag read
+    # (either may be absent from the policy: see check_policy).
+    growth_criterion: str = "growth"
+    future_value_criterion: str = "future_value"
+    # An account whose trend is below this (a share a year: -0.15 = -15%) is flagged declining.
+    declining_trend: float = -0.15
+    # Hysteresis between cycles, as shares of the key-set size N: a key account stays key
+    # while it ranks within N × (1 + keep_band); a newcomer enters only when it ranks within
+    # N × (1 - entry_band). A proposal removing more than max_churn of the key accounts is
+    # flagged on the cycle.
+    keep_band: float = 0.5
+    entry_band: float = 0.1
+    max_churn: float = 0.2
 
     def __post_init__(self) -> None:
         check_policy(self)
@@ -216,6 +240,15 @@ def check_policy(policy: SelectionPolicy) -> None:
         raise PolicyError("quadrant_cut: must be between 1 and 5 points")
     if not 0 < policy.high_potential_rule.max_share <= 1:
         raise PolicyError("high_potential.max_share: must be above 0 and at most 1")
+    for name in ("keep_band", "entry_band", "max_churn"):
+        value = getattr(policy, name)
+        if not (math.isfinite(value) and 0 <= value <= (10 if name == "keep_band" else 1)):
+            limit = "10" if name == "keep_band" else "1"
+            raise PolicyError(f"{name}: must be a number from 0 to {limit}")
+    if not (math.isfinite(policy.declining_trend) and -1 <= policy.declining_trend <= 0):
+        raise PolicyError("declining_trend: must be between -1 and 0 (-0.15 = -15% a year)")
+    if not math.isfinite(policy.high_potential_rule.min_growth):
+        raise PolicyError("high_potential.min_growth: must be a number (0.25 = +25% a year)")
     if not 1 <= policy.as_of_months <= 120:
         raise PolicyError("as_of_months: must be between 1 and 120")
     seen: set[str] = set()
@@ -243,6 +276,8 @@ def check_policy(policy: SelectionPolicy) -> None:
     for key in policy.potential_criteria:
         if key not in seen:
             raise PolicyError(f"potential_criteria: {key!r} is not a criterion")
+    # growth_criterion and future_value_criterion may name no criterion: the track then
+    # asks no trend, ranks by potential, and no account is flagged declining.
     tiers = [rule.tier for rule in policy.tier_rules]
     for index, rule in enumerate(policy.tier_rules):
         if rule.tier not in (Tier.TIER_1, Tier.TIER_2, Tier.TIER_3):
@@ -272,31 +307,36 @@ def default_policy() -> SelectionPolicy:
     tenure and order frequency (seed 002 "strength and tenure of the relationship").
     """
     a, r = Dimension.ATTRACTIVENESS, Dimension.RELATIONSHIP
-    percentile = Scale(ScaleKind.PERCENTILE)
+    pareto = Scale(ScaleKind.PARETO)
+    # Weights and why: docs/selection.md, "The default weights". Attractiveness decides who
+    # is key; relationship strength only places a key account in the four-box.
     criteria = (
         _measured(
-            "revenue_12m", "Revenue, last 12 months", a, 25, percentile, "revenue_12m",
-            "Current revenue, ranked within the portfolio (seed 002).",
+            "revenue_12m", "Revenue, last 12 months", a, 30, pareto, "revenue_12m",
+            "Current revenue, by its place on the Pareto curve: the largest account 5 "
+            "points, the account where 50% of revenue is reached 3 (seed 002).",
         ),
         _measured(
-            "growth", "Growth trend", a, 15, Scale(ScaleKind.LINEAR, (-0.4, 0.2)), "growth_slope",
+            "growth", "Growth trend", a, 10, Scale(ScaleKind.LINEAR, (-0.4, 0.2)), "growth_slope",
             "Robust revenue trend per year over 24 months: -40% → 1 point, flat → 3.7, "
             "+20% → 5 (seed 001). A B2B account that holds its revenue is doing well.",
         ),
         _measured(
-            "margin", "Gross margin %", a, 10, Scale(ScaleKind.THRESHOLDS, (10, 20, 30, 40)),
-            "margin_pct", "Profitability of the last 12 months (seed 002).",
+            "margin", "Gross margin %", a, 10, Scale(ScaleKind.LINEAR, (-10, 40)),
+            "margin_pct", "Profitability of the last 12 months: -10% → 1 point, 0% → 1.8, "
+            "20% → 3.4, 40% → 5; a loss scores below a thin margin (seed 002).",
         ),
         Criterion(
-            "future_value", "Predicted future value", CriterionSource.MEASURED, a, 15, percentile,
-            "predicted_clv", "Customer lifetime value over the plan horizon (seed 000); "
+            "future_value", "Predicted future value", CriterionSource.MEASURED, a, 35, pareto,
+            "predicted_clv", "Customer lifetime value over the plan horizon, by its place on "
+            "the Pareto curve (seed 000: what makes a key account is its future value); "
             "missing until the lifetime-value models have run.", optional=True,
         ),
-        _rated("strategic_importance", "Strategic importance", a, 15,
+        _rated("strategic_importance", "Strategic importance", a, 7,
                "Fit with the ideal customer profile and long-term strategy (seed 002)."),
-        _rated("influence", "Influence", a, 10,
+        _rated("influence", "Influence", a, 4,
                "Reference value, new markets, reputation (seed 002)."),
-        _rated("harmony_fit", "Harmony / fit", a, 10,
+        _rated("harmony_fit", "Harmony / fit", a, 4,
                "A good fit for our solution; we meet their needs better than others (seed 000)."),
         _rated("relationship_position", "Relationship and position", r, 25,
                "Our position in the customer's mind against competitors (seed 001)."),

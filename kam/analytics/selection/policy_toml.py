@@ -51,6 +51,16 @@ def policy_to_toml(policy: SelectionPolicy) -> str:
         f"as_of_months = {policy.as_of_months}",
         f"revenue_criterion = {_string(policy.revenue_criterion)}",
         f"potential_criteria = {_strings(policy.potential_criteria)}",
+        f"growth_criterion = {_string(policy.growth_criterion)}",
+        f"future_value_criterion = {_string(policy.future_value_criterion)}",
+        "# A trend below declining_trend (a share a year) flags the account declining.",
+        f"declining_trend = {_number(policy.declining_trend)}",
+        "# Hysteresis, as shares of the key-set size N: a key account stays while it ranks",
+        "# within N × (1 + keep_band), a newcomer enters only within N × (1 - entry_band);",
+        "# a proposal removing more than max_churn of the key accounts is flagged.",
+        f"keep_band = {_number(policy.keep_band)}",
+        f"entry_band = {_number(policy.entry_band)}",
+        f"max_churn = {_number(policy.max_churn)}",
     ]
     if policy.quadrant_cut is None:
         lines.append("# quadrant_cut unset: each axis is cut at the key accounts' mean.")
@@ -58,12 +68,14 @@ def policy_to_toml(policy: SelectionPolicy) -> str:
         lines.append(f"quadrant_cut = {_number(policy.quadrant_cut)}")
     lines += [
         "",
-        "# Non-key accounts with revenue points below the max and potential at least the min;",
-        "# at most max_share of customers, highest potential first.",
+        "# Non-key accounts with revenue points below the max, potential at least the min and",
+        "# a trend of at least min_growth a year; at most max_share of customers, largest",
+        "# predicted future value first.",
         "[high_potential]",
         f"max_revenue_points = {_number(hp.max_revenue_points)}",
         f"min_potential_points = {_number(hp.min_potential_points)}",
         f"max_share = {_number(hp.max_share)}",
+        f"min_growth = {_number(hp.min_growth)}",
     ]
     for rule in policy.tier_rules:
         lines += [
@@ -194,6 +206,7 @@ def policy_from_toml(text: str) -> SelectionPolicy:
         hp_reader.number("max_revenue_points", default_hp.max_revenue_points),
         hp_reader.number("min_potential_points", default_hp.min_potential_points),
         hp_reader.number("max_share", default_hp.max_share),
+        hp_reader.number("min_growth", default_hp.min_growth),
     )
     hp_reader.done()
     potential = top.get("potential_criteria", list, None)
@@ -213,6 +226,11 @@ def policy_from_toml(text: str) -> SelectionPolicy:
         "revenue_criterion": top.get("revenue_criterion", str, "revenue_12m"),
         "high_potential_rule": high_potential,
     }
+    defaults = SelectionPolicy.__dataclass_fields__
+    for name in ("growth_criterion", "future_value_criterion"):
+        fields[name] = top.get(name, str, defaults[name].default)
+    for name in ("declining_trend", "keep_band", "entry_band", "max_churn"):
+        fields[name] = top.number(name, defaults[name].default)
     if "tiers" in data:
         fields["tier_rules"] = tuple(tiers)
     if potential is not None:

@@ -10,22 +10,33 @@ infinity) is missing too: it never becomes points. From the points:
   dimension, with ``*_coverage`` = the share of the dimension's weight that was present;
 - ``total``: the weighted mean over all present criteria; each criterion's
   ``weighted_points`` = points × weight / present weight, so they add up to the total;
-- ``is_key``: the top ``key_account_share`` of customers with revenue in the window, by total
-  (ties: higher revenue first, then customer_id), i.e. rank < share × count;
+- ``key_rank``: the rank by **attractiveness** (ties: higher revenue first, then
+  customer_id) among customers with revenue in the window. Relationship strength does not
+  rank: it places a key account in the four-box, it never keeps an attractive account out;
+- ``qualifies``: the top ``key_account_share`` of them (rank < share × count);
+- ``is_key``: the qualifying accounts the managers can cover — the first ``capacity`` of
+  them when a capacity is given — with hysteresis against ``incumbents`` (the key accounts
+  of the last published cycle): an incumbent stays key while it ranks within N × (1 +
+  keep_band), a newcomer enters only when it ranks within N × (1 − entry_band), N being the
+  key-set size;
+- ``declining``: the growth criterion's raw trend is below the policy's ``declining_trend``;
 - ``tier`` (seed 002) from ``revenue_points`` (the revenue criterion's points) and
-  ``potential_points`` (weighted mean of the potential criteria present), see TierRule;
+  ``potential_points`` (weighted mean of the potential criteria present), each read as
+  the account's place among the key accounts (1 the least, 5 the most), see TierRule;
 - ``quadrant`` (seed 004): attractiveness and relationship each compared with a cut — the
-  policy's ``quadrant_cut``, or by default the key accounts' mean on that axis (the four
-  types are positions within the key-account portfolio); a score equal to the cut counts
-  as high / strong. The cuts used are kept as ``attractiveness_cut``/``relationship_cut``.
-- high potential: non-key accounts small today (revenue points below the rule's maximum)
-  with potential at or above its minimum, at most ``max_share`` of the customers with
-  revenue, highest potential first.
+  policy's ``quadrant_cut``, or by default the mean on that axis of the account's own group
+  (key accounts among key accounts, the high-potential track within the track; the four
+  types are positions within a portfolio); a score equal to the cut counts as high /
+  strong. The cuts used are kept as ``attractiveness_cut``/``relationship_cut``.
+- high potential: non-key accounts growing at least the rule's ``min_growth`` a year (and
+  within its revenue and potential points), at most ``max_share`` of the customers with
+  revenue, largest predicted future value first.
 
 Everything stays an Ibis expression (``ScoredAccounts.scores``) until someone materialises it, so
 a snapshot of 1.5 million accounts is written by the engine without passing through Python.
 """
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -75,8 +86,10 @@ SCORE_COLUMNS: tuple[str, ...] = (
     "potential_points",
 )
 """The weighted means of the points, their coverage, and the two summaries tiers read."""
-RANK_COLUMNS: tuple[str, ...] = ("key_rank", "is_key")
-CLASS_COLUMNS: tuple[str, ...] = ("tier", "quadrant", "attractiveness_cut", "relationship_cut")
+RANK_COLUMNS: tuple[str, ...] = ("key_rank", "qualifies", "is_key")
+CLASS_COLUMNS: tuple[str, ...] = (
+    "tier", "quadrant", "attractiveness_cut", "relationship_cut", "declining",
+)  # fmt: skip
 ACCOUNT_COLUMNS: tuple[str, ...] = FEATURE_COLUMNS + SCORE_COLUMNS + RANK_COLUMNS + CLASS_COLUMNS
 """The per-account columns of a score run, before the per-criterion ones."""
 
@@ -241,10 +254,36 @@ def _points(raw: ir.FloatingValue, criterion: Criterion) -> ir.FloatingValue:
         steps = [ibis.ifelse(raw >= cut, 1.0, 0.0) for cut in scale.bounds]
         points = sum(steps[1:], steps[0]) + MIN_POINTS
         return ibis.ifelse(raw.isnull(), ibis.null("float64"), points)
+    if scale.kind is ScaleKind.PARETO:
+        return _pareto_points(raw)
     # Percentile: rank among the accounts that have a value (ties share the lower rank).
     window = ibis.window(group_by=raw.isnull(), order_by=raw)
     rank = ibis.percent_rank().over(window)
     return ibis.ifelse(raw.isnull(), ibis.null("float64"), MIN_POINTS + span * rank)
+
+
+def _pareto_points(raw: ir.FloatingValue) -> ir.FloatingValue:
+    """5 − 4 × (the share of the positive total held by accounts larger than this one).
+
+    Unlike a percentile, the step between two neighbours is their share of the portfolio:
+    among the largest accounts, where percentiles all round to 5, the points still spread.
+    Ties share the points of the first of them; zero or less → 1; missing stays missing.
+    """
+    positive = ibis.greatest(raw, 0.0)
+    # A range window sums every value at least this one; its equals are then taken off
+    # again, so ties share the points and the result does not depend on row order.
+    at_least = positive.sum().over(
+        ibis.window(group_by=raw.isnull(), order_by=ibis.desc(raw), range=(None, 0))
+    )
+    equal = positive.sum().over(ibis.window(group_by=raw))
+    total = positive.sum().over(ibis.window(group_by=raw.isnull()))
+    above = (at_least - equal) / ibis.greatest(total, 1e-300)
+    points = MAX_POINTS - (MAX_POINTS - MIN_POINTS) * ibis.least(above, 1.0)
+    return ibis.cases(
+        (raw.isnull(), ibis.null("float64")),
+        (raw <= 0, ibis.literal(MIN_POINTS)),
+        else_=points,
+    )
 
 
 def _weighted_mean(
@@ -266,15 +305,27 @@ def _share(present: ir.FloatingValue, criteria: tuple[Criterion, ...]) -> ir.Flo
     return present / total if total > 0 else ibis.null("float64")
 
 
+def _among_key_accounts(stage: ir.Table, points: ir.FloatingValue) -> ir.FloatingValue:
+    """A key account's place among the key accounts on ``points``: 1 the least, 5 the most.
+
+    Tiers are relative to the key set (seed 002: very high, high, medium) whatever its size
+    or the portfolio's concentration; missing points count as the least.
+    """
+    window = ibis.window(group_by=stage.is_key, order_by=points.coalesce(0.0))
+    return MIN_POINTS + (MAX_POINTS - MIN_POINTS) * ibis.percent_rank().over(window)
+
+
 def _tier(
     policy: SelectionPolicy,
     is_key: ir.BooleanValue,
+    key_rev: ir.FloatingValue,
+    key_pot: ir.FloatingValue,
     rev: ir.FloatingValue,
     pot: ir.FloatingValue,
     on_track: ir.BooleanValue,
 ) -> ir.StringValue:
     key_cases = [
-        (is_key & (rev >= rule.min_revenue_points) & (pot >= rule.min_potential_points),
+        (is_key & (key_rev >= rule.min_revenue_points) & (key_pot >= rule.min_potential_points),
          rule.tier.value)
         for rule in policy.tier_rules
     ]  # fmt: skip
@@ -283,7 +334,9 @@ def _tier(
         *key_cases,
         (is_key, Tier.TIER_3.value),
         (
-            on_track & (rev < hp.max_revenue_points) & (pot >= hp.min_potential_points),
+            on_track
+            & (rev.coalesce(1.0) < hp.max_revenue_points)
+            & (pot >= hp.min_potential_points),
             Tier.HIGH_POTENTIAL.value,
         ),
         else_=Tier.NOT_KEY.value,
@@ -314,13 +367,17 @@ def score_accounts(
     as_of: date | None = None,
     *,
     features: ir.Table | None = None,
+    capacity: int | None = None,
+    incumbents: Collection[str] | None = None,
 ) -> ScoredAccounts:
     """Score every account of the store at ``as_of`` (default: the latest transaction).
 
     ``ratings`` holds (customer_id, criterion_key, value 1–5); ratings of keys the policy
     does not rate are ignored. ``features`` replaces ``account_features`` — e.g. with
     ``predicted_clv`` joined on by the lifetime-value models; it needs customer_id,
-    revenue_12m and every non-optional feature the policy names.
+    revenue_12m and every non-optional feature the policy names. ``capacity`` is how many
+    key accounts the managers can hold (None: no limit); ``incumbents`` the current key
+    accounts, kept within the policy's hysteresis bands (see the module docstring).
     """
     as_of = measured_as_of(con, as_of)
     if features is None:
@@ -332,7 +389,7 @@ def score_accounts(
     for c in policy.criteria:
         if points_column(c.key) in base.columns:  # ranked by _with_percentile_points
             points[c.key] = base[points_column(c.key)]
-        elif c.scale.kind is ScaleKind.PERCENTILE:  # its optional feature is absent
+        elif c.scale.kind in (ScaleKind.PERCENTILE, ScaleKind.PARETO):  # feature absent
             points[c.key] = ibis.null("float64")
         else:
             points[c.key] = _points(raws[c.key], c)
@@ -360,7 +417,7 @@ def score_accounts(
         potential_points=potential,
         **per_criterion,
     )
-    ranks = _key_ranking(scored, policy.key_account_share)
+    ranks = _key_ranking(scored, policy, capacity, incumbents)
     track = _high_potential_ranking(scored, ranks, policy)
     joined = scored.left_join(ranks, scored.customer_id == ranks.customer_id).left_join(
         track, scored.customer_id == track.customer_id
@@ -368,19 +425,28 @@ def score_accounts(
     stage = joined.select(
         *[scored[name] for name in FEATURE_COLUMNS + SCORE_COLUMNS],
         key_rank=ranks.key_rank,
+        qualifies=ranks.qualifies.coalesce(False),
         is_key=ranks.is_key.coalesce(False),
         on_track=track.on_track.coalesce(False),
         **{name: scored[name] for name in per_criterion},
     )
-    cuts = _quadrant_cuts(policy, stage.is_key, stage.attractiveness, stage.relationship)
+    cuts = _quadrant_cuts(policy, stage)
+    growth = _criterion_raw(stage, policy, policy.growth_criterion)
     final = stage.select(
         *[stage[name] for name in FEATURE_COLUMNS + SCORE_COLUMNS + RANK_COLUMNS],
         tier=_tier(
-            policy, stage.is_key, stage.revenue_points, stage.potential_points, stage.on_track
+            policy,
+            stage.is_key,
+            _among_key_accounts(stage, stage.revenue_points),
+            _among_key_accounts(stage, stage.potential_points),
+            stage.revenue_points,
+            stage.potential_points,
+            stage.on_track,
         ),
         quadrant=_quadrant(stage.attractiveness, stage.relationship, *cuts),
         attractiveness_cut=cuts[0],
         relationship_cut=cuts[1],
+        declining=(growth < policy.declining_trend).coalesce(False),
         **{name: stage[name] for name in per_criterion},
     )
     return ScoredAccounts(policy=policy, as_of=as_of, scores=final)
@@ -396,7 +462,7 @@ def _with_percentile_points(base: ir.Table, policy: SelectionPolicy) -> ir.Table
     ranked = [
         (i, c)
         for i, c in enumerate(policy.criteria)
-        if c.scale.kind is ScaleKind.PERCENTILE
+        if c.scale.kind in (ScaleKind.PERCENTILE, ScaleKind.PARETO)
         and (c.source is CriterionSource.RATED or c.feature in base.columns)
     ]
     if not ranked:
@@ -413,51 +479,77 @@ def _with_percentile_points(base: ir.Table, policy: SelectionPolicy) -> ir.Table
     )
 
 
+def _criterion_raw(table: ir.Table, policy: SelectionPolicy, key: str) -> ir.FloatingValue:
+    """The raw value of criterion ``key`` in a scored table; NULL if the policy has none."""
+    if key in {c.key for c in policy.criteria}:
+        return table[raw_column(key)]
+    return ibis.null("float64")
+
+
 def _quadrant_cuts(
-    policy: SelectionPolicy,
-    is_key: ir.BooleanValue,
-    attractiveness: ir.FloatingValue,
-    relationship: ir.FloatingValue,
+    policy: SelectionPolicy, stage: ir.Table
 ) -> tuple[ir.FloatingValue, ir.FloatingValue]:
-    """The cut on each axis: the policy's fixed points, or the key accounts' mean."""
+    """The cut on each axis: the policy's fixed points, or the mean of the account's group.
+
+    The groups are the key accounts and the high-potential track; every other account is
+    placed against the key accounts' cuts.
+    """
     if policy.quadrant_cut is not None:
         fixed = ibis.literal(policy.quadrant_cut, "float64")
         return fixed, fixed
     everyone = ibis.window()
-    return (
-        ibis.cases((is_key, attractiveness), else_=ibis.null("float64")).mean().over(everyone),
-        ibis.cases((is_key, relationship), else_=ibis.null("float64")).mean().over(everyone),
-    )
+    on_track = stage.on_track & ~stage.is_key
+    cuts = []
+    for axis in (stage.attractiveness, stage.relationship):
+        key_mean = ibis.cases((stage.is_key, axis), else_=ibis.null("float64")).mean()
+        track_mean = ibis.cases((on_track, axis), else_=ibis.null("float64")).mean()
+        key_cut = key_mean.over(everyone)
+        cuts.append(ibis.ifelse(on_track, track_mean.over(everyone), key_cut))
+    return cuts[0], cuts[1]
 
 
 def _high_potential_ranking(scored: ir.Table, ranks: ir.Table, policy: SelectionPolicy) -> ir.Table:
     """(customer_id, on_track): the candidates within the track's ``max_share``.
 
-    Candidates are the non-key accounts that meet the rule's points (no revenue counts as
-    the least); they are ranked by potential (then revenue, then id) and the first
-    ``max_share`` × (customers with revenue) stay on the track — at least one.
+    Candidates are the non-key accounts growing at least ``min_growth`` a year (when the
+    policy has a growth criterion) within the rule's points (no revenue counts as the
+    least); they are ranked by predicted future value (then potential, revenue, id) and the
+    first ``max_share`` × (customers with revenue) stay on the track — at least one.
     """
     rule = policy.high_potential_rule
+    keys = {c.key for c in policy.criteria}
+    growth = _criterion_raw(scored, policy, policy.growth_criterion)
+    value = _criterion_raw(scored, policy, policy.future_value_criterion)
     with_key = scored.left_join(ranks, scored.customer_id == ranks.customer_id).select(
         scored.customer_id,
         scored.revenue_12m,
         scored.revenue_points,
         scored.potential_points,
+        growth=growth,
+        value=value,
         is_key=ranks.is_key.coalesce(False),
     )
     customers = (with_key.revenue_12m > 0).cast("int64").sum().over(ibis.window())
+    growing = (
+        with_key.growth >= rule.min_growth
+        if policy.growth_criterion in keys
+        else ibis.literal(True)
+    )
     candidates = with_key.select(
         "customer_id",
         "revenue_12m",
         "potential_points",
+        "value",
         customers=customers,
         # Prospects without revenue in the window may be on the track: small today.
         candidate=~with_key.is_key
         & (with_key.revenue_points.coalesce(1.0) < rule.max_revenue_points)
-        & (with_key.potential_points >= rule.min_potential_points),
+        & (with_key.potential_points >= rule.min_potential_points)
+        & growing.coalesce(False),
     ).filter(lambda t: t.candidate)
     order = ibis.window(
         order_by=[
+            candidates.value.desc(nulls_first=False),
             ibis.desc(candidates.potential_points),
             ibis.desc(candidates.revenue_12m),
             candidates.customer_id,
@@ -470,22 +562,81 @@ def _high_potential_ranking(scored: ir.Table, ranks: ir.Table, policy: Selection
     )
 
 
-def _key_ranking(scored: ir.Table, key_account_share: float) -> ir.Table:
-    """(customer_id, key_rank, is_key) of the accounts in the running for key account.
+def _key_ranking(
+    scored: ir.Table,
+    policy: SelectionPolicy,
+    capacity: int | None,
+    incumbents: Collection[str] | None,
+) -> ir.Table:
+    """(customer_id, key_rank, qualifies, is_key) of the accounts in the running.
 
-    In the running: revenue in the window and a total. Ranked by total, then revenue, then
-    customer_id, on a narrow table (see _with_percentile_points for why).
+    In the running: revenue in the window and an attractiveness score. Ranked by
+    attractiveness, then revenue, then customer_id, on a narrow table (see
+    _with_percentile_points for why). N, the key-set size, is the qualifying count capped
+    at ``capacity``; the hysteresis bands apply when there are incumbents.
     """
-    eligible = scored.filter((scored.revenue_12m > 0) & scored.total.notnull())
-    eligible = eligible.select("customer_id", "total", "revenue_12m")
+    eligible = scored.filter((scored.revenue_12m > 0) & scored.attractiveness.notnull())
+    eligible = eligible.select("customer_id", "attractiveness", "revenue_12m")
     ranking = ibis.window(
-        order_by=[ibis.desc(eligible.total), ibis.desc(eligible.revenue_12m), eligible.customer_id]
+        order_by=[
+            ibis.desc(eligible.attractiveness),
+            ibis.desc(eligible.revenue_12m),
+            eligible.customer_id,
+        ]
     )
-    rank = ibis.row_number().over(ranking)
-    count = eligible.customer_id.count().over(ibis.window())
-    # rank (0-based) < share × count keeps ceil(share × count) accounts, robust to 0.15 × 20
-    # being 3.0000000000000004 in floating point.
-    share = ibis.literal(key_account_share, "float64")
-    return eligible.select(
-        customer_id=eligible.customer_id, key_rank=rank + 1, is_key=rank < count * share
+    numbered = eligible.select(
+        customer_id=eligible.customer_id,
+        rank=ibis.row_number().over(ranking),  # 0-based
+        in_running=eligible.customer_id.count().over(ibis.window()),
+    )
+    # rank < share × count keeps ceil(share × count) accounts, robust to 0.15 × 20 being
+    # 3.0000000000000004 in floating point.
+    share = ibis.literal(policy.key_account_share, "float64")
+    flagged = numbered.select(
+        "customer_id", "rank", qualifies=numbered.rank < numbered.in_running * share
+    )
+    ranked = flagged.select(
+        "customer_id",
+        "rank",
+        "qualifies",
+        qualifying=flagged.qualifies.cast("int64").sum().over(ibis.window()),
+    )
+    size = ranked.qualifying.cast("float64")
+    if capacity is not None:
+        size = ibis.least(size, float(max(capacity, 0)))
+    if not incumbents:
+        return ranked.select(
+            customer_id=ranked.customer_id,
+            key_rank=ranked.rank + 1,
+            qualifies=ranked.qualifies,
+            is_key=ranked.rank < size,
+        )
+    held = ibis.memtable(pa.table({"customer_id": pa.array(sorted(set(incumbents)), pa.string())}))
+    marked = ranked.left_join(held, ranked.customer_id == held.customer_id).select(
+        ranked.customer_id,
+        ranked.rank,
+        ranked.qualifies,
+        size=size,
+        incumbent=held.customer_id.notnull(),
+    )
+    stays = marked.incumbent & (marked.rank < marked.size * (1 + policy.keep_band))
+    enters = ~marked.incumbent & (marked.rank < marked.size * (1 - policy.entry_band))
+    staged = marked.mutate(stays=stays, enters=enters)
+    # Within each group, in rank order: the incumbents that stay fill the set first (at
+    # most N), then the newcomers that enter take the slots left.
+    staged = staged.mutate(
+        stay_order=ibis.row_number().over(ibis.window(group_by=staged.stays, order_by=staged.rank)),
+        enter_order=ibis.row_number().over(
+            ibis.window(group_by=staged.enters, order_by=staged.rank)
+        ),
+    )
+    kept = staged.stays & (staged.stay_order < staged.size)
+    staged = staged.mutate(kept=kept)
+    staged = staged.mutate(kept_count=staged.kept.cast("int64").sum().over(ibis.window()))
+    entered = staged.enters & (staged.enter_order < staged.size - staged.kept_count)
+    return staged.select(
+        customer_id=staged.customer_id,
+        key_rank=staged.rank + 1,
+        qualifies=staged.qualifies,
+        is_key=staged.kept | entered,
     )

@@ -46,8 +46,50 @@ MAX_REASONS = 4
 KEY_TIERS = {TierChoice.TIER_1, TierChoice.TIER_2, TierChoice.TIER_3, TierChoice.HIGH_POTENTIAL}
 ROW_COLUMNS = (
     "customer_id", "name", "country", "region", "segment", "tier", "quadrant", "total",
-    "key_rank", "revenue_12m", "is_key",
+    "key_rank", "revenue_12m", "is_key", "qualifies", "declining", "attractiveness",
 )  # fmt: skip
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def decision_why(
+    proposal: str, row: dict[str, Any], policy: SelectionPolicy, size: int, first: bool
+) -> str:
+    """The proposal for one account in the seeds' words (000: future value; 004: types).
+
+    ``row`` is the account in the cycle's scores (empty when it has none), ``size`` the
+    key-set size N, ``first`` whether there is no previous cycle to keep accounts from.
+    """
+    rank = row.get("key_rank")
+    ranked = f"ranked {_ordinal(int(rank))} by attractiveness and future value" if rank else ""
+    if proposal == CycleDecision.Proposal.KEEP:
+        return f"Still a key account: {ranked}, within the {size:,} key accounts."
+    if proposal == CycleDecision.Proposal.ADD:
+        if first:
+            return f"Among the most attractive accounts: {ranked}."
+        return (
+            f"Clearly above the cut: {ranked}, within the top "
+            f"{int(size * (1 - policy.entry_band)):,} a newcomer must reach."
+        )
+    if not row or not (row.get("revenue_12m") or 0) > 0:
+        return "No revenue in the last 12 months: the account has stopped buying."
+    keep_to = int(size * (1 + policy.keep_band))
+    declining = (
+        " It is declining (revenue trend below the policy's line)." if row.get("declining") else ""
+    )
+    if rank and rank <= keep_to:
+        return (
+            f"Managers' capacity: {ranked}, within the keep band, but the {size:,} key "
+            f"accounts the managers can hold are all ranked higher.{declining}"
+        )
+    return (
+        f"Less attractive now — its future value no longer makes it a key account "
+        f"(seed 000): {ranked or 'not ranked'}, clearly below the cut (a key account stays "
+        f"while within the top {keep_to:,}).{declining}"
+    )
 
 
 def _points(con: Any, run: ScoreRun, ids: list[str]) -> dict:
@@ -129,6 +171,10 @@ def _current_run(user: User, as_of: date | None, progress: Progress | None) -> S
     rated = Rating.objects.aggregate(latest=Max("rated_at"))["latest"]
     if rated is not None:
         runs = runs.filter(started_at__gt=rated)
+    # The key set's hysteresis reads the key accounts as they were when the run was made.
+    published = latest_published()
+    if published is not None and published.published_at is not None:
+        runs = runs.filter(started_at__gt=published.published_at)
     run = runs.order_by("-finished_at", "-id").first()
     return run or do_run_scoring(user, version, resolved, progress)
 
@@ -157,16 +203,18 @@ def do_create_cycle(
     policy = run.policy_version.policy()
     with analytics_store().connect(read_only=True) as con:
         table = snapshots.scores(con, run.snapshot_id)
-        current = {r["customer_id"]: r for r in snapshots.key_rows(table, ROW_COLUMNS)}
+        columns = tuple(c for c in ROW_COLUMNS if c in table.columns)  # older snapshots
+        current = {r["customer_id"]: r for r in snapshots.key_rows(table, columns)}
         ids = sorted(set(current) | before_keys)
-        current.update(snapshots.rows_for(table, [i for i in ids if i not in current], ROW_COLUMNS))
+        current.update(snapshots.rows_for(table, [i for i in ids if i not in current], columns))
         after_points = _points(con, run, ids)
         before_rows: dict[str, dict] = {}
         before_points: dict[str, dict] = {}
         if previous is not None:
             old = previous.score_run
             old_table = snapshots.scores(con, old.snapshot_id)
-            before_rows = snapshots.rows_for(old_table, ids, ROW_COLUMNS)
+            old_columns = tuple(c for c in columns if c in old_table.columns)
+            before_rows = snapshots.rows_for(old_table, ids, old_columns)
             before_points = _points(con, old, ids)
     with transaction.atomic():
         _ensure_accounts({cid: current.get(cid) or before_rows.get(cid) or {} for cid in ids})
@@ -178,6 +226,7 @@ def do_create_cycle(
             created_by=user,
         )
         decisions = []
+        size = sum(1 for r in current.values() if r.get("is_key"))
         for cid in ids:
             row, old_row = current.get(cid, {}), before_rows.get(cid, {})
             key_now, key_before = bool(row.get("is_key")), cid in before_keys
@@ -203,6 +252,7 @@ def do_create_cycle(
                     key_rank=row.get("key_rank"),
                     revenue_12m=row.get("revenue_12m"),
                     reasons=reasons_for(policy, after_points.get(cid, {}), prior),
+                    why=decision_why(proposal, row, policy, size, previous is None),
                 )
             )
         CycleDecision.objects.bulk_create(decisions, batch_size=1000)

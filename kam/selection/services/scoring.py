@@ -32,16 +32,12 @@ from kam.analytics.selection.policy_toml import policy_from_toml, policy_to_toml
 from kam.analytics.selection.scoring import score_accounts
 from kam.analytics.store import resolve_as_of
 from kam.people.models import User
-from kam.people.roles import Permission
+from kam.people.roles import Permission, Role
 from kam.people.services import check_permission
 from kam.revisions import Change, check_unchanged
 from kam.selection import snapshots
 from kam.selection.fit_record import future_value_record
-from kam.selection.models import (
-    PolicyVersion,
-    Rating,
-    ScoreRun,
-)
+from kam.selection.models import KeyAccount, PolicyVersion, Rating, ScoreRun
 from kam.selection.queries import latest_ratings
 from kam.selection.rating_import import RatingProblem, RatingRow, read_ratings
 from kam.stores import analytics_store
@@ -248,6 +244,13 @@ def _future_value(
     return future_value_record(result, table), ""
 
 
+def manager_capacity() -> int | None:
+    """How many key accounts the active key account managers can hold; None without any."""
+    managers = User.objects.filter(is_active=True, groups__name=Role.KEY_ACCOUNT_MANAGER.value)
+    limits = list(managers.distinct().values_list("max_key_accounts", flat=True))
+    return sum(limits) if limits else None
+
+
 def do_run_scoring(
     user: User,
     policy_version: PolicyVersion | None = None,
@@ -262,6 +265,10 @@ def do_run_scoring(
     their per-customer table is written beside the snapshot as ``clv_<snapshot id>``. When
     they cannot be fitted (too few repeat buyers, ...) the criterion stays missing and the
     run says why in ``future_value_note``.
+
+    The key set is the accounts that qualify (the policy's share) as far as the managers'
+    capacity covers them (``manager_capacity``), kept stable against the current key
+    accounts by the policy's hysteresis bands; the run records the capacity it used.
 
     Not one transaction on purpose: the run is recorded as RUNNING first, the snapshot is
     written in the analytical store (which swaps it in atomically), then the run is marked
@@ -284,6 +291,8 @@ def do_run_scoring(
         policy = version.policy()
         report("reading ratings", 0.05)
         ratings = latest_ratings()
+        capacity = manager_capacity()
+        incumbents = list(KeyAccount.objects.values_list("account_id", flat=True))
         store = analytics_store()
         snapshot_id = f"run{run.pk}"
         # One writable connection for the whole run: the engine then writes the snapshot
@@ -301,7 +310,15 @@ def do_run_scoring(
                 features = account_features(con, resolved, window_months=policy.as_of_months)
                 if clv:
                     features = with_predicted_clv(features, con.table(str(clv["table"])))
-                scored = score_accounts(con, policy, ratings, resolved, features=features)
+                scored = score_accounts(
+                    con,
+                    policy,
+                    ratings,
+                    resolved,
+                    features=features,
+                    capacity=capacity,
+                    incumbents=incumbents,
+                )
                 snapshots.write(
                     con, scored, snapshot_id, lambda name: report(name, stages.get(name, 0.5))
                 )
@@ -326,6 +343,8 @@ def do_run_scoring(
         run.future_value_note = why
         run.customers = int(counts["customers"])
         run.key_accounts = int(counts["key_accounts"])
+        run.qualifying = int(counts["qualifying"])
+        run.capacity = capacity
         run.seconds = time.perf_counter() - started
         run.status = ScoreRun.Status.DONE
         run.finished_at = timezone.now()

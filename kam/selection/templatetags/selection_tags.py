@@ -15,6 +15,14 @@ from kam.selection.models import KeyAccount
 register = template.Library()
 
 
+@register.filter
+def percent(share: float | None) -> str:
+    """A share 0–1 as a whole percentage ("41%"); missing (None, not finite) as "—"."""
+    if share is None or share != share or share in (float("inf"), float("-inf")):
+        return "—"
+    return f"{100 * share:.0f}%"
+
+
 @register.inclusion_tag("selection/_key_account_badge.html")
 def key_account_badge(customer_id: str) -> dict[str, Any]:
     """Key account or not; if key, its tier, McDonald's type, manager and sponsor."""

@@ -65,9 +65,9 @@ def _edit(old: str, new: str) -> str:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        (_edit("weight = 25.0", 'weight = "heavy"'), "criteria[0].weight: expected a number"),
-        (_edit("weight = 25.0", "weight = -1.0"), "criteria[0] (revenue_12m).weight"),
-        (_edit('kind = "percentile"', 'kind = "log"'), "criteria[0].scale.kind: 'log' is not"),
+        (_edit("weight = 30.0", 'weight = "heavy"'), "criteria[0].weight: expected a number"),
+        (_edit("weight = 30.0", "weight = -1.0"), "criteria[0] (revenue_12m).weight"),
+        (_edit('kind = "pareto"', 'kind = "log"'), "criteria[0].scale.kind: 'log' is not"),
         (
             _edit("bounds = [-0.4, 0.2]", "bounds = [0.2, -0.4]"),
             "criteria[1] (growth).scale.bounds",

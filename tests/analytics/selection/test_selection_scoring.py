@@ -103,7 +103,7 @@ def test_coverage_is_the_share_of_weight_present(con):
     policy = default_policy()
     row = scored(con, policy, ratings=RATINGS)["C1"]
     a_weight = sum(c.weight for c in policy.in_dimension(A))
-    a_present = a_weight - 15 - 15 - 10  # future_value, strategic_importance, harmony_fit
+    a_present = a_weight - 35 - 7 - 4  # future_value, strategic_importance, harmony_fit
     assert row["attractiveness_coverage"] == pytest.approx(a_present / a_weight)
     assert row["relationship_coverage"] == pytest.approx((15 + 20 + 25) / 100)
     assert row["coverage"] == pytest.approx((a_present + 60) / (a_weight + 100))
@@ -156,38 +156,34 @@ def test_each_scale_kind_in_the_engine(con, scale, raws, points):
     assert [rows[c]["points__x"] for c in customers] == points
 
 
-TIERS = (
-    TierRule(Tier.TIER_1, 4.5, 4.0),
-    TierRule(Tier.TIER_2, 4.25, 3.0),
-    TierRule(Tier.TIER_3, 3.5, 2.5),
-)
+TIERS = (TierRule(Tier.TIER_1, 3.8, 3.0), TierRule(Tier.TIER_2, 2.6, 2.2))
+# Low points all (1.2–2.0): the tier is the place among the key accounts, not the points.
+SAME_ORDER = {"C1": (2.0, 2.0), "C2": (1.8, 1.8), "C3": (1.6, 1.6), "C4": (1.4, 1.4),
+              "C5": (1.2, 1.2)}  # fmt: skip
+CROSSED = {"C1": (2.0, 1.2), "C2": (1.8, 1.4), "C3": (1.6, 1.6), "C4": (1.4, 1.8),
+           "C5": (1.2, 2.0)}  # fmt: skip
 
 
 @pytest.mark.parametrize(
-    ("customer", "revenue", "potential", "tier"),
+    ("values", "tiers"),
     [
-        ("C1", 4.5, 4.0, Tier.TIER_1),
-        ("C1", 4.4375, 4.0, Tier.TIER_2),
-        ("C1", 4.5, 3.9375, Tier.TIER_2),
-        ("C1", 4.25, 3.0, Tier.TIER_2),
-        ("C1", 4.1875, 3.0, Tier.TIER_3),
-        ("C1", 4.25, 2.9375, Tier.TIER_3),
-        ("C1", 3.5, 2.5, Tier.TIER_3),
-        ("C1", 1.0, 1.0, Tier.TIER_3),  # a key account meeting no rule is Tier 3
-        ("C6", 2.9375, 4.0, Tier.HIGH_POTENTIAL),  # no revenue in the window: never key
-        ("C6", 3.0, 4.0, Tier.NOT_KEY),
-        ("C6", 2.9375, 3.9375, Tier.NOT_KEY),
-        ("C6", 5.0, 5.0, Tier.NOT_KEY),
+        # Places among the five key accounts run 1 (least) to 5 (most) on each measure.
+        (SAME_ORDER, {"C1": "tier_1", "C2": "tier_1", "C3": "tier_2", "C4": "tier_3",
+                      "C5": "tier_3"}),
+        # Very high revenue with the least potential (or the reverse) is not Tier 1.
+        (CROSSED, {"C1": "tier_3", "C2": "tier_3", "C3": "tier_2", "C4": "tier_3",
+                   "C5": "tier_3"}),
     ],
-)
-def test_tier_boundaries(con, customer, revenue, potential, tier):
+)  # fmt: skip
+def test_tiers_follow_places_among_the_key_accounts(con, values, tiers):
     policy = policy_of(
         measured("rev"), measured("pot"),
         potential_criteria=("pot",), key_account_share=1.0, tier_rules=TIERS,
-        high_potential_rule=HighPotentialRule(3.0, 4.0, max_share=1.0),
     )  # fmt: skip
-    row = scored(con, policy, {customer: {"rev": revenue, "pot": potential}})[customer]
-    assert row["tier"] == tier.value
+    given = {c: {"rev": rev, "pot": pot} for c, (rev, pot) in values.items()}
+    rows = scored(con, policy, given)
+    assert {c: rows[c]["tier"] for c in values} == tiers
+    assert rows["C6"]["tier"] != "tier_1"  # no revenue in the window: never key
 
 
 @pytest.mark.parametrize(

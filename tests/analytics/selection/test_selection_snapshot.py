@@ -83,7 +83,9 @@ def test_explanation_of_one_account_in_policy_order(scored):
         (SnapshotQuery(sort=SnapshotSort.REVENUE, page_size=2, page=2), ["C3", "C4"], 7),
         (SnapshotQuery(sort=SnapshotSort.REVENUE, page_size=2, page=99), ["C7"], 7),
         (SnapshotQuery(sort=SnapshotSort.KEY_RANK, descending=False, page_size=6), [], 7),
-        (SnapshotQuery(tier="tier_3"), [], 0),
+        # The one key account is the least among the key accounts: Tier 3 by its place.
+        (SnapshotQuery(tier="tier_3"), ["C1"], 1),
+        (SnapshotQuery(tier="tier_1"), [], 0),
     ],
 )  # fmt: skip
 def test_browsing_searches_filters_sorts_and_pages_in_the_engine(scored, query, ids, total):
