@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kam.accounts.models import Account
@@ -307,6 +308,7 @@ def _document(request: KamRequest, customer_id: str, plan_id: int, number: int |
 
 
 @require_GET
+@xframe_options_sameorigin  # the version page shows the document in a frame of its own
 @VIEW
 def document_html(
     request: KamRequest, customer_id: str, plan_id: int, number: int | None = None
