@@ -7,6 +7,8 @@ Views validate input and turn domain errors into messages; services do the writi
 from datetime import date
 from typing import Any
 
+from csp.constants import SELF
+from csp.decorators import csp_replace
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -308,7 +310,9 @@ def _document(request: KamRequest, customer_id: str, plan_id: int, number: int |
 
 
 @require_GET
-@xframe_options_sameorigin  # the version page shows the document in a frame of its own
+# The version page shows the document in a frame of its own site.
+@xframe_options_sameorigin
+@csp_replace({"frame-ancestors": [SELF]})  # type: ignore[arg-type]  # typed for (request) views only
 @VIEW
 def document_html(
     request: KamRequest, customer_id: str, plan_id: int, number: int | None = None

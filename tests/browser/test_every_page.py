@@ -69,6 +69,10 @@ def parameters(prefix: str, pattern: URLPattern) -> tuple[str, ...]:
 def demo(store, settings):
     """A small demo company (people in every role, plans, contacts, two selection cycles),
     and the values that fill each path parameter."""
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
     from kam.datasets import do_load_demo
     from kam.people.models import User
     from kam.plans.models import AccountPlan
@@ -88,6 +92,7 @@ def demo(store, settings):
     account = plan.account
     relationship = Relationship.objects.filter(contact__account=account).first()
     assert relationship is not None, "the demo maps who knows whom at the account"
+    viewer = User.objects.get(username="viewer")
     values = {
         "customer_id": account.customer_id,
         "plan_id": plan.pk,
@@ -100,6 +105,9 @@ def demo(store, settings):
         "pk": SelectionCycle.objects.order_by("-pk").first().pk,
         "version": PolicyVersion.objects.order_by("-version").first().version,
         "level": AlignmentLevel.PARTNER.value,
+        "user_id": viewer.pk,
+        "uidb64": urlsafe_base64_encode(force_bytes(viewer.pk)),
+        "token": default_token_generator.make_token(viewer),
     }
     users = {
         Role.ADMINISTRATOR: "admin",

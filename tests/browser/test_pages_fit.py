@@ -52,14 +52,14 @@ def cycles(store, head_of_kam):
     """Twenty scored accounts and two cycles with names as long as the demo's."""
     from selection_seed import seed_portfolio
 
-    from kam.selection import cycles, services
+    from kam.selection import services
 
     seed_portfolio(store)
     run = services.do_run_scoring(head_of_kam)
-    first = cycles.do_create_cycle(head_of_kam, score_run=run, name="Key accounts 2025")
-    cycles.do_approve_cycle(head_of_kam, first)
-    cycles.do_publish_cycle(head_of_kam, first)
-    second = cycles.do_create_cycle(head_of_kam, score_run=run, name="Key accounts 2026")
+    first = services.do_create_cycle(head_of_kam, score_run=run, name="Key accounts 2025")
+    services.do_approve_cycle(head_of_kam, first)
+    services.do_publish_cycle(head_of_kam, first)
+    second = services.do_create_cycle(head_of_kam, score_run=run, name="Key accounts 2026")
     return first, second
 
 
