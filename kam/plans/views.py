@@ -7,12 +7,15 @@ Views validate input and turn domain errors into messages; services do the writi
 from datetime import date
 from typing import Any
 
+from csp.constants import SELF
+from csp.decorators import csp_replace
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kam.accounts.models import Account
@@ -307,6 +310,9 @@ def _document(request: KamRequest, customer_id: str, plan_id: int, number: int |
 
 
 @require_GET
+# The version page shows the document in a frame of its own site.
+@xframe_options_sameorigin
+@csp_replace({"frame-ancestors": [SELF]})  # type: ignore[arg-type]  # typed for (request) views only
 @VIEW
 def document_html(
     request: KamRequest, customer_id: str, plan_id: int, number: int | None = None

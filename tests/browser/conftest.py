@@ -56,10 +56,11 @@ document.addEventListener("htmx:afterRequest", function () {
 """Counts htmx requests in flight; installed in every page before its own scripts run."""
 
 PAGE_READY = """() => document.readyState === "complete"
-  && !!window.htmx
+  && (!!window.htmx || !document.querySelector('script[src*="htmx"]'))
   && window.__kamHtmxInFlight === 0
   && !document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling")"""
-"""True once the page is loaded, htmx is bound to it, and no htmx request is under way."""
+"""True once the page is loaded, htmx is bound to it (when the page asks for htmx: a plan
+document for print does not), and no htmx request is under way."""
 
 
 def ready(page, *, timeout: float | None = None) -> None:
@@ -101,15 +102,29 @@ def sign_in_fixture() -> Callable[..., None]:
     return sign_in
 
 
-@pytest.fixture
-def page(browser) -> Iterator[object]:
-    """A fresh browser page at a laptop-sized viewport, failing on a missing element,
-    that counts its htmx requests so ``ready`` can wait for them."""
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-GB")
+def new_context(browser, width: int = 1440, **options):
+    """A browser context ``width`` px wide, failing on a missing element, whose pages
+    count their htmx requests so ``ready`` can wait for them."""
+    context = browser.new_context(
+        viewport={"width": width, "height": 900}, locale="en-GB", **options
+    )
     # Generous on a busy machine: the first request of a live server imports every view.
     context.set_default_timeout(30_000)
     context.set_default_navigation_timeout(60_000)
     context.add_init_script(TRACK_HTMX)
+    return context
+
+
+@pytest.fixture(name="new_context")
+def new_context_fixture() -> Callable[..., object]:
+    """``new_context(browser, width, **options)``: a context whose pages ``ready`` can wait for."""
+    return new_context
+
+
+@pytest.fixture
+def page(browser) -> Iterator[object]:
+    """A fresh browser page at a laptop-sized viewport (see ``new_context``)."""
+    context = new_context(browser)
     page = context.new_page()
     try:
         yield page

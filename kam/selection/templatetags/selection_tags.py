@@ -4,6 +4,8 @@ A tag rather than an import keeps the dependency one way: selection knows accoun
 account pages only load this library.
 """
 
+import json
+import math
 from typing import Any
 
 import plotly.graph_objects as go
@@ -71,10 +73,35 @@ def future_value_card(context: template.Context, customer_id: str) -> dict[str, 
     }
 
 
-def future_value_figure(points: list[dict[str, Any]]) -> str | None:
-    """Current revenue (12 months) against predicted value, log-log; high potential stands out."""
-    if not points:
+LOG_DECADES = 6
+"""How far below its largest value a log axis reaches: a 10-million account and a
+10-unit one fit; a predicted value a billionth of a unit does not pull the axis to "1p"."""
+
+
+def log_range(values: list[float]) -> tuple[float, float] | None:
+    """The range (as powers of ten, as Plotly's log axes take it) that holds the positive
+    values, from their minimum — never below one unit nor ``LOG_DECADES`` below the top."""
+    positive = [v for v in values if v is not None and math.isfinite(v) and v > 0]
+    if not positive:
         return None
+    top = math.log10(max(positive))
+    bottom = max(math.log10(min(positive)), top - LOG_DECADES, 0.0)
+    return (math.floor(bottom * 2) / 2 - 0.1, top + 0.15)
+
+
+def future_value_figure(points: list[dict[str, Any]]) -> str | None:
+    """Current revenue (12 months) against predicted value, log-log; high potential stands out.
+
+    A log axis cannot show zero or less; accounts without a positive revenue and value
+    are left out of the drawing (the page says how many are drawn)."""
+    x_range = log_range([r["revenue_12m"] for r in points])
+    y_range = log_range([r["clv"] for r in points])
+    if x_range is None or y_range is None:
+        return None
+    points = [
+        r for r in points
+        if (r["revenue_12m"] or 0) >= 10 ** x_range[0] and (r["clv"] or 0) >= 10 ** y_range[0]
+    ]  # fmt: skip
     figure = go.Figure()
     groups = (
         ("Key accounts", lambda r: bool(r["is_key"]), ACCENT, 7),
@@ -95,8 +122,11 @@ def future_value_figure(points: list[dict[str, Any]]) -> str | None:
             "<br>90% range %{customdata[1]:,.0f}–%{customdata[2]:,.0f}<extra></extra>",
         )  # fmt: skip
     style(figure, height=420)
-    figure.update_xaxes(type="log", title="revenue, last 12 months")
-    figure.update_yaxes(type="log", title="predicted value, plan horizon (discounted)")
+    figure.update_xaxes(type="log", range=x_range, tickformat="~s", title="revenue, last 12 months")
+    figure.update_yaxes(
+        type="log", range=y_range, tickformat="~s",
+        title="predicted value, plan horizon (discounted)",
+    )  # fmt: skip
     return str(figure.to_json())
 
 
@@ -108,10 +138,12 @@ def future_value_chart(context: template.Context, run: Any) -> dict[str, Any]:
 
     user = _user(context)
     points = future_value_points(user, run) if user is not None and run is not None else []
+    figure = future_value_figure(points)
+    drawn = json.loads(figure)["data"] if figure else []
     return {
         "run": run,
         "model": future_value_label(run.future_value) if run is not None else "",
-        "figure": future_value_figure(points),
-        "accounts": len(points),
+        "figure": figure,
+        "accounts": sum(len(trace["x"]) for trace in drawn),
         "promising": sum(1 for p in points if p["tier"] == "high_potential"),
     }
