@@ -10,7 +10,7 @@ from kam.cli import app
 from kam.people.models import User
 from kam.people.roles import Role
 
-DEMO = ["demo", "--customers", "60", "--seed", "5"]
+DEMO = ["demo", "--customers", "12", "--seed", "5"]
 OWN_PASSWORD = "Our own admin passphrase"
 
 
@@ -54,10 +54,10 @@ def test_demo_force_merges_for_an_administrator_and_keeps_their_password(
     figures = parse_json(result.stdout)
     assert figures["as_of"] <= "2026-06-30"  # the last business day up to the date asked
     assert figures["as_of"] >= "2026-06-26"
-    assert figures["customers"]["inserted"] == 60
+    assert figures["customers"]["inserted"] == 12
     assert figures["users_kept"] == ["admin"]
     assert "head" in figures["users_created"]
-    assert Account.objects.count() == 61
+    assert Account.objects.count() == 13
     admin = User.objects.get(username="admin")
     assert admin.check_password(OWN_PASSWORD)
     assert not admin.check_password(DEMO_PASSWORD)
@@ -73,7 +73,7 @@ def test_demo_loads_an_empty_store_once_and_leaves_existing_users_as_they_were(
     head = make_user(Role.HEAD_OF_KAM, "head", first_name="Our", last_name="Head")
     first = runner.invoke(app, [*DEMO, "--if-empty"])
     assert first.exit_code == 0, first.output
-    assert Account.objects.count() == 60
+    assert Account.objects.count() == 12
     assert "passwords unchanged" in first.stdout
     assert "admin" in first.stdout
     admin.refresh_from_db()
@@ -90,7 +90,7 @@ def test_demo_loads_an_empty_store_once_and_leaves_existing_users_as_they_were(
     second = runner.invoke(app, [*DEMO, "--if-empty"])
     assert second.exit_code == 0, second.output
     assert "already has data" in second.output
-    assert Account.objects.count() == 60
+    assert Account.objects.count() == 12
 
 
 def test_demo_is_refused_on_a_production_install(runner, store, settings, transactional_db):
