@@ -38,9 +38,7 @@ def acting(request: HttpRequest) -> User:
     return user
 
 
-def allow(
-    request: HttpRequest, *needed: Permission, on: Callable[[], Record]
-) -> Record:
+def allow(request: HttpRequest, *needed: Permission, on: Callable[[], Record]) -> Record:
     """The record ``on`` resolves, once the acting user holds every permission ``needed``
     by role and on that record."""
     user = acting(request)

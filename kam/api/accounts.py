@@ -96,7 +96,7 @@ def designation_of(key: KeyAccount | None) -> DesignationOut | None:
 
 def _key_account(account: Account) -> KeyAccount | None:
     try:
-        return account.key_account  # type: ignore[no-any-return]
+        return account.key_account
     except KeyAccount.DoesNotExist:
         return None
 

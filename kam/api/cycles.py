@@ -105,7 +105,7 @@ def _cycle(cycle_id: int) -> SelectionCycle:
     cycle = _cycles().filter(pk=cycle_id).first()
     if cycle is None:
         raise Http404(f"No selection cycle {cycle_id}.")
-    return cycle  # type: ignore[no-any-return]
+    return cycle
 
 
 @router.get("/cycles", response=responses(Page[CycleOut]), summary="List selection cycles")

@@ -53,7 +53,7 @@ def install(api: NinjaAPI) -> None:
         first = errors[0] if errors else {}
         field = _where(first.get("loc"))
         message = str(first.get("msg", "The request is not of the expected form."))
-        if first.get("type") == "json_invalid" or "JSON" in message and field is None:
+        if first.get("type") == "json_invalid" or ("JSON" in message and field is None):
             return answer(request, 400, _body("The request body is not valid JSON."))
         detail = f"{field}: {message}" if field else message
         return answer(request, 422, _body(detail, field))
@@ -128,8 +128,6 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(StoreBusy)
     def busy(request: HttpRequest, exc: StoreBusy) -> HttpResponse:
-        response = answer(
-            request, 503, _body("Data is being updated; try again in a few seconds.")
-        )
+        response = answer(request, 503, _body("Data is being updated; try again in a few seconds."))
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response

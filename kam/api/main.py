@@ -18,7 +18,7 @@ api = NinjaAPI(
         "Key account management: accounts, scores and designations, account plans, "
         "stakeholders, ratings and selection cycles. Every operation acts as the owner of a "
         "personal API token (create one on the *API tokens* page of the web app) and obeys "
-        "the same permissions as the web pages. Errors are `{\"detail\": …, \"field\": …}`."
+        'the same permissions as the web pages. Errors are `{"detail": …, "field": …}`.'
     ),
     auth=TokenAuth(),
     urls_namespace="api",
@@ -26,7 +26,6 @@ api = NinjaAPI(
 errors.install(api)
 for module in (accounts, scores, plans, stakeholders, ratings, cycles):
     api.add_router("/", module.router)
-
 
 
 def no_route(request: HttpRequest, rest: str) -> JsonResponse:

@@ -3,7 +3,7 @@ section with ``kam.plans.services.do_update_section`` at the revision it was rea
 (409 when someone saved it since)."""
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import Http404, HttpRequest
 from ninja import Field, Path, Router, Schema
@@ -12,10 +12,10 @@ from pydantic import StringConstraints
 from kam.api import access
 from kam.api.errors import Refused
 from kam.api.schemas import MAX_ID, PROSE, Out, responses
+from kam.people.roles import Permission
 from kam.plans import queries, services
 from kam.plans.models import AccountPlan, PlanSection
 from kam.plans.sections import SECTION_BY_KEY, SECTIONS, SectionKind, empty_content
-from kam.people.roles import Permission
 
 router = Router(tags=["plans"])
 
@@ -94,7 +94,7 @@ def plan_out(plan: AccountPlan) -> PlanOut:
 def section_out(key: str, section: PlanSection | None) -> SectionOut:
     spec = SECTION_BY_KEY[key]
     written = spec.kind in (SectionKind.TEXT, SectionKind.LISTS)
-    content = (section.content if section else empty_content(spec)) if written else None
+    content: Any = (section.content if section else empty_content(spec)) if written else None
     return SectionOut(
         key=key,
         title=spec.title,
@@ -127,9 +127,7 @@ def list_plans(request: HttpRequest, customer_id: str) -> list[PlanOut]:
 
 
 @router.get("/plans/{plan_id}", response=responses(PlanDetailOut), summary="One plan")
-def get_plan(
-    request: HttpRequest, plan_id: int = Path(..., ge=1, le=MAX_ID)
-) -> PlanDetailOut:
+def get_plan(request: HttpRequest, plan_id: int = Path(..., ge=1, le=MAX_ID)) -> PlanDetailOut:
     """A plan with every section in document order and how complete it is."""
     plan = _plan(plan_id)
     access.allow(request, Permission.VIEW_ACCOUNTS, on=lambda: plan.account)
@@ -172,9 +170,7 @@ def put_section(
     # A plan page reads with view_accounts and writes with edit_plans, on the plan's account.
     access.allow_all(request, Permission.VIEW_ACCOUNTS, Permission.EDIT_PLANS)
     plan = _plan(plan_id)
-    access.allow(
-        request, Permission.VIEW_ACCOUNTS, Permission.EDIT_PLANS, on=lambda: plan.account
-    )
+    access.allow(request, Permission.VIEW_ACCOUNTS, Permission.EDIT_PLANS, on=lambda: plan.account)
     spec = SECTION_BY_KEY[key]
     parts = [name for name, _ in spec.parts] if spec.kind is SectionKind.LISTS else ["text"]
     for name, value in payload.content.items():
@@ -191,4 +187,3 @@ def put_section(
         access.acting(request), plan, key, payload.content, expected_revision=payload.revision
     )
     return section_out(key, section)
-

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from pydantic import StringConstraints
 
 from kam.api import access
@@ -91,9 +91,7 @@ def list_ratings(
     response=responses(list[RatingOut], status=201, conflict=True),
     summary="Rate an account",
 )
-def rate_account(
-    request: HttpRequest, customer_id: str, payload: RatingsIn
-) -> tuple[int, Any]:
+def rate_account(request: HttpRequest, customer_id: str, payload: RatingsIn) -> Status[Any]:
     """File the acting user's ratings of the account; each adds to its history."""
     account = access.allow(
         request,
@@ -108,4 +106,4 @@ def rate_account(
         note=payload.note,
         expected_latest=payload.expected_latest,
     )
-    return 201, [rating_out(r) for r in created]
+    return Status(201, [rating_out(r) for r in created])

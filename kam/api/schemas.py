@@ -82,6 +82,7 @@ def finite(value: Any) -> Any:
         return [finite(item) for item in value]
     return value
 
+
 MAX_ID = 2**53
 """The largest record id a path takes: beyond any table kam keeps, within every database."""
 LINE = r"^[^\x00-\x1f\x7f]*$"

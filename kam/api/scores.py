@@ -207,9 +207,7 @@ def get_score(
     )
 
 
-@router.get(
-    "/designations", response=responses(Page[KeyAccountOut]), summary="List key accounts"
-)
+@router.get("/designations", response=responses(Page[KeyAccountOut]), summary="List key accounts")
 def list_designations(
     request: HttpRequest,
     tier: KeyTier | None = Query(None),
@@ -228,7 +226,9 @@ def list_designations(
     if manager:
         keys = keys.filter(manager__username=manager)
     keys = keys.order_by("account__name", "account_id")
-    return Page[KeyAccountOut](
+    return Page[
+        KeyAccountOut
+    ](
         count=keys.count(),
         limit=limit,
         offset=offset,

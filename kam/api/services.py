@@ -39,9 +39,7 @@ def digest_of(token: str) -> str:
 
 
 @transaction.atomic
-def do_create_token(
-    user: User, *, name: str, days: int = DEFAULT_DAYS
-) -> tuple[ApiToken, str]:
+def do_create_token(user: User, *, name: str, days: int = DEFAULT_DAYS) -> tuple[ApiToken, str]:
     """A new token of ``user`` valid for ``days`` (1–365): the record and the token itself,
     which is not kept anywhere and cannot be shown again."""
     check_permission(user, Permission.VIEW_ACCOUNTS)

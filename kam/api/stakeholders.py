@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.http import Http404, HttpRequest
-from ninja import Field, Path, Query, Router, Schema
+from ninja import Field, Path, Query, Router, Schema, Status
 from pydantic import StringConstraints
 
 from kam.api import access
@@ -27,15 +27,11 @@ BuyingRole = Literal[
 ]  # fmt: skip
 
 
-def _line(most: int) -> Any:
-    return Annotated[str, StringConstraints(max_length=most, pattern=LINE)]
-
-
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=LINE)]
-Title = _line(200)
-Function = _line(120)
-Email = _line(254)
-Phone = _line(64)
+Title = Annotated[str, StringConstraints(max_length=200, pattern=LINE)]
+Function = Annotated[str, StringConstraints(max_length=120, pattern=LINE)]
+Email = Annotated[str, StringConstraints(max_length=254, pattern=LINE)]
+Phone = Annotated[str, StringConstraints(max_length=64, pattern=LINE)]
 
 
 class ContactOut(Out):
@@ -115,9 +111,7 @@ def contact_out(contact: Contact) -> ContactOut:
 
 
 def _contact(contact_id: int) -> Contact:
-    contact = (
-        Contact.objects.select_related("account", "updated_by").filter(pk=contact_id).first()
-    )
+    contact = Contact.objects.select_related("account", "updated_by").filter(pk=contact_id).first()
     if contact is None:
         raise Http404(f"No contact {contact_id}.")
     return contact
@@ -128,8 +122,10 @@ def _fields(values: dict[str, Any], account_id: str) -> dict[str, Any]:
     if values.get("email"):
         try:
             validate_email(values["email"])
-        except ValidationError:
-            raise Refused(422, f"{values['email']!r} is not an email address.", field="email")
+        except ValidationError as error:
+            raise Refused(
+                422, f"{values['email']!r} is not an email address.", field="email"
+            ) from error
     if values.get("reports_to") is not None:
         manager = Contact.objects.filter(pk=values["reports_to"], account_id=account_id).first()
         if manager is None:
@@ -172,9 +168,7 @@ def list_contacts(
 
 
 @router.get("/contacts/{contact_id}", response=responses(ContactOut), summary="One contact")
-def get_contact(
-    request: HttpRequest, contact_id: int = Path(..., ge=1, le=MAX_ID)
-) -> ContactOut:
+def get_contact(request: HttpRequest, contact_id: int = Path(..., ge=1, le=MAX_ID)) -> ContactOut:
     """One stakeholder, with the revision an edit must send back."""
     contact = _contact(contact_id)
     access.allow(request, Permission.VIEW_ACCOUNTS, on=lambda: contact.account)
@@ -186,7 +180,7 @@ def get_contact(
     response=responses(ContactOut, status=201),
     summary="Add a contact",
 )
-def add_contact(request: HttpRequest, customer_id: str, payload: ContactIn) -> tuple[int, Any]:
+def add_contact(request: HttpRequest, customer_id: str, payload: ContactIn) -> Status[Any]:
     """Map a new person at the account."""
     account = access.allow(
         request,
@@ -196,7 +190,7 @@ def add_contact(request: HttpRequest, customer_id: str, payload: ContactIn) -> t
     )
     values = _fields(payload.model_dump(), account.customer_id)
     contact = services.do_add_contact(access.acting(request), account, **values)
-    return 201, contact_out(_contact(contact.pk))
+    return Status(201, contact_out(_contact(contact.pk)))
 
 
 @router.patch(

@@ -70,3 +70,18 @@ def seeded(db, store, head_of_kam):
     do_add_contact(head_of_kam, acme, name="Ida Falk", title="Buyer", reports_to=boss)
     do_rate_account(head_of_kam, "C000", {"harmony_fit": 4})
     return {"ids": ids, "run": run, "cycle": cycle, "plan": plan, "contact": boss}
+
+
+@pytest.fixture
+def acme(db, store, head_of_kam):
+    """One account with a draft plan and a contact: enough for the write operations."""
+    from datetime import date
+
+    from kam.accounts.models import Account
+    from kam.plans.services import do_create_plan
+    from kam.relationships.services import do_add_contact
+
+    account = Account.objects.create(customer_id="ACME/1", name="Acme", region="EMEA")
+    plan = do_create_plan(head_of_kam, account, today=date(2025, 1, 1))
+    contact = do_add_contact(head_of_kam, account, name="Jonas Berg", title="CFO")
+    return {"account": account, "plan": plan, "contact": contact}
