@@ -8,6 +8,7 @@ from collections import Counter
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -18,8 +19,9 @@ from schemathesis.specs.openapi.checks import (
 from kam.people.roles import Role
 from kam.wsgi import application
 
-EXAMPLES = 60
-"""Generated requests per operation: ≥ 1,000 in all over the API's operations."""
+EXAMPLES = {GenerationMode.POSITIVE: 45, GenerationMode.NEGATIVE: 10}
+"""Generated requests per operation, of the document's form and not: ≥ 1,000 in all over
+the API's operations, within about two minutes on two cores."""
 CHECKS = [
     not_a_server_error,
     response_schema_conformance,
@@ -28,15 +30,37 @@ CHECKS = [
 ]
 
 
-def strategy(operation, known):
+def strategy(operation, mode, known):
     """Requests with generated path parameters, and as many with records that exist (a
     random id almost never names one) and everything else generated."""
     names = {p.name for p in operation.path_parameters}
     fixed = {name: known[name] for name in names if name in known}
-    generated = operation.as_strategy()
+    generated = operation.as_strategy(mode)
     if not fixed:
         return generated
-    return st.one_of(operation.as_strategy(path_parameters=fixed), generated)
+    return st.one_of(operation.as_strategy(mode, path_parameters=fixed), generated)
+
+
+def exercise(cases, examples, token, sent, statuses):
+    """Send ``examples`` generated requests, each checked against the document."""
+
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[Phase.explicit, Phase.generate],  # no shrinking: bounded in time
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=cases)
+    def call(case):
+        response = case.call_and_validate(
+            headers={"Authorization": f"Bearer {token}"}, checks=CHECKS
+        )
+        sent[f"{case.meta.generation.mode} {case.operation.label}"] += 1
+        statuses[response.status_code] += 1
+
+    call()
 
 
 def test_generated_requests_conform_to_the_document(seeded, api_as):
@@ -53,26 +77,10 @@ def test_generated_requests_conform_to_the_document(seeded, api_as):
     started = time.monotonic()
     for result in schema.get_all_operations():
         operation = result.ok()
-
-        @settings(
-            max_examples=EXAMPLES,
-            deadline=None,
-            database=None,
-            derandomize=True,
-            phases=[Phase.explicit, Phase.generate],  # no shrinking: bounded in time
-            suppress_health_check=list(HealthCheck),
-        )
-        @given(case=strategy(operation, known))
-        def call(case):
-            response = case.call_and_validate(
-                headers={"Authorization": f"Bearer {token}"}, checks=CHECKS
-            )
-            sent[case.operation.label] += 1
-            statuses[response.status_code] += 1
-
-        call()
+        for mode, examples in EXAMPLES.items():
+            exercise(strategy(operation, mode, known), examples, token, sent, statuses)
     seconds = time.monotonic() - started
-    print(f"\n{sum(sent.values())} requests over {len(sent)} operations in {seconds:.1f} s")
+    print(f"\n{sum(sent.values())} requests over {len(sent)} operations × modes in {seconds:.1f} s")
     print(dict(sorted(statuses.items())))
     assert sum(sent.values()) >= 1000
     assert not [code for code in statuses if code >= 500]
