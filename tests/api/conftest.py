@@ -56,19 +56,18 @@ def seeded(db, store, head_of_kam):
     from kam.accounts.models import Account
     from kam.plans.services import do_create_plan
     from kam.relationships.services import do_add_contact
-    from kam.selection import cycles
-    from kam.selection.services import do_rate_account, do_run_scoring
+    from kam.selection import services as selection
 
     ids = seed_portfolio(store)
-    run = do_run_scoring(head_of_kam)
-    cycle = cycles.do_create_cycle(head_of_kam)
-    cycles.do_approve_cycle(head_of_kam, cycle)
-    cycles.do_publish_cycle(head_of_kam, cycle)
+    run = selection.do_run_scoring(head_of_kam)
+    cycle = selection.do_create_cycle(head_of_kam)
+    selection.do_approve_cycle(head_of_kam, cycle)
+    selection.do_publish_cycle(head_of_kam, cycle)
     acme = Account.objects.get(customer_id="C000")
     plan = do_create_plan(head_of_kam, acme, today=date(2024, 7, 1))
     boss = do_add_contact(head_of_kam, acme, name="Jonas Berg", title="CFO", level="executive")
     do_add_contact(head_of_kam, acme, name="Ida Falk", title="Buyer", reports_to=boss)
-    do_rate_account(head_of_kam, "C000", {"harmony_fit": 4})
+    selection.do_rate_account(head_of_kam, "C000", {"harmony_fit": 4})
     return {"ids": ids, "run": run, "cycle": cycle, "plan": plan, "contact": boss}
 
 
