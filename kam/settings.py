@@ -78,11 +78,13 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "csp",
+    "ninja",  # its Swagger UI assets are served from the package, never a CDN
     "kam.people",
     "kam.accounts",
     "kam.selection",
     "kam.relationships",
     "kam.plans",
+    "kam.api",
 ]
 
 MIDDLEWARE = [

@@ -42,5 +42,6 @@ urlpatterns = [
     path("selection/", include("kam.selection.urls")),
     path("", include("kam.plans.urls")),
     path("accounts/", include("kam.accounts.urls")),
+    path("", include("kam.api.urls")),  # the JSON API at /api/ and its tokens page
     path("admin/", admin.site.urls),
 ]

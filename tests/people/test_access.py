@@ -16,9 +16,11 @@ KAM = Path(__file__).resolve().parents[2] / "kam"
 OPEN_ROUTES = {
     *("login", "logout", "home", "password_change", "password_change_done"),
     *("password_reset", "password_reset_done", "password_reset_confirm", "password_reset_complete"),
+    *("api:openapi-json", "api:openapi-view", "api:api-root", "api_no_route"),
 }
 """Routes every visitor may use: signing in and out, their own password (change, and reset
-by email), and the redirect to the account list."""
+by email), the redirect to the account list, and the JSON API's description (its
+operations check their token's user in kam.api.access)."""
 
 
 def routes(patterns=None, prefix=""):
