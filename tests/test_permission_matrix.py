@@ -83,7 +83,7 @@ FUTURE_VALUE = 'id="future-value"'
 MARGIN_KPI = "Gross margin"
 
 ROUTES: dict[str, Expect] = {
-    "home": Expect(get=READ, open_route=True),
+    "home": Expect(get=READ),
     "login": Expect(get=READ, post=READ, open_route=True),
     "logout": Expect(get=None, post=READ, open_route=True),
     "admin:login": Expect(get=READ, post=READ, open_route=True),
@@ -140,6 +140,8 @@ ROUTES: dict[str, Expect] = {
     "selection:approve": Expect(get=None, post=HEAD),
     "selection:publish": Expect(get=None, post=HEAD),
     "selection:assignment": Expect(get=READ, post=HEAD),
+    "selection:sponsor_capacity": Expect(get=None, post=HEAD),
+    "selection:sponsored": Expect(get=cells(A, S)),
     "selection:account": Expect(get=READ, post=EDIT, financial=(FUTURE_VALUE,)),
 }
 """Every route by name; the rest of Django's admin site is ``ADMIN``."""
