@@ -241,8 +241,8 @@ def world(db, store, make_user) -> World:
         do_cut_version,
     )
     from kam.relationships.services import do_add_contact, do_link_relationship
-    from kam.selection.cycles import do_create_cycle
     from kam.selection.models import KeyAccount
+    from kam.selection.services import do_create_cycle
 
     users = {role: make_user(role, role.name.lower()) for role in ROLES}
     keeper = make_user(Role.KEY_ACCOUNT_MANAGER, "keeper")  # manages the foreign account

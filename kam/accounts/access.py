@@ -12,14 +12,17 @@ A role says what someone may do (``kam.people.roles``); for the account permissi
 The Head of KAM and the Administrator hold theirs across the programme. ``check_permission``
 (``kam.people.services``) calls ``allows`` whenever it is given a record, so every view
 (``@requires(..., on=...)``), service and command obeys the same rule. A new tie between a
-person and an account (an opportunity's owner, a sponsor link) joins ``_ties`` below.
+person and an account (an opportunity's owner) joins with ``register_tie``; ``kam.selection``
+registers the key account's manager and sponsor that way.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from kam.people.grants import permissions_of
+from kam.people.records import RecordRule
 from kam.people.roles import ACCOUNT_BOUND_ROLES, ACCOUNT_PERMISSIONS, ACTIONS, Permission, Role
 
 if TYPE_CHECKING:
@@ -47,32 +50,26 @@ def account_of(record: object) -> Account | None:
     return record if isinstance(record, Account) else None
 
 
-def manages(user: User, account: Account) -> bool:
-    """Whether ``user`` is the key account manager of ``account``."""
-    from kam.selection.models import KeyAccount
-
-    return KeyAccount.objects.filter(account=account, manager=user).exists()
-
-
 def on_team(user: User, account: Account) -> bool:
     """Whether ``user`` is on ``account``'s team."""
     return account.team.filter(pk=user.pk).exists()
 
 
-def sponsors(user: User, account: Account) -> bool:
-    """Whether ``user`` is the executive sponsor of ``account``."""
-    from kam.selection.models import KeyAccount
+Tie = Callable[["User", "Account"], bool]
+TIES: dict[Role, list[Tie]] = {Role.KEY_ACCOUNT_MANAGER: [on_team], Role.EXECUTIVE_SPONSOR: []}
+"""What ties someone in an account-bound role to an account. ``kam.selection`` adds the key
+account's manager and sponsor (``KeyAccount``) when it starts; a later app adds its own."""
 
-    return KeyAccount.objects.filter(account=account, executive_sponsor=user).exists()
+
+def register_tie(role: Role, tie: Tie) -> None:
+    """Make ``tie(user, account)`` one more way ``role`` holds its permissions on an account."""
+    if tie not in TIES.setdefault(role, []):
+        TIES[role].append(tie)
 
 
 def _ties(role: Role, user: User, account: Account) -> bool:
     """Whether ``user``, acting in the account-bound ``role``, is tied to ``account``."""
-    if role is Role.KEY_ACCOUNT_MANAGER:
-        return manages(user, account) or on_team(user, account)
-    if role is Role.EXECUTIVE_SPONSOR:
-        return sponsors(user, account)
-    return False
+    return any(tie(user, account) for tie in TIES.get(role, ()))
 
 
 def across_programme(user: User, permission: Permission) -> bool:
@@ -108,6 +105,21 @@ def can_read_account_in_full(user: object, account: Account) -> bool:
     from kam.people.services import has_permission
 
     return has_permission(user, Permission.READ_IN_FULL, on=account)
+
+
+def _allows_on_record(user: object, permission: Permission, record: object) -> bool:
+    account = account_of(record)
+    return account is None or allows(user, permission, account)  # type: ignore[arg-type]
+
+
+def _refusal_on_record(permission: Permission, record: object) -> str:
+    account = account_of(record)
+    assert account is not None  # only asked after _allows_on_record refused
+    return refusal(permission, account)
+
+
+RULE = RecordRule(_allows_on_record, _refusal_on_record)
+"""Registered with ``kam.people.records`` when the accounts app starts."""
 
 
 def refusal(permission: Permission, account: Account) -> str:

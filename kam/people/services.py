@@ -8,8 +8,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 
-from kam.accounts import access
 from kam.people.models import User
+from kam.people.records import refused_by
 from kam.people.roles import Permission, Role, requirement
 
 
@@ -28,23 +28,22 @@ def has_permission(user: object, permission: Permission, *, on: object = None) -
 
     ``on`` is the record the action touches (an account, a plan, a contact), when there is
     one: the account permissions then hold only on the accounts of a manager or sponsor
-    (``kam.accounts.access``), so that every view, service and command obeys one rule.
+    (``kam.people.records``, ``kam.accounts.access``): one rule for every view, service and
+    command.
     """
     if not (isinstance(user, User) and user.can(permission)):
         return False
-    account = access.account_of(on) if on is not None else None
-    return account is None or access.allows(user, permission, account)
+    return on is None or refused_by(user, permission, on) is None
 
 
 def check_permission(user: object, permission: Permission, *, on: object = None) -> None:
     """Raise PermissionRefused, naming what is missing, unless ``user`` may do ``permission``
     (on the record ``on``, when given)."""
-    if has_permission(user, permission):
-        account = access.account_of(on) if on is not None else None
-        if account is not None and not has_permission(user, permission, on=account):
-            raise PermissionRefused(user, permission, access.refusal(permission, account))
-    else:
+    if not has_permission(user, permission):
         raise PermissionRefused(user, permission)
+    rule = refused_by(user, permission, on) if on is not None else None
+    if rule is not None:
+        raise PermissionRefused(user, permission, rule.refusal(permission, on))
 
 
 @transaction.atomic

@@ -165,8 +165,8 @@ def test_rating_another_managers_account_on_its_page_is_refused(people, accounts
 
 def test_only_a_key_account_manager_may_manage_an_account(people, accounts):
     from kam.analytics.assignment import AssignmentInfeasible
-    from kam.selection.cycles import do_apply_assignment
     from kam.selection.models import CycleDecision, PolicyVersion, ScoreRun, SelectionCycle
+    from kam.selection.services import do_apply_assignment
 
     assert may_manage_accounts(people["kim"])
     for name in ("viewer", "head", "sara"):
