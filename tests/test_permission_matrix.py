@@ -40,16 +40,17 @@ def cells(*roles: Role, own: tuple[Role, ...] = ()) -> frozenset[tuple[Role, str
     )
 
 
-A, H, K, S, V = (
+A, H, K, S, N, V = (
     Role.ADMINISTRATOR,
     Role.HEAD_OF_KAM,
     Role.KEY_ACCOUNT_MANAGER,
     Role.EXECUTIVE_SPONSOR,
+    Role.ANALYST,
     Role.VIEWER,
 )
 READ = EVERYONE
 """The portfolio summary: account list and page, selection, cycles, policy."""
-IN_FULL = cells(A, H, V, own=(K, S))
+IN_FULL = cells(A, H, N, V, own=(K, S))
 """An account's plans and stakeholders: the programme's readers, and the manager and
 sponsor of that account."""
 EDIT = cells(A, H, own=(K,))
@@ -57,6 +58,8 @@ EDIT = cells(A, H, own=(K,))
 RATE = cells(A, H, K)
 """Reaching the ratings import (the file's rows are then checked account by account)."""
 HEAD = cells(A, H)
+SALES_OPS = cells(A, H, N)
+"""Importing data, scoring, the selection policy: the Head of KAM and the Analyst."""
 NOBODY: frozenset[tuple[Role, str]] = frozenset()
 
 
@@ -86,11 +89,22 @@ ROUTES: dict[str, Expect] = {
     "home": Expect(get=READ),
     "login": Expect(get=READ, post=READ, open_route=True),
     "logout": Expect(get=None, post=READ, open_route=True),
+    "password_change": Expect(get=READ, post=READ),
+    "password_change_done": Expect(get=READ),
+    "password_reset": Expect(get=READ, post=READ, open_route=True),
+    "password_reset_done": Expect(get=READ, open_route=True),
+    "password_reset_confirm": Expect(get=READ, post=READ, open_route=True),
+    "password_reset_complete": Expect(get=READ, open_route=True),
     "admin:login": Expect(get=READ, post=READ, open_route=True),
     "admin:logout": Expect(get=None, post=READ, open_route=True),
+    # people (users and roles)
+    "people:users": Expect(get=cells(A)),
+    "people:user_add": Expect(get=cells(A), post=cells(A)),
+    "people:user_edit": Expect(get=cells(A), post=cells(A)),
+    "people:user_password": Expect(get=cells(A), post=cells(A)),
     # accounts
     "accounts:list": Expect(get=READ, financial=(MARGIN_COLUMN,)),
-    "accounts:import": Expect(get=HEAD, post=HEAD),
+    "accounts:import": Expect(get=SALES_OPS, post=SALES_OPS),
     "accounts:detail": Expect(get=READ, financial=(MARGIN_KPI, FUTURE_VALUE)),
     # relationships (stakeholders, contacts, alignment)
     "relationships:map": Expect(get=IN_FULL),
@@ -128,12 +142,12 @@ ROUTES: dict[str, Expect] = {
     # selection
     "selection:portfolio": Expect(get=READ),
     "selection:scores": Expect(get=READ, financial=(MARGIN_COLUMN,)),
-    "selection:run_scoring": Expect(get=None, post=HEAD, heavy=True, kept=True),
-    "selection:policy": Expect(get=READ, post=HEAD),
-    "selection:policy_import": Expect(get=None, post=HEAD),
+    "selection:run_scoring": Expect(get=None, post=SALES_OPS, heavy=True, kept=True),
+    "selection:policy": Expect(get=READ, post=SALES_OPS),
+    "selection:policy_import": Expect(get=None, post=SALES_OPS),
     "selection:policy_download": Expect(get=READ),
     "selection:ratings_import": Expect(get=READ, post=RATE),
-    "selection:cycles": Expect(get=READ, post=HEAD, heavy=True, kept=True),
+    "selection:cycles": Expect(get=READ, post=SALES_OPS, heavy=True, kept=True),
     "selection:compare": Expect(get=READ),
     "selection:cycle": Expect(get=READ),
     "selection:override": Expect(get=None, post=HEAD),
@@ -150,7 +164,7 @@ ADMIN = Expect(get=cells(A), post=cells(A))
 """Django's admin site, every one of its routes: only the Administrator (staff) gets past
 its own sign-in; what it may do there is Django's model permissions (issue: people pages)."""
 
-FINANCIAL_ROLES = frozenset({A, H, K, S})
+FINANCIAL_ROLES = frozenset({A, H, K, S, N})
 """Who sees margin, cost and lifetime value in money by default; Viewers do not."""
 
 
@@ -212,7 +226,7 @@ AS_OF = dt.date(2024, 6, 28)
 
 def _months(store, customers: list[tuple[str, str]]) -> None:
     """Thirty months of sales with cost for each customer, as an import leaves them."""
-    from kam.analytics.portfolio import add_months
+    from kam.analytics.account_figures import add_months
 
     with store.connect() as con:
         raw = con.con
