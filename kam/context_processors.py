@@ -32,18 +32,30 @@ NAVIGATION: tuple[NavItem, ...] = (
 )
 
 
-def permissions(user: object) -> dict[str, bool]:
-    """``can_<permission>`` for every permission: whether ``user`` holds it."""
+def permissions(user: object, on: object = None) -> dict[str, bool]:
+    """``can_<permission>`` for every permission: whether ``user`` holds it (on the record
+    ``on``: a page under /accounts/<customer_id>/ asks about that account)."""
     return {
-        f"can_{permission.value}": has_permission(user, permission) for permission in Permission
+        f"can_{permission.value}": has_permission(user, permission, on=on)
+        for permission in Permission
     }
+
+
+def _account_of_page(request: HttpRequest) -> object:
+    match = getattr(request, "resolver_match", None)
+    customer_id = match.kwargs.get("customer_id") if match else None
+    if not customer_id:
+        return None
+    from kam.accounts.models import Account
+
+    return Account.objects.filter(customer_id=customer_id).first()
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     """The nav entries this user may see, which one is current, the user's roles, and
     ``can_<permission>`` for every permission."""
     user = getattr(request, "user", None)
-    context: dict[str, Any] = permissions(user)
+    context: dict[str, Any] = permissions(user, _account_of_page(request))
     if user is None or not user.is_authenticated:
         return context
     match = getattr(request, "resolver_match", None)

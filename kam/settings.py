@@ -11,6 +11,8 @@ KAM_ENV             "production" for a production install: secure cookies, HSTS,
                     (docs/security.md lists every variable)
 KAM_EMAIL_HOST      an SMTP server for password-reset mail (default: mail is printed to the
                     server's log, or written to KAM_EMAIL_FILE_DIR when that is set)
+KAM_ROLE_GRANTS     permissions added to roles, e.g. "Viewer=view_financials" (kam/people/grants.py)
+KAM_ROLE_REVOKES    permissions taken from roles, e.g. "Executive Sponsor=view_financials"
 """
 
 import base64
@@ -24,6 +26,8 @@ import dj_database_url
 import plotly
 from csp.constants import NONE, SELF, UNSAFE_HASHES, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
+
+from kam.people.grants import parse_role_permissions
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(
@@ -222,6 +226,11 @@ WHITENOISE_USE_FINDERS = True
 # import file uploaded through the web (docs/importing.md); bigger files go by `kam import`.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# What each role may do is kam.people.roles.ROLE_PERMISSIONS; an install changes it per role
+# here (financial fields are the usual case: off for Viewers unless granted).
+ROLE_GRANTS = parse_role_permissions(os.environ.get("KAM_ROLE_GRANTS", ""), "KAM_ROLE_GRANTS")
+ROLE_REVOKES = parse_role_permissions(os.environ.get("KAM_ROLE_REVOKES", ""), "KAM_ROLE_REVOKES")
+
 MAX_UPLOAD_BYTES = int(os.environ.get("KAM_MAX_UPLOAD_MB", "1024")) * 1024 * 1024
 UPLOAD_DIR = DATA_DIR / "uploads"
 

@@ -9,3 +9,4 @@ class AccountAdmin(admin.ModelAdmin):
     list_filter = ("region", "segment")
     search_fields = ("customer_id", "name")
     raw_id_fields = ("parent",)
+    filter_horizontal = ("team",)

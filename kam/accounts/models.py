@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 
 
@@ -22,6 +23,13 @@ class Account(models.Model):
     country = models.CharField(max_length=64, blank=True)
     region = models.CharField(max_length=64, blank=True)
     segment = models.CharField(max_length=128, blank=True, help_text="Industry segment.")
+    team = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="account_teams",
+        help_text="Who works the account with its key account manager; the key account "
+        "managers among them may edit it (kam.accounts.access).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -12,6 +12,7 @@ import pyarrow as pa
 from django.db import connection, transaction
 from django.utils import timezone
 
+from kam.accounts.access import across_programme
 from kam.accounts.models import Account
 from kam.analytics.ingest import (
     ColumnMapping,
@@ -22,7 +23,7 @@ from kam.analytics.ingest import (
 from kam.analytics.progress import Progress
 from kam.people.models import User
 from kam.people.roles import Permission
-from kam.people.services import check_permission
+from kam.people.services import PermissionRefused, check_permission
 from kam.stores import analytics_store
 
 MIRRORED_FIELDS = ("name", "parent_id", "country", "region", "segment")
@@ -152,3 +153,21 @@ def do_import_transactions(
         file_label=file_label,
         problems_csv=problems_csv,
     )
+
+
+@transaction.atomic
+def do_set_account_team(user: User, account: Account, members: list[User]) -> None:
+    """Make ``members`` the people who work ``account`` with its key account manager; the Key
+    Account Managers among them may then edit it (``kam.accounts.access``).
+
+    Only the Head of KAM and the Administrator set a team: a manager cannot widen who edits an
+    account, not even their own.
+    """
+    if not across_programme(user, Permission.EDIT_PLANS):
+        raise PermissionRefused(
+            user, Permission.EDIT_PLANS, "Setting who works an account needs the Head of KAM."
+        )
+    inactive = [member.username for member in members if not member.is_active]
+    if inactive:
+        raise ValueError(f"{inactive[0]} is not an active user and cannot join a team")
+    account.team.set(members)

@@ -300,12 +300,16 @@ def _print_account(figures: dict[str, Any]) -> None:
         f"{figures['model_label']}, next {figures['months']} months, "
         f"{number(figures['monthly_discount_rate'], '.1%')} monthly discount)"
     )
-    console.print(
+    money = (  # absent for a user without the financials permission (kam.accounts.access)
         f"Predicted value {number(figures['clv'])} (90% range {number(figures['clv_lower'])} – "
-        f"{number(figures['clv_upper'])}); expected purchases "
-        f"{number(figures['expected_purchases'], '.2f')} at "
-        f"{number(figures['expected_spend'])} each; P(alive) now "
-        f"{number(figures['p_alive'], '.0%')}"
+        f"{number(figures['clv_upper'])}); "
+        if "clv" in figures
+        else ""
+    )
+    spend = f" at {number(figures['expected_spend'])} each" if "expected_spend" in figures else ""
+    console.print(
+        f"{money}expected purchases {number(figures['expected_purchases'], '.2f')}{spend}; "
+        f"P(alive) now {number(figures['p_alive'], '.0%')}"
     )
     history: list[Any] = figures["p_alive_history"]
     if history:

@@ -1,7 +1,8 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
-from kam.people.roles import ROLE_PERMISSIONS, Permission, Role
+from kam.people.grants import permissions_of
+from kam.people.roles import Permission, Role
 
 
 class User(AbstractUser):
@@ -51,4 +52,4 @@ class User(AbstractUser):
             return False
         if self.is_superuser:
             return True
-        return any(permission in ROLE_PERMISSIONS[role] for role in self.roles())
+        return any(permission in permissions_of(role) for role in self.roles())

@@ -33,6 +33,8 @@ class Permission(StrEnum):
     RATE_ACCOUNTS = "rate_accounts"
     APPROVE_CYCLE = "approve_cycle"
     SPONSOR_ACCOUNTS = "sponsor_accounts"
+    READ_IN_FULL = "read_in_full"
+    VIEW_FINANCIALS = "view_financials"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -49,6 +51,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.EDIT_POLICY,
             Permission.RATE_ACCOUNTS,
             Permission.APPROVE_CYCLE,
+            Permission.READ_IN_FULL,
+            Permission.VIEW_FINANCIALS,
         }
     ),
     Role.KEY_ACCOUNT_MANAGER: frozenset(
@@ -57,9 +61,18 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.EDIT_RELATIONSHIPS,
             Permission.EDIT_PLANS,
             Permission.RATE_ACCOUNTS,
+            Permission.READ_IN_FULL,
+            Permission.VIEW_FINANCIALS,
         }
     ),
-    Role.EXECUTIVE_SPONSOR: frozenset({Permission.VIEW_ACCOUNTS, Permission.SPONSOR_ACCOUNTS}),
+    Role.EXECUTIVE_SPONSOR: frozenset(
+        {
+            Permission.VIEW_ACCOUNTS,
+            Permission.SPONSOR_ACCOUNTS,
+            Permission.READ_IN_FULL,
+            Permission.VIEW_FINANCIALS,
+        }
+    ),
     # Sales operations: brings the data in, drafts the selection policy and runs the
     # scoring; the decisions (cycles) and the accounts' plans and people stay with KAM.
     Role.ANALYST: frozenset(
@@ -68,9 +81,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.IMPORT_DATA,
             Permission.RUN_SELECTION,
             Permission.EDIT_POLICY,
+            Permission.READ_IN_FULL,
+            Permission.VIEW_FINANCIALS,
         }
     ),
-    Role.VIEWER: frozenset({Permission.VIEW_ACCOUNTS}),
+    Role.VIEWER: frozenset({Permission.VIEW_ACCOUNTS, Permission.READ_IN_FULL}),
 }
 
 ACTIONS: dict[Permission, str] = {
@@ -86,8 +101,25 @@ ACTIONS: dict[Permission, str] = {
     Permission.RATE_ACCOUNTS: "Rating accounts",
     Permission.APPROVE_CYCLE: "Deciding on a selection cycle",
     Permission.SPONSOR_ACCOUNTS: "Sponsoring key accounts",
+    Permission.READ_IN_FULL: "Reading an account's plans and stakeholders",
+    Permission.VIEW_FINANCIALS: "Seeing margin, cost and lifetime value in money",
 }
 """What each permission lets a user do, in words for a refusal ("Importing data needs …")."""
+
+ACCOUNT_BOUND_ROLES: frozenset[Role] = frozenset({Role.KEY_ACCOUNT_MANAGER, Role.EXECUTIVE_SPONSOR})
+"""Roles whose account permissions (``ACCOUNT_PERMISSIONS``) hold only on their own accounts:
+a manager's on those they manage or are on the team of, a sponsor's on those they sponsor
+(``kam.accounts.access``). Every other role holds its permissions across the programme."""
+
+ACCOUNT_PERMISSIONS: frozenset[Permission] = frozenset(
+    {
+        Permission.READ_IN_FULL,
+        Permission.EDIT_PLANS,
+        Permission.EDIT_RELATIONSHIPS,
+        Permission.RATE_ACCOUNTS,
+    }
+)
+"""Permissions checked on the account a record belongs to, not only on the role."""
 
 
 def roles_with(permission: Permission) -> list[Role]:

@@ -9,15 +9,16 @@ from django.db import transaction
 from django.db.models import Q
 
 from kam.people.models import User
+from kam.people.records import refused_by
 from kam.people.roles import Permission, Role, requirement
 
 
 class PermissionRefused(PermissionDenied):
     """A user without the permission an action needs; ``reason`` says which roles have it."""
 
-    def __init__(self, user: object, permission: Permission):
+    def __init__(self, user: object, permission: Permission, reason: str = ""):
         self.permission = permission
-        self.reason = requirement(permission)
+        self.reason = reason or requirement(permission)
         name = getattr(user, "username", "") or "an anonymous user"
         super().__init__(f"{name} may not {permission.value.replace('_', ' ')}: {self.reason}")
 
@@ -25,17 +26,24 @@ class PermissionRefused(PermissionDenied):
 def has_permission(user: object, permission: Permission, *, on: object = None) -> bool:
     """Whether ``user`` — possibly anonymous, as in a template or view — may do ``permission``.
 
-    ``on`` is the record the action touches (an account, a plan), when there is one. Every
-    rule is by role today; a record-level rule ("this manager keeps this account") belongs
-    here, so that every view, service and command obeys it at once.
+    ``on`` is the record the action touches (an account, a plan, a contact), when there is
+    one: the account permissions then hold only on the accounts of a manager or sponsor
+    (``kam.people.records``, ``kam.accounts.access``): one rule for every view, service and
+    command.
     """
-    return isinstance(user, User) and user.can(permission)
+    if not (isinstance(user, User) and user.can(permission)):
+        return False
+    return on is None or refused_by(user, permission, on) is None
 
 
 def check_permission(user: object, permission: Permission, *, on: object = None) -> None:
-    """Raise PermissionRefused, naming what is missing, unless ``user`` may do ``permission``."""
-    if not has_permission(user, permission, on=on):
+    """Raise PermissionRefused, naming what is missing, unless ``user`` may do ``permission``
+    (on the record ``on``, when given)."""
+    if not has_permission(user, permission):
         raise PermissionRefused(user, permission)
+    rule = refused_by(user, permission, on) if on is not None else None
+    if rule is not None:
+        raise PermissionRefused(user, permission, rule.refusal(permission, on))
 
 
 @transaction.atomic

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from kam.accounts.access import across_programme
 from kam.accounts.models import Account
 from kam.people.models import User
 from kam.people.roles import Permission, Role
@@ -61,10 +62,13 @@ ACTIONS = (
 
 
 def _actor(users: Sequence[User]) -> User:
+    """Who writes the demo plans: someone who edits every account (the Head of KAM)."""
     for user in users:
-        if has_permission(user, Permission.EDIT_PLANS):
+        if has_permission(user, Permission.EDIT_PLANS) and across_programme(
+            user, Permission.EDIT_PLANS
+        ):
             return user
-    raise ValueError("The demo needs at least one user who may edit plans.")
+    raise ValueError("The demo needs a Head of KAM or an Administrator to write its plans.")
 
 
 def _fill_plan(
@@ -76,6 +80,7 @@ def _fill_plan(
     )
     plan.owner = owner
     plan.save(update_fields=["owner"])
+    account.team.add(owner)  # the manager who keeps the plan works the account
     objectives = (
         [
             services.do_add_objective(actor, plan, title, measure)

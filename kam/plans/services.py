@@ -122,7 +122,7 @@ def do_create_plan(
     owner: User | None = None,
 ) -> AccountPlan:
     """Start a draft plan for ``account`` from the template of the account's alignment level."""
-    check_permission(user, Permission.EDIT_PLANS)
+    check_permission(user, Permission.EDIT_PLANS, on=account)
     if not 12 <= horizon_months <= 36:
         raise PlanError("An account plan looks 12 to 36 months ahead.")
     level = alignment_level_of(account)
@@ -153,7 +153,7 @@ def do_update_plan_settings(
     user: User, plan: AccountPlan, *, title: str, horizon_months: int, owner: User | None
 ) -> AccountPlan:
     """Rename the plan, change its horizon (12–36 months) or its owner."""
-    check_permission(user, Permission.EDIT_PLANS)
+    check_permission(user, Permission.EDIT_PLANS, on=plan)
     _check_writable(plan)
     if not 12 <= horizon_months <= 36:
         raise PlanError("An account plan looks 12 to 36 months ahead.")
@@ -208,7 +208,7 @@ def do_update_section(
     The compare-and-set is one UPDATE guarded by the revision, so two concurrent saves
     cannot both pass: the second raises ``SectionConflict`` and writes nothing.
     """
-    check_permission(user, Permission.EDIT_PLANS)
+    check_permission(user, Permission.EDIT_PLANS, on=plan)
     _check_writable(plan)
     spec = SECTION_BY_KEY.get(key)
     if spec is None or spec.kind not in (SectionKind.TEXT, SectionKind.LISTS):
@@ -228,7 +228,7 @@ def do_update_section(
 @transaction.atomic
 def do_add_objective(user: User, plan: AccountPlan, title: str, measure: str = "") -> PlanObjective:
     """Add a customer business objective at the end of the list."""
-    check_permission(user, Permission.EDIT_PLANS)
+    check_permission(user, Permission.EDIT_PLANS, on=plan)
     _check_writable(plan)
     if not title.strip():
         raise PlanError("An objective needs a title.")
@@ -243,7 +243,7 @@ def do_add_objective(user: User, plan: AccountPlan, title: str, measure: str = "
 @transaction.atomic
 def do_remove_objective(user: User, objective: PlanObjective) -> None:
     """Remove an objective; its actions stay, no longer linked to it."""
-    check_permission(user, Permission.EDIT_PLANS)
+    check_permission(user, Permission.EDIT_PLANS, on=objective)
     _check_writable(objective.plan)
     objective.delete()
     _touch(objective.plan)
@@ -265,7 +265,7 @@ def do_set_target(
     ``seen`` holds the revisions of the plan's targets as the form showed them: a year's
     target set by someone else since is refused with ``EditConflict``.
     """
-    check_permission(user, Permission.EDIT_PLANS)
+    check_permission(user, Permission.EDIT_PLANS, on=plan)
     _check_writable(plan)
     if revenue < 0:
         raise PlanError("A revenue target cannot be negative.")
@@ -298,7 +298,7 @@ def do_add_risk(
     owner: User | None = None,
 ) -> PlanRisk:
     """Add an open risk to the register; likelihood and impact are rated 1–5."""
-    check_permission(user, Permission.EDIT_PLANS)
+    check_permission(user, Permission.EDIT_PLANS, on=plan)
     _check_writable(plan)
     if not (1 <= likelihood <= 5 and 1 <= impact <= 5):
         raise PlanError("Likelihood and impact are rated from 1 to 5.")
@@ -322,7 +322,7 @@ def do_update_risk_status(
 ) -> PlanRisk:
     """Mark a risk open, mitigated or closed (refused if someone changed it since
     ``expected_revision``)."""
-    check_permission(user, Permission.EDIT_PLANS)
+    check_permission(user, Permission.EDIT_PLANS, on=risk)
     _check_writable(risk.plan)
     base = risk.revision if expected_revision is None else expected_revision
     save_revision(
@@ -343,7 +343,7 @@ def do_add_action(
     objective: PlanObjective | None = None,
 ) -> PlanAction:
     """Add an open action to the action plan, optionally serving one of the plan's objectives."""
-    check_permission(user, Permission.EDIT_PLANS)
+    check_permission(user, Permission.EDIT_PLANS, on=plan)
     _check_writable(plan)
     if not action.strip():
         raise PlanError("Say what the action is.")
@@ -362,7 +362,7 @@ def do_update_action_status(
 ) -> PlanAction:
     """Move an action to open, in progress, done or cancelled (refused if someone changed it
     since ``expected_revision``)."""
-    check_permission(user, Permission.EDIT_PLANS)
+    check_permission(user, Permission.EDIT_PLANS, on=action)
     _check_writable(action.plan)
     base = action.revision if expected_revision is None else expected_revision
     save_revision(
@@ -379,7 +379,7 @@ def do_update_action_status(
 @transaction.atomic
 def do_cut_version(user: User, plan: AccountPlan, *, today: date, note: str = "") -> PlanVersion:
     """Freeze the plan's content as the next version, with what changed since the last one."""
-    check_permission(user, Permission.EDIT_PLANS)
+    check_permission(user, Permission.EDIT_PLANS, on=plan)
     # Lock the plan row so two people cutting at once get consecutive numbers, not a clash.
     AccountPlan.objects.select_for_update().filter(pk=plan.pk).first()
     previous = plan.versions.order_by("-number").first()
@@ -408,7 +408,7 @@ def do_record_review(
     customer_participants: str = "",
 ) -> PlanReview:
     """Record a review of the plan: internal, external, or co-created with the customer."""
-    check_permission(user, Permission.EDIT_PLANS)
+    check_permission(user, Permission.EDIT_PLANS, on=plan)
     kind = ReviewKind(kind)
     if held_on > today:
         raise PlanError("A review is recorded after it took place, not before.")
@@ -437,7 +437,7 @@ def do_activate_plan(user: User, plan: AccountPlan) -> AccountPlan | None:
 
     Returns the plan that was archived, if any.
     """
-    check_permission(user, Permission.EDIT_PLANS)
+    check_permission(user, Permission.EDIT_PLANS, on=plan)
     _check_writable(plan)
     previous = (
         AccountPlan.objects.select_for_update()
@@ -456,7 +456,7 @@ def do_activate_plan(user: User, plan: AccountPlan) -> AccountPlan | None:
 @transaction.atomic
 def do_archive_plan(user: User, plan: AccountPlan) -> AccountPlan:
     """Archive a plan: it stays readable, with its versions and reviews, but is no longer edited."""
-    check_permission(user, Permission.EDIT_PLANS)
+    check_permission(user, Permission.EDIT_PLANS, on=plan)
     plan.status = PlanStatus.ARCHIVED
     plan.save(update_fields=["status", "updated_at"])
     return plan

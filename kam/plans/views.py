@@ -44,7 +44,7 @@ from kam.plans.sections import EDITABLE_SECTIONS, SECTION_BY_KEY, SectionKind, S
 from kam.plans.services import PlanError, SectionConflict
 from kam.revisions import RevisionsField
 
-VIEW = requires(Permission.VIEW_ACCOUNTS, on=account_in_url)
+VIEW = requires(Permission.READ_IN_FULL, on=account_in_url)
 EDIT = requires(Permission.EDIT_PLANS, on=account_in_url)
 
 
@@ -224,7 +224,7 @@ def section_edit(request: KamRequest, customer_id: str, plan_id: int, key: str) 
 
 
 @require_http_methods(["GET", "POST"])
-@requires(Permission.VIEW_ACCOUNTS, write=Permission.EDIT_PLANS, on=account_in_url)
+@requires(Permission.READ_IN_FULL, write=Permission.EDIT_PLANS, on=account_in_url)
 def section(request: KamRequest, customer_id: str, plan_id: int, key: str) -> HttpResponse:
     """Show a section (GET) or save it (POST), unless someone saved it since the form opened."""
     plan = _plan(customer_id, plan_id)

@@ -66,7 +66,7 @@ def do_add_contact(
     phone: str = "",
 ) -> Contact:
     """Map a new person at ``account``, optionally reporting to one of its contacts."""
-    check_permission(user, Permission.EDIT_RELATIONSHIPS)
+    check_permission(user, Permission.EDIT_RELATIONSHIPS, on=account)
     contact = Contact(account=account, updated_by=user)
     _apply(
         contact,
@@ -97,7 +97,7 @@ def do_update_contact(
     With ``expected_revision`` (the revision the edit form was opened at) the save is
     refused with ``EditConflict`` if someone saved the contact since.
     """
-    check_permission(user, Permission.EDIT_RELATIONSHIPS)
+    check_permission(user, Permission.EDIT_RELATIONSHIPS, on=contact)
     unknown = set(changes) - set(CONTACT_FIELDS)
     if unknown:
         raise TypeError(f"not contact fields: {', '.join(sorted(unknown))}")
@@ -110,7 +110,7 @@ def do_update_contact(
 @transaction.atomic
 def do_remove_contact(user: User, contact: Contact) -> None:
     """Remove a contact; the people who reported to them now report to their manager."""
-    check_permission(user, Permission.EDIT_RELATIONSHIPS)
+    check_permission(user, Permission.EDIT_RELATIONSHIPS, on=contact)
     contact.reports.update(reports_to=contact.reports_to)
     contact.delete()
 
@@ -131,7 +131,7 @@ def do_link_relationship(
     ``seen`` holds the revisions of the account's relationships as the form showed them: a
     pair saved or added by someone else since is refused with ``EditConflict``.
     """
-    check_permission(user, Permission.EDIT_RELATIONSHIPS)
+    check_permission(user, Permission.EDIT_RELATIONSHIPS, on=contact)
     if not 1 <= int(strength) <= 5:
         raise ValidationError({"strength": "Strength runs from 1 to 5."})
     if not supplier_person.is_active:
@@ -155,7 +155,7 @@ def do_link_relationship(
 @transaction.atomic
 def do_unlink_relationship(user: User, relationship: Relationship) -> None:
     """Forget that one of our people knows a contact."""
-    check_permission(user, Permission.EDIT_RELATIONSHIPS)
+    check_permission(user, Permission.EDIT_RELATIONSHIPS, on=relationship)
     relationship.delete()
 
 
@@ -174,7 +174,7 @@ def do_set_alignment(
     ``expected_revision`` is the level's revision when the form was opened (None: no level
     was set); someone else's save since is refused with ``EditConflict``.
     """
-    check_permission(user, Permission.EDIT_RELATIONSHIPS)
+    check_permission(user, Permission.EDIT_RELATIONSHIPS, on=account)
     if level not in AlignmentLevel.values:
         raise ValidationError({"level": f"Unknown alignment level {level!r}."})
     alignment, _ = save_or_create(
@@ -201,7 +201,7 @@ def do_import_contacts(
     docs/relationships.md. Rows match existing contacts by email, else by name, so
     importing the same file twice changes nothing the second time.
     """
-    check_permission(user, Permission.EDIT_RELATIONSHIPS)
+    check_permission(user, Permission.EDIT_RELATIONSHIPS, on=account)
     return import_contacts(account, path, file_label=file_label or path.name)
 
 

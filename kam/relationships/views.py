@@ -55,7 +55,7 @@ class ContactRow:
     flags: tuple[str, ...]
 
 
-VIEW = requires(Permission.VIEW_ACCOUNTS, on=account_in_url)
+VIEW = requires(Permission.READ_IN_FULL, on=account_in_url)
 EDIT = requires(Permission.EDIT_RELATIONSHIPS, on=account_in_url)
 
 
@@ -170,7 +170,7 @@ def contact_add(request: KamRequest, customer_id: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@requires(Permission.VIEW_ACCOUNTS, write=Permission.EDIT_RELATIONSHIPS, on=account_in_url)
+@requires(Permission.READ_IN_FULL, write=Permission.EDIT_RELATIONSHIPS, on=account_in_url)
 def contact_edit(request: KamRequest, customer_id: str, contact_id: int) -> HttpResponse:
     """Change a contact's details or reporting line, on a page of its own."""
     account = _account(customer_id)

@@ -5,3 +5,12 @@ class SelectionConfig(AppConfig):
     name = "kam.selection"
     label = "selection"
     verbose_name = "Selection"
+
+    def ready(self) -> None:
+        from kam.accounts.access import register_tie
+        from kam.people.roles import Role
+        from kam.selection.queries import manages_account, sponsors_account
+
+        # A key account's manager and sponsor hold their role's account permissions on it.
+        register_tie(Role.KEY_ACCOUNT_MANAGER, manages_account)
+        register_tie(Role.EXECUTIVE_SPONSOR, sponsors_account)

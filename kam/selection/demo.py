@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from kam.accounts.models import Account
 from kam.analytics.demo import DEMO_PEOPLE
 from kam.analytics.selection.features import account_features
 from kam.analytics.store import latest_transaction_date
@@ -97,6 +98,8 @@ def do_load_demo_selection(users: Sequence[str | User], seed: int = 7) -> DemoSe
         }
         if rng.random() < 0.15:  # some ratings not given yet: missing, not zero
             values[rng.choice(keys)] = None
+        if rater is not head:  # a manager rates the accounts they work on
+            Account.objects.get(customer_id=row["customer_id"]).team.add(rater)
         rated += len(services.do_rate_account(rater, row["customer_id"], values, note="demo"))
 
     first_run = services.do_run_scoring(head, version, _year_before(latest))

@@ -13,6 +13,9 @@ from typing import Any
 
 import pyarrow as pa
 
+from kam.accounts.access import FINANCIAL_FIELDS as FINANCIAL
+from kam.accounts.access import sees_financials, without_financials
+from kam.accounts.models import Account
 from kam.analytics.clv import future_value as clv_future_value
 from kam.analytics.clv.history import AlivePoint, alive_history, purchase_dates
 from kam.analytics.clv.purchases import ASKABLE
@@ -294,7 +297,12 @@ def account_score(user: User, run: ScoreRun, customer_id: str) -> AccountScore |
         if customer_id not in rows:
             return None
         criteria = snapshots.explanation(con, run.snapshot_id, customer_id)
-    return AccountScore(run=run, row=rows[customer_id], criteria=criteria)
+    if not sees_financials(user):  # a margin or a predicted value in money shows as points only
+        money = {c.key for c in run.policy_version.policy().criteria if c.feature in FINANCIAL}
+        criteria = [
+            {**c, "raw_value": None} if c["criterion_key"] in money else c for c in criteria
+        ]
+    return AccountScore(run=run, row=without_financials(user, rows[customer_id]), criteria=criteria)
 
 
 def current_ratings(customer_id: str) -> dict[str, Rating]:
@@ -436,14 +444,15 @@ def account_future_value(user: User, customer_id: str) -> AccountFutureValue | N
         fit = purchase_fit_of(run.future_value)
         days = purchase_dates(con, customer_id, run.as_of) if row and fit and run.as_of else []
     history = alive_history(fit, days, run.as_of) if fit and days and run.as_of else []
-    return AccountFutureValue(run, row, run.future_value, history)
+    shown = without_financials(user, row) if row is not None else None
+    return AccountFutureValue(run, shown, run.future_value, history)
 
 
 def future_value_points(user: User, run: ScoreRun) -> list[dict[str, Any]]:
     """Accounts for the current-against-future scatter: revenue_12m, clv, tier, name."""
     check_permission(user, Permission.VIEW_ACCOUNTS)
-    if not run.future_value_table:
-        return []
+    if not run.future_value_table or not sees_financials(user):
+        return []  # the chart is predicted value in money: nothing of it without financials
     with analytics_store().connect(read_only=True) as con:
         if run.future_value_table not in con.list_tables():
             return []
@@ -574,3 +583,13 @@ def policy_version(user: User, version: int | None = None) -> PolicyVersion | No
     if version is None:
         return PolicyVersion.objects.order_by("-version").first()
     return PolicyVersion.objects.filter(version=version).first()
+
+
+def manages_account(user: User, account: Account) -> bool:
+    """Whether ``user`` is the key account manager of ``account``."""
+    return KeyAccount.objects.filter(account=account, manager=user).exists()
+
+
+def sponsors_account(user: User, account: Account) -> bool:
+    """Whether ``user`` is the executive sponsor of ``account``."""
+    return KeyAccount.objects.filter(account=account, executive_sponsor=user).exists()

@@ -18,6 +18,8 @@ from kam.analytics.ingest.readers import sql_string
 from kam.analytics.ingest.stage import ROWS
 from kam.analytics.ingest.text import read_checked_csv
 from kam.analytics.schema import Column, ColumnType
+from kam.people.models import User
+from kam.people.roles import Permission
 
 COLUMNS: tuple[Column, ...] = (
     Column("customer_id", ColumnType.TEXT, True, "the rated account's customer_id", True),
@@ -131,3 +133,46 @@ def read_ratings(
         )
         for row in table.to_pylist()
     ]
+
+
+def refusals(
+    importer: User, rows: list[RatingRow], raters: Mapping[str, User]
+) -> list[RatingProblem]:
+    """The rows ``importer`` may not file: a rating in someone else's name (only the Head of
+    KAM and the Administrator file for others), or of an account its rater may not rate."""
+    from kam.accounts.access import across_programme
+    from kam.accounts.models import Account
+    from kam.people.services import has_permission
+
+    for_others = across_programme(importer, Permission.RATE_ACCOUNTS)
+    accounts = Account.objects.in_bulk({row.customer_id for row in rows})
+    allowed: dict[tuple[int, str], bool] = {}
+    problems = []
+    for row in rows:
+        rater = raters.get(row.rated_by or "", importer)
+        if rater.pk != importer.pk and not for_others:
+            problems.append(
+                RatingProblem(
+                    row.line,
+                    "rated_by",
+                    f"you may file ratings only in your own name, not {rater.username}'s "
+                    "(filing for others is for the Head of KAM)",
+                )
+            )
+            continue
+        key = (rater.pk, row.customer_id)
+        if key not in allowed:
+            allowed[key] = has_permission(
+                rater, Permission.RATE_ACCOUNTS, on=accounts[row.customer_id]
+            )
+        if not allowed[key]:
+            whose = "you" if rater.pk == importer.pk else rater.username
+            problems.append(
+                RatingProblem(
+                    row.line,
+                    "customer_id" if rater.pk == importer.pk else "rated_by",
+                    f"{whose} may not rate {row.customer_id}: rating an account is for its key "
+                    "account manager or its account team, and the Head of KAM",
+                )
+            )
+    return problems

@@ -158,7 +158,8 @@ def test_account_page_shows_profile_kpis_hierarchy_and_chart(as_viewer, seeded):
     assert response.status_code == 200
     assert "Manufacturing" in content
     assert "13,000" in content  # lifetime revenue
-    assert "37.5%" in content  # margin of the last 12 months: (8000 - 5000) / 8000
+    assert "37.5%" not in content  # margin is a financial figure: not for a Viewer
+    assert "Gross margin" not in content
     assert reverse("accounts:detail", args=["C2"]) in content  # subsidiary, linked
     assert "1,234" in content  # the subsidiary's revenue
     assert "9,234" in content  # group revenue over 12 months
@@ -296,3 +297,10 @@ def test_a_customer_file_with_every_name_empty_is_refused_at_120k_rows(as_head, 
     assert "was refused: 120,000 problems in 120,000 rows" in content
     after = store_counts(seeded), sorted(Account.objects.values_list("customer_id", "name"))
     assert after == before
+
+
+def test_the_margin_shows_for_a_role_with_financials(as_head, seeded):
+    content = as_head.get(reverse("accounts:detail", args=["C1"])).content.decode()
+    assert "37.5%" in content  # margin of the last 12 months: (8000 - 5000) / 8000
+    listed = as_head.get(reverse("accounts:list")).content.decode()
+    assert '<th scope="col" class="num">Margin</th>' in listed

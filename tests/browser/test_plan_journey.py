@@ -64,6 +64,7 @@ def seed(tmp_path: Path, make_user) -> None:
     assert do_import_customers(importer, customers).inserted == len(CUSTOMERS)
 
     account = Account.objects.get(customer_id="NORD")
+    account.team.add(kim)  # Kim works Nordwind, so edits its map and plan
     cpo = do_add_contact(
         kim,
         account,

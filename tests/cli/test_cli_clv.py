@@ -115,6 +115,20 @@ def test_clv_show_json_matches_the_account_page_query(runner, buying, head_of_ka
     assert len(figures["p_alive_history"]) == len(found.history)
 
 
+def test_a_viewer_gets_no_money_from_clv_show(runner, buying, head_of_kam, viewer):
+    """Lifetime value in money is a financial figure: absent for a Viewer, --json included."""
+    services.do_run_scoring(head_of_kam)
+    figures = parse_json(
+        runner.invoke(app, ["clv", "show", buying[0], "--as", "viewer", "--json"]).stdout
+    )
+    assert not {"clv", "clv_lower", "clv_upper", "expected_spend"} & set(figures)
+    assert 0 <= figures["p_alive"] <= 1  # what is not money stays
+    printed = runner.invoke(app, ["clv", "show", buying[0], "--as", "viewer"])
+    assert printed.exit_code == 0, printed.output
+    assert "Predicted value" not in printed.stdout
+    assert "P(alive) now" in printed.stdout
+
+
 def test_clv_show_checks_the_acting_users_permission(runner, buying, head_of_kam, viewer):
     services.do_run_scoring(head_of_kam)
     viewer.is_active = False

@@ -26,8 +26,11 @@ def other_account(db) -> Account:
 
 
 @pytest.fixture
-def kam_user(make_user):
-    return make_user(Role.KEY_ACCOUNT_MANAGER, "kim", first_name="Kim", last_name="Keller")
+def kam_user(make_user, account):
+    """The key account manager on ``account``'s team: the one who may edit it."""
+    user = make_user(Role.KEY_ACCOUNT_MANAGER, "kim", first_name="Kim", last_name="Keller")
+    account.team.add(user)
+    return user
 
 
 @pytest.fixture

@@ -13,5 +13,11 @@ def portfolio(db, store) -> list[str]:
 
 
 @pytest.fixture
-def kam_user(make_user):
-    return make_user(Role.KEY_ACCOUNT_MANAGER, "kim", first_name="Kim", last_name="Keller")
+def kam_user(make_user, portfolio):
+    """A key account manager on the team of every account of the portfolio, so may rate them."""
+    from kam.accounts.models import Account
+
+    user = make_user(Role.KEY_ACCOUNT_MANAGER, "kim", first_name="Kim", last_name="Keller")
+    for account in Account.objects.filter(customer_id__in=portfolio):
+        account.team.add(user)
+    return user

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from kam.accounts.access import may_manage_accounts
 from kam.accounts.models import Account
 from kam.analytics.assignment import AssignmentInfeasible
 from kam.analytics.progress import Progress
@@ -411,6 +412,11 @@ def do_apply_assignment(
     unknown = sorted(set(placements.values()) - set(managers))
     if unknown:
         raise AssignmentInfeasible(f"no user {unknown[0]!r}")
+    if not_managers := sorted(n for n, u in managers.items() if not may_manage_accounts(u)):
+        raise AssignmentInfeasible(
+            f"{managers[not_managers[0]].display_name} may not manage key accounts: only "
+            "users with the Key Account Manager role may"
+        )
     counts = Counter(placements[d.account_id] for d in keys)
     for name, manager in managers.items():
         count = counts.get(name, 0)

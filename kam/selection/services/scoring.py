@@ -35,7 +35,7 @@ from kam.people.models import User
 from kam.people.roles import Permission, Role
 from kam.people.services import check_permission
 from kam.revisions import Change, check_unchanged
-from kam.selection import snapshots
+from kam.selection import rating_import, snapshots
 from kam.selection.fit_record import future_value_record
 from kam.selection.models import KeyAccount, PolicyVersion, Rating, ScoreRun
 from kam.selection.queries import latest_ratings
@@ -142,6 +142,7 @@ def do_rate_account(
     account = Account.objects.select_for_update().filter(customer_id=customer_id).first()
     if account is None:
         raise SelectionError(f"no account {customer_id!r}")
+    check_permission(user, Permission.RATE_ACCOUNTS, on=account)
     if expected_latest is not None:
         since = list(
             Rating.objects.filter(account=account, id__gt=expected_latest)
@@ -213,6 +214,8 @@ def do_import_ratings(user: User, path: Path | str, *, file_label: str | None = 
     if len(rows) < len(read):
         raise RatingImportRefused([p for p in read if isinstance(p, RatingProblem)])
     raters = {u.username: u for u in User.objects.filter(username__in={r.rated_by for r in rows})}
+    if refused := rating_import.refusals(user, rows, raters):
+        raise RatingImportRefused(refused)
     now = timezone.now()
     ratings = [
         Rating(

@@ -17,8 +17,8 @@ from typing import Any
 import ibis
 import pyarrow as pa
 import pytest
-from kam.analytics.clv.future_value import future_value_step, with_predicted_clv
 
+from kam.analytics.clv.future_value import future_value_step, with_predicted_clv
 from kam.analytics.demo import (
     DemoCompany,
     generate_demo_company,
