@@ -30,13 +30,22 @@ class ApiClient:
 
 @pytest.fixture
 def api_as(make_user) -> Callable[..., ApiClient]:
-    """``api_as(role, username)``: a client acting with a fresh token of a new user."""
+    """``api_as(role, username)``: a client acting with a fresh token of a new user; a Key
+    Account Manager is on the team of every account that exists (``on_team=False``: none)."""
     made: dict[str, Any] = {}
 
-    def as_user(role: Role, username: str | None = None, **fields: Any) -> ApiClient:
+    def as_user(
+        role: Role, username: str | None = None, *, on_team: bool = True, **fields: Any
+    ) -> ApiClient:
+        from kam.accounts.models import Account
+
         name = username or role.name.lower()
         user = made.get(name) or make_user(role, name, **fields)
         made[name] = user
+        if on_team and role is Role.KEY_ACCOUNT_MANAGER:
+            # A manager edits the accounts whose team they are on: here, every test account.
+            for account in Account.objects.all():
+                account.team.add(user)
         _, token = do_create_token(user, name="tests")
         api = ApiClient(Client(), token)
         api.user = user  # type: ignore[attr-defined]

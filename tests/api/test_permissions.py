@@ -119,3 +119,13 @@ def test_a_user_without_a_role_is_refused_everything(api_as, acme, make_user):
     response = Client().get("/api/accounts", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 403
     assert response.json()["detail"] == requirement(Permission.VIEW_ACCOUNTS)
+
+
+def test_a_manager_off_the_account_team_is_refused_through_the_api_too(api_as, acme):
+    outsider = api_as(Role.KEY_ACCOUNT_MANAGER, "lena", on_team=False)
+    path = f"/api/plans/{acme['plan'].pk}/sections/swot"
+    refused = outsider.send("PUT", path, {"revision": 0, "content": {"strengths": ["x"]}})
+    assert refused.status_code == 403
+    assert "Acme" in refused.json()["detail"]
+    acme["plan"].refresh_from_db()
+    assert acme["plan"].sections.get(key="swot").revision == 0
