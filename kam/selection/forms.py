@@ -42,10 +42,33 @@ class PolicyForm(forms.Form):
         help_text="Leave empty to cut each axis at the key accounts' mean (McDonald's types are "
         "relative to the key-account portfolio); a number fixes the cut in points.",
     )  # fmt: skip
+    keep_band = forms.FloatField(
+        min_value=0, max_value=1000, label="Keep band (%)",
+        help_text="A key account stays while it ranks within the key-set size plus this share.",
+    )  # fmt: skip
+    entry_band = forms.FloatField(
+        min_value=0, max_value=100, label="Entry band (%)",
+        help_text="A newcomer enters only when it ranks within the key-set size less this share.",
+    )  # fmt: skip
+    max_churn = forms.FloatField(
+        min_value=0, max_value=100, label="Churn flagged above (%)",
+        help_text="A proposal removing more of the key accounts than this is flagged.",
+    )  # fmt: skip
+    declining_trend = forms.FloatField(
+        min_value=-100, max_value=0, label="Declining below (% a year)",
+        help_text="An account whose revenue trend is below this is flagged declining.",
+    )  # fmt: skip
+    min_growth = forms.FloatField(
+        label="High-potential growth (% a year)",
+        help_text="A non-key account must grow at least this fast to join the high-potential "
+        "track.",
+    )  # fmt: skip
     note = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Why this change"
     )
     revision = RevisionField(help_text="The policy version this edit starts from.")
+
+    BANDS = ("keep_band", "entry_band", "max_churn", "declining_trend")
 
     def __init__(self, *args: Any, policy: SelectionPolicy, **kwargs: Any) -> None:
         self.policy = policy
@@ -54,6 +77,8 @@ class PolicyForm(forms.Form):
             "name": policy.name,
             "key_account_share": round(policy.key_account_share * 100, 4),
             "quadrant_cut": policy.quadrant_cut,
+            **{name: round(getattr(policy, name) * 100, 4) for name in self.BANDS},
+            "min_growth": round(policy.high_potential_rule.min_growth * 100, 4),
         }
         for c in policy.criteria:
             initial[f"weight__{c.key}"] = c.weight
@@ -69,6 +94,10 @@ class PolicyForm(forms.Form):
                     label=f"{c.label} {c.scale.kind.value}",
                     help_text="low, high" if c.scale.kind is ScaleKind.LINEAR else "4 cut points",
                 )
+
+    def band_fields(self) -> list[forms.BoundField]:
+        """The stability bands and flag lines, for the template's "Stability and flags"."""
+        return [self[name] for name in (*self.BANDS, "min_growth")]
 
     def rows(self) -> list[dict[str, Any]]:
         """The criteria with their bound fields, for the template's table."""
@@ -108,6 +137,10 @@ class PolicyForm(forms.Form):
                 key_account_share=data["key_account_share"] / 100,
                 quadrant_cut=data["quadrant_cut"],
                 criteria=tuple(criteria),
+                **{name: data[name] / 100 for name in self.BANDS},
+                high_potential_rule=replace(
+                    self.policy.high_potential_rule, min_growth=data["min_growth"] / 100
+                ),
             )
         except PolicyError as error:
             raise forms.ValidationError(str(error)) from None

@@ -13,6 +13,11 @@ def form_data(policy, **changes) -> dict[str, str]:
         "name": policy.name,
         "key_account_share": str(policy.key_account_share * 100),
         "quadrant_cut": "" if policy.quadrant_cut is None else str(policy.quadrant_cut),
+        "keep_band": str(policy.keep_band * 100),
+        "entry_band": str(policy.entry_band * 100),
+        "max_churn": str(policy.max_churn * 100),
+        "declining_trend": str(policy.declining_trend * 100),
+        "min_growth": str(policy.high_potential_rule.min_growth * 100),
         "note": "",
     }
     for c in policy.criteria:
@@ -81,3 +86,24 @@ def test_the_form_refuses_bad_bounds_and_saves_nothing(client, head_of_kam):
     assert response.status_code == 400
     assert "4 ascending cut points" in response.content.decode()
     assert PolicyVersion.objects.count() == 1
+
+
+def test_the_bands_and_flag_lines_are_edited_on_the_policy_page(client, head_of_kam):
+    client.force_login(head_of_kam)
+    v1 = do_ensure_default_policy()
+    page = client.get(reverse("selection:policy")).content.decode()
+    assert 'id="policy-bands"' in page and "Keep band (%)" in page
+    changes = {"keep_band": "100", "entry_band": "5", "max_churn": "10", "declining_trend": "-20",
+               "min_growth": "40"}  # fmt: skip
+    response = client.post(reverse("selection:policy"), form_data(v1.policy(), **changes))
+    assert response.status_code == 302
+    saved = PolicyVersion.objects.get(version=2).policy()
+    assert (saved.keep_band, saved.entry_band, saved.max_churn) == (1.0, 0.05, 0.1)
+    assert saved.declining_trend == -0.2
+    assert saved.high_potential_rule.min_growth == 0.4
+    refused = client.post(
+        reverse("selection:policy"), form_data(saved, declining_trend="5", revision="2")
+    )
+    assert refused.status_code == 400
+    assert "Ensure this value is less than or equal to 0" in refused.content.decode()
+    assert PolicyVersion.objects.count() == 2
