@@ -92,7 +92,8 @@ def test_the_bands_and_flag_lines_are_edited_on_the_policy_page(client, head_of_
     client.force_login(head_of_kam)
     v1 = do_ensure_default_policy()
     page = client.get(reverse("selection:policy")).content.decode()
-    assert 'id="policy-bands"' in page and "Keep band (%)" in page
+    assert 'id="policy-bands"' in page
+    assert "Keep band (%)" in page
     changes = {"keep_band": "100", "entry_band": "5", "max_churn": "10", "declining_trend": "-20",
                "min_growth": "40"}  # fmt: skip
     response = client.post(reverse("selection:policy"), form_data(v1.policy(), **changes))
