@@ -48,3 +48,18 @@ def head_of_kam(make_user):
 @pytest.fixture
 def viewer(make_user):
     return make_user(Role.VIEWER, "viewer")
+
+
+@pytest.fixture
+def managers_work_every_account():
+    """The test managers kim and olli work every account (as if on each account's team):
+    for tests of something else than whose account it is (edit conflicts, page layout)."""
+    from kam.accounts.access import TIES
+    from kam.people.roles import Role
+
+    def works_it(user, account) -> bool:
+        return user.username in {"kim", "olli"}
+
+    TIES[Role.KEY_ACCOUNT_MANAGER].append(works_it)
+    yield
+    TIES[Role.KEY_ACCOUNT_MANAGER].remove(works_it)

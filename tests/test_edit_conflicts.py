@@ -24,6 +24,8 @@ from kam.revisions import EditConflict, save_revision
 from kam.selection import services as selection
 from kam.selection.models import PolicyVersion, Rating
 
+pytestmark = pytest.mark.usefixtures("managers_work_every_account")
+
 HTMX = {"HTTP_HX_REQUEST": "true"}
 TODAY = date(2026, 6, 15)
 

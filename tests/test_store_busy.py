@@ -21,6 +21,8 @@ from kam.accounts.models import Account
 from kam.analytics.store import AnalyticsStore, StoreBusy
 from kam.people.roles import Role
 
+pytestmark = pytest.mark.usefixtures("managers_work_every_account")
+
 HOLDER = textwrap.dedent(
     """
     import sys, time, duckdb

@@ -13,7 +13,11 @@ from kam.accounts.models import Account
 from kam.people.roles import Role
 from kam.relationships.services import do_add_contact, do_update_contact
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("managers_work_every_account"),
+]
 
 WIDTHS = (1440, 390)
 HOLDER = (
