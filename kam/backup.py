@@ -17,7 +17,7 @@ import importlib.metadata
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from django.contrib.sessions.models import Session
 from django.core import serializers
 from django.core.exceptions import PermissionDenied
 from django.core.management.color import no_style
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
@@ -46,6 +47,17 @@ OPERATIONAL_DIR = "operational"
 STORE_DIR = "store"
 SNAPSHOT_PREFIXES = ("score_snapshot", "clv_run")
 """Store tables that are a run's immutable snapshot rather than imported data."""
+
+
+class ExactJSONEncoder(DjangoJSONEncoder):
+    """Django's encoder, except that times keep their microseconds: Django's cuts them to
+    milliseconds (ECMA-262), so a restored row would not be the row exported."""
+
+    def default(self, o: Any) -> Any:
+        if isinstance(o, datetime | time):
+            text = o.isoformat()
+            return text.removesuffix("+00:00") + "Z" if text.endswith("+00:00") else text
+        return super().default(o)
 
 
 class ExportRefused(Exception):
@@ -389,6 +401,7 @@ def _serialised(model: type[models.Model]) -> Iterator[str]:
             chunk,
             use_natural_foreign_keys=True,
             use_natural_primary_keys=model is Group,
+            cls=ExactJSONEncoder,
         )
         yield from text.splitlines(keepends=True)
 

@@ -20,9 +20,16 @@ from kam.people.roles import Role
 DEMO = ["demo", "--customers", "60", "--seed", "5", "--as-of", "2026-06-30"]
 
 
-def operational_rows() -> dict[str, list[str]]:
-    """Every backed-up model's rows as the export serialises them."""
-    return {model._meta.label_lower: list(_serialised(model)) for model in backed_up_models()}
+def operational_rows() -> dict[str, list]:
+    """Every backed-up model's rows as the export serialises them (many-to-many links
+    included), and as the database gives them back, to the microsecond."""
+    return {
+        model._meta.label_lower: [
+            list(_serialised(model)),
+            list(model._base_manager.order_by("pk").values()),
+        ]
+        for model in backed_up_models()
+    }
 
 
 def store_rows(path: Path) -> dict[str, list[tuple]]:
