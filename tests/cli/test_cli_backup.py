@@ -63,10 +63,11 @@ def exported(runner, store, admin, portfolio, tmp_path) -> Path:
 
 
 def test_the_demo_company_exported_and_restored_into_an_empty_install_compares_equal(
-    runner, store, settings, tmp_path, transactional_db
+    runner, store, settings, make_user, tmp_path, transactional_db
 ):
     assert runner.invoke(app, DEMO).exit_code == 0
     before_rows, before_store = operational_rows(), store_rows(store_path(settings))
+    before_ids = list(User.objects.values_list("pk", flat=True))
     assert before_store["score_snapshots"], "the demo scores its accounts"
 
     result = runner.invoke(app, ["export", str(tmp_path / "export"), "--json"])
@@ -89,6 +90,8 @@ def test_the_demo_company_exported_and_restored_into_an_empty_install_compares_e
     assert parse_json(result.stdout)["replaced"] is False
     assert operational_rows() == before_rows
     assert store_rows(store_path(settings)) == before_store
+    # The ids go on from the restored rows (PostgreSQL's sequences are reset to them).
+    assert make_user(Role.VIEWER, "after-restore").pk > max(before_ids)
 
 
 def test_a_restore_into_an_install_holding_data_needs_force(
