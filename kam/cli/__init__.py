@@ -10,7 +10,7 @@ web app. Tests drive ``app`` with Typer's runner.
 
 import typer
 
-from kam.cli import clv, data, selection, server, users
+from kam.cli import backup, clv, data, selection, server, users
 
 app = typer.Typer(
     help="kam — key account management: data in, selection, plans and measurement.",
@@ -36,6 +36,10 @@ app.command()(selection.score)
 app.add_typer(selection.cycle_app, name="cycle")
 app.add_typer(selection.policy_app, name="policy")
 app.add_typer(clv.app, name="clv")
+
+# Backup and restore.
+app.command("export")(backup.export)
+app.command("restore")(backup.restore)
 
 
 def main() -> None:
