@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from django.db.models import Count, Max
+
 from kam.accounts.models import Account
 from kam.people.models import User
 from kam.people.roles import Permission
@@ -19,6 +21,7 @@ from kam.plans.models import (
     ActionStatus,
     AlignmentLevel,
     PlanAction,
+    PlanReview,
     PlanStatus,
     PlanTemplate,
     PlanVersion,
@@ -166,6 +169,53 @@ def overdue_actions(plan: AccountPlan, today: date) -> list[PlanAction]:
         .select_related("owner", "objective")
         .order_by("due_on", "id")
     )
+
+
+@dataclass(frozen=True)
+class PlanHealth:
+    """An account's current plan (the active one, else its latest draft) at a day: days since
+    its last review and how many actions are overdue."""
+
+    plan: AccountPlan
+    freshness: Freshness
+    overdue: int
+
+
+def plan_health(customer_ids: list[str], today: date) -> dict[str, PlanHealth]:
+    """{customer id: its current plan's health at ``today``} for accounts that have a plan,
+    in three queries whatever the number of accounts (for lists such as a sponsor's)."""
+    plans: dict[str, AccountPlan] = {}
+    current = AccountPlan.objects.filter(account__customer_id__in=customer_ids).exclude(
+        status=PlanStatus.ARCHIVED
+    )
+    for plan in current:  # the model's ordering: newest first within an account
+        held = plans.get(plan.account_id)
+        active_over_draft = (
+            plan.status == PlanStatus.ACTIVE
+            and held is not None
+            and (held.status != PlanStatus.ACTIVE)
+        )
+        if held is None or active_over_draft:
+            plans[plan.account_id] = plan
+    ids = [plan.pk for plan in plans.values()]
+    reviewed = dict(
+        PlanReview.objects.filter(plan__in=ids, held_on__lte=today)
+        .values("plan")
+        .annotate(last=Max("held_on"))
+        .values_list("plan", "last")
+    )
+    overdue = dict(
+        PlanAction.objects.filter(plan__in=ids, status__in=OPEN_ACTION_STATUSES, due_on__lt=today)
+        .values("plan")
+        .annotate(n=Count("id"))
+        .values_list("plan", "n")
+    )
+    result = {}
+    for customer_id, plan in plans.items():
+        last = reviewed.get(plan.pk)
+        fresh = Freshness(last, (today - last).days if last else None)
+        result[customer_id] = PlanHealth(plan, fresh, overdue.get(plan.pk, 0))
+    return result
 
 
 def _annotate(content: Snapshot, today: date) -> Snapshot:

@@ -32,7 +32,12 @@ def sponsored(request: KamRequest) -> HttpResponse:
     """My sponsored accounts: tier, type, manager, revenue and plan health of each."""
     today = timezone.localdate()
     rows = queries.sponsored_accounts(request.user)
-    return render(request, "selection/sponsored.html", context(request, rows=rows, today=today))
+    ids = [row.key_account.account_id for row in rows]
+    return render(
+        request,
+        "selection/sponsored.html",
+        context(request, rows=rows, account_ids=ids, today=today),
+    )
 
 
 @require_POST

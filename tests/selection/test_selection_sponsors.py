@@ -237,3 +237,28 @@ def test_the_assignment_page_applies_managers_and_sponsors(
     held = dict(KeyAccount.objects.values_list("account_id", "executive_sponsor__username"))
     assert held == chosen
     assert set(held.values()) <= {"ceo", "cfo"}
+
+
+def test_the_sponsored_page_reads_plan_health_once_for_all_its_accounts(
+    client, designated, head_of_kam, execs, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    ceo, _ = execs
+    services.do_apply_sponsors(head_of_kam, designated, {"C000": "ceo"})
+    do_create_plan(
+        head_of_kam, KeyAccount.objects.get(account_id="C000").account, today=date.today()
+    )
+    client.force_login(ceo)
+    with CaptureQueriesContext(connection) as one:
+        page = client.get(reverse("selection:sponsored")).content.decode()
+    assert page.count("data-customer=") == 1
+    services.do_apply_sponsors(head_of_kam, designated, {"C000": "ceo", "C003": "ceo"})
+    do_create_plan(
+        head_of_kam, KeyAccount.objects.get(account_id="C003").account, today=date.today()
+    )
+    with django_assert_max_num_queries(len(one)):
+        page = client.get(reverse("selection:sponsored")).content.decode()
+    assert page.count("data-customer=") == 2
+    assert page.count("never reviewed") == 2
