@@ -60,8 +60,13 @@ def executive_sponsors() -> list[tuple[User, int]]:
     """Everyone who can sponsor Tier 1 accounts, with their capacity: active Executive
     Sponsors."""
     sponsors = User.objects.filter(is_active=True, groups__name=Role.EXECUTIVE_SPONSOR.value)
-    ordered = sponsors.distinct().order_by("last_name", "first_name", "username")
-    return [(sponsor, sponsor_capacity(sponsor)) for sponsor in ordered]
+    ordered = list(sponsors.distinct().order_by("last_name", "first_name", "username"))
+    set_capacity = dict(
+        ExecutiveSponsorCapacity.objects.filter(sponsor__in=ordered).values_list(
+            "sponsor_id", "max_accounts"
+        )
+    )
+    return [(s, set_capacity.get(s.pk, DEFAULT_SPONSOR_CAPACITY)) for s in ordered]
 
 
 @dataclass(frozen=True)
