@@ -9,7 +9,7 @@ class SelectionConfig(AppConfig):
     def ready(self) -> None:
         from kam.accounts.access import register_tie
         from kam.people.roles import Role
-        from kam.selection.queries import manages_account, sponsors_account
+        from kam.selection.ties import manages_account, sponsors_account
 
         # A key account's manager and sponsor hold their role's account permissions on it.
         register_tie(Role.KEY_ACCOUNT_MANAGER, manages_account)

@@ -15,7 +15,6 @@ import pyarrow as pa
 
 from kam.accounts.access import FINANCIAL_FIELDS as FINANCIAL
 from kam.accounts.access import sees_financials, without_financials
-from kam.accounts.models import Account
 from kam.analytics.clv import future_value as clv_future_value
 from kam.analytics.clv.history import AlivePoint, alive_history, purchase_dates
 from kam.analytics.clv.purchases import ASKABLE
@@ -583,13 +582,3 @@ def policy_version(user: User, version: int | None = None) -> PolicyVersion | No
     if version is None:
         return PolicyVersion.objects.order_by("-version").first()
     return PolicyVersion.objects.filter(version=version).first()
-
-
-def manages_account(user: User, account: Account) -> bool:
-    """Whether ``user`` is the key account manager of ``account``."""
-    return KeyAccount.objects.filter(account=account, manager=user).exists()
-
-
-def sponsors_account(user: User, account: Account) -> bool:
-    """Whether ``user`` is the executive sponsor of ``account``."""
-    return KeyAccount.objects.filter(account=account, executive_sponsor=user).exists()
