@@ -128,7 +128,7 @@ class ScoreRun(models.Model):
         default=dict,
         blank=True,
         help_text="The lifetime-value fit behind predicted_clv: model, parameters, standard "
-        "errors, holdout check, horizon (see kam.selection.services.future_value_record).",
+        "errors, holdout check, horizon (see kam.selection.fit_record).",
     )
     future_value_note = models.TextField(
         blank=True, help_text="Why the future-value criterion is missing in this run, if it is."
