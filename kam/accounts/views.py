@@ -14,7 +14,7 @@ from kam.accounts.services import do_import_customers, do_import_transactions
 from kam.analytics.account_figures import AccountSort, AccountStatus
 from kam.analytics.ingest import ColumnMapping, ImportRefused, ImportReport
 from kam.analytics.schema import CUSTOMER_COLUMNS, TRANSACTION_COLUMNS
-from kam.charts import ACCENT, HIGHLIGHT, REFERENCE, style
+from kam.charts import ACCENT, HIGHLIGHT, REFERENCE, figure_json, style
 from kam.people.access import KamRequest, requires
 from kam.people.roles import Permission
 from kam.uploads import save_upload
@@ -89,7 +89,7 @@ def _revenue_figure(monthly: pa.Table) -> str:
     )
     _style(figure, height=320)
     figure.update_xaxes(dtick="M3", tickformat="%b %Y")
-    return figure.to_json()
+    return figure_json(figure)
 
 
 def _category_figure(categories: pa.Table) -> str | None:
@@ -108,7 +108,7 @@ def _category_figure(categories: pa.Table) -> str | None:
     )
     _style(figure, height=max(160, 34 * len(names) + 40))
     figure.update_layout(showlegend=False)
-    return figure.to_json()
+    return figure_json(figure)
 
 
 def _style(figure: go.Figure, *, height: int) -> None:

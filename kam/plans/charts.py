@@ -11,7 +11,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from kam.charts import ACCENT, style
+from kam.charts import ACCENT, figure_json, style
 
 INK = "#17212b"
 MUTED = "#6b7a89"
@@ -122,4 +122,4 @@ def targets_figure(targets: Sequence[dict[str, Any]]) -> str | None:
     )
     figure.update_xaxes(type="category", showgrid=False)
     figure.update_yaxes(tickformat="~s", rangemode="tozero")
-    return figure.to_json()
+    return figure_json(figure)

@@ -4,7 +4,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from kam.charts import ACCENT, HIGHLIGHT, QUIET, REFERENCE, style
+from kam.charts import ACCENT, HIGHLIGHT, QUIET, REFERENCE, figure_json, style
 from kam.selection.models import QuadrantChoice, TierChoice
 
 TIER_COLOURS = {
@@ -43,7 +43,7 @@ def pareto_figure(
     figure.update_xaxes(title="customers, largest first (%)", range=[0, 100], ticksuffix="%")
     figure.update_yaxes(title="share of revenue", range=[0, 101], ticksuffix="%")
     figure.update_layout(showlegend=False)
-    return figure.to_json()
+    return figure_json(figure)
 
 
 def heatmap_figure(cells: list[dict[str, Any]]) -> str | None:
@@ -71,7 +71,7 @@ def heatmap_figure(cells: list[dict[str, Any]]) -> str | None:
         )
     )  # fmt: skip
     _style(figure, height=max(220, 48 * len(regions) + 90))
-    return figure.to_json()
+    return figure_json(figure)
 
 
 def _cut(rows: list[dict[str, Any]], axis: str) -> float:
@@ -136,4 +136,4 @@ def four_box_figure(bubbles: list[dict[str, Any]], cut: float | None) -> str | N
     _style(figure, height=460)
     figure.update_xaxes(title="relationship strength (points)", range=[x_lo, 5.05])
     figure.update_yaxes(title="account attractiveness (points)", range=[y_lo, 5.05])
-    return figure.to_json()
+    return figure_json(figure)

@@ -11,7 +11,7 @@ from typing import Any
 import plotly.graph_objects as go
 from django import template
 
-from kam.charts import ACCENT, HIGHLIGHT, QUIET, style
+from kam.charts import ACCENT, HIGHLIGHT, QUIET, figure_json, style
 from kam.selection.models import KeyAccount
 
 register = template.Library()
@@ -54,7 +54,7 @@ def alive_figure(history: list[Any]) -> str | None:
     )  # fmt: skip
     style(figure, height=240, showlegend=False)
     figure.update_yaxes(range=[0, 1.02], tickformat=".0%", title="P(alive)")
-    return str(figure.to_json())
+    return figure_json(figure)
 
 
 @register.inclusion_tag("selection/_future_value_card.html", takes_context=True)
@@ -127,7 +127,7 @@ def future_value_figure(points: list[dict[str, Any]]) -> str | None:
         type="log", range=y_range, tickformat="~s",
         title="predicted value, plan horizon (discounted)",
     )  # fmt: skip
-    return str(figure.to_json())
+    return figure_json(figure)
 
 
 @register.inclusion_tag("selection/_future_value_chart.html", takes_context=True)
