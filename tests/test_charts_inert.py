@@ -31,8 +31,12 @@ def test_every_text_a_trace_carries_is_escaped_and_numbers_are_left_alone():
     assert trace["customdata"] == [["C1", "&lt;img src=x onerror=alert(1)&gt;"], ["C2", 3.0]]
     assert trace["name"] == "&lt;i&gt;segment&lt;/i&gt;"
     assert "<" not in json.dumps(trace)
-    # The revenue array is still numeric (Plotly may send it compactly): nothing to escape.
-    assert json.dumps(trace["x"]) != '["1.5", "2.5"]'
+    # The revenue array leaves exactly as Plotly itself sends it: numbers carry no text.
+    assert trace["x"] == json.loads(figure.to_json())["data"][0]["x"]
+    assert (
+        trace["x"]
+        == json.loads(go.Figure(go.Bar(x=np.array([1.5, 2.5]))).to_json())["data"][0]["x"]
+    )
 
 
 def test_an_array_of_names_is_escaped_like_a_list():

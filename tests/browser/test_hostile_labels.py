@@ -16,6 +16,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 LINK = '<a href="javascript:window.__xss=1">Click me</a>'
 IMAGE = '<img src=x onerror="window.__xss=1">'
+AMPERSAND = "Food &amp; Beverage"  # an escape typed by the user must not be decoded
 
 
 def write_files(directory: Path) -> tuple[Path, Path]:
@@ -33,6 +34,7 @@ def write_files(directory: Path) -> tuple[Path, Path]:
         for month in range(1, 7):
             writer.writerow([f"I{month}", 1, "EVIL", f"2024-0{month}-10", LINK, 1, 900.0])
             writer.writerow([f"I{month}", 2, "EVIL", f"2024-0{month}-10", IMAGE, 1, 400.0])
+            writer.writerow([f"I{month}", 3, "EVIL", f"2024-0{month}-10", AMPERSAND, 1, 100.0])
     return customers, lines
 
 
@@ -42,7 +44,7 @@ def test_markup_in_imported_names_and_categories_stays_text(
     importer = make_user(Role.HEAD_OF_KAM, "head")
     customers, lines = write_files(tmp_path)
     assert do_import_customers(importer, customers).inserted == 1
-    assert do_import_transactions(importer, lines).inserted == 12
+    assert do_import_transactions(importer, lines).inserted == 18
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
 
@@ -55,6 +57,7 @@ def test_markup_in_imported_names_and_categories_stays_text(
     labels = chart.locator(".ytick text").all_text_contents()
     assert LINK in labels
     assert IMAGE in labels
+    assert AMPERSAND in labels
     assert chart.locator("a").count() == 0
     assert chart.locator("img").count() == 0
     page.get_by_text("Click me").first.click(force=True)
