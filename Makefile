@@ -73,7 +73,7 @@ test: lint check-chromium
 test-postgres: $(VENV)/.synced
 	KAM_DATA_DIR=$(CURDIR)/var/test KAM_DATABASE_URL=$(POSTGRES_URL) \
 	  $(BIN)/pytest -m "not browser and not spark" tests/people tests/accounts tests/relationships \
-	  tests/plans tests/selection tests/cli tests/test_datasets.py
+	  tests/plans tests/selection tests/cli tests/audit tests/test_datasets.py
 
 bench: $(VENV)/.synced
 	$(BIN)/python bench/import.py

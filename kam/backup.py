@@ -35,6 +35,9 @@ from django.db.migrations.recorder import MigrationRecorder
 from kam.accounts.models import Account
 from kam.analytics import backup as store_backup
 from kam.analytics.progress import Progress
+from kam.audit import trail
+from kam.audit.choices import Action
+from kam.audit.trail import unsealed
 from kam.people.models import User
 from kam.people.roles import Permission
 from kam.people.services import has_permission
@@ -309,7 +312,18 @@ def do_restore_install(
     swapped = False
     try:
         with transaction.atomic():
-            _replace_operational(manifest, directory, lambda label, f: tell(label, 0.6 + 0.4 * f))
+            with unsealed():  # the export's audit trail replaces this install's
+                _replace_operational(
+                    manifest, directory, lambda label, f: tell(label, 0.6 + 0.4 * f)
+                )
+            trail.record(
+                Action.RESTORED,
+                object_type="install",
+                object_repr=f"export of {manifest.created_at}",
+                detail={"directory": str(directory), "replaced": not empty, "rows": manifest.rows},
+                by=user,
+                summary=True,
+            )
             # Waiting for the store's writers, then the swap: the last step before commit.
             with store.connect() as con:
                 con.con.execute("CHECKPOINT")

@@ -29,6 +29,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("Plan templates", "plans:templates", Permission.MANAGE_PLAN_TEMPLATES, ()),
     NavItem("Import data", "accounts:import", Permission.IMPORT_DATA, ()),
     NavItem("People", "people:users", Permission.MANAGE_USERS, ("people",)),
+    NavItem("Audit trail", "audit_trail", Permission.VIEW_AUDIT_TRAIL, ()),
 )
 
 

@@ -19,6 +19,9 @@ from kam.analytics.ingest import ImportReport
 from kam.analytics.progress import Progress
 from kam.analytics.store import latest_transaction_date
 from kam.analytics.tpch import generate_tpch, tpch_to_kam
+from kam.audit import trail
+from kam.audit.choices import Interface
+from kam.audit.context import acting, quiet
 from kam.people.models import User
 from kam.people.roles import Permission, Role
 from kam.people.services import check_permission, do_ensure_user
@@ -126,6 +129,27 @@ def do_load_demo(
             )
     if actor is not None:
         check_permission(actor, Permission.LOAD_DEMO)
+    # One audit entry for the whole load (and one per imported file), not one per record.
+    with acting(Interface.DEMO, actor), quiet():
+        loaded = _load_demo_company(
+            actor, seed=seed, customers=customers, end=end, progress=progress
+        )
+        trail.record_load(
+            "demo",
+            {
+                "seed": seed,
+                "customers": loaded.customers.rows,
+                "lines": loaded.transactions.rows,
+                "users": list(loaded.users),
+                "kept_users": list(loaded.kept_users),
+            },
+        )
+    return loaded
+
+
+def _load_demo_company(
+    actor: User | None, *, seed: int, customers: int, end: date | None, progress: Progress | None
+) -> LoadedDataset:
     _report(progress, "generating the demo company", 0.0)
     company = generate_demo_company(
         seed=seed, customers=customers, end=end or demo_end(timezone.localdate())

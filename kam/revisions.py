@@ -25,6 +25,9 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from kam.audit import trail
+from kam.audit.choices import Action
+
 
 class Revisioned(models.Model):
     """A record people edit in forms: ``revision`` counts its saves (0 when created)."""
@@ -169,6 +172,7 @@ def save_revision(
         updates[editor_field] = editor
     if any(getattr(field, "auto_now", False) for field in model._meta.concrete_fields):
         updates.setdefault("updated_at", timezone.now())
+    stored = model._default_manager.filter(pk=record.pk, revision=expected).first()
     written = model._default_manager.filter(pk=record.pk, revision=expected).update(
         **updates, revision=F("revision") + 1
     )
@@ -182,6 +186,10 @@ def save_revision(
             changes=changes_between(now, values, labels),
         )
     record.refresh_from_db()
+    if stored is not None:  # an UPDATE the ORM's signals do not see: recorded here
+        changed = trail.difference(trail.snapshot(stored), trail.snapshot(record))
+        if changed:
+            trail.record(Action.CHANGED, record, changes=changed)
 
 
 def check_unchanged(

@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "ninja",  # its Swagger UI assets are served from the package, never a CDN
+    "kam.audit",
     "kam.people",
     "kam.accounts",
     "kam.selection",
@@ -99,6 +100,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Every write is recorded as this request's user, through the web, the admin or the API.
+    "kam.audit.middleware.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",

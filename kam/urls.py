@@ -37,6 +37,7 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("people/", include("kam.people.urls")),
+    path("audit/", people_views.audit_trail, name="audit_trail"),
     # <customer_id:…> is one path segment whatever the id holds (kam/accounts/converters.py).
     path("accounts/<customer_id:customer_id>/relationships/", include("kam.relationships.urls")),
     path("selection/", include("kam.selection.urls")),

@@ -9,6 +9,29 @@ from kam.analytics.store import AnalyticsStore
 from kam.people.roles import Role
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database, with the audit trail unsealed: a transactional test ends by
+    emptying every table, the trail's too, which a real install's database refuses.
+    The tests of that refusal seal it again (``sealed_audit`` in tests/audit)."""
+    from django.db import connection
+
+    from kam.audit.trail import UNLOCK_TABLE
+
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {UNLOCK_TABLE} (reason) VALUES ('tests')")
+
+
+@pytest.fixture(autouse=True)
+def fresh_audit_context():
+    """Each test starts with no acting user or interface, whatever a command before it set."""
+    from kam.audit import context
+
+    token = context._current.set(None)
+    yield
+    context._current.reset(token)
+
+
 @pytest.fixture(autouse=True)
 def fast_passwords(settings):
     """Tests make users by the dozen; the production hasher would take most of the run."""

@@ -21,6 +21,8 @@ from kam.analytics.ingest import (
     import_transactions,
 )
 from kam.analytics.progress import Progress
+from kam.audit import trail
+from kam.audit.context import quiet
 from kam.people.models import User
 from kam.people.roles import Permission
 from kam.people.services import PermissionRefused, check_permission
@@ -121,16 +123,18 @@ def do_import_customers(
 ) -> ImportReport:
     """Import the customer master into both stores; raises ImportRefused naming every bad row."""
     check_permission(user, Permission.IMPORT_DATA)
-    return import_customers(
-        analytics_store(),
-        path,
-        mapping=mapping,
-        progress=progress,
-        file_label=file_label,
-        problems_csv=problems_csv,
-        mirror=mirror_accounts,
-        max_lengths=_account_max_lengths(),
-    )
+    with quiet():
+        report = import_customers(
+            analytics_store(),
+            path,
+            mapping=mapping,
+            progress=progress,
+            file_label=file_label,
+            problems_csv=problems_csv,
+            mirror=mirror_accounts,
+            max_lengths=_account_max_lengths(),
+        )
+    return _recorded(report, path)
 
 
 @transaction.atomic
@@ -145,7 +149,7 @@ def do_import_transactions(
 ) -> ImportReport:
     """Import transaction lines into the analytical store; raises ImportRefused on any bad row."""
     check_permission(user, Permission.IMPORT_DATA)
-    return import_transactions(
+    report = import_transactions(
         analytics_store(),
         path,
         mapping=mapping,
@@ -153,6 +157,20 @@ def do_import_transactions(
         file_label=file_label,
         problems_csv=problems_csv,
     )
+    return _recorded(report, path)
+
+
+def _recorded(report: ImportReport, path: Path | str) -> ImportReport:
+    """The import's one audit entry (file, hash, counts); a refused file changed nothing."""
+    if not report.refused:
+        counts = {
+            "rows": report.rows,
+            "inserted": report.inserted,
+            "updated": report.updated,
+            "unchanged": report.unchanged,
+        }
+        trail.record_file(str(report.kind), path, file_label=report.file, counts=counts)
+    return report
 
 
 @transaction.atomic

@@ -8,4 +8,5 @@ urlpatterns = [
     path("", views.account_list, name="list"),
     path("import/", views.import_data, name="import"),
     path("<customer_id:customer_id>/", views.account_detail, name="detail"),
+    path("<customer_id:customer_id>/history/", views.account_history, name="history"),
 ]

@@ -4,16 +4,19 @@ import plotly.graph_objects as go
 import pyarrow as pa
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 
 from kam.accounts import queries
 from kam.accounts.forms import AccountFilterForm, ImportForm
+from kam.accounts.history import history_page
 from kam.accounts.models import Account
 from kam.accounts.services import do_import_customers, do_import_transactions
 from kam.analytics.account_figures import AccountSort, AccountStatus
 from kam.analytics.ingest import ColumnMapping, ImportRefused, ImportReport
 from kam.analytics.schema import CUSTOMER_COLUMNS, TRANSACTION_COLUMNS
+from kam.audit import queries as audit_queries
 from kam.charts import ACCENT, HIGHLIGHT, REFERENCE, figure_json, style
 from kam.people.access import KamRequest, requires
 from kam.people.roles import Permission
@@ -134,6 +137,21 @@ def account_detail(request: KamRequest, customer_id: str) -> HttpResponse:
         "months": detail.monthly.num_rows,
     }
     return render(request, "accounts/detail.html", context)
+
+
+@require_GET
+@requires(Permission.READ_IN_FULL, on=account_in_url)
+def account_history(request: KamRequest, customer_id: str) -> HttpResponse:
+    """Every change to the account and to what belongs to it: plans, contacts, ratings."""
+    account = account_in_url(request, customer_id)
+    return history_page(
+        request,
+        audit_queries.history(account_id=account.customer_id),
+        subject=account.name,
+        scope="its plans, stakeholders, ratings and selection decisions",
+        back_url=reverse("accounts:detail", args=[account.customer_id]),
+        back_label="the account",
+    )
 
 
 @require_http_methods(["GET", "POST"])

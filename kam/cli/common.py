@@ -125,6 +125,10 @@ def setup_django(*, database: bool = True) -> None:
     import django
 
     django.setup()
+    from kam.audit.choices import Interface
+    from kam.audit.context import act_as
+
+    act_as(None, Interface.CLI)  # the audit trail's interface; the user once --as is known
     if database:
         ensure_database()
 
@@ -176,7 +180,7 @@ def acting_user(username: str | None) -> "User":
                 "--role Administrator`, load the demo (`kam demo`), or pass another --as.",
                 2,
             )
-        return found
+        return _acting(found)
     admins = administrators()
     if not admins:
         fail(
@@ -189,7 +193,16 @@ def acting_user(username: str | None) -> "User":
         f"[dim]Acting as {admins[0].username} (the first Administrator; choose another with "
         "--as or KAM_USER).[/]"
     )
-    return admins[0]
+    return _acting(admins[0])
+
+
+def _acting(user: "User") -> "User":
+    """``user`` is who the audit trail records for what this command writes."""
+    from kam.audit.choices import Interface
+    from kam.audit.context import act_as
+
+    act_as(user, Interface.CLI)
+    return user
 
 
 @contextmanager

@@ -1,10 +1,13 @@
-"""Forms of the People pages: a user's details, roles and capacity; a temporary password."""
+"""Forms of the People pages: a user's details, roles and capacity; a temporary password;
+the audit trail's filter."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django import forms
 
+from kam.audit.choices import Action, Interface
+from kam.audit.queries import TrailFilter
 from kam.people.models import User
 from kam.people.roles import Role
 
@@ -83,3 +86,28 @@ class TemporaryPasswordForm(forms.Form):
     password = forms.CharField(
         widget=forms.PasswordInput(render_value=False), strip=False, label="Temporary password"
     )
+
+
+class AuditFilterForm(forms.Form):
+    """The administrators' narrowing of the audit trail; every part optional."""
+
+    actor = forms.CharField(required=False, label="User", max_length=150)
+    interface = forms.ChoiceField(
+        required=False, choices=[("", "Any interface"), *Interface.choices]
+    )
+    action = forms.ChoiceField(required=False, choices=[("", "Any action"), *Action.choices])
+    object_type = forms.ChoiceField(required=False, label="Object", choices=[("", "Any object")])
+    account_id = forms.CharField(required=False, label="Account id", max_length=64)
+    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, object_types: Sequence[str] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        chooser = self.fields["object_type"]
+        assert isinstance(chooser, forms.ChoiceField)
+        chooser.choices = [("", "Any object"), *((t, t) for t in object_types)]
+
+    def chosen(self) -> TrailFilter:
+        if not self.is_valid():
+            return TrailFilter()
+        return TrailFilter(**self.cleaned_data)

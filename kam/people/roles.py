@@ -35,6 +35,7 @@ class Permission(StrEnum):
     SPONSOR_ACCOUNTS = "sponsor_accounts"
     READ_IN_FULL = "read_in_full"
     VIEW_FINANCIALS = "view_financials"
+    VIEW_AUDIT_TRAIL = "view_audit_trail"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -103,6 +104,7 @@ ACTIONS: dict[Permission, str] = {
     Permission.SPONSOR_ACCOUNTS: "Sponsoring key accounts",
     Permission.READ_IN_FULL: "Reading an account's plans and stakeholders",
     Permission.VIEW_FINANCIALS: "Seeing margin, cost and lifetime value in money",
+    Permission.VIEW_AUDIT_TRAIL: "Reading the whole audit trail",
 }
 """What each permission lets a user do, in words for a refusal ("Importing data needs …")."""
 

@@ -6,13 +6,15 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from kam.audit import queries as audit_queries
 from kam.people import queries, services
 from kam.people.access import KamRequest, requires
-from kam.people.forms import NewUserForm, TemporaryPasswordForm, UserForm
+from kam.people.forms import AuditFilterForm, NewUserForm, TemporaryPasswordForm, UserForm
 from kam.people.models import User
 from kam.people.roles import ROLE_PERMISSIONS, Permission, Role
 
@@ -38,6 +40,29 @@ def _changes(form: UserForm) -> services.UserChanges:
 
 def _role_matrix() -> list[tuple[Role, list[bool]]]:
     return [(role, [p in ROLE_PERMISSIONS[role] for p in Permission]) for role in Role]
+
+
+TRAIL_PAGE = 100
+
+
+@require_GET
+@requires(Permission.VIEW_AUDIT_TRAIL)
+def audit_trail(request: KamRequest) -> HttpResponse:
+    """The whole audit trail, newest first, filtered by user, interface, action, object,
+    account and dates, a hundred entries a page."""
+    form = AuditFilterForm(request.GET or None, object_types=audit_queries.object_types())
+    entries = audit_queries.trail(form.chosen())
+    page = Paginator(entries, TRAIL_PAGE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "entries": audit_queries.shown(page.object_list),
+        "show_type": True,
+        "query": params.urlencode(),
+    }
+    return render(request, "audit/trail.html", context)
 
 
 @require_GET

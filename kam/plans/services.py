@@ -13,6 +13,8 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from kam.accounts.models import Account
+from kam.audit import trail
+from kam.audit.choices import Action
 from kam.people.models import User
 from kam.people.roles import Permission
 from kam.people.services import check_permission
@@ -173,11 +175,21 @@ def do_hand_over_plans(user: User, owners: Mapping[str, User]) -> int:
     check_permission(user, Permission.EDIT_PLANS)
     changed = 0
     for customer_id, owner in owners.items():
-        changed += (
+        plans = list(
             AccountPlan.objects.filter(account__customer_id=customer_id)
             .exclude(status=PlanStatus.ARCHIVED)
             .exclude(owner=owner)
-            .update(owner=owner, updated_at=timezone.now())
+        )
+        before = {plan.pk: plan.owner_id for plan in plans}
+        changed += AccountPlan.objects.filter(pk__in=before).update(
+            owner=owner, updated_at=timezone.now()
+        )
+        for plan in plans:
+            plan.owner = owner
+        trail.record_each(
+            Action.CHANGED,
+            plans,
+            lambda plan, was=before: {"owner": [was[plan.pk], plan.owner_id]},
         )
     return changed
 
@@ -215,12 +227,17 @@ def do_update_section(
         raise PlanError(f"{key!r} is not a section that is written as text.")
     cleaned = _clean_content(spec, content)
     PlanSection.objects.get_or_create(plan=plan, key=key, defaults={"content": empty_content(spec)})
+    stored = PlanSection.objects.filter(plan=plan, key=key, revision=expected_revision).first()
     written = PlanSection.objects.filter(plan=plan, key=key, revision=expected_revision).update(
         content=cleaned, revision=F("revision") + 1, updated_by=user, updated_at=timezone.now()
     )
     section = PlanSection.objects.select_related("updated_by").get(plan=plan, key=key)
     if not written:
         raise SectionConflict(section, cleaned, expected_revision)
+    if stored is not None and stored.content != section.content:
+        trail.record(
+            Action.CHANGED, section, changes={"content": [stored.content, section.content]}
+        )
     _touch(plan)
     return section
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/<customer_id:customer_id>/plan/", views.plan_home, name="home"),
     path("accounts/<customer_id:customer_id>/plan/new/", views.plan_create, name="create"),
     path(PLAN, views.plan_detail, name="detail"),
+    path(PLAN + "history/", views.plan_history, name="history"),
     path(PLAN + "section/<str:key>/", views.section, name="section"),
     path(PLAN + "section/<str:key>/edit/", views.section_edit, name="section_edit"),
     path(PLAN + "objectives/", views_edits.objective_add, name="objective_add"),

@@ -18,8 +18,10 @@ from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from kam.accounts.history import history_page
 from kam.accounts.models import Account
 from kam.accounts.views import account_in_url
+from kam.audit import queries as audit_queries
 from kam.people.access import KamRequest, requires
 from kam.people.roles import Permission
 from kam.plans import charts, export, queries, services
@@ -175,6 +177,22 @@ def plan_detail(request: KamRequest, customer_id: str, plan_id: int) -> HttpResp
     """The living plan: every section, its health, actions, risks, reviews and versions."""
     plan = _plan(customer_id, plan_id)
     return render(request, "plans/plan.html", _plan_context(request, plan))
+
+
+@require_GET
+@VIEW
+def plan_history(request: KamRequest, customer_id: str, plan_id: int) -> HttpResponse:
+    """Every change to the plan: its settings, sections, objectives, targets, risks,
+    actions, reviews and versions."""
+    plan = _plan(customer_id, plan_id)
+    return history_page(
+        request,
+        audit_queries.history(plan_id=plan.pk),
+        subject=plan.title,
+        scope="its sections, objectives, targets, risks, actions, reviews and versions",
+        back_url=_plan_url(plan),
+        back_label="the plan",
+    )
 
 
 def _section_response(

@@ -17,6 +17,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from kam.accounts.models import Account
+from kam.audit import trail
+from kam.audit.choices import Action
+from kam.audit.context import quiet
 from kam.people.models import User
 from kam.people.roles import Permission
 from kam.people.services import check_permission
@@ -111,7 +114,11 @@ def do_update_contact(
 def do_remove_contact(user: User, contact: Contact) -> None:
     """Remove a contact; the people who reported to them now report to their manager."""
     check_permission(user, Permission.EDIT_RELATIONSHIPS, on=contact)
+    reports = list(contact.reports.all())
     contact.reports.update(reports_to=contact.reports_to)
+    trail.record_each(
+        Action.CHANGED, reports, lambda report: {"reports_to": [contact.pk, contact.reports_to_id]}
+    )
     contact.delete()
 
 
@@ -202,7 +209,17 @@ def do_import_contacts(
     importing the same file twice changes nothing the second time.
     """
     check_permission(user, Permission.EDIT_RELATIONSHIPS, on=account)
-    return import_contacts(account, path, file_label=file_label or path.name)
+    label = file_label or path.name
+    with quiet():
+        report = import_contacts(account, path, file_label=label)
+    if not report.refused:
+        counts = {
+            "created": report.created,
+            "updated": report.updated,
+            "unchanged": report.unchanged,
+        }
+        trail.record_file("contacts", path, file_label=label, counts=counts, account=account)
+    return report
 
 
 def _apply(contact: Contact, values: dict[str, Any]) -> None:

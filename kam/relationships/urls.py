@@ -14,6 +14,7 @@ urlpatterns = [
     path("contacts/add/", views.contact_add, name="contact_add"),
     path("contacts/import/", views.contacts_import, name="import"),
     path("contacts/<int:contact_id>/", views.contact_edit, name="contact_edit"),
+    path("contacts/<int:contact_id>/history/", views.contact_history, name="contact_history"),
     path("contacts/<int:contact_id>/remove/", views.contact_remove, name="contact_remove"),
     path("links/add/", views.relationship_link, name="link"),
     path("links/<int:relationship_id>/remove/", views.relationship_unlink, name="unlink"),

@@ -18,8 +18,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from kam.accounts.history import history_page
 from kam.accounts.models import Account
 from kam.accounts.views import account_in_url
+from kam.audit import queries as audit_queries
 from kam.people.access import KamRequest, requires
 from kam.people.roles import Permission
 from kam.relationships import queries, services
@@ -167,6 +169,22 @@ def contact_add(request: KamRequest, customer_id: str) -> HttpResponse:
         else:
             return _workspace(request, account)
     return _workspace(request, account, status=400, contact=form)
+
+
+@require_GET
+@requires(Permission.READ_IN_FULL, on=account_in_url)
+def contact_history(request: KamRequest, customer_id: str, contact_id: int) -> HttpResponse:
+    """Every change to the contact and to their relationships with our people."""
+    account = _account(customer_id)
+    contact = get_object_or_404(Contact, pk=contact_id, account=account)
+    return history_page(
+        request,
+        audit_queries.history(contact_id=contact.pk),
+        subject=contact.name,
+        scope="their relationships with our people",
+        back_url=reverse("relationships:contact_edit", args=[account.customer_id, contact.pk]),
+        back_label=contact.name,
+    )
 
 
 @require_http_methods(["GET", "POST"])

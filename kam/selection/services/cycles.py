@@ -18,6 +18,8 @@ from kam.analytics.assignment import AssignmentInfeasible
 from kam.analytics.progress import Progress
 from kam.analytics.selection.policy import Criterion, SelectionPolicy
 from kam.analytics.store import resolve_as_of
+from kam.audit import trail
+from kam.audit.choices import Action
 from kam.people.models import User
 from kam.people.roles import Permission
 from kam.people.services import check_permission
@@ -257,6 +259,11 @@ def do_create_cycle(
                 )
             )
         CycleDecision.objects.bulk_create(decisions, batch_size=1000)
+    trail.record(
+        Action.CHANGED,
+        cycle,
+        detail={"decisions": len(decisions), "key": sum(1 for d in decisions if d.is_key)},
+    )
     return cycle
 
 
@@ -425,9 +432,15 @@ def do_apply_assignment(
                 f"{manager.display_name} would hold {count} key accounts; their capacity is "
                 f"{manager.min_key_accounts}–{manager.max_key_accounts}"
             )
+    before = {decision.pk: decision.manager_id for decision in keys}
     for decision in keys:
         decision.manager = managers[placements[decision.account_id]]
     CycleDecision.objects.bulk_update(keys, ["manager"])
+    trail.record_each(
+        Action.CHANGED,
+        [d for d in keys if d.manager_id != before[d.pk]],
+        lambda d: {"manager": [before[d.pk], d.manager_id]},
+    )
     if cycle.status == SelectionCycle.Status.PUBLISHED and latest_published() == cycle:
         handed_over: dict[str, User] = {}
         for key_account in KeyAccount.objects.filter(account_id__in=placements):

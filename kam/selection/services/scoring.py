@@ -31,6 +31,7 @@ from kam.analytics.selection.policy import (
 from kam.analytics.selection.policy_toml import policy_from_toml, policy_to_toml
 from kam.analytics.selection.scoring import score_accounts
 from kam.analytics.store import resolve_as_of
+from kam.audit import trail
 from kam.people.models import User
 from kam.people.roles import Permission, Role
 from kam.people.services import check_permission
@@ -229,6 +230,12 @@ def do_import_ratings(user: User, path: Path | str, *, file_label: str | None = 
         for row in rows
     ]
     Rating.objects.bulk_create(ratings, batch_size=2000)
+    trail.record_file(
+        "ratings",
+        path,
+        file_label=file_label or path.name,
+        counts={"ratings": len(ratings), "accounts": len({r.account_id for r in ratings})},
+    )
     return len(ratings)
 
 

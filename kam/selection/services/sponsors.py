@@ -6,6 +6,8 @@ from collections import Counter
 from django.db import transaction
 
 from kam.analytics.assignment import AssignmentInfeasible
+from kam.audit import trail
+from kam.audit.choices import Action
 from kam.people.models import User
 from kam.people.roles import Permission, Role
 from kam.people.services import check_permission
@@ -30,10 +32,16 @@ def do_apply_sponsors(
     check_permission(user, Permission.APPROVE_CYCLE)
     keys = [d for d in cycle.decisions.all() if d.is_key]
     users = _check_sponsors(cycle, keys, sponsors)
+    before = {decision.pk: decision.sponsor_id for decision in keys}
     for decision in keys:
         chosen = sponsors.get(decision.account_id)
         decision.sponsor = users[chosen] if chosen else None
     CycleDecision.objects.bulk_update(keys, ["sponsor"])
+    trail.record_each(
+        Action.CHANGED,
+        [d for d in keys if d.sponsor_id != before[d.pk]],
+        lambda d: {"sponsor": [before[d.pk], d.sponsor_id]},
+    )
     if latest_published() == cycle:
         for key_account in KeyAccount.objects.filter(account_id__in=[d.account_id for d in keys]):
             chosen = sponsors.get(key_account.account_id)
