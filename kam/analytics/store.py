@@ -1,11 +1,34 @@
 """The analytical store: where transaction lines live, behind an Ibis backend.
 
-DuckDB (one file) is the embedded default. Every operation opens its own connection and
-closes it, because DuckDB lets one process at a time hold a file for writing: the web
-app and the CLI take turns, waiting for each other up to ``lock_wait_seconds`` and then
-raising ``StoreBusy``, which the web app answers with a "being updated" page, never a 500.
+DuckDB (one file) is the embedded default. DuckDB lets one process at a time hold a file
+for writing, and no other process read it meanwhile, so readers never open the file the
+writers write (the *live* file). They open a **reader copy**: a copy of the live file
+taken while no writer was at work, published by an atomic rename of a small pointer
+(``<store>.readers/current.json``). So with several web workers, pages keep answering
+from the last committed data while an import or a scoring run writes, and no page waits on
+a lock:
+
+- a writer takes the store's writer lock (``flock`` on ``<store>.writer.lock``; several
+  threads of one process share it), waiting up to ``lock_wait_seconds`` and then raising
+  ``StoreBusy``; if no reader copy exists yet it publishes one first, so a reader always
+  has one while a writer works;
+- a reader whose copy is current (the live file is as it was when the copy was taken)
+  opens it read-only; when it is out of date and no writer is at work, the reader
+  publishes a new one (one file copy) and opens that; while a writer is at work, the
+  reader opens the copy it has — the data as committed before that write began;
+- a reader in the process that is writing joins the writer's database (DuckDB refuses a
+  second, read-only, handle in one process) and sees what is committed;
+- copies older than the two newest are deleted; one still open by a reader stays readable
+  (POSIX unlink), and a reader that meets a just-deleted copy reads the pointer again.
+
+Why this and not DuckLake or a server: docs/architecture.md, "Many readers, one writer".
 """
 
+import fcntl
+import json
+import os
+import shutil
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -69,30 +92,71 @@ class AnalyticsStore:
             raise StoreError("the analytical store needs a file, not an in-memory database")
         return Path(raw).expanduser()
 
+    @property
+    def readers_dir(self) -> Path:
+        """Where the reader copies and their pointer live, beside the live file."""
+        path = self.path
+        return path.with_name(f"{path.name}.readers")
+
     @contextmanager
     def connect(self, *, read_only: bool = False) -> Iterator[DuckDBBackend]:
-        """Open the store as an Ibis DuckDB backend, creating its tables on first use."""
+        """Open the store as an Ibis DuckDB backend, creating its tables on first use.
+
+        ``read_only``: the reader copy (module docstring); otherwise the live file, under
+        the writer lock.
+        """
         path = self.path
         path.parent.mkdir(parents=True, exist_ok=True)
+        if read_only and path.exists() and not _writing_here(path):
+            raw = self._open_reader_copy(path)
+            try:
+                yield ibis.duckdb.from_connection(raw)
+            finally:
+                raw.close()
+            return
         # A store that does not exist yet is created, tables and all, even for a reader: a
         # fresh install's first question ("is there any data?") must get "no", not an error.
-        writable = not read_only or not path.exists()
-        raw = self._open(path, read_only=not writable)
-        try:
-            if writable:
+        with _writer_lock(path, self.lock_wait_seconds) as first:
+            if first and path.exists() and _current_copy(self.readers_dir) is None:
+                _publish(path, self.readers_dir)  # readers need one while this writes
+            raw = self._open(path, read_only=False)
+            try:
                 for ddl in STORE_DDL:
                     raw.execute(ddl)
-            yield ibis.duckdb.from_connection(raw)
-        finally:
-            raw.close()
+                yield ibis.duckdb.from_connection(raw)
+            finally:
+                raw.close()
 
-    def _open(self, path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    def _config(self, path: Path) -> dict[str, str | bool | int | float | list[str]]:
         config: dict[str, str | bool | int | float | list[str]] = {
             "memory_limit": self.memory_limit,
             "temp_directory": str(path.parent / f"{path.stem}.tmp"),
         }
         if self.threads:
             config["threads"] = self.threads
+        return config
+
+    def _open_reader_copy(self, path: Path) -> duckdb.DuckDBPyConnection:
+        """A read-only connection to a current reader copy, publishing one if need be."""
+        readers = self.readers_dir
+        for _attempt in range(5):
+            copy = _current_copy(readers)
+            if copy is None or not copy.matches(path):
+                published = _publish_if_free(path, readers)
+                copy = published or copy
+            if copy is None:
+                # No copy at all and a writer from outside kam holds the file: take turns.
+                return self._open(path, read_only=True)
+            try:
+                return duckdb.connect(str(copy.file), read_only=True, config=self._config(path))
+            except duckdb.IOException as error:
+                if copy.file.exists():
+                    raise StoreError(f"cannot open the analytical store {path}: {error}") from error
+                # Deleted by a newer publication between the pointer and the open: again.
+        raise StoreError(f"cannot open a reader copy of the analytical store {path}")
+
+    def _open(self, path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+        config = self._config(path)
         deadline = time.monotonic() + self.lock_wait_seconds
         busy: Exception
         while True:
@@ -115,6 +179,134 @@ class AnalyticsStore:
             if time.monotonic() >= deadline:
                 raise StoreBusy(path, self.lock_wait_seconds, str(busy)) from busy
             time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
+
+
+# ---- the writer lock and the reader copies ---------------------------------------------
+
+POINTER = "current.json"
+KEPT_COPIES = 2
+
+_held_lock = threading.Lock()
+_held: dict[Path, list] = {}
+"""Per live file, the writer lock this process holds: [file descriptor, holders]."""
+
+
+def _writing_here(path: Path) -> bool:
+    with _held_lock:
+        return path in _held
+
+
+@contextmanager
+def _writer_lock(path: Path, wait_seconds: float) -> Iterator[bool]:
+    """Hold the store's writer lock (shared by the threads of this process); yields True
+    for the first holder in this process. StoreBusy after ``wait_seconds``."""
+    with _held_lock:
+        if path in _held:
+            _held[path][1] += 1
+            descriptor = None
+        else:
+            descriptor = os.open(
+                path.with_name(f"{path.name}.writer.lock"), os.O_RDWR | os.O_CREAT, 0o644
+            )
+    first = descriptor is not None
+    if descriptor is not None:
+        _acquire(descriptor, path, wait_seconds)
+        with _held_lock:
+            if path in _held:  # another thread of this process got there meanwhile
+                _held[path][1] += 1
+                fcntl.flock(descriptor, fcntl.LOCK_UN)
+                os.close(descriptor)
+                first = False
+            else:
+                _held[path] = [descriptor, 1]
+    try:
+        yield first
+    finally:
+        with _held_lock:
+            entry = _held[path]
+            entry[1] -= 1
+            if entry[1] == 0:
+                del _held[path]
+                fcntl.flock(entry[0], fcntl.LOCK_UN)
+                os.close(entry[0])
+
+
+def _acquire(descriptor: int, path: Path, wait_seconds: float) -> None:
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                os.close(descriptor)
+                raise StoreBusy(path, wait_seconds, "another kam process is writing") from None
+            time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+
+
+@dataclass(frozen=True)
+class ReaderCopy:
+    file: Path
+    mtime_ns: int
+    size: int
+
+    def matches(self, path: Path) -> bool:
+        """Whether the live file is as it was when this copy was taken."""
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            return False
+        return (stat.st_mtime_ns, stat.st_size) == (self.mtime_ns, self.size)
+
+
+def _current_copy(readers: Path) -> ReaderCopy | None:
+    try:
+        pointer = json.loads((readers / POINTER).read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return None
+    copy = ReaderCopy(readers / pointer["file"], int(pointer["mtime_ns"]), int(pointer["size"]))
+    return copy if copy.file.exists() else None
+
+
+def _publish_if_free(path: Path, readers: Path) -> ReaderCopy | None:
+    """Publish a new reader copy unless a writer is at work (then None: use the old one)."""
+    descriptor = os.open(path.with_name(f"{path.name}.writer.lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return None
+        try:
+            copy = _current_copy(readers)
+            if copy is not None and copy.matches(path):
+                return copy  # another reader published it meanwhile
+            return _publish(path, readers)
+        finally:
+            fcntl.flock(descriptor, fcntl.LOCK_UN)
+    finally:
+        os.close(descriptor)
+
+
+def _publish(path: Path, readers: Path) -> ReaderCopy:
+    """Copy the live file (the writer lock held, nobody writing it) and point readers at
+    the copy with one atomic rename; delete all but the newest copies."""
+    readers.mkdir(exist_ok=True)
+    stat = path.stat()
+    name = f"{time.time_ns()}.duckdb"
+    partial = readers / f".{name}.partial"
+    shutil.copyfile(path, partial)
+    wal = path.with_name(f"{path.name}.wal")
+    if wal.exists():  # a writer that did not close cleanly: its log belongs to the copy
+        shutil.copyfile(wal, readers / f"{name}.wal")
+    os.replace(partial, readers / name)
+    pointer = {"file": name, "mtime_ns": stat.st_mtime_ns, "size": stat.st_size}
+    staged = readers / f".{POINTER}.partial"
+    staged.write_text(json.dumps(pointer), encoding="utf-8")
+    os.replace(staged, readers / POINTER)
+    for old in sorted(readers.glob("*.duckdb"))[:-KEPT_COPIES]:
+        old.unlink(missing_ok=True)
+        old.with_name(f"{old.name}.wal").unlink(missing_ok=True)
+    return ReaderCopy(readers / name, stat.st_mtime_ns, stat.st_size)
 
 
 def latest_transaction_date(con: DuckDBBackend) -> date | None:
