@@ -68,8 +68,18 @@ def register_tie(role: Role, tie: Tie) -> None:
 
 
 def _ties(role: Role, user: User, account: Account) -> bool:
-    """Whether ``user``, acting in the account-bound ``role``, is tied to ``account``."""
-    return any(tie(user, account) for tie in TIES.get(role, ()))
+    """Whether ``user``, acting in the account-bound ``role``, is tied to ``account``.
+
+    Within a request (``User.record_checks``) each answer is asked of the database once:
+    only the Head of KAM sets teams and managers, and never ties themselves by it.
+    """
+    memo = getattr(user, "record_checks", None)
+    if memo is None:
+        return any(tie(user, account) for tie in TIES.get(role, ()))
+    key = ("tie", role, account.pk)
+    if key not in memo:
+        memo[key] = any(tie(user, account) for tie in TIES.get(role, ()))
+    return memo[key]
 
 
 def across_programme(user: User, permission: Permission) -> bool:

@@ -25,6 +25,7 @@ class TokenAuth(HttpBearer):
 
     def authenticate(self, request: HttpRequest, token: str) -> User:
         user = check_token(token)
+        user.record_checks = {}  # answers kept for this request only, as for a page
         request.user = user
         # Every operation reads accounts at least: a user without a role is refused here.
         check_permission(user, Permission.VIEW_ACCOUNTS)

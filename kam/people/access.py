@@ -47,6 +47,8 @@ def requires(
     def decorate(view: View) -> View:
         @wraps(view)
         def checked(request: KamRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if isinstance(request.user, User):
+                request.user.record_checks = {}  # answers kept for this request only
             needed = [permission]
             if write is not None and request.method not in SAFE_METHODS:
                 needed.append(write)

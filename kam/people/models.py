@@ -1,5 +1,6 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models import prefetch_related_objects
 
 from kam.people.grants import permissions_of
 from kam.people.roles import Permission, Role
@@ -30,6 +31,11 @@ class User(AbstractUser):
         default=False, help_text="Must choose a new password at the next sign-in."
     )
 
+    record_checks: dict[object, bool] | None = None
+    """While a request is answered: what the record rules (``kam.people.records``) found
+    about this user, so a page asking "may they edit this account?" ten times asks the
+    database once. None outside a request (a command, a test), where nothing is kept."""
+
     class Meta:
         ordering = ("last_name", "first_name", "username")
         constraints = [
@@ -44,6 +50,12 @@ class User(AbstractUser):
         return self.get_full_name() or self.username
 
     def roles(self) -> set[Role]:
+        # Every permission check asks for the roles, a page a dozen times: the groups are
+        # fetched once per user object (a request's user lives for that request) and kept
+        # in Django's prefetch cache, which ``groups.add/remove/set/clear`` on this object
+        # empty, so a change of roles is seen at once.
+        if self.pk is not None:
+            prefetch_related_objects([self], "groups")
         names = {group.name for group in self.groups.all()}
         return {role for role in Role if role.value in names}
 

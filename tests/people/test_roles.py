@@ -74,3 +74,17 @@ def test_has_permission_refuses_anonymous_and_inactive_users(make_user):
     assert not has_permission(AnonymousUser(), Permission.VIEW_ACCOUNTS)
     kam.is_active = False
     assert not has_permission(kam, Permission.EDIT_PLANS)
+
+
+def test_roles_are_fetched_once_and_a_change_of_roles_is_seen_at_once(
+    make_user, django_assert_num_queries
+):
+    user = make_user(Role.VIEWER, "vera")
+    assert user.can(Permission.VIEW_ACCOUNTS)  # fetches the roles
+    with django_assert_num_queries(0):
+        assert not user.can(Permission.EDIT_PLANS)
+        assert not user.can(Permission.IMPORT_DATA)
+    user.groups.set(Group.objects.filter(name=Role.KEY_ACCOUNT_MANAGER.value))
+    assert user.can(Permission.EDIT_PLANS)
+    user.groups.clear()
+    assert not user.can(Permission.VIEW_ACCOUNTS)
