@@ -6,16 +6,25 @@ page's query, for its figures.
 """
 
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest
-from ninja import Query, Router
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import Field, Query, Router
 
 from kam.accounts import queries
+from kam.accounts.access import without_financials
 from kam.accounts.models import Account
 from kam.api import access
-from kam.api.schemas import MAX_LIMIT, MAX_OFFSET, TEXT, Out, Page, responses
+from kam.api.schemas import (
+    MAX_LIMIT,
+    MAX_OFFSET,
+    TEXT,
+    Out,
+    Page,
+    leaving_out_hidden,
+    responses,
+)
 from kam.people.roles import Permission
 from kam.selection.models import KeyAccount
 
@@ -64,7 +73,9 @@ class SummaryOut(Out):
     revenue_prev_12m: float | None
     growth_pct: float | None
     revenue_lifetime: float | None
-    margin_pct: float | None
+    margin_pct: float | None = Field(
+        None, description="Absent for a role without the financials permission."
+    )
     orders_12m: int
     orders_lifetime: int
     first_order: date | None
@@ -168,12 +179,33 @@ def list_accounts(
     )
 
 
+def _summary_out(summary: Any, user: object) -> dict[str, object]:
+    """The headline figures; the margin absent (not null) for a user without financials."""
+    figures = without_financials(
+        user,
+        {
+            "as_of": summary.as_of,
+            "revenue_12m": summary.revenue_12m,
+            "revenue_prev_12m": summary.revenue_prev_12m,
+            "growth_pct": summary.growth_pct,
+            "revenue_lifetime": summary.revenue_lifetime,
+            "margin_pct": summary.margin_pct,
+            "orders_12m": summary.orders_12m,
+            "orders_lifetime": summary.orders_lifetime,
+            "first_order": summary.first_order,
+            "last_order": summary.last_order,
+            "status": str(summary.status),
+        },
+    )
+    return figures  # a dict, so that a field left out stays unset in the answer
+
+
 @router.get(
     "/accounts/{customer_id:customer_id}",
     response=responses(AccountDetailOut),
     summary="One account",
 )
-def get_account(request: HttpRequest, customer_id: str) -> AccountDetailOut:
+def get_account(request: HttpRequest, customer_id: str) -> HttpResponse:
     """One account: master data, designation, its group and its headline figures."""
     account = access.allow(request, Permission.VIEW_ACCOUNTS, on=access.account(customer_id))
     detail = queries.account_detail(access.acting(request), customer_id)
@@ -185,24 +217,13 @@ def get_account(request: HttpRequest, customer_id: str) -> AccountDetailOut:
             "key_account__manager", "key_account__executive_sponsor"
         ).get(pk=account.pk)
     )
-    return AccountDetailOut(
-        **base.model_dump(exclude={"designation"}),
-        designation=base.designation,
-        parent=LinkedAccountOut(**vars(detail.parent)) if detail.parent else None,
-        subsidiaries=[LinkedAccountOut(**vars(s)) for s in detail.subsidiaries],
-        summary=SummaryOut(
-            as_of=summary.as_of,
-            revenue_12m=summary.revenue_12m,
-            revenue_prev_12m=summary.revenue_prev_12m,
-            growth_pct=summary.growth_pct,
-            revenue_lifetime=summary.revenue_lifetime,
-            margin_pct=summary.margin_pct,
-            orders_12m=summary.orders_12m,
-            orders_lifetime=summary.orders_lifetime,
-            first_order=summary.first_order,
-            last_order=summary.last_order,
-            status=str(summary.status),
-        )
-        if summary is not None
-        else None,
+    answer = AccountDetailOut.model_validate(
+        base.model_dump(exclude={"designation"})
+        | {
+            "designation": base.designation,
+            "parent": LinkedAccountOut(**vars(detail.parent)) if detail.parent else None,
+            "subsidiaries": [LinkedAccountOut(**vars(s)) for s in detail.subsidiaries],
+            "summary": _summary_out(summary, access.acting(request)) if summary else None,
+        }
     )
+    return leaving_out_hidden(answer)

@@ -4,6 +4,7 @@ that a number which is not finite is missing (null), never a value."""
 import math
 from typing import Any, Generic, TypeVar
 
+from django.http import HttpResponse, JsonResponse
 from ninja import Schema
 from pydantic import field_validator
 
@@ -89,3 +90,10 @@ LINE = r"^[^\x00-\x1f\x7f]*$"
 """One line of text in a body (a name, a title): no control characters."""
 PROSE = r"^[^\x00]*$"
 """Text of several lines in a body (a section of a plan): anything but NUL."""
+
+
+def leaving_out_hidden(answer: Schema) -> HttpResponse:
+    """``answer`` as JSON, fields nobody set left out: a figure hidden from the user's role
+    (``kam.accounts.access.FINANCIAL_FIELDS``) is absent, not null. Returned as the
+    response itself, because ninja's own validation of a returned object sets every field."""
+    return JsonResponse(answer.model_dump(mode="json", exclude_unset=True))

@@ -9,12 +9,22 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, Literal
 
-from django.http import Http404, HttpRequest
-from ninja import Query, Router
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import Field, Query, Router
 
+from kam.accounts.access import FINANCIAL_FIELDS, without_financials
 from kam.api import access
 from kam.api.accounts import AccountType, DesignationOut, KeyTier, designation_of
-from kam.api.schemas import MAX_LIMIT, MAX_OFFSET, TEXT, Out, Page, finite, responses
+from kam.api.schemas import (
+    MAX_LIMIT,
+    MAX_OFFSET,
+    TEXT,
+    Out,
+    Page,
+    finite,
+    leaving_out_hidden,
+    responses,
+)
 from kam.people.roles import Permission
 from kam.selection import queries
 from kam.selection.models import KeyAccount, ScoreRun
@@ -47,7 +57,9 @@ class ScoreOut(Out):
     segment: str | None
     revenue_12m: float | None
     growth_slope: float | None
-    margin_pct: float | None
+    margin_pct: float | None = Field(
+        None, description="Absent for a role without the financials permission."
+    )
     abc_class: str | None
     attractiveness: float | None
     relationship: float | None
@@ -91,12 +103,18 @@ def run_out(run: ScoreRun) -> ScoreRunOut:
     )
 
 
-def score_out(row: dict[str, Any]) -> ScoreOut:
-    row = finite(row)
-    return ScoreOut(
-        **{name: row.get(name) for name in ScoreOut.model_fields if name not in ("type",)}
-        | {"tier_label": row.get("tier_label") or "", "type": row.get("quadrant") or None}
-    )
+def score_out(row: dict[str, Any], user: object) -> dict[str, Any]:
+    """A snapshot row as the API gives it (``ScoreOut``'s fields); financial fields left
+    out (absent, not null) for a user who may not see them. A dict, not a ScoreOut: the
+    answer's validation keeps what a dict leaves out unset."""
+    row = finite(without_financials(user, row))
+    names = [
+        n for n in ScoreOut.model_fields if n != "type" and (n in row or n not in FINANCIAL_FIELDS)
+    ]
+    return {name: row.get(name) for name in names} | {
+        "tier_label": row.get("tier_label") or "",
+        "type": row.get("quadrant") or None,
+    }
 
 
 def _run(run: int | None) -> Callable[[], ScoreRun]:
@@ -136,7 +154,9 @@ def latest_score_run(request: HttpRequest) -> ScoreRunOut:
     return run_out(access.allow(request, Permission.VIEW_ACCOUNTS, on=_run(None)))
 
 
-@router.get("/scores", response=responses(ScoresOut), summary="Browse a score run")
+@router.get(
+    "/scores", response=responses(ScoresOut), summary="Browse a score run", exclude_unset=True
+)
 def list_scores(
     request: HttpRequest,
     run: int | None = Query(None, ge=1, le=2**31, description="Score run id; default latest."),
@@ -150,7 +170,7 @@ def list_scores(
     descending: bool = Query(False),
     limit: int = Query(25, ge=1, le=MAX_LIMIT),
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
-) -> ScoresOut:
+) -> HttpResponse:
     """Every account's score in the run, filtered, sorted and paged in the analytical store."""
     scored = access.allow(request, Permission.VIEW_ACCOUNTS, on=_run(run))
     user = access.acting(request)
@@ -175,13 +195,16 @@ def list_scores(
         return found.rows, found.total, found.page
 
     rows, total = window(fetch, offset, limit)
-    return ScoresOut(
-        run=run_out(scored),
-        count=total,
-        limit=limit,
-        offset=offset,
-        items=[score_out(row) for row in rows],
+    answer = ScoresOut.model_validate(
+        {
+            "run": run_out(scored),
+            "count": total,
+            "limit": limit,
+            "offset": offset,
+            "items": [score_out(row, user) for row in rows],
+        }
     )
+    return leaving_out_hidden(answer)
 
 
 @router.get(
@@ -193,18 +216,21 @@ def get_score(
     request: HttpRequest,
     customer_id: str,
     run: int | None = Query(None, ge=1, le=2**31, description="Score run id; default latest."),
-) -> AccountScoreOut:
+) -> HttpResponse:
     """One account's score in the run, criterion by criterion."""
     access.allow(request, Permission.VIEW_ACCOUNTS, on=access.account(customer_id))
     scored = _run(run)()
     found = queries.account_score(access.acting(request), scored, customer_id)
     if found is None:
         raise Http404(f"Score run {scored.pk} did not score account {customer_id!r}.")
-    return AccountScoreOut(
-        run=run_out(scored),
-        score=score_out(found.row),
-        criteria=[finite(criterion) for criterion in found.criteria],
+    answer = AccountScoreOut.model_validate(
+        {
+            "run": run_out(scored),
+            "score": score_out(found.row, access.acting(request)),
+            "criteria": [finite(criterion) for criterion in found.criteria],
+        }
     )
+    return leaving_out_hidden(answer)
 
 
 @router.get("/designations", response=responses(Page[KeyAccountOut]), summary="List key accounts")
