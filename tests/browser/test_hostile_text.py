@@ -1,0 +1,457 @@
+"""Text a user types or imports is shown as text on every page, never run as markup.
+
+Markup goes in where people put words — the People form (names, title), the customer and
+invoice import (name, country, region, segment, category), the stakeholder map (contact,
+relationship notes, alignment rationale), the contacts import, the plan template, the
+plan (title, every section, objectives, targets, risks, actions, reviews, versions), the
+selection policy, ratings, cycles and overrides, API token names — each value tagged
+with the field it went into. Then every routed page is opened in Chromium with the
+Content-Security-Policy bypassed, so that an unescaped value would run: no page may set
+``window.__xss``, hold an element the text made (an ``<img onerror>``, ``<svg onload>``,
+inline ``<script>``, ``javascript:`` link) or open a dialog; every value must be read
+somewhere exactly as typed. Answers that are no whole page (htmx fragments, the org
+chart's SVG) must not carry any of the markup unescaped.
+"""
+
+import csv
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from itertools import product
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from kam.people.roles import Role
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("managers_work_every_account"),
+]
+
+VECTORS = (
+    "<img src=x onerror=\"window.__xss='{tag}'\">",
+    '"><svg onload="window.__xss=\'{tag}\'">',
+    "<script>window.__xss='{tag}'</script>",
+    "<a href=\"javascript:window.__xss='{tag}'\">go</a>",
+    "{{{{7*7}}}} {{% now 'Y' %}}",
+)
+"""Ways markup could run if a value reached the page unescaped, each naming its field."""
+
+UNESCAPED = ("<img src=x", "<svg onload", "<script>window", 'href="javascript:')
+"""What no answer may carry as markup: each vector's opening, unescaped."""
+
+INJECTED = """() => Array.from(document.querySelectorAll(
+  '[onerror], [onload], a[href^="javascript:" i], script:not([src]), .js-plotly-plot a'
+)).map(element => element.outerHTML.slice(0, 160))"""
+"""Elements the values would have made: kam's pages have no inline script or handler of
+these kinds of their own."""
+
+FIELD_VALUES = """() => Array.from(document.querySelectorAll("input, textarea"))
+  .map(field => field.value)"""
+
+entered: dict[str, str] = {}
+"""Every value typed or imported by the test, by the tag of the field it went into."""
+
+
+def hostile(tag: str, *, short: bool = False) -> str:
+    """A value for the field ``tag``: the tag, then every vector — or, when the field is
+    short, one vector, the next in turn, so that short fields share them out."""
+    vectors = [VECTORS[len(entered) % len(VECTORS)]] if short else list(VECTORS)
+    value = " ".join([tag, *(vector.format(tag=tag) for vector in vectors)])
+    entered[tag] = value
+    return value
+
+
+@dataclass
+class Desk:
+    """A signed-in browser page on the live server, and the waits of tests/browser/conftest.py."""
+
+    page: Any
+    base: str
+    ready: Callable[..., None]
+    goto: Callable[[Any, str], None]
+
+    def open(self, path: str) -> None:
+        self.goto(self.page, self.base + path)
+
+    def submit(
+        self, form: Any, values: dict[str, object], *, button: str = "[type=submit]"
+    ) -> None:
+        """Fill ``form``'s fields by name as a user would, send it and wait for the answer."""
+        submit(self.page, form, values, button=button)
+        self.ready(self.page)
+        assert not self.page.evaluate(INJECTED), self.page.url
+        assert self.page.evaluate("window.__xss") is None, self.page.url
+
+
+def submit(page, form, values: dict[str, object], *, button: str) -> None:
+    for name, value in values.items():
+        field = form.locator(f'[name="{name}"]')
+        kind = (field.first.get_attribute("type") or "").lower()
+        tag = field.first.evaluate("element => element.tagName").lower()
+        if tag == "select":
+            field.select_option(value)
+        elif kind in ("checkbox", "radio"):
+            form.locator(f'[name="{name}"][value="{value}"]').check()
+        elif kind == "file":
+            field.set_input_files(value)
+        else:
+            field.fill(str(value))
+    send = form.locator(button).first
+    if form.get_attribute("hx-post"):
+        send.click()
+    else:
+        with page.expect_navigation():
+            send.click()
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:
+    with path.open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def import_master_data(desk: Desk, tmp_path: Path) -> None:
+    """Customers with hostile names and places, and their invoice lines, through the import page."""
+    customers = [["EVIL", hostile("account-name"), "", hostile("country", short=True),
+                  hostile("region", short=True), hostile("segment", short=True)]]  # fmt: skip
+    customers += [[f"C{i}", f"Customer {i}", "", "DE", "EMEA", "Retail"] for i in range(6)]
+    category = hostile("category")
+    lines = []
+    for size, customer in enumerate(["EVIL", *(f"C{i}" for i in range(6))]):
+        revenue = 9000.0 / (size + 1)  # the hostile account is the largest: a key account
+        for month in range(1, 13):
+            day = f"2024-{month:02}-10"
+            lines.append([f"{customer}-{month}", 1, customer, day, category, 1, revenue])
+            lines.append([f"{customer}-{month}", 2, customer, day, "Spares", 1, revenue / 3])
+    files = {
+        "customers": write_csv(
+            tmp_path / "customers.csv",
+            ["customer_id", "name", "parent_id", "country", "region", "segment"],
+            customers,
+        ),
+        "transactions": write_csv(
+            tmp_path / "lines.csv",
+            ["invoice_id", "line_id", "customer_id", "date", "category", "quantity", "revenue"],
+            lines,
+        ),
+    }
+    for kind, path in files.items():
+        desk.open("/accounts/import/")
+        desk.submit(desk.page.locator("form.import-form"), {"kind": kind, "file": path})
+        assert "imported" in desk.page.inner_text("main").lower(), desk.page.inner_text("main")
+
+
+def add_manager(desk: Desk) -> None:
+    """Kim, a key account manager whose name and title are markup, through the People form."""
+    from kam.people.models import User
+
+    desk.open("/people/new/")
+    desk.submit(
+        desk.page.locator("form.people-form"),
+        {
+            "username": "kim",
+            "first_name": hostile("first-name", short=True),
+            "last_name": hostile("last-name", short=True),
+            "title": hostile("user-title", short=True),
+            "roles": Role.KEY_ACCOUNT_MANAGER.value,
+            "password": "Tangerine-Walrus-42",
+        },
+    )
+    assert User.objects.filter(username="kim").exists(), desk.page.inner_text("main")
+
+
+def map_stakeholders(desk: Desk, tmp_path: Path) -> None:
+    """A contact, who knows them, the alignment and an imported contact, all markup."""
+    from kam.people.models import User
+    from kam.relationships.models import Contact
+
+    desk.open("/accounts/EVIL/relationships/")
+    page = desk.page
+    desk.submit(
+        page.locator("form[hx-post$='/contacts/add/']"),
+        {
+            "name": hostile("contact-name", short=True),
+            "title": hostile("contact-title", short=True),
+            "function": hostile("contact-function", short=True),
+            "phone": hostile("phone", short=True),
+        },
+    )
+    contact = Contact.objects.get(account_id="EVIL")
+    desk.submit(
+        page.locator("form[hx-post$='/links/add/']"),
+        {
+            "contact": str(contact.pk),
+            "supplier_person": str(User.objects.get(username="kim").pk),
+            "notes": hostile("relationship-notes"),
+        },
+    )
+    desk.submit(
+        page.locator("form[hx-post$='/alignment/']"),
+        {"level": "partner", "rationale": hostile("alignment-rationale")},
+    )
+    contacts = write_csv(
+        tmp_path / "contacts.csv",
+        ["name", "title", "function"],
+        [[hostile("imported-contact", short=True), hostile("imported-title", short=True),
+          hostile("imported-function", short=True)]],
+    )  # fmt: skip
+    desk.open("/accounts/EVIL/relationships/contacts/import/")
+    desk.submit(page.locator("form.rel-form"), {"file": contacts})
+    assert Contact.objects.filter(account_id="EVIL").count() == 2, page.inner_text("main")
+
+
+def write_plan(desk: Desk) -> None:
+    """The partner template's prompts, then a plan from it with every part written in markup."""
+    from kam.people.models import User
+    from kam.plans.models import AccountPlan
+    from kam.plans.sections import EDITABLE_SECTIONS
+
+    page = desk.page
+    desk.open("/plans/templates/partner/")
+    form = page.locator("form.template-form")
+    desk.submit(form, {f"prompt_{spec.key.value}": hostile(f"prompt-{spec.key.value}")
+                       for spec in EDITABLE_SECTIONS})  # fmt: skip
+    desk.open("/accounts/EVIL/plan/")
+    desk.submit(
+        page.locator("form[action$='/plan/new/']"), {"title": hostile("plan-title", short=True)}
+    )
+    plan = AccountPlan.objects.get(account_id="EVIL")
+    for spec in EDITABLE_SECTIONS:
+        section = page.locator(f"#section-{spec.key.value}")
+        section.get_by_role("link", name="Edit").click()
+        desk.ready(page)
+        form = page.locator(f"#section-{spec.key.value} form")
+        names = form.locator("textarea").evaluate_all("fields => fields.map(f => f.name)")
+        desk.submit(form, {name: hostile(f"section-{spec.key.value}-{name}") for name in names})
+    kim = str(User.objects.get(username="kim").pk)
+    desk.submit(
+        page.locator("form[hx-post$='/objectives/']"),
+        {
+            "title": hostile("objective-title", short=True),
+            "measure": hostile("objective-measure", short=True),
+        },
+    )
+    desk.submit(
+        page.locator("form[hx-post$='/targets/']"),
+        {"year": 2026, "revenue": 120000, "note": hostile("target-note", short=True)},
+    )
+    desk.submit(
+        page.locator("form[hx-post$='/risks/']"),
+        {"risk": hostile("risk"), "mitigation": hostile("risk-mitigation"), "owner": kim},
+    )
+    desk.submit(
+        page.locator("form[hx-post$='/actions/']"),
+        {"action": hostile("action"), "owner": kim,
+         "due_on": (date.today() - timedelta(days=3)).isoformat()},
+    )  # fmt: skip
+    page.get_by_text("Record a review").click()
+    desk.submit(
+        page.locator("form[hx-post$='/reviews/']"),
+        {"held_on": date.today().isoformat(), "kind": "internal",
+         "customer_participants": hostile("review-participants"),
+         "outcome": hostile("review-outcome")},
+    )  # fmt: skip
+    desk.submit(page.locator("form[hx-post$='/versions/']"), {"note": hostile("version-note")})
+    assert plan.versions.count() == 1, page.inner_text("main")
+    assert plan.reviews.count() == 1, page.inner_text("main")
+
+
+def run_selection(desk: Desk) -> None:
+    """A policy named in markup, a rating, a scoring run, a cycle and an override, all markup."""
+    from kam.selection.models import CycleDecision, SelectionCycle
+
+    page = desk.page
+    desk.open("/selection/policy/")
+    desk.submit(
+        page.locator("#policy-form"),
+        {"name": hostile("policy-name", short=True), "note": hostile("policy-note")},
+    )
+    desk.open("/selection/accounts/EVIL/")
+    form = page.locator("form.sel-rating-form")
+    criteria = form.locator("select").evaluate_all("fields => fields.map(f => f.name)")
+    desk.submit(form, {**dict.fromkeys(criteria, "4"), "note": hostile("rating-note", short=True)})
+    desk.open("/selection/cycles/")  # the cycle scores the accounts under the new policy
+    desk.submit(page.locator("form.card.filters"), {"name": hostile("cycle-name", short=True)})
+    cycle = SelectionCycle.objects.get()
+    desk.open(f"/selection/cycles/{cycle.pk}/")
+    row = page.locator(f"#decision-{CycleDecision.objects.get(cycle=cycle, account_id='EVIL').pk}")
+    desk.submit(row.locator("form.override-form"), {"reason": hostile("override-reason")})
+    assert CycleDecision.objects.filter(override_reason__startswith="override-reason").exists()
+
+
+def name_api_token(desk: Desk) -> None:
+    desk.open("/settings/api-tokens/")
+    desk.submit(desk.page.locator("#token-form"), {"name": hostile("token-name", short=True)})
+
+
+@pytest.fixture
+def hostile_data(
+    browser, live_server, store, make_user, tmp_path, new_context, sign_in, ready, goto
+):
+    """Every free-text field of kam filled with markup through its form or import, by an
+    Administrator (who may do everything), with Kim the manager on the account.
+
+    The browser ignores the Content-Security-Policy, which would stop an inline script or
+    handler that escaping let through: what is tested here is the escaping."""
+    entered.clear()
+    make_user(Role.ADMINISTRATOR, "admin", first_name="Ada", last_name="Admin")
+    context = new_context(browser, bypass_csp=True)
+    page = context.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    sign_in(page, live_server, "admin")
+    desk = Desk(page, live_server.url, ready, goto)
+    add_manager(desk)
+    import_master_data(desk, tmp_path)
+    map_stakeholders(desk, tmp_path)
+    write_plan(desk)
+    run_selection(desk)
+    name_api_token(desk)
+    yield desk, context, dialogs
+    context.close()
+
+
+SKIPPED_PREFIXES = ("admin/", "api/")
+"""Django's admin is not kam's; the JSON API answers data, not pages."""
+
+SKIPPED_NAMES = ("plans:document_pdf", "plans:version_pdf")
+"""The plan's PDF is laid out from the plan document checked at ``document/``; it runs
+no script, and rendering it takes seconds."""
+
+
+def routed_paths() -> list[str]:
+    """Every routed URL of the app with its parameters filled from the hostile data: each
+    plan section, contact and risk of the account, the cycle, the policy and Kim."""
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    from kam.api.models import ApiToken
+    from kam.people.models import User
+    from kam.plans.models import AccountPlan
+    from kam.plans.sections import EDITABLE_SECTIONS
+    from kam.relationships.models import Contact, Relationship
+    from kam.selection.models import PolicyVersion, SelectionCycle
+
+    plan = AccountPlan.objects.get(account_id="EVIL")
+    kim = User.objects.get(username="kim")
+    choices: dict[str, list[object]] = {
+        "customer_id": ["EVIL"],
+        "plan_id": [plan.pk],
+        "number": [1],
+        "key": [spec.key.value for spec in EDITABLE_SECTIONS],
+        "risk_id": [plan.risks.get().pk],
+        "action_id": [plan.actions.get().pk],
+        "contact_id": list(Contact.objects.filter(account_id="EVIL").values_list("pk", flat=True)),
+        "relationship_id": [Relationship.objects.get().pk],
+        "pk": [SelectionCycle.objects.get().pk],
+        "version": [PolicyVersion.objects.order_by("-version").first().version],
+        "level": ["partner"],
+        "user_id": [kim.pk],
+        "uidb64": [urlsafe_base64_encode(force_bytes(kim.pk))],
+        "token": [default_token_generator.make_token(kim)],
+        "token_id": [ApiToken.objects.get().pk],
+        "rest": ["nothing"],
+    }
+
+    def walk(patterns, prefix: str, namespace: str | None):
+        for pattern in patterns:
+            route = prefix + str(pattern.pattern)
+            if route.lstrip("^").startswith(SKIPPED_PREFIXES):
+                continue
+            if isinstance(pattern, URLResolver):
+                yield from walk(pattern.url_patterns, route, pattern.namespace or namespace)
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                name = f"{namespace}:{pattern.name}" if namespace else pattern.name
+                if name in SKIPPED_NAMES:
+                    continue
+                yield name, tuple(dict.fromkeys(re.findall(r"<(?:\w+:)?(\w+)>", route)))
+
+    paths = []
+    for name, parameters in walk(get_resolver().url_patterns, "", None):
+        for values in product(*(choices[parameter] for parameter in parameters)):
+            paths.append(reverse(name, kwargs=dict(zip(parameters, values, strict=True))))
+    # Pages that show their query back: searched for markup, a page of markup, sorted by it.
+    cycle = choices["pk"][0]
+    asked = {
+        reverse("accounts:list"): ("q", "region", "segment", "status", "sort", "page"),
+        reverse("selection:portfolio"): ("q", "region", "segment", "tier", "sort", "page"),
+        reverse("selection:scores"): ("q", "region", "segment", "tier", "sort", "page"),
+        reverse("selection:cycle", kwargs={"pk": cycle}): ("show",),
+        reverse("selection:compare"): ("a", "b"),
+    }
+    searched = {name: hostile(f"query-{name}", short=True) for names in asked.values()
+                for name in names}  # fmt: skip
+    for path, names in asked.items():
+        paths.append(f"{path}?{urlencode({name: searched[name] for name in names})}")
+    return paths
+
+
+def unescaped(body: str) -> list[str]:
+    """The vectors ``body`` carries as markup."""
+    return [opening for opening in UNESCAPED if opening in body]
+
+
+def test_typed_and_imported_text_shows_as_text_on_every_page(hostile_data, ready):
+    desk, context, dialogs = hostile_data
+    page = desk.page
+    failures: list[str] = []
+    paths = routed_paths()
+    seen: dict[str, set[str]] = {tag: set() for tag in entered}
+    pages = 0
+    for path in paths:
+        url = desk.base + path
+        whole = False
+        for headers in ({}, {"HX-Request": "true"}):
+            answer = context.request.get(url, headers=headers, max_redirects=0)
+            kind = answer.headers.get("content-type", "")
+            if answer.status == 405 or not kind.startswith(("text/", "image/svg")):
+                continue
+            body = answer.text()
+            if found := unescaped(body):
+                failures.append(f"{path} ({headers or 'page'}) carries {found}")
+            whole = whole or (kind.startswith("text/html") and "<html" in body[:400])
+        if not whole:
+            continue
+        page.goto(url)
+        ready(page)
+        pages += 1
+        if injected := page.evaluate(INJECTED):
+            failures.append(f"{path} holds {injected}")
+        if (ran := page.evaluate("window.__xss")) is not None:
+            failures.append(f"{path} ran the markup typed into {ran}")
+        # Text on the page, and in the fields of its edit forms, as a person reads it.
+        text = " ".join([page.inner_text("body"), *page.evaluate(FIELD_VALUES)])
+        text = " ".join(text.split())
+        for tag, value in entered.items():
+            if value in text:
+                seen[tag].add(path)
+    assert pages > 25, "the routed pages were opened"
+    assert failures == []
+    assert dialogs == []
+    unseen = sorted(tag for tag, where in seen.items() if not where)
+    assert unseen == sorted(NOT_SHOWN), ", ".join(unseen)
+
+
+NOT_SHOWN = {
+    "rating-note": "no page shows the note of a rating",
+    "relationship-notes": "no page shows the notes on who knows whom",
+    **{
+        f"query-{name}": "a search the form refuses is not shown back"
+        for name in ("status", "sort", "page", "tier", "a", "b", "show")
+    },
+    **{
+        f"query-{name}": "searched from a list of the data's values, not typed"
+        for name in ("region", "segment")
+    },
+}
+"""Fields kept but shown on no page."""
