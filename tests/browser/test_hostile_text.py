@@ -43,6 +43,10 @@ VECTORS = (
 )
 """Ways markup could run if a value reached the page unescaped, each naming its field."""
 
+CHART_NAME = "<svg onload=__xss=1>"
+CHART_TITLE = "<img src=x onerror=__xss=1>"
+"""A contact's name and title that fit whole in the largest box of the org chart."""
+
 UNESCAPED = ("<img src=x", "<svg onload", "<script>window", 'href="javascript:')
 """What no answer may carry as markup: each vector's opening, unescaped."""
 
@@ -206,6 +210,13 @@ def map_stakeholders(desk: Desk, tmp_path: Path) -> None:
         },
     )
     contact = Contact.objects.get(account_id="EVIL")
+    # The org chart cuts a name to its box: markup short enough to be drawn whole.
+    entered["chart-name"] = CHART_NAME
+    entered["chart-title"] = CHART_TITLE
+    desk.submit(
+        page.locator("form[hx-post$='/contacts/add/']"),
+        {"name": CHART_NAME, "title": CHART_TITLE, "influence": "5"},
+    )
     desk.submit(
         page.locator("form[hx-post$='/links/add/']"),
         {
@@ -226,7 +237,7 @@ def map_stakeholders(desk: Desk, tmp_path: Path) -> None:
     )  # fmt: skip
     desk.open("/accounts/EVIL/relationships/contacts/import/")
     desk.submit(page.locator("form.rel-form"), {"file": contacts})
-    assert Contact.objects.filter(account_id="EVIL").count() == 2, page.inner_text("main")
+    assert Contact.objects.filter(account_id="EVIL").count() == 3, page.inner_text("main")
 
 
 def write_plan(desk: Desk) -> None:
