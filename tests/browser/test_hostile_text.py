@@ -457,7 +457,9 @@ def unescaped(body: str) -> list[str]:
     return [opening for opening in UNESCAPED if opening in body]
 
 
-def test_typed_and_imported_text_shows_as_text_on_every_page(hostile_data, ready):
+def test_typed_and_imported_text_shows_as_text_on_every_page(
+    hostile_data, ready, browser, live_server, new_context, sign_in
+):
     desk, context, dialogs = hostile_data
     page = desk.page
     failures: list[str] = []
@@ -492,6 +494,9 @@ def test_typed_and_imported_text_shows_as_text_on_every_page(hostile_data, ready
     assert dialogs == []
     unseen = sorted(tag for tag, where in seen.items() if not where and tag not in answered)
     assert unseen == sorted(NOT_SHOWN), ", ".join(unseen)
+    check_hover_labels(desk)
+    check_own_pages(desk, browser, live_server, new_context, sign_in)
+    assert dialogs == []
 
 
 NOT_SHOWN = {
@@ -507,3 +512,53 @@ NOT_SHOWN = {
     },
 }
 """Fields kept but shown on no page."""
+
+
+HOVER = """chart => Array.from(chart.querySelectorAll(".hoverlayer")).map(layer => ({
+  text: layer.textContent,
+  made: layer.querySelectorAll("a, img, script, foreignObject").length,
+}))"""
+"""The hover label Plotly shows over a chart, and the elements it holds besides text."""
+
+
+def check_hover_labels(desk: Desk) -> None:
+    """Plotly reads hover text as HTML of its own: each point of the portfolio's charts,
+    hovered, names its account exactly as imported."""
+    page = desk.page
+    desk.open("/selection/")
+    charts = page.locator(".js-plotly-plot:has(.scatterlayer .point)")
+    assert charts.count() > 0, "the portfolio draws its accounts as points"
+    labels: list[str] = []
+    for chart in charts.all():
+        chart.scroll_into_view_if_needed()
+        for point in chart.locator(".scatterlayer .point").all():
+            point.hover(force=True)
+            for label in chart.evaluate(HOVER):
+                assert label["made"] == 0, label["text"]
+                labels.append(" ".join(label["text"].split()))
+    name = entered["account-name"]
+    assert any(name in label for label in labels), labels
+    assert page.evaluate("window.__xss") is None
+
+
+def check_own_pages(desk: Desk, browser, live_server, new_context, sign_in) -> None:
+    """Kim's own pages — the top bar names them — show the markup of their name as text."""
+    from kam.people.models import User
+    from kam.plans.models import AccountPlan
+
+    kim = User.objects.get(username="kim")
+    kim.set_password("pw-for-tests")
+    kim.must_change_password = False  # chosen at the first sign-in
+    kim.save(update_fields=["password", "must_change_password"])
+    plan = AccountPlan.objects.get(account_id="EVIL")
+    context = new_context(browser, bypass_csp=True)
+    page = context.new_page()
+    try:
+        sign_in(page, live_server, "kim")
+        for path in ("/", "/accounts/EVIL/", reverse("plans:detail", args=["EVIL", plan.pk])):
+            desk.goto(page, desk.base + path)
+            assert page.evaluate(INJECTED) == [], path
+            assert page.evaluate("window.__xss") is None, path
+            assert entered["first-name"] in shown(page), path
+    finally:
+        context.close()
