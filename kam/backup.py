@@ -37,6 +37,7 @@ from kam.analytics import backup as store_backup
 from kam.analytics.progress import Progress
 from kam.audit import trail
 from kam.audit.choices import Action
+from kam.audit.context import quiet
 from kam.audit.trail import unsealed
 from kam.people.models import User
 from kam.people.roles import Permission
@@ -312,7 +313,8 @@ def do_restore_install(
     swapped = False
     try:
         with transaction.atomic():
-            with unsealed():  # the export's audit trail replaces this install's
+            # The export's audit trail replaces this install's; loading it records nothing.
+            with unsealed(), quiet():
                 _replace_operational(
                     manifest, directory, lambda label, f: tell(label, 0.6 + 0.4 * f)
                 )
