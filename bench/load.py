@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import math
 import os
 import random
 import re
@@ -243,6 +244,20 @@ def start_gunicorn(env: dict[str, str], port: int, workers: int, work: Path) -> 
     raise SystemExit("gunicorn did not answer /login/ within 60 s")
 
 
+def server_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) used so far by gunicorn's master and its workers: the cost
+    of the requests, steadier than their wall-clock time when other jobs share the machine."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # a process that ended while we looked
+            continue
+        if stat.parent.name == str(pid) or fields[1] == str(pid):
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 # ---- a person at a browser -------------------------------------------------------------------
 
 
@@ -412,16 +427,24 @@ class Tally:
                     self.during_import["errors"] += 1
 
 
-def timed(tally: Tally, page: str, step: Callable[[], Answer]) -> Answer | None:
-    """Run one request, recording its latency and whether it failed."""
+def timed(
+    tally: Tally, page: str, step: Callable[[], Answer], expect: int | None = None
+) -> Answer | None:
+    """Run one request, recording its latency and whether it failed: no answer, an answer
+    other than 2xx/3xx (or than ``expect``), or a redirect to the sign-in page (signed out)."""
     started = time.perf_counter()
     try:
         answer = step()
     except (OSError, http.client.HTTPException) as error:
         tally.record(page, time.perf_counter() - started, type(error).__name__)
         return None
-    outcome = None if 200 <= answer.status < 400 else str(answer.status)
-    tally.record(page, time.perf_counter() - started, outcome)
+    seconds = time.perf_counter() - started
+    outcome = None
+    if not 200 <= answer.status < 400 or (expect and answer.status != expect):
+        outcome = str(answer.status)
+    elif answer.location.startswith(("/login/", "/password/")) and expect is None:
+        outcome = f"{answer.status} to {answer.location.split('?')[0]}"
+    tally.record(page, seconds, outcome)
     return answer
 
 
@@ -432,9 +455,8 @@ def sign_in(browser: Browser, tally: Tally, username: str, password: str) -> boo
     if found is None:
         return False
     fields = {"csrfmiddlewaretoken": found.group(1), "username": username, "password": password}
-    answer = timed(tally, "sign in", lambda: browser.post_form("/login/", fields))
-    if answer is not None and answer.status == 200:  # the form again: refused
-        tally.record("sign in", 0.0, "refused")
+    # The form again (200) is a refused sign-in, 429 a locked one: only the redirect is in.
+    answer = timed(tally, "sign in", lambda: browser.post_form("/login/", fields), expect=302)
     return answer is not None and answer.status == 302
 
 
@@ -473,7 +495,7 @@ def import_midway(env: dict[str, str], path: Path, delay: float, tally: Tally, o
 def percentile(values: list[float], share: float) -> float:
     """The nearest-rank percentile of ``values`` (not empty)."""
     ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(share * len(ordered) + 0.5) - 1))]
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
 def figures(tally: Tally, seconds: float, loads: list[tuple[float, float, float]]) -> dict:
@@ -538,6 +560,10 @@ def print_figures(result: dict) -> None:
         f"all: {result['requests']:,} requests, {result['throughput_rps']} req/s, "
         f"p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms, {result['errors']} errors"
     )
+    print(
+        f"server CPU: {result['server_cpu_s']} s, {result['server_cpu_ms_per_request']} ms a "
+        "request (gunicorn's processes, user + system)"
+    )
     during = result["during_import"]
     print(
         f"import of {setup['new_lines']:,} lines: {imported.get('seconds', float('nan')):.1f} s, "
@@ -573,7 +599,9 @@ def alone(facts: dict, port: int, rounds: int = 2) -> dict[str, float]:
     }
 
 
-def run_load(args: argparse.Namespace, env: dict[str, str], facts: dict, port: int) -> dict:
+def run_load(
+    args: argparse.Namespace, env: dict[str, str], facts: dict, port: int, server: int
+) -> dict:
     """Every person at work for ``--duration`` seconds, the import halfway; the figures."""
     tally = Tally()
     imported: dict = {}
@@ -592,6 +620,7 @@ def run_load(args: argparse.Namespace, env: dict[str, str], facts: dict, port: i
         daemon=True,
     )
     loads = [os.getloadavg()]
+    cpu = server_cpu_seconds(server)
     started = time.perf_counter()
     for thread in [*people, importer]:
         thread.start()
@@ -599,8 +628,13 @@ def run_load(args: argparse.Namespace, env: dict[str, str], facts: dict, port: i
         time.sleep(1)
         loads.append(os.getloadavg())
     seconds = time.perf_counter() - started
+    cpu = server_cpu_seconds(server) - cpu
     importer.join()
     result = figures(tally, seconds, loads)
+    result["server_cpu_s"] = round(cpu, 1)
+    result["server_cpu_ms_per_request"] = (
+        round(cpu * 1000 / result["requests"], 1) if result["requests"] else None
+    )
     result["import"] = imported
     if imported.get("exit_code") not in (0, None):
         result["errors"] += 1
@@ -681,7 +715,7 @@ def main() -> None:
     server = start_gunicorn(env, port, args.workers, args.workdir)
     try:
         quiet = alone(facts, port)
-        result = run_load(args, env, facts, port)
+        result = run_load(args, env, facts, port, server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)
