@@ -64,6 +64,8 @@ USERNAME_PREFIX = {
     "Analyst": "analyst",
     "Viewer": "viewer",
 }
+READS_EVERY_ACCOUNT = ("Head of KAM", "Analyst", "Viewer")
+"""Roles that read every account's plans and stakeholders in full (docs/security.md)."""
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
@@ -391,7 +393,8 @@ def journey(person: dict, facts: dict, rng: random.Random) -> list[Step]:
             ),
         ]
         steps += account_steps(rng.choice(sample), plans, full=False)
-        steps += account_steps(rng.choice(keys), plans, full=role != "Key Account Manager")
+        # A manager or a sponsor reads plans and maps in full on their own accounts only.
+        steps += account_steps(rng.choice(keys), plans, full=role in READS_EVERY_ACCOUNT)
     else:
         customer = rng.choice(keys)
         steps += [
