@@ -703,7 +703,8 @@ def main() -> None:
     if reuse:
         log(f"reusing {args.database} and {data} as the last run left them")
         # kam may have gained migrations since: upgrade, as `make serve-prod` would.
-        subprocess.run([str(BIN / "kam"), "setup"], cwd=ROOT, env=env, check=True)
+        upgrade = [str(BIN / "kam"), "setup"]
+        subprocess.run(upgrade, cwd=ROOT, env=env, check=True, stdout=sys.stderr)
     else:
         log(f"setting up {args.database} and {data} (TPC-H SF{args.scale:g}, {args.users} people)")
         recreate_database(args.postgres, args.database)
