@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -20,11 +21,21 @@ pytestmark = [
 ]
 
 WIDTHS = (1440, 390)
-HOLDER = (
-    "import sys, duckdb; con = duckdb.connect(sys.argv[1]); "
-    "print('holding', flush=True); sys.stdin.readline()"
+HOLDER = textwrap.dedent(
+    """
+    import fcntl, os, shutil, sys, duckdb
+    path = sys.argv[1]
+    lock = os.open(path + ".writer.lock", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(lock, fcntl.LOCK_EX)  # the writer lock, as every kam writer takes it
+    shutil.rmtree(path + ".readers", ignore_errors=True)  # no reader copy: a first import
+    con = duckdb.connect(path)
+    print("holding", flush=True)
+    sys.stdin.readline()
+    """
 )
-"""A second process that holds the store for writing until told to stop."""
+"""A second process writing the store while no reader copy of it exists yet — an
+install's very first import, the one time a page that reads the store must wait
+(kam/analytics/store.py)."""
 
 
 def shoot(page, tmp_path: Path, name: str) -> None:
