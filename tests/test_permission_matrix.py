@@ -112,6 +112,7 @@ ROUTES: dict[str, Expect] = {
     "accounts:import": Expect(get=SALES_OPS, post=SALES_OPS),
     "accounts:detail": Expect(get=READ, financial=(MARGIN_KPI, FUTURE_VALUE)),
     "accounts:history": Expect(get=IN_FULL),
+    "accounts:team": Expect(get=IN_FULL, post=HEAD),
     # relationships (stakeholders, contacts, alignment)
     "relationships:map": Expect(get=IN_FULL),
     "relationships:contact_add": Expect(get=None, post=EDIT),

@@ -1,9 +1,12 @@
-"""Forms of the accounts pages: the portfolio filters and the data import."""
+"""Forms of the accounts pages: the portfolio filters, the data import, the account team."""
+
+from typing import Any
 
 from django import forms
 
 from kam.analytics.account_figures import AccountListQuery, AccountSort, AccountStatus
 from kam.analytics.ingest.readers import SUFFIXES
+from kam.people.models import User
 from kam.uploads import ImportFileField
 
 PAGE_SIZE = 25
@@ -80,3 +83,25 @@ class ImportForm(forms.Form):
                     f"Line {number} {line!r}: write canonical=header, e.g. date=InvoiceDate."
                 )
         return lines
+
+
+class TeamMembersField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.display_name} ({obj.username})"
+
+
+class TeamForm(forms.Form):
+    """Who works an account with its key account manager: any active user."""
+
+    members = TeamMembersField(
+        queryset=User.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Team members",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["members"]
+        assert isinstance(field, TeamMembersField)
+        field.queryset = User.objects.filter(is_active=True).order_by("first_name", "username")

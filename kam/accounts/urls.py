@@ -9,4 +9,5 @@ urlpatterns = [
     path("import/", views.import_data, name="import"),
     path("<customer_id:customer_id>/", views.account_detail, name="detail"),
     path("<customer_id:customer_id>/history/", views.account_history, name="history"),
+    path("<customer_id:customer_id>/team/", views.account_team, name="team"),
 ]

@@ -2,17 +2,23 @@
 
 import plotly.graph_objects as go
 import pyarrow as pa
+from django.contrib import messages
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 
 from kam.accounts import queries
-from kam.accounts.forms import AccountFilterForm, ImportForm
+from kam.accounts.access import across_programme
+from kam.accounts.forms import AccountFilterForm, ImportForm, TeamForm
 from kam.accounts.history import history_page
 from kam.accounts.models import Account
-from kam.accounts.services import do_import_customers, do_import_transactions
+from kam.accounts.services import (
+    do_import_customers,
+    do_import_transactions,
+    do_set_account_team,
+)
 from kam.analytics.account_figures import AccountSort, AccountStatus
 from kam.analytics.ingest import ColumnMapping, ImportRefused, ImportReport
 from kam.analytics.schema import CUSTOMER_COLUMNS, TRANSACTION_COLUMNS
@@ -152,6 +158,26 @@ def account_history(request: KamRequest, customer_id: str) -> HttpResponse:
         back_url=reverse("accounts:detail", args=[account.customer_id]),
         back_label="the account",
     )
+
+
+@require_http_methods(["GET", "POST"])
+@requires(Permission.READ_IN_FULL, write=Permission.EDIT_PLANS, on=account_in_url)
+def account_team(request: KamRequest, customer_id: str) -> HttpResponse:
+    """Who works the account with its key account manager; the Head of KAM sets it."""
+    account = account_in_url(request, customer_id)
+    team = list(account.team.order_by("first_name", "username"))
+    may_set = across_programme(request.user, Permission.EDIT_PLANS)
+    # An empty POST is a team with nobody on it, not an unsent form.
+    form = TeamForm(request.POST if request.method == "POST" else None, initial={"members": team})
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            do_set_account_team(request.user, account, list(form.cleaned_data["members"]))
+            messages.success(request, f"The team of {account.name} is saved.")
+            return redirect("accounts:team", account.customer_id)
+        status = 400
+    context = {"account": account, "team": team, "form": form, "may_set": may_set}
+    return render(request, "accounts/team.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])

@@ -6,16 +6,19 @@ page's query, for its figures.
 """
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import Field, Query, Router
+from ninja import Field, Query, Router, Schema
+from pydantic import StringConstraints
 
 from kam.accounts import queries
 from kam.accounts.access import without_financials
 from kam.accounts.models import Account
+from kam.accounts.services import do_set_account_team
 from kam.api import access
+from kam.api.errors import Refused
 from kam.api.schemas import (
     MAX_LIMIT,
     MAX_OFFSET,
@@ -25,6 +28,7 @@ from kam.api.schemas import (
     leaving_out_hidden,
     responses,
 )
+from kam.people.models import User
 from kam.people.roles import Permission
 from kam.selection.models import KeyAccount
 
@@ -227,3 +231,65 @@ def get_account(request: HttpRequest, customer_id: str) -> HttpResponse:
         }
     )
     return leaving_out_hidden(answer)
+
+
+class TeamMemberOut(Out):
+    username: str
+    name: str
+    title: str
+
+
+class TeamOut(Out):
+    """Who works the account with its key account manager."""
+
+    customer_id: str
+    members: list[TeamMemberOut]
+
+
+class TeamIn(Schema):
+    """The whole team, by username (an empty list clears it)."""
+
+    members: list[Annotated[str, StringConstraints(min_length=1, max_length=150)]] = Field(
+        ..., max_length=200
+    )
+
+
+def _team_out(account: Account) -> TeamOut:
+    members = account.team.order_by("first_name", "username")
+    return TeamOut(
+        customer_id=account.customer_id,
+        members=[
+            TeamMemberOut(username=m.username, name=m.display_name, title=m.title) for m in members
+        ],
+    )
+
+
+@router.get(
+    "/accounts/{customer_id:customer_id}/team",
+    response=responses(TeamOut),
+    summary="An account's team",
+)
+def get_team(request: HttpRequest, customer_id: str) -> TeamOut:
+    """The people who work the account with its key account manager."""
+    account = access.allow(request, Permission.READ_IN_FULL, on=access.account(customer_id))
+    return _team_out(account)
+
+
+@router.put(
+    "/accounts/{customer_id:customer_id}/team",
+    response=responses(TeamOut),
+    summary="Set an account's team",
+)
+def set_team(request: HttpRequest, customer_id: str, payload: TeamIn) -> TeamOut:
+    """Make ``members`` the account's team (the Head of KAM and the Administrator only)."""
+    account = access.allow(request, Permission.EDIT_PLANS, on=access.account(customer_id))
+    names = list(dict.fromkeys(payload.members))
+    users = {u.username: u for u in User.objects.filter(username__in=names)}
+    unknown = [name for name in names if name not in users]
+    if unknown:
+        raise Refused(422, f"No user {unknown[0]!r}.", field="members")
+    try:
+        do_set_account_team(access.acting(request), account, [users[name] for name in names])
+    except ValueError as error:
+        raise Refused(422, str(error), field="members") from error
+    return _team_out(account)

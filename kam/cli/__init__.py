@@ -10,7 +10,7 @@ web app. Tests drive ``app`` with Typer's runner.
 
 import typer
 
-from kam.cli import backup, clv, data, selection, server, users
+from kam.cli import accounts, backup, clv, data, selection, server, users
 
 app = typer.Typer(
     help="kam — key account management: data in, selection, plans and measurement.",
@@ -25,6 +25,7 @@ app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options"
     server.manage
 )
 app.add_typer(users.app, name="user")
+app.add_typer(accounts.app, name="account")
 
 # Data in.
 app.add_typer(data.import_app, name="import")
