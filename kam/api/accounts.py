@@ -28,7 +28,7 @@ from kam.api.schemas import (
     leaving_out_hidden,
     responses,
 )
-from kam.people.models import User
+from kam.people.queries import UnknownUser, users_named
 from kam.people.roles import Permission
 from kam.selection.models import KeyAccount
 
@@ -283,13 +283,8 @@ def get_team(request: HttpRequest, customer_id: str) -> TeamOut:
 def set_team(request: HttpRequest, customer_id: str, payload: TeamIn) -> TeamOut:
     """Make ``members`` the account's team (the Head of KAM and the Administrator only)."""
     account = access.allow(request, Permission.EDIT_PLANS, on=access.account(customer_id))
-    names = list(dict.fromkeys(payload.members))
-    users = {u.username: u for u in User.objects.filter(username__in=names)}
-    unknown = [name for name in names if name not in users]
-    if unknown:
-        raise Refused(422, f"No user {unknown[0]!r}.", field="members")
     try:
-        do_set_account_team(access.acting(request), account, [users[name] for name in names])
-    except ValueError as error:
+        do_set_account_team(access.acting(request), account, users_named(payload.members))
+    except (UnknownUser, ValueError) as error:
         raise Refused(422, str(error), field="members") from error
     return _team_out(account)

@@ -10,7 +10,7 @@ line), ``record_load`` for a data set.
 
 import hashlib
 import math
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -143,7 +143,11 @@ def record(
     )
 
 
-def record_each(action: Action, instances: Iterable[models.Model], changes_of: Any = None) -> int:
+def record_each(
+    action: Action,
+    instances: Iterable[models.Model],
+    changes_of: Callable[[Any], Mapping[str, Any]],
+) -> int:
     """One entry per object of a bulk write, written in one bulk insert (none inside
     ``quiet()``)."""
     if current().quiet:
@@ -158,7 +162,7 @@ def record_each(action: Action, instances: Iterable[models.Model], changes_of: A
             object_type=instance._meta.label_lower,
             object_id=str(instance.pk),
             object_repr=str(instance)[:255],
-            changes=jsonable(changes_of(instance) if changes_of else snapshot_as_created(instance)),
+            changes=jsonable(dict(changes_of(instance))),
             **subjects(instance),
         )
         for instance in instances

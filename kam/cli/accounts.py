@@ -36,20 +36,19 @@ def team(
     setup_django()
     from kam.accounts.models import Account
     from kam.accounts.services import do_set_account_team
-    from kam.people.models import User
+    from kam.people.queries import UnknownUser, users_named
 
     account = Account.objects.filter(customer_id=customer_id).first()
     if account is None:
         fail(f"[red]No account {customer_id!r}.[/]", 2)
     if members or clear:
         user = acting_user(as_user)
-        chosen = list(dict.fromkeys(members or []))
-        found = {u.username: u for u in User.objects.filter(username__in=chosen)}
-        unknown = [name for name in chosen if name not in found]
-        if unknown:
-            fail(f"[red]No user {unknown[0]!r}.[/] `kam user list` shows who exists.", 2)
+        try:
+            chosen = users_named(members or [])
+        except UnknownUser as unknown:
+            fail(f"[red]{unknown}[/] `kam user list` shows who exists.", 2)
         with refusals(ValueError):
-            do_set_account_team(user, account, [found[name] for name in chosen])
+            do_set_account_team(user, account, chosen)
     rows = [
         {"username": m.username, "name": m.display_name, "title": m.title}
         for m in account.team.order_by("first_name", "username")

@@ -21,3 +21,17 @@ def users_with_roles() -> list[User]:
         "-is_active", "last_name", "first_name", "username"
     )
     return list(users)
+
+
+class UnknownUser(LookupError):
+    """A username no user has; the message names it."""
+
+
+def users_named(usernames: list[str]) -> list[User]:
+    """The users with these usernames, in the order given, each once; UnknownUser naming
+    the first that does not exist (the team page, `kam account team` and the API)."""
+    names = list(dict.fromkeys(usernames))
+    found = {user.username: user for user in User.objects.filter(username__in=names)}
+    if missing := [name for name in names if name not in found]:
+        raise UnknownUser(f"No user {missing[0]!r}.")
+    return [found[name] for name in names]

@@ -184,13 +184,13 @@ def do_hand_over_plans(user: User, owners: Mapping[str, User]) -> int:
         changed += AccountPlan.objects.filter(pk__in=before).update(
             owner=owner, updated_at=timezone.now()
         )
-        for plan in plans:
-            plan.owner = owner
-        trail.record_each(
-            Action.CHANGED,
-            plans,
-            lambda plan, was=before: {"owner": [was[plan.pk], plan.owner_id]},
-        )
+
+        def owner_change(
+            plan: AccountPlan, was: dict[int, int | None] = before, now: int = owner.pk
+        ) -> dict[str, list[int | None]]:
+            return {"owner": [was[plan.pk], now]}
+
+        trail.record_each(Action.CHANGED, plans, owner_change)
     return changed
 
 
