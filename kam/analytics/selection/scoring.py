@@ -417,39 +417,29 @@ def score_accounts(
         potential_points=potential,
         **per_criterion,
     )
-    ranks = _key_ranking(scored, policy, capacity, incumbents)
-    track = _high_potential_ranking(scored, ranks, policy)
-    joined = scored.left_join(ranks, scored.customer_id == ranks.customer_id).left_join(
-        track, scored.customer_id == track.customer_id
-    )
-    stage = joined.select(
-        *[scored[name] for name in FEATURE_COLUMNS + SCORE_COLUMNS],
-        key_rank=ranks.key_rank,
-        qualifies=ranks.qualifies.coalesce(False),
-        is_key=ranks.is_key.coalesce(False),
-        on_track=track.on_track.coalesce(False),
-        **{name: scored[name] for name in per_criterion},
-    )
-    places = _places(policy, stage)
-    placed = stage.left_join(places, stage.customer_id == places.customer_id)
-    cuts = (places.attractiveness_cut, places.relationship_cut)
-    growth = _criterion_raw(stage, policy, policy.growth_criterion)
+    roles = _roles(scored, policy, capacity, incumbents)
+    placed = scored.left_join(roles, scored.customer_id == roles.customer_id)
+    cuts = (roles.attractiveness_cut, roles.relationship_cut)
+    growth = _criterion_raw(scored, policy, policy.growth_criterion)
     final = placed.select(
-        *[stage[name] for name in FEATURE_COLUMNS + SCORE_COLUMNS + RANK_COLUMNS],
+        *[scored[name] for name in FEATURE_COLUMNS + SCORE_COLUMNS],
+        key_rank=roles.key_rank,
+        qualifies=roles.qualifies,
+        is_key=roles.is_key,
         tier=_tier(
             policy,
-            stage.is_key,
-            places.key_revenue_place,
-            places.key_potential_place,
-            stage.revenue_points,
-            stage.potential_points,
-            stage.on_track,
+            roles.is_key,
+            roles.key_revenue_place,
+            roles.key_potential_place,
+            scored.revenue_points,
+            scored.potential_points,
+            roles.on_track,
         ),
-        quadrant=_quadrant(stage.attractiveness, stage.relationship, *cuts),
+        quadrant=_quadrant(scored.attractiveness, scored.relationship, *cuts),
         attractiveness_cut=cuts[0],
         relationship_cut=cuts[1],
         declining=(growth < policy.declining_trend).coalesce(False),
-        **{name: stage[name] for name in per_criterion},
+        **{name: scored[name] for name in per_criterion},
     )
     return ScoredAccounts(policy=policy, as_of=as_of, scores=final)
 
@@ -510,35 +500,125 @@ def _quadrant_cuts(
     return cuts[0], cuts[1]
 
 
-def _places(policy: SelectionPolicy, stage: ir.Table) -> ir.Table:
-    """(customer_id, key_revenue_place, key_potential_place, attractiveness_cut,
-    relationship_cut): every window the tiers and the four-box need, over a narrow table.
+def _roles(
+    scored: ir.Table,
+    policy: SelectionPolicy,
+    capacity: int | None,
+    incumbents: Collection[str] | None,
+) -> ir.Table:
+    """Every account's role, computed on a narrow table of eight columns and joined back once.
 
-    A window sorts (or buffers) every column it carries; over the ~50-column score rows
-    the two places among the key accounts and the four cuts cost most of the scoring's
-    CPU, over these six columns a tenth of it. Joined back by customer_id.
+    (customer_id, key_rank, qualifies, is_key, on_track, key_revenue_place,
+    key_potential_place, attractiveness_cut, relationship_cut). A window sorts every column
+    it carries, and each join back to the ~50-column score rows costs as much as a window:
+    so the key ranking, the hysteresis bands, the high-potential track, the places among
+    the key accounts and the four-box cuts run one after another on the same narrow rows,
+    with no filter between them (a filter would need a join to put the others back). Each
+    ranking orders its own group first (``eligible``, ``candidate``, ``stays``...), so its
+    row numbers within that group are those the group alone would get.
     """
-    narrow = stage.select(
+    narrow = scored.select(
         "customer_id",
-        "is_key",
-        "on_track",
         "attractiveness",
         "relationship",
+        "revenue_12m",
         "revenue_points",
         "potential_points",
+        growth=_criterion_raw(scored, policy, policy.growth_criterion),
+        value=_criterion_raw(scored, policy, policy.future_value_criterion),
     )
-    cuts = _quadrant_cuts(policy, narrow)
-    return narrow.select(
+    ranked = _key_ranking(narrow, policy, capacity, incumbents)
+    tracked = _high_potential_track(ranked, policy)
+    cuts = _quadrant_cuts(policy, tracked)
+    return tracked.select(
         "customer_id",
-        key_revenue_place=_among_key_accounts(narrow, narrow.revenue_points),
-        key_potential_place=_among_key_accounts(narrow, narrow.potential_points),
+        "key_rank",
+        "qualifies",
+        "is_key",
+        "on_track",
+        key_revenue_place=_among_key_accounts(tracked, tracked.revenue_points),
+        key_potential_place=_among_key_accounts(tracked, tracked.potential_points),
         attractiveness_cut=cuts[0],
         relationship_cut=cuts[1],
     )
 
 
-def _high_potential_ranking(scored: ir.Table, ranks: ir.Table, policy: SelectionPolicy) -> ir.Table:
-    """(customer_id, on_track): the candidates within the track's ``max_share``.
+def _first(group: ir.BooleanValue, *order: Any) -> ir.IntegerValue:
+    """The 0-based row number of each row of ``group`` among that group alone, by ``order``."""
+    return ibis.row_number().over(ibis.window(order_by=[ibis.desc(group), *order]))
+
+
+def _key_ranking(
+    narrow: ir.Table,
+    policy: SelectionPolicy,
+    capacity: int | None,
+    incumbents: Collection[str] | None,
+) -> ir.Table:
+    """``narrow`` plus key_rank, qualifies and is_key (NULL rank, False, False when not in
+    the running).
+
+    In the running: revenue in the window and an attractiveness score. Ranked by
+    attractiveness, then revenue, then customer_id. N, the key-set size, is the qualifying
+    count capped at ``capacity``; the hysteresis bands apply when there are incumbents.
+    """
+    eligible = ((narrow.revenue_12m > 0) & narrow.attractiveness.notnull()).coalesce(False)
+    numbered = narrow.mutate(
+        eligible=eligible,
+        rank=_first(
+            eligible,
+            ibis.desc(narrow.attractiveness),
+            ibis.desc(narrow.revenue_12m),
+            narrow.customer_id,
+        ),
+        in_running=eligible.cast("int64").sum().over(ibis.window()),
+    )
+    # rank < share × count keeps ceil(share × count) accounts, robust to 0.15 × 20 being
+    # 3.0000000000000004 in floating point.
+    share = ibis.literal(policy.key_account_share, "float64")
+    flagged = numbered.mutate(
+        qualifies=numbered.eligible & (numbered.rank < numbered.in_running * share)
+    )
+    counted = flagged.mutate(qualifying=flagged.qualifies.cast("int64").sum().over(ibis.window()))
+    size = counted.qualifying.cast("float64")
+    if capacity is not None:
+        size = ibis.least(size, float(max(capacity, 0)))
+    key_rank = ibis.ifelse(counted.eligible, counted.rank + 1, ibis.null("int64"))
+    if not incumbents:
+        return counted.select(
+            *narrow.columns,
+            key_rank=key_rank,
+            qualifies=counted.qualifies,
+            is_key=counted.eligible & (counted.rank < size),
+        )
+    held = ibis.memtable(pa.table({"customer_id": pa.array(sorted(set(incumbents)), pa.string())}))
+    marked = counted.left_join(held, counted.customer_id == held.customer_id).select(
+        *[counted[name] for name in counted.columns],
+        size=size,
+        incumbent=held.customer_id.notnull(),
+    )
+    in_running = marked.eligible
+    stays = in_running & marked.incumbent & (marked.rank < marked.size * (1 + policy.keep_band))
+    enters = in_running & ~marked.incumbent & (marked.rank < marked.size * (1 - policy.entry_band))
+    staged = marked.mutate(stays=stays, enters=enters)
+    # In rank order: the incumbents that stay fill the set first (at most N), then the
+    # newcomers that enter take the slots left.
+    staged = staged.mutate(
+        stay_order=_first(staged.stays, staged.rank),
+        enter_order=_first(staged.enters, staged.rank),
+    )
+    staged = staged.mutate(kept=staged.stays & (staged.stay_order < staged.size))
+    staged = staged.mutate(kept_count=staged.kept.cast("int64").sum().over(ibis.window()))
+    entered = staged.enters & (staged.enter_order < staged.size - staged.kept_count)
+    return staged.select(
+        *narrow.columns,
+        key_rank=ibis.ifelse(staged.eligible, staged.rank + 1, ibis.null("int64")),
+        qualifies=staged.qualifies,
+        is_key=staged.kept | entered,
+    )
+
+
+def _high_potential_track(ranked: ir.Table, policy: SelectionPolicy) -> ir.Table:
+    """``ranked`` plus on_track: the candidates within the track's ``max_share``.
 
     Candidates are the non-key accounts growing at least ``min_growth`` a year (when the
     policy has a growth criterion) within the rule's points (no revenue counts as the
@@ -547,125 +627,23 @@ def _high_potential_ranking(scored: ir.Table, ranks: ir.Table, policy: Selection
     """
     rule = policy.high_potential_rule
     keys = {c.key for c in policy.criteria}
-    growth = _criterion_raw(scored, policy, policy.growth_criterion)
-    value = _criterion_raw(scored, policy, policy.future_value_criterion)
-    with_key = scored.left_join(ranks, scored.customer_id == ranks.customer_id).select(
-        scored.customer_id,
-        scored.revenue_12m,
-        scored.revenue_points,
-        scored.potential_points,
-        growth=growth,
-        value=value,
-        is_key=ranks.is_key.coalesce(False),
-    )
-    customers = (with_key.revenue_12m > 0).cast("int64").sum().over(ibis.window())
     growing = (
-        with_key.growth >= rule.min_growth
-        if policy.growth_criterion in keys
-        else ibis.literal(True)
+        ranked.growth >= rule.min_growth if policy.growth_criterion in keys else ibis.literal(True)
     )
-    candidates = with_key.select(
-        "customer_id",
-        "revenue_12m",
-        "potential_points",
-        "value",
-        customers=customers,
-        # Prospects without revenue in the window may be on the track: small today.
-        candidate=~with_key.is_key
-        & (with_key.revenue_points.coalesce(1.0) < rule.max_revenue_points)
-        & (with_key.potential_points >= rule.min_potential_points)
-        & growing.coalesce(False),
-    ).filter(lambda t: t.candidate)
-    order = ibis.window(
-        order_by=[
-            candidates.value.desc(nulls_first=False),
-            ibis.desc(candidates.potential_points),
-            ibis.desc(candidates.revenue_12m),
-            candidates.customer_id,
-        ]
-    )
-    limit = candidates.customers * ibis.literal(rule.max_share, "float64")
-    return candidates.select(
-        customer_id=candidates.customer_id,
-        on_track=ibis.row_number().over(order) < limit,
-    )
-
-
-def _key_ranking(
-    scored: ir.Table,
-    policy: SelectionPolicy,
-    capacity: int | None,
-    incumbents: Collection[str] | None,
-) -> ir.Table:
-    """(customer_id, key_rank, qualifies, is_key) of the accounts in the running.
-
-    In the running: revenue in the window and an attractiveness score. Ranked by
-    attractiveness, then revenue, then customer_id, on a narrow table (see
-    _with_percentile_points for why). N, the key-set size, is the qualifying count capped
-    at ``capacity``; the hysteresis bands apply when there are incumbents.
-    """
-    eligible = scored.filter((scored.revenue_12m > 0) & scored.attractiveness.notnull())
-    eligible = eligible.select("customer_id", "attractiveness", "revenue_12m")
-    ranking = ibis.window(
-        order_by=[
-            ibis.desc(eligible.attractiveness),
-            ibis.desc(eligible.revenue_12m),
-            eligible.customer_id,
-        ]
-    )
-    numbered = eligible.select(
-        customer_id=eligible.customer_id,
-        rank=ibis.row_number().over(ranking),  # 0-based
-        in_running=eligible.customer_id.count().over(ibis.window()),
-    )
-    # rank < share × count keeps ceil(share × count) accounts, robust to 0.15 × 20 being
-    # 3.0000000000000004 in floating point.
-    share = ibis.literal(policy.key_account_share, "float64")
-    flagged = numbered.select(
-        "customer_id", "rank", qualifies=numbered.rank < numbered.in_running * share
-    )
-    ranked = flagged.select(
-        "customer_id",
-        "rank",
-        "qualifies",
-        qualifying=flagged.qualifies.cast("int64").sum().over(ibis.window()),
-    )
-    size = ranked.qualifying.cast("float64")
-    if capacity is not None:
-        size = ibis.least(size, float(max(capacity, 0)))
-    if not incumbents:
-        return ranked.select(
-            customer_id=ranked.customer_id,
-            key_rank=ranked.rank + 1,
-            qualifies=ranked.qualifies,
-            is_key=ranked.rank < size,
-        )
-    held = ibis.memtable(pa.table({"customer_id": pa.array(sorted(set(incumbents)), pa.string())}))
-    marked = ranked.left_join(held, ranked.customer_id == held.customer_id).select(
+    # Prospects without revenue in the window may be on the track: small today.
+    candidate = (
+        ~ranked.is_key
+        & (ranked.revenue_points.coalesce(1.0) < rule.max_revenue_points)
+        & (ranked.potential_points >= rule.min_potential_points)
+        & growing.coalesce(False)
+    ).coalesce(False)
+    customers = (ranked.revenue_12m > 0).cast("int64").sum().over(ibis.window())
+    place = _first(
+        candidate,
+        ranked.value.desc(nulls_first=False),
+        ibis.desc(ranked.potential_points),
+        ibis.desc(ranked.revenue_12m),
         ranked.customer_id,
-        ranked.rank,
-        ranked.qualifies,
-        size=size,
-        incumbent=held.customer_id.notnull(),
     )
-    stays = marked.incumbent & (marked.rank < marked.size * (1 + policy.keep_band))
-    enters = ~marked.incumbent & (marked.rank < marked.size * (1 - policy.entry_band))
-    staged = marked.mutate(stays=stays, enters=enters)
-    # Within each group, in rank order: the incumbents that stay fill the set first (at
-    # most N), then the newcomers that enter take the slots left.
-    staged = staged.mutate(
-        stay_order=ibis.row_number().over(ibis.window(group_by=staged.stays, order_by=staged.rank)),
-        enter_order=ibis.row_number().over(
-            ibis.window(group_by=staged.enters, order_by=staged.rank)
-        ),
-    )
-    kept = staged.stays & (staged.stay_order < staged.size)
-    staged = staged.mutate(kept=kept)
-    staged = staged.mutate(kept_count=staged.kept.cast("int64").sum().over(ibis.window()))
-    entered = staged.enters & (staged.enter_order < staged.size - staged.kept_count)
-    return staged.select(
-        customer_id=staged.customer_id,
-        key_rank=staged.rank + 1,
-        qualifies=staged.qualifies,
-        is_key=staged.kept | entered,
-    )
+    limit = customers * ibis.literal(rule.max_share, "float64")
+    return ranked.mutate(on_track=candidate & (place < limit))
