@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "kam.selection",
     "kam.relationships",
     "kam.plans",
+    "kam.engagement",
     "kam.api",
 ]
 

@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from kam.engagement.views_home import home
 from kam.people import views as people_views
-from kam.selection.views_sponsors import home
 
 # A refusal raised anywhere (a view's @requires, a service's check_permission) is rendered
 # inside the site's layout with its reason.
@@ -42,6 +42,7 @@ urlpatterns = [
     path("accounts/<customer_id:customer_id>/relationships/", include("kam.relationships.urls")),
     path("selection/", include("kam.selection.urls")),
     path("", include("kam.plans.urls")),
+    path("", include("kam.engagement.urls")),
     path("accounts/", include("kam.accounts.urls")),
     path("", include("kam.api.urls")),  # the JSON API at /api/ and its tokens page
     path("admin/", admin.site.urls),

@@ -135,7 +135,7 @@ RULE = RecordRule(_allows_on_record, _refusal_on_record)
 def refusal(permission: Permission, account: Account) -> str:
     """Why someone who holds ``permission`` by role is refused it on ``account``, in words."""
     who = "its key account manager or someone on its account team"
-    if permission is Permission.READ_IN_FULL:
+    if permission in (Permission.READ_IN_FULL, Permission.COMMENT_ON_ENGAGEMENTS):
         who = "its key account manager, its account team or its executive sponsor"
     return f"{ACTIONS[permission]} of {account.name} is for {who}, and the Head of KAM."
 

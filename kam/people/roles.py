@@ -36,6 +36,9 @@ class Permission(StrEnum):
     READ_IN_FULL = "read_in_full"
     VIEW_FINANCIALS = "view_financials"
     VIEW_AUDIT_TRAIL = "view_audit_trail"
+    LOG_ENGAGEMENTS = "log_engagements"
+    COMMENT_ON_ENGAGEMENTS = "comment_on_engagements"
+    EDIT_CADENCE = "edit_cadence"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -54,6 +57,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.APPROVE_CYCLE,
             Permission.READ_IN_FULL,
             Permission.VIEW_FINANCIALS,
+            Permission.LOG_ENGAGEMENTS,
+            Permission.COMMENT_ON_ENGAGEMENTS,
+            Permission.EDIT_CADENCE,
         }
     ),
     Role.KEY_ACCOUNT_MANAGER: frozenset(
@@ -64,14 +70,18 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.RATE_ACCOUNTS,
             Permission.READ_IN_FULL,
             Permission.VIEW_FINANCIALS,
+            Permission.LOG_ENGAGEMENTS,
+            Permission.COMMENT_ON_ENGAGEMENTS,
         }
     ),
+    # Reads the accounts they sponsor in full and comments on their meetings; edits nothing.
     Role.EXECUTIVE_SPONSOR: frozenset(
         {
             Permission.VIEW_ACCOUNTS,
             Permission.SPONSOR_ACCOUNTS,
             Permission.READ_IN_FULL,
             Permission.VIEW_FINANCIALS,
+            Permission.COMMENT_ON_ENGAGEMENTS,
         }
     ),
     # Sales operations: brings the data in, drafts the selection policy and runs the
@@ -105,6 +115,9 @@ ACTIONS: dict[Permission, str] = {
     Permission.READ_IN_FULL: "Reading an account's plans and stakeholders",
     Permission.VIEW_FINANCIALS: "Seeing margin, cost and lifetime value in money",
     Permission.VIEW_AUDIT_TRAIL: "Reading the whole audit trail",
+    Permission.LOG_ENGAGEMENTS: "Logging and editing engagements",
+    Permission.COMMENT_ON_ENGAGEMENTS: "Commenting on engagements",
+    Permission.EDIT_CADENCE: "Editing the engagement cadence policy",
 }
 """What each permission lets a user do, in words for a refusal ("Importing data needs …")."""
 
@@ -119,6 +132,8 @@ ACCOUNT_PERMISSIONS: frozenset[Permission] = frozenset(
         Permission.EDIT_PLANS,
         Permission.EDIT_RELATIONSHIPS,
         Permission.RATE_ACCOUNTS,
+        Permission.LOG_ENGAGEMENTS,
+        Permission.COMMENT_ON_ENGAGEMENTS,
     }
 )
 """Permissions checked on the account a record belongs to, not only on the role."""

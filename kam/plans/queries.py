@@ -282,3 +282,29 @@ def templates(user: User) -> list[PlanTemplate]:
     """The template of every alignment level, stored or default, from Vendor to Partner."""
     check_permission(user, Permission.VIEW_ACCOUNTS)
     return [template_for(level) for level in AlignmentLevel.values]
+
+
+@dataclass(frozen=True)
+class OpenActions:
+    """How many actions of an account's current plans (drafts and the active one) are still
+    to do, and how many of them are past their due date."""
+
+    open: int
+    overdue: int
+
+
+def open_actions(customer_ids: list[str], today: date) -> dict[str, OpenActions]:
+    """{customer id: its open actions at ``today``} for the accounts that have any, in one
+    query whatever their number (for lists such as a manager's accounts)."""
+    from django.db.models import Q
+
+    counted = (
+        PlanAction.objects.filter(
+            plan__account_id__in=customer_ids, status__in=OPEN_ACTION_STATUSES
+        )
+        .exclude(plan__status=PlanStatus.ARCHIVED)
+        .values("plan__account_id")
+        .annotate(open=Count("id"), overdue=Count("id", filter=Q(due_on__lt=today)))
+        .values_list("plan__account_id", "open", "overdue")
+    )
+    return {account: OpenActions(n, late) for account, n, late in counted}

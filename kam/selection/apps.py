@@ -14,3 +14,8 @@ class SelectionConfig(AppConfig):
         # A key account's manager and sponsor hold their role's account permissions on it.
         register_tie(Role.KEY_ACCOUNT_MANAGER, manages_account)
         register_tie(Role.EXECUTIVE_SPONSOR, sponsors_account)
+
+        from kam.accounts.timeline import register_timeline_provider
+        from kam.selection.timeline import timeline_events
+
+        register_timeline_provider("selection", "Selection decisions", timeline_events)

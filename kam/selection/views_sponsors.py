@@ -1,5 +1,5 @@
-"""Pages of the executive sponsor: the key accounts they sponsor, and the home that opens on
-them; and the sponsor capacity the Head of KAM sets on the assignment page."""
+"""Pages of the executive sponsor: the key accounts they sponsor; and the sponsor capacity
+the Head of KAM sets on the assignment page."""
 
 from django.contrib import messages
 from django.http import HttpResponse
@@ -12,18 +12,9 @@ from kam.people.models import User
 from kam.people.roles import Permission
 from kam.selection import queries, services
 from kam.selection.forms import SponsorCapacityForm
-from kam.selection.models import KeyAccount, SelectionCycle
+from kam.selection.models import SelectionCycle
 from kam.selection.services import SelectionError
 from kam.selection.views import context
-
-
-@require_GET
-@requires(Permission.VIEW_ACCOUNTS)
-def home(request: KamRequest) -> HttpResponse:
-    """Where signing in lands: a sponsor's own accounts if they sponsor any, else the list."""
-    if KeyAccount.objects.filter(executive_sponsor=request.user).exists():
-        return redirect("selection:sponsored")
-    return redirect("accounts:list")
 
 
 @require_GET

@@ -6,7 +6,7 @@ from typing import Literal
 MAX_REPORTED_PROBLEMS = 1000
 """Problems kept in an ImportReport; the total is always counted and a CSV can hold them all."""
 
-ImportKind = Literal["customers", "transactions", "contacts", "ratings"]
+ImportKind = Literal["customers", "transactions", "contacts", "ratings", "engagements"]
 
 
 @dataclass(frozen=True)

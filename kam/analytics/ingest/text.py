@@ -58,10 +58,13 @@ def read_checked_csv(
     tables: Mapping[str, pa.Table] | None = None,
     refuse_unknown_columns: bool = False,
     max_columns: int = 100,
+    excel: bool = False,
 ) -> CheckedRows:
     """The file's rows and every problem the shared rules and ``checks`` find in them.
 
-    Raises ImportRefused when the file cannot be read as rows (not CSV, a missing column).
+    With ``excel`` an .xlsx workbook is read too (its first sheet; problems name rows as
+    Excel numbers them). Raises ImportRefused when the file cannot be read as rows (not
+    CSV, a missing column).
     ``tables`` are registered under their names for ``checks`` to look values up in
     (known accounts, users). Empty cells are NULL; values are trimmed.
     """
@@ -77,6 +80,7 @@ def read_checked_csv(
             tables or {},
             refuse_unknown_columns,
             max_columns,
+            excel,
         )
     finally:
         con.close()
@@ -92,16 +96,21 @@ def _read(
     tables: Mapping[str, pa.Table],
     refuse_unknown: bool,
     max_columns: int,
+    excel: bool = False,
 ) -> CheckedRows:
     create_problems_table(con)
+    is_excel = excel and path.suffix.lower() == ".xlsx"
     try:
-        if path.suffix.lower() not in CSV_SUFFIXES:
-            raise ReadError(f"cannot import a {path.suffix or 'suffix-less'} file; use CSV")
-        check_csv_header(path, max_columns)
+        if path.suffix.lower() not in CSV_SUFFIXES and not is_excel:
+            also = " or Excel (.xlsx)" if excel else ""
+            raise ReadError(f"cannot import a {path.suffix or 'suffix-less'} file; use CSV{also}")
+        if not is_excel:
+            check_csv_header(path, max_columns)
         source = open_source(con, path)
     except ReadError as error:
         add_problem(con, None, str(error))
         raise ImportRefused(refusal(con, kind, label, "line", 0, (), None)) from None
+    unit = "line" if source.is_csv else "row"
     matched = match_columns(source, columns, ColumnMapping())
     expected = ", ".join(c.name for c in columns)
     for name in matched.missing:
@@ -110,16 +119,16 @@ def _read(
         for header in matched.ignored:
             add_problem(con, header, f"unknown column; expected any of {expected}", line=1)
     if matched.missing or (refuse_unknown and matched.ignored):
-        raise ImportRefused(refusal(con, kind, label, "line", 0, matched.ignored, None))
+        raise ImportRefused(refusal(con, kind, label, unit, 0, matched.ignored, None))
     rows = build_stage(con, source, columns, matched.headers, ColumnMapping())
     for name, table in tables.items():
         con.register(name, table)
-    found = check_csv_shape() + check_required(columns, matched.headers)
+    found = (check_csv_shape() if source.is_csv else []) + check_required(columns, matched.headers)
     found += check_text(columns, matched.headers)
     found += checks(matched.headers) if checks else []
     problems: tuple[RowProblem, ...] = ()
     if run_checks(con, found):
-        problems = refusal(con, kind, label, "line", rows, matched.ignored, None).problems
+        problems = refusal(con, kind, label, unit, rows, matched.ignored, None).problems
     names = ", ".join(sql_name(c.name) for c in columns)
     table = con.execute(f"SELECT line, {names} FROM {ROWS} ORDER BY line").to_arrow_table()
     return CheckedRows(table, problems)

@@ -1,0 +1,461 @@
+"""Every read of the engagement app, for its pages, the API and the CLI: an account's log and
+cadence, the cadence policy and its versions, the key accounts' next touchpoints and who is
+overdue, per manager. Nothing here writes. ``today`` is always an argument.
+
+Cadence is computed for a whole set of key accounts at once, in a fixed number of queries
+whatever the set's size (``cadence_statuses``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.db.models import F, Max, Min, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from kam.accounts import worklist
+from kam.accounts.access import across_programme
+from kam.accounts.models import Account
+from kam.engagement import cadence
+from kam.engagement.cadence import AccountHistory, CadenceRule, DueTouchpoint
+from kam.engagement.models import (
+    CadencePolicyVersion,
+    Engagement,
+    EngagementComment,
+    EngagementStatus,
+)
+from kam.people.models import User
+from kam.people.roles import Permission, Role
+from kam.people.services import check_permission, has_permission
+from kam.selection.models import CycleDecision, KeyAccount, SelectionCycle
+
+# ---- the cadence policy ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CadencePolicy:
+    """The policy in force: its stored version (None: the defaults, never edited) and rules."""
+
+    version: CadencePolicyVersion | None
+    rules: tuple[CadenceRule, ...]
+
+    @property
+    def number(self) -> int:
+        """The version number (0 for the defaults)."""
+        return self.version.version if self.version else 0
+
+    def rules_of(self, tier: str) -> list[CadenceRule]:
+        return [rule for rule in self.rules if rule.tier == tier]
+
+    def by_tier(self) -> list[tuple[str, list[CadenceRule]]]:
+        """Each key tier with its rules, Tier 1 first."""
+        return [(cadence.TIER_LABELS[tier], self.rules_of(tier)) for tier in cadence.KEY_TIERS]
+
+
+def current_policy() -> CadencePolicy:
+    """The latest stored cadence policy, else the defaults (one query)."""
+    latest = CadencePolicyVersion.objects.select_related("created_by").order_by("-version").first()
+    if latest is None:
+        return CadencePolicy(None, cadence.DEFAULT_RULES)
+    return CadencePolicy(latest, cadence.rules_from_json(latest.rules))
+
+
+def policy_versions(user: User) -> list[CadencePolicyVersion]:
+    """Every stored version, newest first."""
+    check_permission(user, Permission.VIEW_ACCOUNTS)
+    return list(CadencePolicyVersion.objects.select_related("created_by").order_by("-version"))
+
+
+# ---- cadence per key account ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CadenceStatus:
+    """A key account's touchpoints under the policy: each rule's next due date."""
+
+    key_account: KeyAccount
+    touchpoints: tuple[DueTouchpoint, ...]
+    tier_changed_on: date | None
+
+    @property
+    def customer_id(self) -> str:
+        return self.key_account.account_id
+
+    @property
+    def next(self) -> DueTouchpoint | None:
+        return self.touchpoints[0] if self.touchpoints else None
+
+    @property
+    def overdue(self) -> tuple[DueTouchpoint, ...]:
+        return tuple(t for t in self.touchpoints if t.overdue)
+
+
+def _day(moment: datetime | None, fallback: date) -> date:
+    return timezone.localdate(moment) if moment is not None else fallback
+
+
+def _is_key(proposal: str, override: bool | None) -> bool:
+    if override is not None:
+        return override
+    return proposal in (CycleDecision.Proposal.ADD, CycleDecision.Proposal.KEEP)
+
+
+def _tier_changes(scope: QuerySet[KeyAccount], tiers: dict[str, str]) -> dict[str, date]:
+    """{customer id: the day its current tier was published} for key accounts that came to
+    their tier from another key tier, read from the published cycles' decisions."""
+    decisions = (
+        CycleDecision.objects.filter(
+            account_id__in=scope.values("account_id"),
+            cycle__status=SelectionCycle.Status.PUBLISHED,
+        )
+        .order_by("account_id", "-cycle__published_at", "-cycle_id")
+        .values_list("account_id", "cycle__published_at", "tier", "proposal", "override_key")
+    )
+    changed: dict[str, date] = {}
+    walking: dict[str, tuple[bool, datetime | None]] = {}  # still in the run, its oldest day
+    for account_id, published, tier, proposal, override in decisions:
+        current = tiers.get(account_id)
+        done, oldest = walking.get(account_id, (False, None))
+        if current is None or done:
+            continue
+        effective = (
+            (tier if tier in cadence.KEY_TIERS else "tier_3") if _is_key(proposal, override) else ""
+        )
+        if effective == current:
+            walking[account_id] = (False, published)
+            continue
+        walking[account_id] = (True, oldest)
+        if effective and oldest is not None:  # another key tier before: a change of tier
+            changed[account_id] = timezone.localdate(oldest)
+    return changed
+
+
+def cadence_statuses(
+    scope: QuerySet[KeyAccount], today: date, policy: CadencePolicy | None = None
+) -> dict[str, CadenceStatus]:
+    """{customer id: its cadence status} for every key account of ``scope``, in five queries
+    whatever their number (the key accounts, last held, last held with the sponsor, the
+    next planned, the tier history)."""
+    policy = policy or current_policy()
+    keys = list(
+        scope.select_related("account", "manager", "executive_sponsor", "since_cycle").order_by(
+            "account__name", "account_id"
+        )
+    )
+    if not keys:
+        return {}
+    in_scope = scope.values("account_id")
+    kinds = {kind for rule in policy.rules for kind in cadence.meeting_kinds(rule.kind)}
+    sponsor_kinds = {
+        kind
+        for rule in policy.rules
+        if rule.with_sponsor
+        for kind in cadence.meeting_kinds(rule.kind)
+    }
+    engagements = Engagement.objects.filter(account_id__in=in_scope, kind__in=kinds)
+    held = engagements.filter(status=EngagementStatus.HELD, date__lte=today)
+    last_held: dict[str, dict[str, date]] = {}
+    for account_id, kind, last in (
+        held.values("account_id", "kind")
+        .annotate(last=Max("date"))
+        .values_list("account_id", "kind", "last")
+    ):
+        last_held.setdefault(account_id, {})[kind] = last
+    with_sponsor: dict[str, dict[str, date]] = {}
+    if sponsor_kinds:
+        attended = held.filter(kind__in=sponsor_kinds).filter(
+            Q(our_people=F("account__key_account__executive_sponsor"))
+            | Q(
+                account__key_account__executive_sponsor__isnull=True,
+                our_people__groups__name=Role.EXECUTIVE_SPONSOR.value,
+            )
+        )
+        for account_id, kind, last in (
+            attended.values("account_id", "kind")
+            .annotate(last=Max("date"))
+            .values_list("account_id", "kind", "last")
+        ):
+            with_sponsor.setdefault(account_id, {})[kind] = last
+    planned: dict[str, dict[str, date]] = {}
+    for account_id, kind, first in (
+        engagements.filter(status=EngagementStatus.PLANNED, date__gte=today)
+        .values("account_id", "kind")
+        .annotate(first=Min("date"))
+        .values_list("account_id", "kind", "first")
+    ):
+        planned.setdefault(account_id, {})[kind] = first
+    tiers = {key.account_id: key.tier for key in keys}
+    changes = _tier_changes(scope, tiers)
+    statuses = {}
+    for key in keys:
+        since = key.since_cycle
+        history = AccountHistory(
+            tier=key.tier,
+            key_since=_day(since.published_at, timezone.localdate(since.created_at)),
+            tier_changed_on=changes.get(key.account_id),
+            last_held=last_held.get(key.account_id, {}),
+            last_with_sponsor=with_sponsor.get(key.account_id, {}),
+            planned=planned.get(key.account_id, {}),
+        )
+        statuses[key.account_id] = CadenceStatus(
+            key, tuple(cadence.touchpoints(policy.rules, history, today)), history.tier_changed_on
+        )
+    return statuses
+
+
+def account_cadence(user: User, account: Account, today: date) -> CadenceStatus | None:
+    """The account's touchpoints under the policy; None when it is not a key account."""
+    check_permission(user, Permission.VIEW_ACCOUNTS)
+    found = cadence_statuses(KeyAccount.objects.filter(account=account), today)
+    return found.get(account.customer_id)
+
+
+# ---- who keeps which accounts -----------------------------------------------------------
+
+
+def managed_by(manager: User) -> QuerySet[KeyAccount]:
+    """The key accounts ``manager`` manages."""
+    return KeyAccount.objects.filter(manager=manager)
+
+
+def accounts_of(user: User) -> list[str]:
+    """The customer ids of the accounts ``user`` works: the key accounts they manage, the
+    accounts whose team they are on, and the key accounts they sponsor."""
+    ids = set(KeyAccount.objects.filter(manager=user).values_list("account_id", flat=True))
+    ids |= set(Account.team.through.objects.filter(user=user).values_list("account_id", flat=True))
+    ids |= set(
+        KeyAccount.objects.filter(executive_sponsor=user).values_list("account_id", flat=True)
+    )
+    return sorted(ids)
+
+
+def reads_programme(user: User) -> bool:
+    """Whether ``user`` reads every account in full (Head of KAM, Administrator, Analyst,
+    Viewer), and so may look at any manager's accounts."""
+    return across_programme(user, Permission.READ_IN_FULL)
+
+
+@dataclass(frozen=True)
+class ManagerLoad:
+    """One manager's key accounts and their touchpoints, for the Head of KAM's overview."""
+
+    manager: User | None
+    statuses: tuple[CadenceStatus, ...]
+
+    @property
+    def overdue(self) -> tuple[CadenceStatus, ...]:
+        """Accounts with an overdue touchpoint, most overdue first."""
+        late = [s for s in self.statuses if s.overdue]
+        return tuple(sorted(late, key=lambda s: -max(t.overdue_days for t in s.overdue)))
+
+    @property
+    def due_soon(self) -> int:
+        return sum(
+            1
+            for s in self.statuses
+            if not s.overdue and s.next and s.next.state is cadence.TouchpointState.DUE_SOON
+        )
+
+
+def managers_overview(user: User, today: date, *, overdue_only: bool = False) -> list[ManagerLoad]:
+    """Every manager with their key accounts' touchpoints (accounts with no manager last);
+    managers with an overdue account first, most overdue accounts first."""
+    check_permission(user, Permission.VIEW_ACCOUNTS)
+    statuses = cadence_statuses(KeyAccount.objects.all(), today)
+    grouped: dict[int | None, list[CadenceStatus]] = {}
+    for status in statuses.values():
+        grouped.setdefault(status.key_account.manager_id, []).append(status)
+    loads = []
+    for manager_id, items in grouped.items():
+        manager = items[0].key_account.manager if manager_id is not None else None
+        load = ManagerLoad(manager, tuple(items))
+        if overdue_only and not load.overdue:
+            continue
+        loads.append(load)
+    return sorted(
+        loads,
+        key=lambda load: (
+            load.manager is None,
+            -len(load.overdue),
+            load.manager.display_name if load.manager else "",
+        ),
+    )
+
+
+# ---- an account's log -------------------------------------------------------------------
+
+
+def _with_people(engagements: QuerySet[Engagement]) -> QuerySet[Engagement]:
+    return engagements.select_related("created_by", "updated_by").prefetch_related(
+        Prefetch("our_people", queryset=User.objects.order_by("first_name", "username")),
+        "contacts",
+    )
+
+
+@dataclass(frozen=True)
+class AccountLog:
+    """An account's engagements: what is planned (soonest first), what was held (newest
+    first, one page of it), and how many there are in all."""
+
+    upcoming: tuple[Engagement, ...]
+    past: tuple[Engagement, ...]
+    held_count: int
+    past_count: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.past_count // self.page_size))
+
+
+def account_log(
+    user: User, account: Account, today: date, *, page: int = 1, page_size: int = 25
+) -> AccountLog:
+    """The account's engagement log as its page shows it."""
+    check_permission(user, Permission.READ_IN_FULL, on=account)
+    engagements = Engagement.objects.filter(account=account)
+    upcoming = _with_people(
+        engagements.filter(status=EngagementStatus.PLANNED, date__gte=today).order_by(
+            "date", "start_time", "id"
+        )
+    )
+    past_all = engagements.exclude(status=EngagementStatus.PLANNED, date__gte=today)
+    past_count = past_all.count()
+    pages = max(1, -(-past_count // page_size))
+    page = min(max(1, page), pages)
+    past = _with_people(past_all.order_by("-date", "-id"))[
+        (page - 1) * page_size : page * page_size
+    ]
+    held = engagements.filter(status=EngagementStatus.HELD).count()
+    return AccountLog(tuple(upcoming[:50]), tuple(past), held, past_count, page, page_size)
+
+
+def engagement_detail(
+    user: User, engagement: Engagement
+) -> tuple[Engagement, list[EngagementComment]]:
+    """One engagement with its people, follow-ups and comments."""
+    check_permission(user, Permission.READ_IN_FULL, on=engagement)
+    found = (
+        _with_people(Engagement.objects.filter(pk=engagement.pk))
+        .prefetch_related("follow_ups__owner")
+        .get()
+    )
+    comments = list(engagement.comments.select_related("author").order_by("created_at", "id"))
+    return found, comments
+
+
+def may_log(user: User, account: Account) -> bool:
+    """Whether ``user`` may log and edit the account's engagements."""
+    return has_permission(user, Permission.LOG_ENGAGEMENTS, on=account)
+
+
+# ---- the calendar -------------------------------------------------------------------------
+
+
+def planned_for_account(user: User, account: Account, today: date) -> list[Engagement]:
+    """The account's planned engagements from today on, for its calendar."""
+    check_permission(user, Permission.READ_IN_FULL, on=account)
+    return list(
+        _with_people(
+            Engagement.objects.filter(
+                account=account, status=EngagementStatus.PLANNED, date__gte=today
+            ).select_related("account")
+        ).order_by("date", "start_time", "id")
+    )
+
+
+def planned_for_manager(user: User, manager: User, today: date) -> list[Engagement]:
+    """The planned engagements of the accounts ``manager`` keeps (manages or is on the team
+    of) and those they take part in, from today on. Only the manager themself and those who
+    read the programme in full may ask."""
+    check_permission(user, Permission.VIEW_ACCOUNTS)
+    if manager.pk != user.pk and not reads_programme(user):
+        from kam.people.services import PermissionRefused
+
+        raise PermissionRefused(
+            user,
+            Permission.READ_IN_FULL,
+            f"{manager.display_name}'s calendar is theirs to export, and the Head of KAM's.",
+        )
+    keeps = Q(account__key_account__manager=manager) | Q(account__team=manager)
+    found = (
+        Engagement.objects.filter(status=EngagementStatus.PLANNED, date__gte=today)
+        .filter(keeps | Q(our_people=manager))
+        .select_related("account")
+        .distinct()
+    )
+    return list(_with_people(found).order_by("date", "start_time", "id")[:2000])
+
+
+# ---- My accounts ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    """One account of *My accounts*: the account, its designation (None when it is not a key
+    account) and its cells from every column's provider."""
+
+    account: Account
+    key_account: KeyAccount | None
+    row: worklist.Row
+
+    @property
+    def tier_label(self) -> str:
+        return self.key_account.get_tier_display() if self.key_account else "Not key"
+
+    @property
+    def quadrant_label(self) -> str:
+        if self.key_account is None or not self.key_account.quadrant:
+            return "—"
+        return self.key_account.get_quadrant_display()
+
+
+@dataclass(frozen=True)
+class Board:
+    """*My accounts* for one person: the columns, and the rows, what needs attention first."""
+
+    whose: User
+    columns: tuple[worklist.Column, ...]
+    rows: tuple[BoardRow, ...]
+
+    @property
+    def needing_attention(self) -> int:
+        return sum(1 for row in self.rows if row.row.attention > 0)
+
+
+def my_accounts(user: User, whose: User, today: date) -> Board:
+    """``whose`` accounts (managed, on the team of, sponsored) with every column's cells,
+    sorted by how much they need attention, then by name. Only the person themself and
+    those who read the programme in full may ask."""
+    check_permission(user, Permission.VIEW_ACCOUNTS)
+    if whose.pk != user.pk and not reads_programme(user):
+        from kam.people.services import PermissionRefused
+
+        raise PermissionRefused(
+            user,
+            Permission.READ_IN_FULL,
+            f"{whose.display_name}'s accounts are theirs to see, and the Head of KAM's.",
+        )
+    ids = accounts_of(whose)
+    accounts = {
+        account.customer_id: account
+        for account in Account.objects.filter(customer_id__in=ids).select_related("key_account")
+    }
+    rows = []
+    for row in worklist.worklist(user, list(accounts), today):
+        account = accounts[row.customer_id]
+        key = getattr(account, "key_account", None)
+        rows.append(BoardRow(account, key, row))
+    rows.sort(key=lambda r: (-r.row.attention, r.account.name.casefold(), r.account.customer_id))
+    return Board(whose, tuple(worklist.columns()), tuple(rows))
+
+
+def key_account_managers() -> list[User]:
+    """Everyone who holds the Key Account Manager role, by name."""
+    return list(
+        User.objects.filter(groups__name=Role.KEY_ACCOUNT_MANAGER.value, is_active=True)
+        .order_by("first_name", "last_name", "username")
+        .distinct()
+    )
