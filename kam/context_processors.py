@@ -23,9 +23,11 @@ class NavItem:
 
 
 NAVIGATION: tuple[NavItem, ...] = (
+    NavItem("My accounts", "engagement:my_accounts", Permission.LOG_ENGAGEMENTS, ()),
     NavItem("Accounts", "accounts:list", Permission.VIEW_ACCOUNTS, ("accounts", "relationships")),
     NavItem("Selection", "selection:portfolio", Permission.VIEW_ACCOUNTS, ("selection",)),
     NavItem("My sponsored accounts", "selection:sponsored", Permission.SPONSOR_ACCOUNTS, ()),
+    NavItem("Touchpoints", "engagement:overdue", Permission.VIEW_ACCOUNTS, ()),
     NavItem("Plan templates", "plans:templates", Permission.MANAGE_PLAN_TEMPLATES, ()),
     NavItem("Import data", "accounts:import", Permission.IMPORT_DATA, ()),
     NavItem("People", "people:users", Permission.MANAGE_USERS, ("people",)),

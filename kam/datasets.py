@@ -22,6 +22,7 @@ from kam.analytics.tpch import generate_tpch, tpch_to_kam
 from kam.audit import trail
 from kam.audit.choices import Interface
 from kam.audit.context import acting, quiet
+from kam.engagement.demo import do_load_demo_engagements
 from kam.people.models import User
 from kam.people.roles import Permission, Role
 from kam.people.services import check_permission, do_ensure_user
@@ -185,6 +186,14 @@ def _load_demo_company(
     do_load_demo_plans(largest, people, today=as_of, seed=seed)
     _report(progress, "key-account selection", 0.97)
     do_load_demo_selection(people, seed)
+    _report(progress, "two years of engagement history", 0.99)
+    do_load_demo_engagements(
+        people,
+        company.archetypes,
+        seed=seed,
+        today=timezone.localdate(),
+        directory=files.customers.parent,
+    )
     return LoadedDataset(
         "demo",
         customers_report,

@@ -27,7 +27,7 @@ from kam.people.roles import Permission
 from kam.revisions import EditConflict, rebase
 
 READ = requires(Permission.READ_IN_FULL, on=account_in_url)
-LOG = requires(Permission.READ_IN_FULL, write=Permission.LOG_ENGAGEMENTS, on=account_in_url)
+LOG = requires(Permission.LOG_ENGAGEMENTS, on=account_in_url)
 COMMENT = requires(
     Permission.READ_IN_FULL, write=Permission.COMMENT_ON_ENGAGEMENTS, on=account_in_url
 )

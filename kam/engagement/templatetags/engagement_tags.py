@@ -59,7 +59,11 @@ def next_touchpoint(customer_id: str, today: date | None = None) -> dict[str, An
     status = cadence_statuses(KeyAccount.objects.filter(account_id=customer_id), today).get(
         customer_id
     )
-    return {"status": status, "touchpoint": status.next if status else None, "customer_id": customer_id}
+    return {
+        "status": status,
+        "touchpoint": status.next if status else None,
+        "customer_id": customer_id,
+    }
 
 
 @register.inclusion_tag("engagement/_touchpoint_cells.html")
