@@ -10,7 +10,7 @@ web app. Tests drive ``app`` with Typer's runner.
 
 import typer
 
-from kam.cli import accounts, backup, clv, data, selection, server, users
+from kam.cli import accounts, backup, clv, data, engagement, selection, server, users
 
 app = typer.Typer(
     help="kam — key account management: data in, selection, plans and measurement.",
@@ -37,6 +37,9 @@ app.command()(selection.score)
 app.add_typer(selection.cycle_app, name="cycle")
 app.add_typer(selection.policy_app, name="policy")
 app.add_typer(clv.app, name="clv")
+
+# Engagement: the log and the cadence.
+app.add_typer(engagement.app, name="engagement")
 
 # Backup and restore.
 app.command("export")(backup.export)
