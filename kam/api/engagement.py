@@ -3,7 +3,7 @@ policy. Reading needs what the page needs (reading the account in full); logging
 correcting go through ``kam.engagement.services`` with the same rules as the web app (a
 manager on the accounts they keep, the Head of KAM on all; a sponsor only comments)."""
 
-from datetime import date, datetime, time
+import datetime as dt
 from typing import Annotated, Any, Literal
 
 from django.http import Http404, HttpRequest
@@ -39,7 +39,7 @@ class FollowUpIn(Schema):
 
     action: Annotated[str, StringConstraints(min_length=1, max_length=300, pattern=LINE)]
     owner: Username | None = Field(None, description="A user name; the caller when empty.")
-    due_on: date
+    due_on: dt.date
 
 
 class EngagementOut(Out):
@@ -49,8 +49,8 @@ class EngagementOut(Out):
     customer_id: str
     kind: str
     status: str
-    date: date
-    start_time: time | None
+    date: dt.date
+    start_time: dt.time | None
     duration_minutes: int
     title: str
     location: str
@@ -62,16 +62,16 @@ class EngagementOut(Out):
     follow_up_actions: list[int]
     reference: str
     revision: int
-    updated_at: datetime
+    updated_at: dt.datetime
 
 
 class EngagementIn(Schema):
     """A new engagement; ``status`` defaults to held up to today, planned after."""
 
     kind: Kind
-    date: date
+    date: dt.date
     status: Status_ | None = None
-    start_time: time | None = None
+    start_time: dt.time | None = None
     duration_minutes: int = Field(60, ge=1, le=1440)
     title: Line = ""
     location: Line = ""
@@ -93,8 +93,8 @@ class EngagementPatch(Schema):
     revision: int = Field(..., ge=0, le=MAX_ID)
     kind: Kind | None = None
     status: Status_ | None = None
-    date: date | None = None
-    start_time: time | None = None
+    date: dt.date | None = None
+    start_time: dt.time | None = None
     duration_minutes: int | None = Field(None, ge=1, le=1440)
     title: Line | None = None
     location: Line | None = None
@@ -115,7 +115,7 @@ class CommentOut(Out):
     engagement: int
     author: str | None
     text: str
-    created_at: datetime
+    created_at: dt.datetime
 
 
 class TouchpointOut(Out):
@@ -124,9 +124,9 @@ class TouchpointOut(Out):
     kind: str
     every_days: int
     with_sponsor: bool
-    due_on: date
-    last_held: date | None
-    planned_on: date | None
+    due_on: dt.date
+    last_held: dt.date | None
+    planned_on: dt.date | None
     state: str
     overdue_days: int
 
@@ -139,7 +139,7 @@ class CadenceOut(Out):
 
 
 class TimelineOut(Out):
-    date: date
+    date: dt.date
     kind: str
     title: str
     url: str

@@ -119,6 +119,12 @@ class EngagementComment(models.Model):
     Head of KAM, or the executive sponsor who edits nothing but may comment."""
 
     engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="comments")
+    account = models.ForeignKey(
+        Account,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="The engagement's account, for the record-level check and the History page.",
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -130,11 +136,6 @@ class EngagementComment(models.Model):
 
     def __str__(self) -> str:
         return f"Comment on {self.engagement}"
-
-    @property
-    def account(self) -> Account:
-        """The account the comment belongs to (for the record-level permission check)."""
-        return self.engagement.account
 
 
 class CadencePolicyVersion(models.Model):

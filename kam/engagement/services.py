@@ -310,7 +310,9 @@ def do_comment_on_engagement(user: User, engagement: Engagement, text: str) -> E
         raise EngagementError({"text": "Write the comment first."})
     if len(text) > 5000:
         raise EngagementError({"text": "A comment holds at most 5,000 characters."})
-    return EngagementComment.objects.create(engagement=engagement, author=user, text=text)
+    return EngagementComment.objects.create(
+        engagement=engagement, account_id=engagement.account_id, author=user, text=text
+    )
 
 
 @transaction.atomic
