@@ -7,6 +7,8 @@ from datetime import date, time
 import pytest
 from django.core.exceptions import PermissionDenied
 
+from kam.audit.choices import Interface
+from kam.audit.context import acting
 from kam.audit.models import AuditEntry
 from kam.engagement import cadence, services
 from kam.engagement.models import CadencePolicyVersion, Engagement
@@ -184,7 +186,8 @@ def test_who_may_comment(programme, who, whose, allowed):
 def test_every_write_is_in_the_audit_trail(programme):
     qbr = log(programme.kam, programme.own, contacts=programme.contacts,
               follow_ups=[FollowUp("Send the minutes", None, TODAY)])  # fmt: skip
-    services.do_update_engagement(programme.kam, qbr, today=TODAY, outcome="Minutes sent.")
+    with acting(Interface.WEB, programme.kam):
+        services.do_update_engagement(programme.kam, qbr, today=TODAY, outcome="Minutes sent.")
     services.do_comment_on_engagement(programme.sponsor, qbr, "Good meeting.")
     entries = AuditEntry.objects.filter(account_id="C-OWN")
     kinds = {(e.object_type, e.action) for e in entries}
