@@ -113,7 +113,7 @@ def ics(
             "BEGIN:VEVENT",
             f"UID:engagement-{engagement.pk}@{host}",
             f"DTSTAMP:{stamp}",
-            f"SEQUENCE:{max(0, engagement.revision - 1)}",
+            f"SEQUENCE:{engagement.revision}",
             *_when(engagement, zone),
             f"SUMMARY:{escape(summary)}",
             f"DESCRIPTION:{escape(_description(engagement, str(url)))}",
