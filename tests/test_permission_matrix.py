@@ -58,6 +58,10 @@ EDIT = cells(A, H, own=(K,))
 RATE = cells(A, H, K)
 """Reaching the ratings import (the file's rows are then checked account by account)."""
 HEAD = cells(A, H)
+LOG = cells(A, H, own=(K,))
+"""Logging and editing an account's engagements: its manager, the Head of KAM."""
+COMMENT = cells(A, H, own=(K, S))
+"""Commenting on an account's engagements: its manager and sponsor, the Head of KAM."""
 SALES_OPS = cells(A, H, N)
 """Importing data, scoring, the selection policy: the Head of KAM and the Analyst."""
 NOBODY: frozenset[tuple[Role, str]] = frozenset()
@@ -166,6 +170,18 @@ ROUTES: dict[str, Expect] = {
     "selection:sponsor_capacity": Expect(get=None, post=HEAD),
     "selection:sponsored": Expect(get=cells(A, S)),
     "selection:account": Expect(get=READ, post=EDIT, financial=(FUTURE_VALUE,)),
+    # engagement (My accounts, the log, cadence, timeline, calendars)
+    "engagement:my_accounts": Expect(get=READ),
+    "engagement:calendar": Expect(get=READ),
+    "engagement:overdue": Expect(get=READ),
+    "engagement:cadence": Expect(get=READ, post=HEAD),
+    "engagement:account": Expect(get=IN_FULL),
+    "engagement:new": Expect(get=LOG, post=LOG),
+    "engagement:account_calendar": Expect(get=IN_FULL),
+    "engagement:detail": Expect(get=IN_FULL),
+    "engagement:edit": Expect(get=LOG, post=LOG),
+    "engagement:comment": Expect(get=None, post=COMMENT),
+    "engagement:timeline": Expect(get=IN_FULL),
 }
 """Every route by name; the rest of Django's admin site is ``ADMIN``."""
 
@@ -262,6 +278,7 @@ def _months(store, customers: list[tuple[str, str]]) -> None:
 
 @pytest.fixture
 def world(db, store, make_user) -> World:
+    from kam.engagement.services import do_log_engagement
     from kam.plans.services import (
         do_add_action,
         do_add_risk,
@@ -303,6 +320,10 @@ def world(db, store, make_user) -> World:
         version = do_cut_version(head, plan, today=today)
         contact = do_add_contact(head, account, name=f"Buyer of {account.customer_id}")
         link = do_link_relationship(head, contact, head, strength=3)
+        engagement = do_log_engagement(
+            head, account, kind="qbr", date=today, today=today, our_people=[head],
+            contacts=[contact],
+        )  # fmt: skip
         world.kwargs[whose] = {
             "customer_id": account.customer_id,
             "plan_id": plan.pk,
@@ -312,6 +333,7 @@ def world(db, store, make_user) -> World:
             "number": version.number,
             "contact_id": contact.pk,
             "relationship_id": link.pk,
+            "engagement_id": engagement.pk,
         }
     world.common = {"level": "vendor", "version": 1, "pk": cycle.pk}
     return world

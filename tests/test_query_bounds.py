@@ -44,6 +44,7 @@ class Programme:
     plan: Any = None
     cycle: Any = None
     contact: Any = None
+    engagement: Any = None
     accounts: int = 0
     people: list[Any] = field(default_factory=list)
 
@@ -79,6 +80,7 @@ def _grow(programme: Programme, count: int) -> None:
     them, published and assigned, so every list on every page is ``count`` rows longer."""
     from kam.accounts.models import Account
     from kam.people.services import do_create_user
+    from kam.engagement.services import FollowUp, do_log_engagement
     from kam.plans.services import do_add_action, do_add_objective, do_add_risk, do_cut_version
     from kam.relationships.services import do_add_contact, do_link_relationship
     from kam.selection.assignment import propose_assignment
@@ -112,6 +114,11 @@ def _grow(programme: Programme, count: int) -> None:
         do_add_objective(head, plan, f"Objective {n}", "revenue")
         do_add_risk(head, plan, risk=f"Risk {n}", likelihood=1 + n % 5, impact=2, owner=person)
         do_add_action(head, plan, action=f"Action {n}", owner=person, due_on=TODAY)
+        programme.engagement = do_log_engagement(
+            head, own, kind=("qbr", "call", "executive_review")[n % 3], date=TODAY, today=TODAY,
+            our_people=[head, person], contacts=[programme.contact],
+            follow_ups=[FollowUp(f"Follow-up {n}", person, TODAY)],
+        )  # fmt: skip
         if i % 10 == 0:
             do_cut_version(head, plan, today=TODAY)
     cycle = do_create_cycle(head, as_of=AS_OF, name=f"Cycle of {programme.accounts}")
@@ -172,6 +179,7 @@ class Page:
             "contact_id": programme.contact.pk,
             "pk": programme.cycle.pk,
             "user_id": programme.users[K].pk,
+            "engagement_id": programme.engagement.pk,
         }
         return reverse(self.route, kwargs={name: known[name] for name in self.arguments})
 
@@ -182,7 +190,7 @@ ACCOUNT = ("customer_id",)
 
 PAGES = (
     Page("accounts:list", EVERYONE, 3),
-    Page("accounts:detail", EVERYONE, 10, ACCOUNT),
+    Page("accounts:detail", EVERYONE, 16, ACCOUNT),  # 6 of them: the next touchpoint
     Page("selection:portfolio", EVERYONE, 7),
     Page("selection:scores", EVERYONE, 4),
     Page("selection:account", EVERYONE, 15, ACCOUNT),
@@ -191,11 +199,18 @@ PAGES = (
     Page("selection:cycles", EVERYONE, 5),
     Page("selection:cycle", EVERYONE, 9, ("pk",)),
     Page("selection:assignment", EVERYONE, 12, ("pk",)),
-    Page("selection:sponsored", (A, S), 8),
+    Page("selection:sponsored", (A, S), 14),  # 6 of them: the next touchpoints
     Page("plans:detail", IN_FULL, 38, ("customer_id", "plan_id")),
     Page("plans:templates", EVERYONE, 7),
     Page("relationships:map", IN_FULL, 15, ACCOUNT),
     Page("relationships:contact_edit", IN_FULL, 16, ("customer_id", "contact_id")),
+    Page("engagement:my_accounts", EVERYONE, 14),
+    Page("engagement:overdue", EVERYONE, 10),
+    Page("engagement:cadence", EVERYONE, 5),
+    Page("engagement:account", IN_FULL, 20, ACCOUNT),
+    Page("engagement:detail", IN_FULL, 13, ("customer_id", "engagement_id")),
+    Page("engagement:edit", (A, H, K), 15, ("customer_id", "engagement_id")),
+    Page("engagement:timeline", IN_FULL, 11, ACCOUNT),
     Page("people:users", (A,), 5),
     Page("people:user_edit", (A,), 6, ("user_id",)),
 )
