@@ -68,6 +68,8 @@ def revenue_cells(user: Any, customer_ids: Sequence[str], today: date) -> dict[s
     from kam.analytics.revenue_trend import revenue_trends
     from kam.stores import analytics_store
 
+    if not customer_ids:
+        return {}
     with analytics_store().connect(read_only=True) as con:
         trends = revenue_trends(con, list(customer_ids))
     cells = {}

@@ -16,6 +16,7 @@ to answer, not laid out.
 import re
 import time
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -79,6 +80,8 @@ def demo(store, settings):
     from django.utils.http import urlsafe_base64_encode
 
     from kam.datasets import do_load_demo
+    from kam.engagement.models import Engagement
+    from kam.engagement.services import do_log_engagement
     from kam.people.models import User
     from kam.plans.models import AccountPlan
     from kam.plans.sections import EDITABLE_SECTIONS
@@ -100,6 +103,12 @@ def demo(store, settings):
     from kam.api.services import do_create_token
 
     viewer = User.objects.get(username="viewer")
+    engagement = Engagement.objects.filter(account=account).first()
+    if engagement is None:  # the demo logs its key accounts' history; this one may not be key
+        head = User.objects.get(username="head")
+        engagement = do_log_engagement(
+            head, account, kind="qbr", date=date.today(), today=date.today(), our_people=[head]
+        )
     values = {
         "customer_id": account.customer_id,
         "plan_id": plan.pk,
@@ -116,6 +125,7 @@ def demo(store, settings):
         "uidb64": urlsafe_base64_encode(force_bytes(viewer.pk)),
         "token": default_token_generator.make_token(viewer),
         "token_id": do_create_token(viewer, name="every page")[0].pk,
+        "engagement_id": engagement.pk,
     }
     users = {
         Role.ADMINISTRATOR: "admin",

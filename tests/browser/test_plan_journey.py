@@ -99,7 +99,7 @@ def test_kam_maps_a_stakeholder_plans_an_action_and_exports_the_plan(
     today = timezone.localdate()  # the plan and map pages run on the calendar day
     due = today - timedelta(days=14)
 
-    sign_in(page, live_server, "kim")
+    sign_in(page, live_server, "kim", path="/accounts/")
     expect(page.locator("#account-results tbody tr")).to_have_count(len(CUSTOMERS))
     page.locator("#account-results").get_by_role("link", name=ACCOUNT).click()
     ready(page)

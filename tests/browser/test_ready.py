@@ -25,7 +25,7 @@ def test_ready_waits_for_htmx_even_when_the_page_already_shows(
         con.raw_sql("INSERT INTO customers (customer_id, name) VALUES ('C1', 'Acme Holding')")
     Account.objects.create(customer_id="C1", name="Acme Holding")
     make_user(Role.KEY_ACCOUNT_MANAGER, "kim")
-    sign_in(page, live_server, "kim")
+    sign_in(page, live_server, "kim", path="/accounts/")
     held = []
     page.route("**/htmx-2.min.js", lambda route: held.append(route))  # held back, like a slow disk
     page.goto(f"{live_server.url}/accounts/", wait_until="commit")

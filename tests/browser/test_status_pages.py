@@ -147,7 +147,7 @@ def test_an_htmx_search_while_the_store_is_busy_shows_a_notice(
     from playwright.sync_api import expect
 
     make_user(Role.KEY_ACCOUNT_MANAGER, "kim", first_name="Kim", last_name="Keller")
-    sign_in(page, live_server, "kim")
+    sign_in(page, live_server, "kim", path="/accounts/")
     results = page.locator("#account-results")
     expect(results).to_contain_text("Nordwind Logistics")
     page.evaluate("window.stillTheSamePage = true")
