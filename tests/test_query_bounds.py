@@ -79,8 +79,8 @@ def _grow(programme: Programme, count: int) -> None:
     """``count`` more accounts, managers, sponsors, contacts, plan items; a new cycle over
     them, published and assigned, so every list on every page is ``count`` rows longer."""
     from kam.accounts.models import Account
-    from kam.people.services import do_create_user
     from kam.engagement.services import FollowUp, do_log_engagement
+    from kam.people.services import do_create_user
     from kam.plans.services import do_add_action, do_add_objective, do_add_risk, do_cut_version
     from kam.relationships.services import do_add_contact, do_link_relationship
     from kam.selection.assignment import propose_assignment

@@ -33,16 +33,22 @@ def test_a_manager_logs_a_qbr_with_a_follow_up_and_reads_it_back(api_as, acme):
     )
     assert created.status_code == 201, created.content
     body = created.json()
-    assert body["our_people"] == ["kim"] and body["status"] == "held"
+    assert body["our_people"] == ["kim"]
+    assert body["status"] == "held"
     assert len(body["follow_up_actions"]) == 1
     assert PlanAction.objects.get().action == "Send the minutes"
     listed = kim.get("/api/accounts/C000/engagements").json()
-    assert listed["count"] == 1 and listed["items"][0]["id"] == body["id"]
+    assert listed["count"] == 1
+    assert listed["items"][0]["id"] == body["id"]
     stale = kim.send("PATCH", f"/api/engagements/{body['id']}", {"revision": 99, "outcome": "x"})
     assert stale.status_code == 409
-    fixed = kim.send("PATCH", f"/api/engagements/{body['id']}", {"revision": body["revision"],
-                                                                 "outcome": "Minutes sent."})  # fmt: skip
-    assert fixed.status_code == 200 and fixed.json()["outcome"] == "Minutes sent."
+    fixed = kim.send(
+        "PATCH",
+        f"/api/engagements/{body['id']}",
+        {"revision": body["revision"], "outcome": "Minutes sent."},
+    )
+    assert fixed.status_code == 200
+    assert fixed.json()["outcome"] == "Minutes sent."
     timeline = kim.get("/api/accounts/C000/timeline").json()
     assert any(event["source"] == "engagements" for event in timeline)
     assert kim.get("/api/cadence-policy").json()["version"] == 0
@@ -62,7 +68,9 @@ def test_readers_may_not_log(api_as, acme, role):
 def test_a_held_engagement_in_the_future_is_refused_naming_the_field(api_as, acme):
     ahead = timezone.localdate() + timedelta(days=5)
     answer = api_as(Role.HEAD_OF_KAM, "head").send(
-        "POST", "/api/accounts/C000/engagements", {"kind": "qbr", "date": str(ahead), "status": "held"}
+        "POST",
+        "/api/accounts/C000/engagements",
+        {"kind": "qbr", "date": str(ahead), "status": "held"},
     )
     assert answer.status_code == 400
     assert answer.json()["field"] == "date"
@@ -71,5 +79,7 @@ def test_a_held_engagement_in_the_future_is_refused_naming_the_field(api_as, acm
 def test_a_manager_off_the_team_may_not_log_nor_read(api_as, acme):
     lena = api_as(Role.KEY_ACCOUNT_MANAGER, "lena", on_team=False)
     assert lena.get("/api/accounts/C000/engagements").status_code == 403
-    refused = lena.send("POST", "/api/accounts/C000/engagements", {"kind": "call", "date": "2026-01-05"})
+    refused = lena.send(
+        "POST", "/api/accounts/C000/engagements", {"kind": "call", "date": "2026-01-05"}
+    )
     assert refused.status_code == 403

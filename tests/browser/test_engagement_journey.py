@@ -32,7 +32,9 @@ def seed(make_user) -> None:
     run = ScoreRun.objects.create(
         policy_version=do_ensure_default_policy(), status="done", snapshot_id="s1"
     )
-    published = timezone.make_aware(datetime.combine(today - timedelta(days=300), datetime.min.time()))
+    published = timezone.make_aware(
+        datetime.combine(today - timedelta(days=300), datetime.min.time())
+    )
     cycle = SelectionCycle.objects.create(
         name="Key accounts", as_of=today - timedelta(days=300), score_run=run,
         status="published", approved_at=published, published_at=published,

@@ -28,7 +28,9 @@ def publish_cycle(name: str, published_on: date, tiers: dict[Account, str | None
     run = ScoreRun.objects.create(
         policy_version=do_ensure_default_policy(), status="done", snapshot_id=f"s-{name}"
     )
-    moment = timezone.make_aware(datetime.combine(published_on, datetime.min.time()).replace(hour=9))
+    moment = timezone.make_aware(
+        datetime.combine(published_on, datetime.min.time()).replace(hour=9)
+    )
     cycle = SelectionCycle.objects.create(
         name=name,
         as_of=published_on,

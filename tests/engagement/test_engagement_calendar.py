@@ -39,7 +39,8 @@ def test_a_planned_qbr_reads_back_as_one_event_with_every_field(programme, setti
         now=datetime(2026, 6, 15, 8, 0, tzinfo=UTC), link=lambda e: f"https://kam.example/e/{e.pk}",
     )  # fmt: skip
     assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))
-    assert text.endswith("\r\n") and "\n" not in text.replace("\r\n", "")
+    assert text.endswith("\r\n")
+    assert "\n" not in text.replace("\r\n", "")
     events = parse(text).walk("VEVENT")
     assert len(events) == 1
     event = events[0]

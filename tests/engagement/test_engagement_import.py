@@ -25,7 +25,8 @@ def write(path: Path, rows: list[list[str]], header=HEADER) -> Path:
 
 
 GOOD = [
-    ["C-OWN", "2026-06-01", "QBR", "held", "kim", "petra@nordwind.example;Jonas Weber", "4", "crm-1"],
+    ["C-OWN", "2026-06-01", "QBR", "held", "kim", "petra@nordwind.example;Jonas Weber", "4",
+     "crm-1"],
     ["C-OWN", "2026-07-01", "executive business review", "planned", "kim;sam", "", "", "crm-2"],
     ["C-FOREIGN", "2026-05-20", "call", "", "", "", "3", "crm-3"],
 ]  # fmt: skip
@@ -120,7 +121,8 @@ def test_the_command_imports_with_json_and_refuses_with_line_and_column(programm
 
     runner = CliRunner()
     good = runner.invoke(
-        app, ["engagement", "import", str(write(tmp_path / "log.csv", GOOD)), "--as", "head", "--json"]
+        app,
+        ["engagement", "import", str(write(tmp_path / "log.csv", GOOD)), "--as", "head", "--json"],
     )
     assert good.exit_code == 0, good.output
     assert json.loads(good.stdout)["created"] == 3
@@ -129,7 +131,8 @@ def test_the_command_imports_with_json_and_refuses_with_line_and_column(programm
     assert refused.exit_code == 1
     answer = json.loads(refused.stdout)
     assert answer["refused"] is True
-    assert answer["problems"][0]["line"] == 2 and answer["problems"][0]["column"] == "rating"
+    assert answer["problems"][0]["line"] == 2
+    assert answer["problems"][0]["column"] == "rating"
     overdue = runner.invoke(app, ["engagement", "overdue", "--as", "head", "--json"])
     assert overdue.exit_code == 0, overdue.output
     assert {row["customer_id"] for row in json.loads(overdue.stdout)["overdue"]} >= {"C-FOREIGN"}

@@ -36,7 +36,8 @@ def client_for(user) -> Client:
 )
 def test_where_each_role_lands(programme, who, lands):
     response = client_for(getattr(programme, who)).get("/")
-    assert response.status_code == 302 and response["Location"] == lands
+    assert response.status_code == 302
+    assert response["Location"] == lands
 
 
 def test_my_accounts_puts_the_overdue_account_first_and_reserves_pipeline_and_whitespace(
@@ -55,11 +56,13 @@ def test_my_accounts_puts_the_overdue_account_first_and_reserves_pipeline_and_wh
     rows = page.split('<tr data-customer="')[1:]
     assert [row.split('"')[0] for row in rows] == ["C-OWN", "C-CALM"]
     own = rows[0]
-    assert "overdue by" in own and "tone-alert" in own
+    assert "overdue by" in own
+    assert "tone-alert" in own
     assert 'data-column="pipeline">\n  <span class="wl-text">—</span>' in own
     assert 'data-column="whitespace">\n  <span class="wl-text">—</span>' in own
     assert "Not a key account" in rows[1]
-    assert "Open pipeline" in page and "Biggest whitespace gap" in page
+    assert "Open pipeline" in page
+    assert "Biggest whitespace gap" in page
 
 
 def test_a_registered_provider_fills_its_column_and_its_attention_sorts_the_rows(programme):
@@ -71,7 +74,11 @@ def test_a_registered_provider_fills_its_column_and_its_attention_sorts_the_rows
 
     def pipeline(user, ids, today):
         asked.append(sorted(ids))
-        return {"C-CALM": Cell("1.2M", note="3 open", tone=Tone.WARN, attention=5, reason="Deal slipping")}
+        return {
+            "C-CALM": Cell(
+                "1.2M", note="3 open", tone=Tone.WARN, attention=5, reason="Deal slipping"
+            )
+        }
 
     before = worklist.COLUMNS["pipeline"]
     worklist.register_column(Column("pipeline", "Open pipeline", 60, pipeline, numeric=True))
@@ -82,15 +89,18 @@ def test_a_registered_provider_fills_its_column_and_its_attention_sorts_the_rows
     assert asked == [["C-CALM", "C-OWN"]]  # asked once for every row
     rows = page.split('<tr data-customer="')[1:]
     assert rows[0].startswith("C-CALM")  # its attention outweighs the overdue QBR
-    assert "1.2M" in rows[0] and "Deal slipping" in rows[0]
+    assert "1.2M" in rows[0]
+    assert "Deal slipping" in rows[0]
 
 
 def test_the_head_of_kam_sees_the_managers_and_any_managers_accounts(programme):
     head = client_for(programme.head)
     overview = head.get(reverse("engagement:my_accounts")).content.decode()
-    assert "Kim Keller" in overview and "Kai Other" in overview
+    assert "Kim Keller" in overview
+    assert "Kai Other" in overview
     kims = head.get(reverse("engagement:my_accounts") + "?manager=kim").content.decode()
-    assert "Kim Keller's accounts" in kims and 'data-customer="C-OWN"' in kims
+    assert "Kim Keller's accounts" in kims
+    assert 'data-customer="C-OWN"' in kims
     assert 'data-customer="C-FOREIGN"' not in kims
     # A manager asking for another's accounts sees their own.
     mine = client_for(programme.kam).get(reverse("engagement:my_accounts") + "?manager=kai")
@@ -111,7 +121,8 @@ def test_logging_a_qbr_with_two_contacts_and_a_follow_up_through_the_form(progra
     )  # fmt: skip
     assert response.status_code == 302
     qbr = Engagement.objects.get()
-    assert qbr.contacts.count() == 2 and qbr.rating == 4
+    assert qbr.contacts.count() == 2
+    assert qbr.rating == 4
     action = PlanAction.objects.get()
     assert (action.action, action.owner) == ("Send the pilot offer", programme.kam)
     petra.refresh_from_db()
@@ -128,7 +139,8 @@ def test_the_form_keeps_the_input_and_names_what_is_wrong(programme):
     response = client.post(reverse("engagement:new", args=["C-OWN"]), form)
     assert response.status_code == 400
     page = response.content.decode()
-    assert "still ahead: log it as planned" in page and 'value="Kept as typed"' in page
+    assert "still ahead: log it as planned" in page
+    assert 'value="Kept as typed"' in page
     form |= {"status": "planned", "follow_up_1_action": "No date"}
     response = client.post(reverse("engagement:new", args=["C-OWN"]), form)
     assert response.status_code == 400
@@ -158,10 +170,13 @@ def test_the_timeline_shows_every_source_and_filters_by_one(programme):
     finally:
         timeline.SOURCES.pop("opportunities")
     assert "Workshop: Roadmap" in page
-    assert "version 1" in page and "First cut" in page
+    assert "version 1" in page
+    assert "First cut" in page
     assert "Made a key account (Tier 1) by Key accounts 2026" in page
-    assert "Won: pallets" in page and "Opportunity won" in page
-    assert "Roadmap" not in only.content.decode() and "version 1" in only.content.decode()
+    assert "Won: pallets" in page
+    assert "Opportunity won" in page
+    assert "Roadmap" not in only.content.decode()
+    assert "version 1" in only.content.decode()
 
 
 def test_the_head_of_kam_saves_a_new_cadence_version_through_the_page(programme):

@@ -36,7 +36,9 @@ def test_a_tier_1_account_is_overdue_until_its_qbr_and_sponsor_review_are_held(p
     held(programme.kam, own, date(2026, 6, 5), kind="executive_review")
     review = next(t for t in statuses()["C-OWN"].touchpoints if t.rule.kind == "executive_review")
     assert review.last_held is None
-    held(programme.kam, own, date(2026, 6, 6), "executive_review", [programme.kam, programme.sponsor])
+    held(
+        programme.kam, own, date(2026, 6, 6), "executive_review", [programme.kam, programme.sponsor]
+    )
     review = next(t for t in statuses()["C-OWN"].touchpoints if t.rule.kind == "executive_review")
     assert review.last_held == date(2026, 6, 6)
 
@@ -44,8 +46,11 @@ def test_a_tier_1_account_is_overdue_until_its_qbr_and_sponsor_review_are_held(p
 def test_a_new_cycle_that_changes_the_tier_moves_the_due_date(programme):
     held(programme.head, programme.foreign, date(2026, 1, 20))
     before = statuses()["C-FOREIGN"]
-    assert before.next.rule.kind == "qbr" and before.next.due_on == date(2026, 4, 20)
-    publish_cycle("Mid-year", date(2026, 5, 1), {programme.own: "tier_1", programme.foreign: "tier_3"})
+    assert before.next.rule.kind == "qbr"
+    assert before.next.due_on == date(2026, 4, 20)
+    publish_cycle(
+        "Mid-year", date(2026, 5, 1), {programme.own: "tier_1", programme.foreign: "tier_3"}
+    )
     after = statuses()["C-FOREIGN"]
     assert after.tier_changed_on == date(2026, 5, 1)
     assert [t.rule.kind for t in after.touchpoints] == ["qbr"]  # no executive review in Tier 3

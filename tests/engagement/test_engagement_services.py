@@ -210,7 +210,9 @@ def test_the_cadence_policy_is_versioned_and_only_the_head_of_kam_edits_it(progr
     rules = [cadence.CadenceRule("tier_1", "qbr", 60), cadence.CadenceRule("tier_2", "qbr", 90)]
     with pytest.raises(PermissionDenied):
         services.do_save_cadence_policy(programme.kam, rules, expected_version=0)
-    first = services.do_save_cadence_policy(programme.head, rules, note="Tighter", expected_version=0)
+    first = services.do_save_cadence_policy(
+        programme.head, rules, note="Tighter", expected_version=0
+    )
     assert first.version == 1
     with pytest.raises(EditConflict):
         services.do_save_cadence_policy(programme.head, rules[:1], expected_version=0)
