@@ -297,6 +297,33 @@ def write_plan(desk: Desk) -> None:
     assert plan.reviews.count() == 1, page.inner_text("main")
 
 
+def log_engagement(desk: Desk) -> None:
+    """A QBR with Kim and a contact, every text in markup, a follow-up action and a comment."""
+    from kam.engagement.models import Engagement
+    from kam.people.models import User
+    from kam.relationships.models import Contact
+
+    page = desk.page
+    desk.open("/accounts/EVIL/engagements/new/")
+    contact = Contact.objects.filter(account_id="EVIL").first()
+    desk.submit(
+        page.locator("#engagement-form"),
+        {
+            "our_people": User.objects.get(username="kim").pk,
+            "contacts": contact.pk,
+            "title": hostile("engagement-title", short=True),
+            "location": hostile("engagement-location", short=True),
+            "notes": hostile("engagement-notes"),
+            "outcome": hostile("engagement-outcome"),
+            "follow_up_1_action": hostile("engagement-follow-up", short=True),
+            "follow_up_1_due_on": (date.today() + timedelta(days=7)).isoformat(),
+        },
+        button="button[type=submit]",
+    )
+    assert Engagement.objects.filter(account_id="EVIL").exists(), page.inner_text("main")
+    desk.submit(page.locator("form.eg-comment-form"), {"text": hostile("engagement-comment")})
+
+
 def run_selection(desk: Desk) -> None:
     """A policy named in markup, a rating, a scoring run, a cycle and an override, all markup."""
     from kam.selection.models import CycleDecision, SelectionCycle
@@ -366,6 +393,7 @@ def hostile_data(
     import_master_data(desk, tmp_path)
     map_stakeholders(desk, tmp_path)
     write_plan(desk)
+    log_engagement(desk)
     run_selection(desk)
     name_api_token(desk)
     import_refused_files(desk, tmp_path)
@@ -376,9 +404,15 @@ def hostile_data(
 SKIPPED_PREFIXES = ("admin/", "api/")
 """Django's admin is not kam's; the JSON API answers data, not pages."""
 
-SKIPPED_NAMES = ("plans:document_pdf", "plans:version_pdf")
+SKIPPED_NAMES = (
+    "plans:document_pdf",
+    "plans:version_pdf",
+    "engagement:calendar",
+    "engagement:account_calendar",
+)
 """The plan's PDF is laid out from the plan document checked at ``document/``; it runs
-no script, and rendering it takes seconds."""
+no script, and rendering it takes seconds. The calendars are downloads, not pages (their
+text escaping is RFC 5545's, read back in tests/engagement/test_engagement_calendar.py)."""
 
 
 def routed_paths() -> list[str]:
@@ -389,6 +423,7 @@ def routed_paths() -> list[str]:
     from django.utils.http import urlsafe_base64_encode
 
     from kam.api.models import ApiToken
+    from kam.engagement.models import Engagement
     from kam.people.models import User
     from kam.plans.models import AccountPlan
     from kam.plans.sections import EDITABLE_SECTIONS
@@ -403,7 +438,7 @@ def routed_paths() -> list[str]:
         "number": [1],
         "key": [spec.key.value for spec in EDITABLE_SECTIONS],
         "risk_id": [plan.risks.get().pk],
-        "action_id": [plan.actions.get().pk],
+        "action_id": list(plan.actions.values_list("pk", flat=True)),
         "contact_id": list(Contact.objects.filter(account_id="EVIL").values_list("pk", flat=True)),
         "relationship_id": [Relationship.objects.get().pk],
         "pk": [SelectionCycle.objects.get().pk],
@@ -414,6 +449,9 @@ def routed_paths() -> list[str]:
         "token": [default_token_generator.make_token(kim)],
         "token_id": [ApiToken.objects.get().pk],
         "rest": ["nothing"],
+        "engagement_id": list(
+            Engagement.objects.filter(account_id="EVIL").values_list("pk", flat=True)
+        ),
     }
 
     def walk(patterns, prefix: str, namespace: str | None):
