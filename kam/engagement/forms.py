@@ -45,14 +45,16 @@ class OwnerField(forms.ModelChoiceField):
 
 
 def our_side(account: Account, also: Any = ()) -> Any:
-    """Who may be named from our side: the people in the account-facing roles, its team, and
-    whoever an engagement already names."""
-    roles = [Role.KEY_ACCOUNT_MANAGER, Role.HEAD_OF_KAM, Role.EXECUTIVE_SPONSOR]
+    """Who may be named from our side: the account's manager, team and executive sponsor,
+    the Head of KAM and the executive sponsors (top-to-top meetings), and whoever is named
+    already (``also``: an engagement's people, the person logging)."""
+    roles = [Role.HEAD_OF_KAM.value, Role.EXECUTIVE_SPONSOR.value]
     return (
         User.objects.filter(is_active=True)
         .filter(
-            Q(groups__name__in=[r.value for r in roles])
+            Q(groups__name__in=roles)
             | Q(account_teams=account)
+            | Q(managed_key_accounts__account=account)
             | Q(pk__in=[person.pk for person in also])
         )
         .distinct()
@@ -94,15 +96,21 @@ class EngagementForm(forms.Form):
     revision = RevisionField()
 
     def __init__(
-        self, account: Account, *args: Any, engagement: Engagement | None = None, **kwargs: Any
+        self,
+        account: Account,
+        *args: Any,
+        engagement: Engagement | None = None,
+        user: User | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         named = list(engagement.our_people.all()) if engagement else []
+        named += [person for person in (user,) if person is not None]
         self.fields["our_people"].queryset = our_side(account, named)  # type: ignore[attr-defined]
         self.fields["contacts"].queryset = Contact.objects.filter(  # type: ignore[attr-defined]
             account=account
         ).order_by("name")
-        owners = our_side(account)
+        owners = our_side(account, named)
         for number in range(1, FOLLOW_UP_ROWS + 1):
             self.fields[f"follow_up_{number}_action"] = forms.CharField(
                 max_length=300, required=False, label=f"Follow-up {number}"

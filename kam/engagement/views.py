@@ -94,7 +94,7 @@ def engagement_new(request: KamRequest, customer_id: str) -> HttpResponse:
         "our_people": [request.user],
         "duration_minutes": 60,
     }
-    form = EngagementForm(account, request.POST or None, initial=initial)
+    form = EngagementForm(account, request.POST or None, initial=initial, user=request.user)
     status = 200
     if request.method == "POST":
         if form.is_valid():
