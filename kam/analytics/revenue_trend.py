@@ -47,16 +47,16 @@ def revenue_trends(
         return {}
     months = max(1, min(months, 24))
     first = add_months(as_of, -23)
-    cm = con.table("customer_month")
-    found = cm.filter(
-        cm.customer_id.isin(customer_ids) & (cm.month >= first) & (cm.month < add_months(as_of, 1))
-    )
-    rows = (
-        found.group_by(["customer_id", "month"])
-        .aggregate(revenue=found.revenue.sum())
-        .to_pyarrow()
-        .to_pylist()
-    )
+    # One small aggregate per page: plain DuckDB SQL, without an expression to compile.
+    rows = [
+        {"customer_id": cid, "month": month, "revenue": revenue}
+        for cid, month, revenue in con.con.execute(
+            "SELECT customer_id, month, sum(revenue) FROM customer_month "
+            "WHERE customer_id IN (SELECT unnest(?)) AND month >= ? AND month < ? "
+            "GROUP BY customer_id, month",
+            [list(customer_ids), first, add_months(as_of, 1)],
+        ).fetchall()
+    ]
     by_account: dict[str, dict[date, float]] = {}
     for row in rows:
         value = row["revenue"]

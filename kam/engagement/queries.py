@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property
 
 from django.db.models import F, Max, Min, Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -86,7 +87,7 @@ class CadenceStatus:
     def next(self) -> DueTouchpoint | None:
         return self.touchpoints[0] if self.touchpoints else None
 
-    @property
+    @cached_property
     def overdue(self) -> tuple[DueTouchpoint, ...]:
         return tuple(t for t in self.touchpoints if t.overdue)
 
@@ -134,17 +135,36 @@ def _tier_changes(scope: QuerySet[KeyAccount], tiers: dict[str, str]) -> dict[st
 def cadence_statuses(
     scope: QuerySet[KeyAccount], today: date, policy: CadencePolicy | None = None
 ) -> dict[str, CadenceStatus]:
-    """{customer id: its cadence status} for every key account of ``scope``, in five queries
-    whatever their number (the key accounts, last held, last held with the sponsor, the
-    next planned, the tier history)."""
+    """{customer id: its cadence status} for every key account of ``scope``, in eight queries
+    whatever their number (the policy, the key accounts, their people, their cycles, last
+    held, last held with the sponsor, the next planned, the tier history)."""
     policy = policy or current_policy()
     keys = list(
-        scope.select_related("account", "manager", "executive_sponsor", "since_cycle").order_by(
-            "account__name", "account_id"
+        scope.select_related("account")
+        .only(
+            "account__customer_id", "account__name", "tier", "quadrant", "manager_id",
+            "executive_sponsor_id", "since_cycle_id", "confirmed_cycle_id",
         )
-    )
+        .order_by("account__name", "account_id")
+    )  # fmt: skip
     if not keys:
         return {}
+    # Managers, sponsors and cycles are few and shared: one object each, not one per row.
+    people = User.objects.in_bulk(
+        {k.manager_id for k in keys} | {k.executive_sponsor_id for k in keys} - {None}
+    )
+    cycles = SelectionCycle.objects.only("published_at", "created_at").in_bulk(
+        {k.since_cycle_id for k in keys}
+    )
+    since = {
+        pk: _day(cycle.published_at, timezone.localdate(cycle.created_at))
+        for pk, cycle in cycles.items()
+    }
+    for key in keys:
+        key.manager = people.get(key.manager_id) if key.manager_id else None
+        key.executive_sponsor = (
+            people.get(key.executive_sponsor_id) if key.executive_sponsor_id else None
+        )
     in_scope = scope.values("account_id")
     kinds = {kind for rule in policy.rules for kind in cadence.meeting_kinds(rule.kind)}
     sponsor_kinds = {
@@ -189,10 +209,9 @@ def cadence_statuses(
     changes = _tier_changes(scope, tiers)
     statuses = {}
     for key in keys:
-        since = key.since_cycle
         history = AccountHistory(
             tier=key.tier,
-            key_since=_day(since.published_at, timezone.localdate(since.created_at)),
+            key_since=since[key.since_cycle_id],
             tier_changed_on=changes.get(key.account_id),
             last_held=last_held.get(key.account_id, {}),
             last_with_sponsor=with_sponsor.get(key.account_id, {}),
@@ -243,13 +262,13 @@ class ManagerLoad:
     manager: User | None
     statuses: tuple[CadenceStatus, ...]
 
-    @property
+    @cached_property
     def overdue(self) -> tuple[CadenceStatus, ...]:
         """Accounts with an overdue touchpoint, most overdue first."""
         late = [s for s in self.statuses if s.overdue]
         return tuple(sorted(late, key=lambda s: -max(t.overdue_days for t in s.overdue)))
 
-    @property
+    @cached_property
     def due_soon(self) -> int:
         return sum(
             1

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -21,6 +22,11 @@ from kam.people.models import User
 from kam.people.roles import Permission, Role
 from kam.revisions import EditConflict
 from kam.selection.models import KeyAccount
+
+MANAGERS_A_PAGE = 20
+SHOWN_A_MANAGER = 8
+"""The overdue page lists this many managers a page and, of each, the most overdue
+accounts; the rest are on the manager's My accounts, a click away."""
 
 
 def _today() -> date:
@@ -74,9 +80,11 @@ def overdue(request: KamRequest) -> HttpResponse:
     """Every key account with an overdue touchpoint, listed per manager."""
     today = _today()
     loads = queries.managers_overview(request.user, today, overdue_only=True)
+    page = Paginator(loads, MANAGERS_A_PAGE).get_page(request.GET.get("page"))
     context = {
         "today": today,
-        "loads": loads,
+        "page": page,
+        "shown": SHOWN_A_MANAGER,
         "total": sum(len(load.overdue) for load in loads),
         "policy": queries.current_policy(),
     }

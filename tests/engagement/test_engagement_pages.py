@@ -58,8 +58,8 @@ def test_my_accounts_puts_the_overdue_account_first_and_reserves_pipeline_and_wh
     own = rows[0]
     assert "overdue by" in own
     assert "tone-alert" in own
-    assert 'data-column="pipeline">\n  <span class="wl-text">—</span>' in own
-    assert 'data-column="whitespace">\n  <span class="wl-text">—</span>' in own
+    assert 'data-column="pipeline"><span class="wl-text">—</span>' in own
+    assert 'data-column="whitespace"><span class="wl-text">—</span>' in own
     assert "Not a key account" in rows[1]
     assert "Open pipeline" in page
     assert "Biggest whitespace gap" in page

@@ -79,6 +79,6 @@ def test_overdue_accounts_are_listed_per_manager(programme):
 def test_cadence_is_read_in_a_fixed_number_of_queries(programme, django_assert_max_num_queries):
     for day in (date(2026, 2, 1), date(2026, 5, 1)):
         held(programme.kam, programme.own, day)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(8):
         found = statuses()
     assert len(found) == 2
