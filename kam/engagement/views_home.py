@@ -36,10 +36,14 @@ def _today() -> date:
 @require_GET
 @requires(Permission.VIEW_ACCOUNTS)
 def home(request: KamRequest) -> HttpResponse:
-    """Where signing in lands: a key account manager's and the Head of KAM's *My accounts*,
-    a sponsor's sponsored accounts, everyone else's account list."""
+    """Where signing in lands: *My accounts* for a key account manager who works accounts
+    and for the Head of KAM once there are key accounts; a sponsor's sponsored accounts;
+    the account list for everyone else (and before the first selection, where the list
+    says how to bring data in)."""
     user = request.user
-    if Role.KEY_ACCOUNT_MANAGER in user.roles() or user.can(Permission.EDIT_CADENCE):
+    if Role.KEY_ACCOUNT_MANAGER in user.roles() and queries.accounts_of(user):
+        return redirect("engagement:my_accounts")
+    if user.can(Permission.EDIT_CADENCE) and KeyAccount.objects.exists():
         return redirect("engagement:my_accounts")
     if KeyAccount.objects.filter(executive_sponsor=user).exists():
         return redirect("selection:sponsored")

@@ -40,6 +40,14 @@ def test_where_each_role_lands(programme, who, lands):
     assert response["Location"] == lands
 
 
+def test_before_the_first_selection_everyone_lands_on_the_account_list(make_user):
+    from kam.people.roles import Role
+
+    for role in (Role.HEAD_OF_KAM, Role.KEY_ACCOUNT_MANAGER):
+        response = client_for(make_user(role, role.name.lower())).get("/")
+        assert response["Location"] == "/accounts/"
+
+
 def test_my_accounts_puts_the_overdue_account_first_and_reserves_pipeline_and_whitespace(
     programme,
 ):
