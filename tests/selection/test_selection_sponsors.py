@@ -219,7 +219,10 @@ def test_the_sponsored_accounts_page_is_the_sponsors(
         page = response.content.decode()
         assert 'data-customer="C000"' not in page  # the ceo's account, not theirs
         assert "You sponsor no key account yet" in page
-    assert client.get("/")["Location"] == reverse("accounts:list")
+    # The Head of KAM (and the Administrator) land on every manager's accounts.
+    programme = role in (Role.ADMINISTRATOR, Role.HEAD_OF_KAM)
+    landing = "engagement:my_accounts" if programme else "accounts:list"
+    assert client.get("/")["Location"] == reverse(landing)
 
 
 def test_the_assignment_page_applies_managers_and_sponsors(
