@@ -190,7 +190,7 @@ ACCOUNT = ("customer_id",)
 
 PAGES = (
     Page("accounts:list", EVERYONE, 3),
-    Page("accounts:detail", EVERYONE, 16, ACCOUNT),  # 6 of them: the next touchpoint
+    Page("accounts:detail", EVERYONE, 18, ACCOUNT),  # 8 of them: the next touchpoint
     Page("selection:portfolio", EVERYONE, 7),
     Page("selection:scores", EVERYONE, 4),
     Page("selection:account", EVERYONE, 15, ACCOUNT),
@@ -199,15 +199,15 @@ PAGES = (
     Page("selection:cycles", EVERYONE, 5),
     Page("selection:cycle", EVERYONE, 9, ("pk",)),
     Page("selection:assignment", EVERYONE, 12, ("pk",)),
-    Page("selection:sponsored", (A, S), 14),  # 6 of them: the next touchpoints
+    Page("selection:sponsored", (A, S), 16),  # 8 of them: the next touchpoints
     Page("plans:detail", IN_FULL, 38, ("customer_id", "plan_id")),
     Page("plans:templates", EVERYONE, 7),
     Page("relationships:map", IN_FULL, 15, ACCOUNT),
     Page("relationships:contact_edit", IN_FULL, 16, ("customer_id", "contact_id")),
-    Page("engagement:my_accounts", EVERYONE, 14),
-    Page("engagement:overdue", EVERYONE, 10),
+    Page("engagement:my_accounts", EVERYONE, 16),
+    Page("engagement:overdue", EVERYONE, 12),
     Page("engagement:cadence", EVERYONE, 5),
-    Page("engagement:account", IN_FULL, 20, ACCOUNT),
+    Page("engagement:account", IN_FULL, 22, ACCOUNT),
     Page("engagement:detail", IN_FULL, 13, ("customer_id", "engagement_id")),
     Page("engagement:edit", (A, H, K), 15, ("customer_id", "engagement_id")),
     Page("engagement:timeline", IN_FULL, 11, ACCOUNT),
