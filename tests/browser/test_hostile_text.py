@@ -298,7 +298,7 @@ def write_plan(desk: Desk) -> None:
 
 
 def log_engagement(desk: Desk) -> None:
-    """A QBR with Kim and a contact, every text in markup, a follow-up action and a comment."""
+    """A QBR with a contact, every text in markup, a follow-up action and a comment."""
     from kam.engagement.models import Engagement
     from kam.people.models import User
     from kam.relationships.models import Contact
@@ -309,7 +309,7 @@ def log_engagement(desk: Desk) -> None:
     desk.submit(
         page.locator("#engagement-form"),
         {
-            "our_people": User.objects.get(username="kim").pk,
+            "our_people": User.objects.get(username="admin").pk,
             "contacts": contact.pk,
             "title": hostile("engagement-title", short=True),
             "location": hostile("engagement-location", short=True),
