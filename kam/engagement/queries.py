@@ -249,6 +249,20 @@ def accounts_of(user: User) -> list[str]:
     return sorted(ids)
 
 
+def landing(user: User) -> str:
+    """Where ``user`` lands after signing in (a URL name): *My accounts* for a key account
+    manager who works accounts and, once there are key accounts, for the Head of KAM; a
+    sponsor's sponsored accounts; the account list for everyone else, and for everyone
+    before the first selection (where the list says how to bring data in)."""
+    if Role.KEY_ACCOUNT_MANAGER in user.roles() and accounts_of(user):
+        return "engagement:my_accounts"
+    if user.can(Permission.EDIT_CADENCE) and KeyAccount.objects.exists():
+        return "engagement:my_accounts"
+    if KeyAccount.objects.filter(executive_sponsor=user).exists():
+        return "selection:sponsored"
+    return "accounts:list"
+
+
 def reads_programme(user: User) -> bool:
     """Whether ``user`` reads every account in full (Head of KAM, Administrator, Analyst,
     Viewer), and so may look at any manager's accounts."""

@@ -19,9 +19,8 @@ from kam.engagement.services import EngagementError
 from kam.engagement.views import calendar_response
 from kam.people.access import KamRequest, requires
 from kam.people.models import User
-from kam.people.roles import Permission, Role
+from kam.people.roles import Permission
 from kam.revisions import EditConflict
-from kam.selection.models import KeyAccount
 
 MANAGERS_A_PAGE = 20
 SHOWN_A_MANAGER = 8
@@ -40,14 +39,7 @@ def home(request: KamRequest) -> HttpResponse:
     and for the Head of KAM once there are key accounts; a sponsor's sponsored accounts;
     the account list for everyone else (and before the first selection, where the list
     says how to bring data in)."""
-    user = request.user
-    if Role.KEY_ACCOUNT_MANAGER in user.roles() and queries.accounts_of(user):
-        return redirect("engagement:my_accounts")
-    if user.can(Permission.EDIT_CADENCE) and KeyAccount.objects.exists():
-        return redirect("engagement:my_accounts")
-    if KeyAccount.objects.filter(executive_sponsor=user).exists():
-        return redirect("selection:sponsored")
-    return redirect("accounts:list")
+    return redirect(queries.landing(request.user))
 
 
 def _whose(request: KamRequest) -> User | None:
