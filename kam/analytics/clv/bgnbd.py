@@ -23,13 +23,20 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-from scipy.special import digamma, expit, gammaln
+from scipy.special import digamma, expit, gammaln, polygamma
 
 from kam.analytics.clv._hypergeometric import bgnbd_expectation_numerator
-from kam.analytics.clv._mle import fit_by_maximum_likelihood, wsum
+from kam.analytics.clv._mle import fit_by_maximum_likelihood, sample_rows, wsum
 from kam.analytics.clv.limits import bg_counts, gamma_posterior_draws
 from kam.analytics.clv.results import FitResult
-from kam.analytics.clv.summary import SufficientStatistics, collapse, summary_arrays
+from kam.analytics.clv.summary import (
+    SufficientStatistics,
+    codes_of,
+    collapse,
+    group_pairs,
+    rows_of,
+    summary_arrays,
+)
 
 MODEL = "bgnbd"
 LABEL = "BG/NBD"
@@ -39,24 +46,52 @@ Floats = npt.NDArray[np.float64]
 
 
 class _Design:
-    """Index structure of the sufficient statistics, built once per fit."""
+    """Index structure of the sufficient statistics, built once per fit.
+
+    Every term of the log-likelihood depends on a collapsed row through x alone, T alone,
+    or the dropout odds D = Q(x, t_x) + P(x, T) (see ``loglik``). The per-row work is
+    therefore gathering Q and P, one softplus, and counting its weights back onto the
+    distinct (x, t_x) and (x, T) pairs: the gradient and Hessian are then sums over those
+    few thousand pairs.
+    """
 
     def __init__(self, stats: SufficientStatistics) -> None:
+        codes = codes_of(stats)
         w = stats.weight
         self.total_weight = float(w.sum())
-        self.ux, ix = np.unique(stats.x, return_inverse=True)
-        self.ux = self.ux.astype(np.float64)
-        self.w_x = np.bincount(ix, weights=w, minlength=len(self.ux))
-        self.uT, iT = np.unique(stats.T, return_inverse=True)
-        self.w_T = np.bincount(iT, weights=w, minlength=len(self.uT))
-        self.wx_T = np.bincount(iT, weights=w * stats.x, minlength=len(self.uT))
+        self.ux = codes.x_values.astype(np.float64)
+        self.w_x = np.bincount(codes.x_index, weights=w, minlength=len(self.ux))
+        self.uT = codes.T_values
+        self.w_T = np.bincount(codes.T_index, weights=w, minlength=len(self.uT))
+        self.wx_T = np.bincount(codes.T_index, weights=w * stats.x, minlength=len(self.uT))
         repeat = stats.x > 0
-        self.utx, itx = np.unique(stats.t_x[repeat], return_inverse=True)
-        self.r_ix = ix[repeat]
-        self.r_iT = iT[repeat]
-        self.r_itx = itx
-        self.r_x = stats.x[repeat].astype(np.float64)
+        ix, itx, iT = codes.x_index[repeat], codes.t_x_index[repeat], codes.T_index[repeat]
         self.r_w = w[repeat]
+        n_x = len(self.ux)
+        # (x, t_x) pairs and (x, T) pairs of the repeat buyers, and each row's pair.
+        q_x, q_tx, self.r_q = group_pairs(ix, n_x, itx, len(codes.t_x_values))
+        p_x, p_T, self.r_p = group_pairs(ix, n_x, iT, len(self.uT))
+        self.q_x, self.q_tx = self.ux[q_x], codes.t_x_values[q_tx]
+        self.p_x, self.p_T = self.ux[p_x], self.uT[p_T]
+        self._cache: tuple[bytes, Floats, Floats, Floats, Floats] | None = None
+
+    def _softplus_part(self, theta: Floats) -> tuple[float, Floats, Floats]:
+        """sum of w softplus(D) over the repeat buyers' rows, and per row w sigma(D) and
+        w sigma(D) (1 - sigma(D)), the weights of the gradient and Hessian."""
+        r, alpha, a, b = (float(v) for v in theta)
+        # D = log a - log(b+x-1) + (r+x) (log(alpha+T) - log(alpha+t_x)) = Q[q] + P[p]
+        q_table = (
+            np.log(a) - np.log(b + self.q_x - 1.0) - (r + self.q_x) * np.log(alpha + self.q_tx)
+        )
+        p_table = (r + self.p_x) * np.log(alpha + self.p_T)
+        d = q_table[self.r_q]
+        d += p_table[self.r_p]
+        sigma = expit(d)
+        # softplus(D) = D - log(sigma) = log(1 + e^D), finite for every D
+        value = wsum(self.r_w, np.logaddexp(0.0, d))
+        ws = self.r_w * sigma
+        curvature = ws * (1.0 - sigma)
+        return value, ws, curvature
 
     def loglik(self, theta: Floats) -> tuple[float, Floats]:
         """Total log-likelihood and its analytic gradient in (r, alpha, a, b)."""
@@ -84,21 +119,76 @@ class _Design:
         g_alpha = n * r / alpha - wsum(coef_T, (1.0 / (alpha + self.uT)))
 
         # The dropout term, only for customers with repeat purchases.
-        log_atx = np.log(alpha + self.utx)
-        lT = log_aT[self.r_iT]
-        ltx = log_atx[self.r_itx]
-        rx = r + self.r_x
-        b_x1 = b + self.r_x - 1.0
-        d = np.log(a) - np.log(b_x1) + rx * (lT - ltx)
-        ll += wsum(self.r_w, np.logaddexp(0.0, d))
-        ws = self.r_w * expit(d)
-        g_r += wsum(ws, (lT - ltx))
-        g_alpha += wsum(
-            ws, (rx * (1.0 / (alpha + self.uT[self.r_iT]) - 1.0 / (alpha + self.utx[self.r_itx])))
+        value, ws, curvature = self._softplus_part(theta)
+        ll += value
+        s_q = np.asarray(
+            np.bincount(self.r_q, weights=ws, minlength=len(self.q_x)), dtype=np.float64
         )
-        g_a += float(ws.sum()) / a
-        g_b -= wsum(ws, (1.0 / b_x1))
+        s_p = np.asarray(
+            np.bincount(self.r_p, weights=ws, minlength=len(self.p_x)), dtype=np.float64
+        )
+        self._cache = (theta.tobytes(), ws, curvature, s_q, s_p)
+        # dQ: (-log(alpha+t_x), -(r+x)/(alpha+t_x), 1/a, -1/(b+x-1)); dP: (log(alpha+T),
+        # (r+x)/(alpha+T), 0, 0)
+        g_r += wsum(s_p, np.log(alpha + self.p_T)) - wsum(s_q, np.log(alpha + self.q_tx))
+        g_alpha += wsum(s_p, (r + self.p_x) / (alpha + self.p_T))
+        g_alpha -= wsum(s_q, (r + self.q_x) / (alpha + self.q_tx))
+        g_a += float(s_q.sum()) / a
+        g_b -= wsum(s_q, 1.0 / (b + self.q_x - 1.0))
         return ll, np.array([g_r, g_alpha, g_a, g_b])
+
+    def hessian(self, theta: Floats) -> Floats:
+        """Analytic Hessian of the total log-likelihood in (r, alpha, a, b)."""
+        if self._cache is None or self._cache[0] != theta.tobytes():
+            self.loglik(theta)
+        assert self._cache is not None
+        _, _, curvature, s_q, s_p = self._cache
+        r, alpha, a, b = (float(v) for v in theta)
+        x, w_x, n = self.ux, self.w_x, self.total_weight
+        hess = np.zeros((4, 4))
+        hess[0, 0] = wsum(w_x, polygamma(1, r + x) - polygamma(1, r))
+        ab = wsum(w_x, polygamma(1, a + b) - polygamma(1, a + b + x))
+        hess[2, 2] = hess[2, 3] = hess[3, 2] = ab
+        hess[3, 3] = ab + wsum(w_x, polygamma(1, b + x) - polygamma(1, b))
+        inv_T = 1.0 / (alpha + self.uT)
+        hess[0, 1] = hess[1, 0] = n / alpha - wsum(self.w_T, inv_T)
+        hess[1, 1] = -n * r / alpha**2 + wsum(r * self.w_T + self.wx_T, inv_T**2)
+
+        # softplus(D): sum of w sigma (1 - sigma) dD dD' + sum of w sigma d2D, with
+        # dD = dQ[q] + dP[p]; only the (r, alpha) entries of dP are non-zero.
+        inv_tx = 1.0 / (alpha + self.q_tx)
+        inv_pT = 1.0 / (alpha + self.p_T)
+        dq = np.stack(
+            [
+                -np.log(alpha + self.q_tx),
+                -(r + self.q_x) * inv_tx,
+                np.full(len(self.q_x), 1.0 / a),
+                -1.0 / (b + self.q_x - 1.0),
+            ]
+        )
+        dp = np.stack([np.log(alpha + self.p_T), (r + self.p_x) * inv_pT])
+        v_q = np.bincount(self.r_q, weights=curvature, minlength=len(self.q_x))
+        v_p = np.bincount(self.r_p, weights=curvature, minlength=len(self.p_x))
+        # einsum, not @: a BLAS call would wake OpenBLAS's thread pool (see _mle.wsum)
+        outer = np.einsum("in,jn->ij", dq * v_q, dq)
+        outer[:2, :2] += np.einsum("in,jn->ij", dp * v_p, dp)
+        # cross terms: per (x, t_x) pair, the curvature-weighted dP of its rows
+        cross = np.stack(
+            [
+                np.bincount(self.r_q, weights=curvature * dp[k][self.r_p], minlength=len(self.q_x))
+                for k in range(2)
+            ]
+        )
+        mixed = np.einsum("in,jn->ij", dq, cross)  # 4 x 2
+        outer[:, :2] += mixed
+        outer[:2, :] += mixed.T
+        hess += outer
+        hess[0, 1] += wsum(s_p, inv_pT) - wsum(s_q, inv_tx)
+        hess[1, 0] = hess[0, 1]
+        hess[1, 1] += wsum(s_q, (r + self.q_x) * inv_tx**2) - wsum(s_p, (r + self.p_x) * inv_pT**2)
+        hess[2, 2] -= float(s_q.sum()) / a**2
+        hess[3, 3] += wsum(s_q, 1.0 / (b + self.q_x - 1.0) ** 2)
+        return hess
 
 
 def _as_stats(data: SufficientStatistics | pa.Table) -> SufficientStatistics:
@@ -121,12 +211,19 @@ def fit(
     """Fit the BG/NBD by maximum likelihood to a summary table or sufficient statistics.
 
     The default start is r = a = b = 1 and alpha = the mean age, which puts the starting
-    purchase rate on the data's own time scale whatever the unit.
+    purchase rate on the data's own time scale whatever the unit. With many distinct
+    histories, the fit to every k-th of them (about 8,000) is the start instead, and Newton
+    steps on all of them finish the fit.
     """
     stats = _as_stats(data)
     if stats.n_customers == 0:
         raise ValueError("cannot fit the BG/NBD to no customers")
     design = _Design(stats)
+    close = False
+    if start is None and (rows := sample_rows(len(stats))) is not None:
+        rough = fit(rows_of(stats, rows))
+        if rough.converged:
+            start, close = tuple(rough.params.values()), True
     if start is None:
         mean_age = wsum(stats.weight, stats.T) / design.total_weight
         start = (1.0, max(mean_age, 1e-3), 1.0, 1.0)
@@ -138,6 +235,8 @@ def fit(
         total_weight=design.total_weight,
         n_customers=stats.n_customers,
         time_unit=stats.time_unit,
+        hessian=design.hessian,
+        start_is_close=close,
     )
 
 

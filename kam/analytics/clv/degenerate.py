@@ -34,7 +34,7 @@ from scipy.stats import chi2
 from kam.analytics.clv.limits import LIMITS, limit_for
 from kam.analytics.clv.purchases import label, model_of
 from kam.analytics.clv.results import FitResult
-from kam.analytics.clv.summary import SufficientStatistics
+from kam.analytics.clv.summary import SufficientStatistics, codes_of, group_pairs
 
 SHAPE_EDGE = 1e5
 """A gamma or beta shape this large has a coefficient of variation below 0.3%: the spread it
@@ -172,12 +172,22 @@ def problems(fit: FitResult, stats: SufficientStatistics) -> list[str]:
 
 
 def predictions_finite(fit: FitResult, stats: SufficientStatistics) -> bool:
-    """Whether P(alive) and expected purchases over two years are finite for every history."""
+    """Whether P(alive) and expected purchases over two years are finite for every history.
+
+    Expected purchases are P(alive) times the purchases expected while alive, which depend
+    on a history through (x, T) only: P(alive) (in [0, 1] when finite) is checked on every
+    row, the other factor once per distinct (x, T) pair.
+    """
     model = model_of(fit.model)
+    codes = codes_of(stats)
+    pair_x, pair_T, _ = group_pairs(
+        codes.x_index, len(codes.x_values), codes.T_index, len(codes.T_values)
+    )
+    x = codes.x_values[pair_x].astype(np.float64)
     with np.errstate(all="ignore"):
         alive = model.probability_alive(fit.params, stats.x, stats.t_x, stats.T)
-        expected = model.expected_purchases(fit.params, stats.x, stats.t_x, stats.T, CHECK_HORIZON)
-    return bool(np.all(np.isfinite(alive)) and np.all(np.isfinite(expected)))
+        if_alive = model.expected_if_alive(fit.params, x, codes.T_values[pair_T], CHECK_HORIZON)
+    return bool(np.all(np.isfinite(alive)) and np.all(np.isfinite(if_alive)))
 
 
 def _start(limit: str, fit: FitResult) -> tuple[float, ...] | None:

@@ -29,18 +29,25 @@ beta = 11.669, LL = -9595.0.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-from scipy.special import digamma, expit, gammaln
+from scipy.special import digamma, expit, gammaln, polygamma
 
 from kam.analytics.clv._hypergeometric import log_survival_integral
 from kam.analytics.clv._mle import fit_by_maximum_likelihood, wsum
 from kam.analytics.clv.limits import gamma_posterior_draws, pareto_counts
 from kam.analytics.clv.results import FitResult
-from kam.analytics.clv.summary import SufficientStatistics, collapse, summary_arrays
+from kam.analytics.clv.summary import (
+    SufficientStatistics,
+    codes_of,
+    collapse,
+    group_pairs,
+    on_distinct_pairs,
+    summary_arrays,
+)
 
 MODEL = "pareto_nbd"
 LABEL = "Pareto/NBD"
@@ -49,34 +56,60 @@ PARAMETERS = ("r", "alpha", "s", "beta")
 Floats = npt.NDArray[np.float64]
 
 
-def _pairs(x: npt.NDArray[np.int64], y: Floats) -> tuple[Floats, Floats, npt.NDArray[np.intp]]:
-    """Distinct (x, y) pairs and each row's index into them."""
-    uy, iy = np.unique(y, return_inverse=True)
-    key = x.astype(np.int64) * len(uy) + iy
-    ukey, inverse = np.unique(key, return_inverse=True)
-    return (ukey // len(uy)).astype(np.float64), uy[ukey % len(uy)], inverse
+# Relative step of the forward differences that give log G's second derivatives.
+_SECOND_STEP = 1e-5
+# Orders of (r, alpha, s, beta) among G's arguments (p, q, a, b) on each side.
+_ALIVE_ARGS = [0, 2, 1, 3]  # G(r+x, s, alpha, beta, T)
+_DIED_ARGS = [1, 3, 0, 2]  # G(s, r+x, beta, alpha, t_x)
 
 
 class _Design:
-    """Index structure of the sufficient statistics, built once per fit."""
+    """Index structure of the sufficient statistics, built once per fit.
+
+    Per row, log L = [terms in x alone and T alone] + first(x, T) + softplus(D) with
+    D = Q(x, t_x) - P(x, T) (see ``loglik``): the hypergeometric pieces and everything else
+    that is not a softplus live on the distinct (x, T) and (x, t_x) pairs, a few thousand,
+    and the per-row work is gathering Q and P, one softplus, and counting its weights back
+    onto the pairs.
+    """
 
     def __init__(self, stats: SufficientStatistics) -> None:
+        codes = codes_of(stats)
         w = stats.weight
         self.total_weight = float(w.sum())
         self.w = w
-        self.x = stats.x.astype(np.float64)
-        self.ux, ix = np.unique(stats.x, return_inverse=True)
-        self.ux = self.ux.astype(np.float64)
-        self.w_x = np.bincount(ix, weights=w, minlength=len(self.ux))
-        self.uT, self.iT = np.unique(stats.T, return_inverse=True)
-        self.utx, self.itx = np.unique(stats.t_x, return_inverse=True)
-        self.w_T = np.bincount(self.iT, weights=w, minlength=len(self.uT))
-        self.wx_T = np.bincount(self.iT, weights=w * stats.x, minlength=len(self.uT))
-        self.xT_x, self.xT_T, self.i_xT = _pairs(stats.x, stats.T)
-        self.xtx_x, self.xtx_tx, self.i_xtx = _pairs(stats.x, stats.t_x)
+        self.ux = codes.x_values.astype(np.float64)
+        self.w_x = np.bincount(codes.x_index, weights=w, minlength=len(self.ux))
+        self.uT = codes.T_values
+        self.w_T = np.bincount(codes.T_index, weights=w, minlength=len(self.uT))
+        self.wx_T = np.bincount(codes.T_index, weights=w * stats.x, minlength=len(self.uT))
+        n_x = len(self.ux)
+        p_x, p_T, self.row_p = group_pairs(codes.x_index, n_x, codes.T_index, len(self.uT))
+        q_x, q_tx, self.row_q = group_pairs(
+            codes.x_index, n_x, codes.t_x_index, len(codes.t_x_values)
+        )
+        self.p_x, self.p_T = self.ux[p_x], self.uT[p_T]
+        self.q_x, self.q_tx = self.ux[q_x], codes.t_x_values[q_tx]
+        self.w_p = np.bincount(self.row_p, weights=w, minlength=len(self.p_x))
+        self._cache: tuple[bytes, Floats, Floats, Floats] | None = None
+
+    def _alive(self, theta: Floats, gradient: bool = True) -> tuple[Floats, ...]:
+        r, alpha, s, beta = theta
+        return log_survival_integral(r + self.p_x, s, alpha, beta, self.p_T, gradient=gradient)
+
+    def _died(self, theta: Floats, gradient: bool = True) -> tuple[Floats, ...]:
+        r, alpha, s, beta = theta
+        return log_survival_integral(s, r + self.q_x, beta, alpha, self.q_tx, gradient=gradient)
 
     def loglik(self, theta: Floats) -> tuple[float, Floats]:
-        """Total log-likelihood and its gradient in (r, alpha, s, beta)."""
+        """Total log-likelihood and its gradient in (r, alpha, s, beta).
+
+        log L = log Gamma(r+x) - log Gamma(r) - log(r+s+x) + r log alpha + s log beta
+                - (r+x) log(alpha+T) - s log(beta+T) + first + softplus(second - first)
+        with first = log(r+x) + log G_alive(x, T) and second = log s + log G_died(x, t_x)
+        + (r+x) log((alpha+T)/(alpha+t_x)) + s log((beta+T)/(beta+t_x)), so that
+        second - first = Q(x, t_x) - P(x, T).
+        """
         r, alpha, s, beta = (float(v) for v in theta)
         n = self.total_weight
         x, w_x = self.ux, self.w_x
@@ -92,32 +125,138 @@ class _Design:
         g_alpha = n * r / alpha - wsum(coef_T, (1.0 / (alpha + self.uT)))
         g_beta = n * s / beta - s * wsum(self.w_T, (1.0 / (beta + self.uT)))
 
-        # "Alive at T" side: G(r+x, s, alpha, beta, T) per distinct (x, T).
-        ka, ka_p, ka_q, ka_a, ka_b = log_survival_integral(r + self.xT_x, s, alpha, beta, self.xT_T)
-        # "Died in (t_x, T]" side: G(s, r+x, beta, alpha, t_x) per distinct (x, t_x).
-        kb, kb_p, kb_q, kb_a, kb_b = log_survival_integral(
-            s, r + self.xtx_x, beta, alpha, self.xtx_tx
+        ka = self._alive(theta)
+        kb = self._died(theta)
+        rx_p, rx_q = r + self.p_x, r + self.q_x
+        la_p, lb_p = np.log(alpha + self.p_T), np.log(beta + self.p_T)
+        la_q, lb_q = np.log(alpha + self.q_tx), np.log(beta + self.q_tx)
+        first = np.log(rx_p) + ka[0]
+        p_table = first - rx_p * la_p - s * lb_p
+        q_table = np.log(s) + kb[0] - rx_q * la_q - s * lb_q
+        d = q_table[self.row_q]
+        d -= p_table[self.row_p]
+        sigma = expit(d)
+        ll += wsum(self.w_p, first) + wsum(self.w, np.logaddexp(0.0, d))
+        ws = self.w * sigma
+        s_q = np.asarray(
+            np.bincount(self.row_q, weights=ws, minlength=len(self.q_x)), dtype=np.float64
         )
-        rx = r + self.x
-        d_alpha_T = 1.0 / (alpha + self.uT[self.iT]) - 1.0 / (alpha + self.utx[self.itx])
-        d_beta_T = 1.0 / (beta + self.uT[self.iT]) - 1.0 / (beta + self.utx[self.itx])
-        log_ratio_a = log_aT[self.iT] - np.log(alpha + self.utx)[self.itx]
-        log_ratio_b = log_bT[self.iT] - np.log(beta + self.utx)[self.itx]
-        first = np.log(rx) + ka[self.i_xT]
-        second = np.log(s) + kb[self.i_xtx] + rx * log_ratio_a + s * log_ratio_b
-        ll += wsum(self.w, np.logaddexp(first, second))
+        s_p = np.asarray(
+            np.bincount(self.row_p, weights=ws, minlength=len(self.p_x)), dtype=np.float64
+        )
+        self._cache = (theta.tobytes(), ws * (1.0 - sigma), s_q, s_p)
 
-        w2 = self.w * expit(second - first)  # weight of the second branch
-        w1 = self.w - w2
-        g_r += wsum(w1, (1.0 / rx + ka_p[self.i_xT]))
-        g_r += wsum(w2, (kb_q[self.i_xtx] + log_ratio_a))
-        g_s += wsum(w1, ka_q[self.i_xT])
-        g_s += wsum(w2, (1.0 / s + kb_p[self.i_xtx] + log_ratio_b))
-        g_alpha += wsum(w1, ka_a[self.i_xT])
-        g_alpha += wsum(w2, (kb_b[self.i_xtx] + rx * d_alpha_T))
-        g_beta += wsum(w1, ka_b[self.i_xT])
-        g_beta += wsum(w2, (kb_a[self.i_xtx] + s * d_beta_T))
-        return ll, np.array([g_r, g_alpha, g_s, g_beta])
+        d_first = self._d_first(theta, ka)
+        d_p = self._d_p(theta, ka)
+        d_q = self._d_q(theta, kb)
+        grad = np.array([g_r, g_alpha, g_s, g_beta])
+        grad += np.einsum("in,n->i", d_first, self.w_p)
+        grad += np.einsum("in,n->i", d_q, s_q) - np.einsum("in,n->i", d_p, s_p)
+        return ll, grad
+
+    def _d_first(self, theta: Floats, ka: tuple[Floats, ...]) -> Floats:
+        """d first / d (r, alpha, s, beta) per (x, T) pair."""
+        r = float(theta[0])
+        return np.stack([1.0 / (r + self.p_x) + ka[1], ka[3], ka[2], ka[4]])
+
+    def _d_p(self, theta: Floats, ka: tuple[Floats, ...]) -> Floats:
+        """dP per (x, T) pair: P = first - (r+x) log(alpha+T) - s log(beta+T)."""
+        r, alpha, s, beta = (float(v) for v in theta)
+        d_p = self._d_first(theta, ka)
+        d_p[0] -= np.log(alpha + self.p_T)
+        d_p[1] -= (r + self.p_x) / (alpha + self.p_T)
+        d_p[2] -= np.log(beta + self.p_T)
+        d_p[3] -= s / (beta + self.p_T)
+        return d_p
+
+    def _d_q(self, theta: Floats, kb: tuple[Floats, ...]) -> Floats:
+        """dQ per (x, t_x) pair: Q = log s + log G_died - (r+x) log(alpha+t_x) - s log(beta+t_x)."""
+        r, alpha, s, beta = (float(v) for v in theta)
+        return np.stack(
+            [
+                kb[2] - np.log(alpha + self.q_tx),
+                kb[4] - (r + self.q_x) / (alpha + self.q_tx),
+                1.0 / s + kb[1] - np.log(beta + self.q_tx),
+                kb[3] - s / (beta + self.q_tx),
+            ]
+        )
+
+    @staticmethod
+    def _second(
+        side: Callable[[Floats], tuple[Floats, ...]], theta: Floats, args: list[int]
+    ) -> Floats:
+        """Second derivatives of log G in (r, alpha, s, beta) per pair: forward differences
+        of its analytic gradient (4 x 4 x pairs, symmetrised)."""
+        base = np.stack(side(theta)[1:])[args]
+        columns = []
+        for j in range(4):
+            step = _SECOND_STEP * theta[j]
+            moved = theta.copy()
+            moved[j] += step
+            columns.append((np.stack(side(moved)[1:])[args] - base) / step)
+        second = np.stack(columns, axis=1)
+        return np.asarray(0.5 * (second + second.transpose(1, 0, 2)), dtype=np.float64)
+
+    def hessian(self, theta: Floats) -> Floats:
+        """Hessian of the total log-likelihood in (r, alpha, s, beta): analytic, but for the
+        second derivatives of the hypergeometric pieces (forward differences of their
+        analytic gradients, on the distinct pairs)."""
+        if self._cache is None or self._cache[0] != theta.tobytes():
+            self.loglik(theta)
+        assert self._cache is not None
+        _, curvature, s_q, s_p = self._cache
+        r, alpha, s, beta = (float(v) for v in theta)
+        n, x, w_x = self.total_weight, self.ux, self.w_x
+        hess = np.zeros((4, 4))
+        hess[0, 0] = wsum(w_x, polygamma(1, r + x) - polygamma(1, r) + 1.0 / (r + s + x) ** 2)
+        hess[0, 2] = hess[2, 0] = hess[2, 2] = wsum(w_x, 1.0 / (r + s + x) ** 2)
+        hess[0, 1] = hess[1, 0] = n / alpha - wsum(self.w_T, 1.0 / (alpha + self.uT))
+        hess[1, 1] = -n * r / alpha**2 + wsum(r * self.w_T + self.wx_T, (alpha + self.uT) ** -2.0)
+        hess[2, 3] = hess[3, 2] = n / beta - wsum(self.w_T, 1.0 / (beta + self.uT))
+        hess[3, 3] = -n * s / beta**2 + s * wsum(self.w_T, (beta + self.uT) ** -2.0)
+
+        ka, kb = self._alive(theta), self._died(theta)
+        ka2 = self._second(self._alive, theta, _ALIVE_ARGS)
+        kb2 = self._second(self._died, theta, _DIED_ARGS)
+        # Second derivatives of first (= log(r+x) + log G_alive), P and Q per pair.
+        first2 = ka2.copy()
+        first2[0, 0] -= 1.0 / (r + self.p_x) ** 2
+        p2 = first2.copy()
+        inv_aT, inv_bT = 1.0 / (alpha + self.p_T), 1.0 / (beta + self.p_T)
+        p2[0, 1] -= inv_aT
+        p2[1, 0] -= inv_aT
+        p2[1, 1] += (r + self.p_x) * inv_aT**2
+        p2[2, 3] -= inv_bT
+        p2[3, 2] -= inv_bT
+        p2[3, 3] += s * inv_bT**2
+        q2 = kb2.copy()
+        inv_atx, inv_btx = 1.0 / (alpha + self.q_tx), 1.0 / (beta + self.q_tx)
+        q2[0, 1] -= inv_atx
+        q2[1, 0] -= inv_atx
+        q2[1, 1] += (r + self.q_x) * inv_atx**2
+        q2[2, 2] -= 1.0 / s**2
+        q2[2, 3] -= inv_btx
+        q2[3, 2] -= inv_btx
+        q2[3, 3] += s * inv_btx**2
+        hess += np.einsum("ijn,n->ij", first2, self.w_p)
+        hess += np.einsum("ijn,n->ij", q2, s_q) - np.einsum("ijn,n->ij", p2, s_p)
+
+        # softplus(D): sum of w sigma (1 - sigma) dD dD' with dD = dQ[q] - dP[p].
+        d_p, d_q = self._d_p(theta, ka), self._d_q(theta, kb)
+        v_q = np.bincount(self.row_q, weights=curvature, minlength=len(self.q_x))
+        v_p = np.bincount(self.row_p, weights=curvature, minlength=len(self.p_x))
+        cross = np.stack(
+            [
+                np.bincount(
+                    self.row_q, weights=curvature * d_p[k][self.row_p], minlength=len(self.q_x)
+                )
+                for k in range(4)
+            ]
+        )
+        mixed = np.einsum("in,jn->ij", d_q, cross)
+        hess += np.einsum("in,jn->ij", d_q * v_q, d_q) + np.einsum("in,jn->ij", d_p * v_p, d_p)
+        hess -= mixed + mixed.T
+        return hess
 
 
 def _as_stats(data: SufficientStatistics | pa.Table) -> SufficientStatistics:
@@ -144,6 +283,8 @@ def fit(
     """Fit the Pareto/NBD by maximum likelihood to a summary table or sufficient statistics.
 
     The default start is r = s = 1 and alpha = beta = the mean age (the data's time scale).
+    (No start from a sample of the rows, as the BG/NBD has: most of this likelihood's cost
+    is its hypergeometric pieces, which a sample of the rows barely reduces.)
     """
     stats = _as_stats(data)
     if stats.n_customers == 0:
@@ -160,6 +301,8 @@ def fit(
         total_weight=design.total_weight,
         n_customers=stats.n_customers,
         time_unit=stats.time_unit,
+        hessian=design.hessian,
+        fresh_hessian=False,  # its hypergeometric part costs several gradients
     )
 
 
@@ -173,8 +316,16 @@ def probability_alive(
     """
     r, alpha, s, beta = _theta(params)
     xs, txs, ts = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (x, t_x, T)))
-    ka = log_survival_integral(r + xs, s, alpha, beta, ts, gradient=False)[0]
-    kb = log_survival_integral(s, r + xs, beta, alpha, txs, gradient=False)[0]
+    ka = on_distinct_pairs(
+        lambda x_, y_: log_survival_integral(r + x_, s, alpha, beta, y_, gradient=False)[0],
+        xs,
+        ts,
+    )
+    kb = on_distinct_pairs(
+        lambda x_, y_: log_survival_integral(s, r + x_, beta, alpha, y_, gradient=False)[0],
+        xs,
+        txs,
+    )
     delta = (r + xs) * (np.log(alpha + ts) - np.log(alpha + txs)) + s * (
         np.log(beta + ts) - np.log(beta + txs)
     )

@@ -27,7 +27,8 @@ turns a summary into weighted sufficient statistics: customers with identical
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import ibis
@@ -300,12 +301,27 @@ def summary_arrays(
 
 
 @dataclass(frozen=True, eq=False)
+class Codes:
+    """The collapsed rows' columns factorised: each column's distinct values, sorted, and
+    every row's index into them. The likelihoods group their terms by these indices, so
+    they are computed once, where the rows are collapsed."""
+
+    x_values: npt.NDArray[np.int64]
+    t_x_values: npt.NDArray[np.float64]
+    T_values: npt.NDArray[np.float64]
+    x_index: npt.NDArray[np.intp]
+    t_x_index: npt.NDArray[np.intp]
+    T_index: npt.NDArray[np.intp]
+
+
+@dataclass(frozen=True, eq=False)
 class SufficientStatistics:
     """Customers grouped by identical (x, t_x, T), each group with its customer count.
 
     The likelihood of the purchase models depends on a customer only through (x, t_x, T),
     so one row per distinct triple with a weight gives the same log-likelihood as one row
-    per customer, for far fewer evaluations on real, day-granular data.
+    per customer, for far fewer evaluations on real, day-granular data. ``collapse_arrays``
+    also keeps the columns factorised (``codes``); ``codes_of`` builds them when absent.
     """
 
     x: npt.NDArray[np.int64]
@@ -313,6 +329,7 @@ class SufficientStatistics:
     T: npt.NDArray[np.float64]
     weight: npt.NDArray[np.float64]
     time_unit: str | None = None
+    codes: Codes | None = field(default=None, repr=False)
 
     @property
     def n_customers(self) -> int:
@@ -323,6 +340,105 @@ class SufficientStatistics:
         return len(self.x)
 
 
+def rows_of(stats: SufficientStatistics, rows: slice) -> SufficientStatistics:
+    """Some of the collapsed rows (their columns factorised afresh when asked for)."""
+    return SufficientStatistics(
+        stats.x[rows], stats.t_x[rows], stats.T[rows], stats.weight[rows], stats.time_unit
+    )
+
+
+def codes_of(stats: SufficientStatistics) -> Codes:
+    """The factorised columns of ``stats`` (those ``collapse_arrays`` kept, or built now)."""
+    if stats.codes is not None:
+        return stats.codes
+    ux, ix = factorise_counts(np.asarray(stats.x, dtype=np.int64))
+    utx, itx = factorise_floats(stats.t_x)
+    ut, it = factorise_floats(stats.T)
+    return Codes(ux, utx, ut, ix, itx, it)
+
+
+# A dense count over the combined key is used while it has at most this many cells (or
+# four per row): a bincount is linear, where sorting a million keys is not.
+_DENSE_CELLS = 1 << 22
+
+
+def factorise_counts(
+    values: npt.NDArray[np.int64],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.intp]]:
+    """Sorted distinct values of non-negative integers and each value's index into them.
+
+    Purchase counts are small integers: one ``bincount`` finds them, with no sort.
+    """
+    if len(values) == 0:
+        return values.copy(), np.zeros(0, dtype=np.intp)
+    low, high = int(values.min()), int(values.max())
+    if low < 0 or high > max(_DENSE_CELLS, 4 * len(values)):
+        distinct, index = np.unique(values, return_inverse=True)
+        return distinct, index.astype(np.intp, copy=False)
+    present = np.bincount(values) > 0
+    rank = np.cumsum(present, dtype=np.intp) - 1
+    return np.flatnonzero(present).astype(np.int64), rank[values]
+
+
+def factorise_floats(
+    values: npt.NDArray[np.float64],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.intp]]:
+    """Sorted distinct values of finite floats and each value's index into them.
+
+    Arrow's hash encoding finds the distinct values in one pass; only those few are
+    sorted (np.unique would sort every row), which also makes -0.0 and 0.0 one value.
+    """
+    if len(values) == 0:
+        return values.copy(), np.zeros(0, dtype=np.intp)
+    encoded = pc.dictionary_encode(pa.array(values))
+    distinct, rank = np.unique(encoded.dictionary.to_numpy(), return_inverse=True)
+    return distinct, rank.astype(np.intp, copy=False)[encoded.indices.to_numpy()]
+
+
+def group_pairs(
+    first: npt.NDArray[np.intp], n_first: int, second: npt.NDArray[np.intp], n_second: int
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """Distinct (first, second) index pairs, in order, and each row's index into them.
+
+    Returns (first index of each pair, second index of each pair, row -> pair).
+    """
+    key = first.astype(np.int64) * n_second + second
+    cells = n_first * n_second
+    if cells <= max(_DENSE_CELLS, 4 * len(key)):
+        present = np.bincount(key, minlength=cells) > 0
+        rank = np.cumsum(present, dtype=np.intp) - 1
+        unique_key = np.flatnonzero(present)
+        inverse = rank[key]
+    else:
+        unique_key, inverse = np.unique(key, return_inverse=True)
+    return (
+        (unique_key // n_second).astype(np.intp),
+        (unique_key % n_second).astype(np.intp),
+        inverse.astype(np.intp, copy=False),
+    )
+
+
+def on_distinct_pairs(
+    function: Callable[[npt.NDArray[np.float64], npt.NDArray[np.float64]], npt.NDArray[Any]],
+    first: npt.NDArray[np.float64],
+    second: npt.NDArray[np.float64],
+) -> npt.NDArray[Any]:
+    """``function(first, second)`` for an elementwise function, evaluated once per distinct
+    pair: customers share few (x, T) or (x, t_x) pairs, and the hypergeometric functions
+    cost far more than finding them. Small inputs are evaluated as they are."""
+    first, second = np.broadcast_arrays(first, second)
+    if first.size < _DISTINCT_FROM:
+        return function(first, second)
+    u_first, i_first = factorise_floats(first.ravel())
+    u_second, i_second = factorise_floats(second.ravel())
+    pair_first, pair_second, inverse = group_pairs(i_first, len(u_first), i_second, len(u_second))
+    values = function(u_first[pair_first], u_second[pair_second])
+    return np.asarray(values)[inverse].reshape(first.shape)
+
+
+_DISTINCT_FROM = 4096
+
+
 def collapse_arrays(
     x: npt.ArrayLike,
     t_x: npt.ArrayLike,
@@ -331,26 +447,33 @@ def collapse_arrays(
     *,
     time_unit: str | None = None,
 ) -> SufficientStatistics:
-    """Group identical (x, t_x, T) rows, summing their weights (1 per customer by default)."""
+    """Group identical (x, t_x, T) rows, summing their weights (1 per customer by default).
+
+    The rows come out sorted by (x, t_x, T). Each column is factorised on its own (a count
+    for x, a hash for t_x and T), then the combined integer codes are counted: linear in
+    the number of customers, where a row-wise unique would sort them.
+    """
     xs = np.asarray(x, dtype=np.int64)
     txs = np.asarray(t_x, dtype=np.float64)
     ts = np.asarray(T, dtype=np.float64)
-    ws = np.ones(len(xs)) if weight is None else np.asarray(weight, dtype=np.float64)
-    _check_summary(xs, txs, ts)
+    ws = None if weight is None else np.asarray(weight, dtype=np.float64)
+    _check_summary(xs, txs, ts, ws)
     if len(xs) == 0:
-        return SufficientStatistics(xs, txs, ts, ws, time_unit)
-    # Factorise each column on its own, then the combined integer key: sorting three
-    # small-cardinality integer codes is much cheaper than a row-wise unique on floats.
-    ux, ix = np.unique(xs, return_inverse=True)
-    utx, itx = np.unique(txs, return_inverse=True)
-    ut, it = np.unique(ts, return_inverse=True)
-    key = (ix.astype(np.int64) * len(utx) + itx) * len(ut) + it
-    ukey, inverse = np.unique(key, return_inverse=True)
-    weights = np.bincount(inverse, weights=ws).astype(np.float64)
-    it_u = ukey % len(ut)
-    itx_u = (ukey // len(ut)) % len(utx)
-    ix_u = ukey // (len(ut) * len(utx))
-    return SufficientStatistics(ux[ix_u], utx[itx_u], ut[it_u], weights, time_unit)
+        empty = np.zeros(0)
+        return SufficientStatistics(xs, txs, ts, empty if ws is None else ws, time_unit)
+    ux, ix = factorise_counts(xs)
+    utx, itx = factorise_floats(txs)
+    ut, it = factorise_floats(ts)
+    # Pairs (x, t_x) first, then (pair, T): every combined code stays below rows^2.
+    pair_x, pair_tx, pair = group_pairs(ix, len(ux), itx, len(utx))
+    group_pair, it_u, inverse = group_pairs(pair, len(pair_x), it, len(ut))
+    if ws is None:
+        weights = np.bincount(inverse).astype(np.float64)
+    else:
+        weights = np.asarray(np.bincount(inverse, weights=ws, minlength=len(it_u)), np.float64)
+    ix_u, itx_u = pair_x[group_pair], pair_tx[group_pair]
+    codes = Codes(ux, utx, ut, ix_u, itx_u, it_u)
+    return SufficientStatistics(ux[ix_u], utx[itx_u], ut[it_u], weights, time_unit, codes)
 
 
 def collapse(summary: pa.Table) -> SufficientStatistics:
@@ -361,15 +484,22 @@ def collapse(summary: pa.Table) -> SufficientStatistics:
 
 
 def _check_summary(
-    x: npt.NDArray[np.int64], t_x: npt.NDArray[np.float64], T: npt.NDArray[np.float64]
+    x: npt.NDArray[np.int64],
+    t_x: npt.NDArray[np.float64],
+    T: npt.NDArray[np.float64],
+    weight: npt.NDArray[np.float64] | None = None,
 ) -> None:
-    if not (len(x) == len(t_x) == len(T)):
+    if not (len(x) == len(t_x) == len(T)) or (weight is not None and len(weight) != len(x)):
         raise ValueError("frequency, recency and age must have the same length")
     if len(x) == 0:
         return
-    if np.any(x < 0):
+    if not (np.isfinite(t_x).all() and np.isfinite(T).all()):
+        raise ValueError("recency and age must be finite numbers (a missing value is no time)")
+    if weight is not None and not (np.isfinite(weight).all() and (weight >= 0).all()):
+        raise ValueError("weights must be finite and >= 0")
+    if x.min() < 0:
         raise ValueError("frequency must be >= 0")
-    if np.any(t_x < 0) or np.any(t_x > T):
+    if (t_x < 0).any() or (t_x > T).any():
         raise ValueError("recency must lie between 0 and the customer's age")
-    if np.any((x == 0) & (t_x != 0)):
+    if ((x == 0) & (t_x != 0)).any():
         raise ValueError("a customer without repeat purchases must have recency 0")
