@@ -30,6 +30,7 @@ from kam.analytics.clv._mle import fit_by_maximum_likelihood, sample_rows, wsum
 from kam.analytics.clv.limits import bg_counts, gamma_posterior_draws
 from kam.analytics.clv.results import FitResult
 from kam.analytics.clv.summary import (
+    GroupSums,
     SufficientStatistics,
     codes_of,
     collapse,
@@ -72,6 +73,7 @@ class _Design:
         q_x, q_tx, self.r_q = group_pairs(ix, n_x, itx, len(codes.t_x_values))
         p_x, p_T, self.r_p = group_pairs(ix, n_x, iT, len(self.uT))
         self.q_x, self.q_tx = self.ux[q_x], codes.t_x_values[q_tx]
+        self.by_q = GroupSums(self.r_q, len(self.q_x))
         self.p_x, self.p_T = self.ux[p_x], self.uT[p_T]
         self._cache: tuple[bytes, Floats, Floats, Floats, Floats] | None = None
 
@@ -121,9 +123,7 @@ class _Design:
         # The dropout term, only for customers with repeat purchases.
         value, ws, curvature = self._softplus_part(theta)
         ll += value
-        s_q = np.asarray(
-            np.bincount(self.r_q, weights=ws, minlength=len(self.q_x)), dtype=np.float64
-        )
+        s_q = self.by_q(ws)
         s_p = np.asarray(
             np.bincount(self.r_p, weights=ws, minlength=len(self.p_x)), dtype=np.float64
         )
@@ -167,18 +167,13 @@ class _Design:
             ]
         )
         dp = np.stack([np.log(alpha + self.p_T), (r + self.p_x) * inv_pT])
-        v_q = np.bincount(self.r_q, weights=curvature, minlength=len(self.q_x))
+        v_q = self.by_q(curvature)
         v_p = np.bincount(self.r_p, weights=curvature, minlength=len(self.p_x))
         # einsum, not @: a BLAS call would wake OpenBLAS's thread pool (see _mle.wsum)
         outer = np.einsum("in,jn->ij", dq * v_q, dq)
         outer[:2, :2] += np.einsum("in,jn->ij", dp * v_p, dp)
         # cross terms: per (x, t_x) pair, the curvature-weighted dP of its rows
-        cross = np.stack(
-            [
-                np.bincount(self.r_q, weights=curvature * dp[k][self.r_p], minlength=len(self.q_x))
-                for k in range(2)
-            ]
-        )
+        cross = np.stack([self.by_q(curvature * dp[k][self.r_p]) for k in range(2)])
         mixed = np.einsum("in,jn->ij", dq, cross)  # 4 x 2
         outer[:, :2] += mixed
         outer[:2, :] += mixed.T

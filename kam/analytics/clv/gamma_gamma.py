@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -33,7 +34,12 @@ from scipy.special import digamma, gammaln, polygamma
 
 from kam.analytics.clv._mle import fit_by_maximum_likelihood, sample_rows, wsum
 from kam.analytics.clv.results import FitResult, SpendFitResult
-from kam.analytics.clv.summary import factorise_counts, factorise_floats, summary_unit
+from kam.analytics.clv.summary import (
+    GroupSums,
+    factorise_counts,
+    factorise_floats,
+    summary_unit,
+)
 
 MODEL = "gamma_gamma"
 PARAMETERS = ("p", "q", "gamma")
@@ -57,6 +63,16 @@ def _factorise_frequency(x: Floats) -> tuple[Floats, npt.NDArray[np.intp]]:
     return factorise_floats(x)
 
 
+def _by_frequency(x: npt.NDArray[Any]) -> npt.NDArray[np.intp]:
+    """The order that sorts customers by frequency (a radix sort of small whole numbers):
+    each frequency's customers are then one run, summed by ``np.add.reduceat``."""
+    whole = x.dtype.kind in "iu" or np.array_equal(np.floor(x), x)
+    if len(x) and whole and x.min() >= 0 and x.max() < 65536:
+        keys = x.astype(np.uint8 if x.max() < 256 else np.uint16)
+        return np.argsort(keys, kind="stable")
+    return np.argsort(x, kind="stable")
+
+
 class _Design:
     """Constant sums of the log-likelihood, computed once per fit; one row per customer.
 
@@ -67,29 +83,35 @@ class _Design:
 
     def __init__(self, x: Floats, m: Floats) -> None:
         self.xm = x * m
-        self.ux, self.ix = _factorise_frequency(x)
-        self.w_x = np.bincount(self.ix, minlength=len(self.ux)).astype(np.float64)
         self.total_weight = float(len(x))
+        # Customers sorted by frequency (as fit_arrays passes them) are one run per x.
+        runs = GroupSums.of_runs(x)
+        if runs is not None:
+            self.ux, self.by_x = runs
+        else:
+            self.ux, ix = _factorise_frequency(x)
+            self.by_x = GroupSums(ix, len(self.ux))
+        self.w_x = self.by_x.counts(len(x))
         log_m = np.log(m)
         # sum of [(px - 1) log m + px log x] = p * A - B
-        sum_log_m = np.bincount(self.ix, weights=log_m, minlength=len(self.ux))
+        sum_log_m = self.by_x(log_m)
         self.a_term = wsum(self.ux, sum_log_m) + wsum(self.w_x, self.ux * np.log(self.ux))
         self.b_term = float(sum_log_m.sum())
         self._cache: tuple[bytes, Floats, Floats] | None = None
+        self._scale, self._inverse = np.empty(len(x)), np.empty(len(x))
 
     def loglik(self, theta: Floats) -> tuple[float, Floats]:
         """Total log-likelihood and its analytic gradient in (p, q, gamma)."""
         p, q, gamma = (float(v) for v in theta)
         ux, w_x, n = self.ux, self.w_x, self.total_weight
-        scale = gamma + self.xm
-        inverse = 1.0 / scale
+        # Into buffers kept from call to call: fresh arrays of this size would cost page
+        # faults on every evaluation.
+        scale, inverse = self._scale, self._inverse
+        np.add(self.xm, gamma, out=scale)
+        np.divide(1.0, scale, out=inverse)
+        inv_x = self.by_x(inverse)
         # per distinct x: sum of log(gamma + x m) and of 1 / (gamma + x m)
-        log_x = np.asarray(
-            np.bincount(self.ix, weights=np.log(scale), minlength=len(ux)), dtype=np.float64
-        )
-        inv_x = np.asarray(
-            np.bincount(self.ix, weights=inverse, minlength=len(ux)), dtype=np.float64
-        )
+        log_x = self.by_x(np.log(scale, out=scale))
         self._cache = (theta.tobytes(), inverse, inv_x)
         shape = p * ux + q
         ll = wsum(w_x, (gammaln(shape) - gammaln(p * ux))) - n * gammaln(q)
@@ -108,7 +130,7 @@ class _Design:
         _, inverse, inv_x = self._cache
         p, q, gamma = (float(v) for v in theta)
         ux, w_x, n = self.ux, self.w_x, self.total_weight
-        inv2_x = np.bincount(self.ix, weights=inverse * inverse, minlength=len(ux))
+        inv2_x = self.by_x(np.square(inverse, out=self._scale))
         shape = p * ux + q
         tri, tri_px = polygamma(1, shape), polygamma(1, p * ux)
         hess = np.empty((3, 3))
@@ -148,10 +170,16 @@ class _OneRateDesign:
 
 def _usable(
     frequency: npt.ArrayLike, mean_spend: npt.ArrayLike
-) -> tuple[Floats, Floats, npt.NDArray[np.bool_]]:
-    x = np.asarray(frequency, dtype=np.float64)
+) -> tuple[npt.NDArray[Any], Floats, npt.NDArray[np.bool_]]:
+    """Frequency and mean spend as arrays, and which customers the model can use: a repeat
+    purchase and a positive, finite mean spend (NaN compares false, so it is left out)."""
+    x = np.asarray(frequency)
+    if x.dtype.kind not in "iu":
+        x = np.asarray(x, dtype=np.float64)
     m = np.asarray(mean_spend, dtype=np.float64)
-    usable = (x > 0) & np.isfinite(x) & np.isfinite(m) & (m > 0)
+    usable = (x > 0) & (m > 0) & (m < np.inf)
+    if x.dtype.kind == "f":
+        usable &= x < np.inf
     return x, m, usable
 
 
@@ -160,7 +188,7 @@ def log_likelihood(
 ) -> float:
     """Total Gamma-Gamma log-likelihood over customers with x > 0 and positive spend."""
     x, m, usable = _usable(frequency, mean_spend)
-    design = _Design(x[usable], m[usable])
+    design = _Design(x[usable].astype(np.float64), m[usable])
     return design.loglik(_theta(params))[0]
 
 
@@ -169,7 +197,7 @@ def gradient(
 ) -> Floats:
     """Analytic gradient of the total log-likelihood in (p, q, gamma)."""
     x, m, usable = _usable(frequency, mean_spend)
-    design = _Design(x[usable], m[usable])
+    design = _Design(x[usable].astype(np.float64), m[usable])
     return design.loglik(_theta(params))[1]
 
 
@@ -193,7 +221,8 @@ def fit_arrays(
     """
     x, m, usable = _usable(frequency, mean_spend)
     kept = np.flatnonzero(usable)
-    xs, ms = x.take(kept), m.take(kept)
+    kept = kept.take(_by_frequency(x.take(kept)))
+    xs, ms = x.take(kept).astype(np.float64), m.take(kept)
     if len(xs) < 3:
         raise ValueError("the Gamma-Gamma model needs at least 3 customers with repeat purchases")
     design = _Design(xs, ms)
@@ -253,7 +282,7 @@ def _correlation(design: _Design, m: Floats) -> float:
     n = design.total_weight
     mean_x = wsum(design.w_x, design.ux) / n
     mean_m = float(m.mean())
-    sum_m = np.bincount(design.ix, weights=m, minlength=len(design.ux))
+    sum_m = design.by_x(m)
     covariance = wsum(design.ux - mean_x, sum_m - design.w_x * mean_m)
     var_x = wsum(design.w_x, (design.ux - mean_x) ** 2)
     centred = m - mean_m

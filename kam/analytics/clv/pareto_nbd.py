@@ -41,6 +41,7 @@ from kam.analytics.clv._mle import fit_by_maximum_likelihood, wsum
 from kam.analytics.clv.limits import gamma_posterior_draws, pareto_counts
 from kam.analytics.clv.results import FitResult
 from kam.analytics.clv.summary import (
+    GroupSums,
     SufficientStatistics,
     codes_of,
     collapse,
@@ -90,6 +91,7 @@ class _Design:
         )
         self.p_x, self.p_T = self.ux[p_x], self.uT[p_T]
         self.q_x, self.q_tx = self.ux[q_x], codes.t_x_values[q_tx]
+        self.by_q = GroupSums(self.row_q, len(self.q_x))
         self.w_p = np.bincount(self.row_p, weights=w, minlength=len(self.p_x))
         self._cache: tuple[bytes, Floats, Floats, Floats] | None = None
 
@@ -138,9 +140,7 @@ class _Design:
         sigma = expit(d)
         ll += wsum(self.w_p, first) + wsum(self.w, np.logaddexp(0.0, d))
         ws = self.w * sigma
-        s_q = np.asarray(
-            np.bincount(self.row_q, weights=ws, minlength=len(self.q_x)), dtype=np.float64
-        )
+        s_q = self.by_q(ws)
         s_p = np.asarray(
             np.bincount(self.row_p, weights=ws, minlength=len(self.p_x)), dtype=np.float64
         )
@@ -243,16 +243,9 @@ class _Design:
 
         # softplus(D): sum of w sigma (1 - sigma) dD dD' with dD = dQ[q] - dP[p].
         d_p, d_q = self._d_p(theta, ka), self._d_q(theta, kb)
-        v_q = np.bincount(self.row_q, weights=curvature, minlength=len(self.q_x))
+        v_q = self.by_q(curvature)
         v_p = np.bincount(self.row_p, weights=curvature, minlength=len(self.p_x))
-        cross = np.stack(
-            [
-                np.bincount(
-                    self.row_q, weights=curvature * d_p[k][self.row_p], minlength=len(self.q_x)
-                )
-                for k in range(4)
-            ]
-        )
+        cross = np.stack([self.by_q(curvature * d_p[k][self.row_p]) for k in range(4)])
         mixed = np.einsum("in,jn->ij", d_q, cross)
         hess += np.einsum("in,jn->ij", d_q * v_q, d_q) + np.einsum("in,jn->ij", d_p * v_p, d_p)
         hess -= mixed + mixed.T
