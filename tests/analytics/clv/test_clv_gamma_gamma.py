@@ -106,3 +106,43 @@ def test_correlated_spend_is_flagged():
 def test_needs_some_repeat_customers():
     with pytest.raises(ValueError, match="at least 3"):
         gamma_gamma.fit_arrays([0, 0, 1], [0.0, 0.0, 5.0])
+
+
+@pytest.mark.parametrize(
+    "params", [PUBLISHED, {"p": 0.8, "q": 1.5, "gamma": 3.0}, {"p": 20.0, "q": 9.0, "gamma": 200.0}]
+)
+def test_analytic_hessian_matches_finite_differences_of_the_gradient(cdnow_summary, params):
+    x = cdnow_summary.column("frequency").to_numpy()
+    m = cdnow_summary.column("mean_repeat_spend").fill_null(0).to_numpy()
+    keep = (x > 0) & (m > 0)
+    design = gamma_gamma._Design(x[keep].astype(float), m[keep])
+    theta = np.array([params[k] for k in gamma_gamma.PARAMETERS])
+    design.loglik(theta)
+    analytic = design.hessian(theta)
+    numeric = np.empty((3, 3))
+    for j in range(3):
+        h = 1e-6 * theta[j]
+        up, down = theta.copy(), theta.copy()
+        up[j] += h
+        down[j] -= h
+        numeric[:, j] = (design.loglik(up)[1] - design.loglik(down)[1]) / (2 * h)
+    np.testing.assert_allclose(analytic, numeric, rtol=1e-6, atol=1e-6 * np.abs(numeric).max())
+
+
+def test_customers_in_any_order_give_the_same_fit():
+    """The fit sorts customers by frequency; their order, or frequencies given as floats,
+    must not change the estimates."""
+    rng = np.random.default_rng(3)
+    x = rng.poisson(3.0, 20_000)
+    spend = simulate.simulate_mean_spend(PUBLISHED, x, seed=4)
+    as_given = gamma_gamma.fit_arrays(x, spend)
+    order = rng.permutation(len(x))
+    shuffled = gamma_gamma.fit_arrays(x[order].astype(float), spend[order])
+    for name in gamma_gamma.PARAMETERS:
+        assert shuffled.params[name] == pytest.approx(as_given.params[name], rel=1e-10)
+    assert shuffled.frequency_spend_correlation == pytest.approx(
+        as_given.frequency_spend_correlation, rel=1e-9
+    )
+    assert shuffled.frequency_spend_correlation == pytest.approx(
+        np.corrcoef(x[x > 0], spend[x > 0])[0, 1], rel=1e-9
+    )

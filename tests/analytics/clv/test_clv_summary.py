@@ -11,8 +11,10 @@ from kam.analytics.clv import bgnbd
 from kam.analytics.clv.cdnow import read_cdnow_master
 from kam.analytics.clv.summary import (
     UNIT_METADATA_KEY,
+    GroupSums,
     collapse,
     collapse_arrays,
+    on_distinct_pairs,
     purchase_summaries,
     summarise_table,
     summary_unit,
@@ -209,3 +211,69 @@ def test_collapse_keeps_every_customer_and_the_likelihood(cdnow_summary, cdnow_b
 def test_collapse_refuses_impossible_summaries(x, t_x, age, message):
     with pytest.raises(ValueError, match=message):
         collapse_arrays(x, t_x, age)
+
+
+def _collapse_by_sorting(x, t_x, age, weight):
+    """The grouping done the plain way: np.unique over the rows."""
+    rows = np.rec.fromarrays([x, t_x + 0.0, age + 0.0], names="x,t_x,age")
+    distinct, inverse = np.unique(rows, return_inverse=True)
+    return distinct, np.bincount(inverse.ravel(), weights=weight)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_collapse_equals_a_plain_sort_of_the_rows(weighted):
+    rng = np.random.default_rng(11)
+    n = 120_000
+    age = rng.integers(0, 400, n) / 7.0
+    x = rng.poisson(1.5, n)
+    t_x = np.where(x > 0, np.floor(age * 7 * rng.random(n)) / 7.0, -0.0)  # -0.0 is 0.0
+    weight = rng.random(n) if weighted else np.ones(n)
+    stats = collapse_arrays(x, t_x, age, weight if weighted else None)
+    distinct, weights = _collapse_by_sorting(x, t_x, age, weight)
+    np.testing.assert_array_equal(stats.x, distinct["x"])
+    np.testing.assert_array_equal(stats.t_x, distinct["t_x"])
+    np.testing.assert_array_equal(stats.T, distinct["age"])
+    np.testing.assert_allclose(stats.weight, weights, rtol=1e-12)
+    codes = stats.codes
+    assert codes is not None
+    np.testing.assert_array_equal(codes.x_values[codes.x_index], stats.x)
+    np.testing.assert_array_equal(codes.t_x_values[codes.t_x_index], stats.t_x)
+    np.testing.assert_array_equal(codes.T_values[codes.T_index], stats.T)
+
+
+@pytest.mark.parametrize(
+    ("t_x", "age"),
+    [([np.nan], [4.0]), ([1.0], [np.nan]), ([1.0], [np.inf]), ([-np.inf], [4.0])],
+)
+def test_collapse_refuses_missing_or_infinite_times(t_x, age):
+    with pytest.raises(ValueError, match="finite"):
+        collapse_arrays([1], t_x, age)
+
+
+@pytest.mark.parametrize("sort", [True, False])
+def test_group_sums_equal_a_plain_count(sort):
+    rng = np.random.default_rng(2)
+    index = rng.integers(0, 50, 10_000)
+    if sort:
+        index = np.sort(index)
+    values = rng.random(10_000)
+    sums = GroupSums(index, 50)
+    assert (sums.starts is not None) == sort
+    np.testing.assert_allclose(sums(values), np.bincount(index, weights=values, minlength=50))
+    np.testing.assert_array_equal(sums.counts(len(index)), np.bincount(index, minlength=50))
+
+
+def test_a_function_evaluated_once_per_distinct_pair_gives_every_row_its_value():
+    rng = np.random.default_rng(4)
+    first = rng.integers(0, 30, 50_000).astype(float)
+    second = rng.integers(0, 90, 50_000) / 7.0
+    calls = []
+
+    def function(a, b):
+        calls.append(len(a))
+        return np.log1p(a) * np.sqrt(b) + a
+
+    np.testing.assert_array_equal(
+        on_distinct_pairs(function, first, second), np.log1p(first) * np.sqrt(second) + first
+    )
+    assert calls[0] <= 30 * 90  # the pairs, not the rows
