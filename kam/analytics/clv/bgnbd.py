@@ -26,7 +26,7 @@ import pyarrow as pa
 from scipy.special import digamma, expit, gammaln, polygamma
 
 from kam.analytics.clv._hypergeometric import bgnbd_expectation_numerator
-from kam.analytics.clv._mle import fit_by_maximum_likelihood, sample_rows, wsum
+from kam.analytics.clv._mle import SoftplusRows, fit_by_maximum_likelihood, sample_rows, wsum
 from kam.analytics.clv.limits import bg_counts, gamma_posterior_draws
 from kam.analytics.clv.results import FitResult
 from kam.analytics.clv.summary import (
@@ -74,6 +74,7 @@ class _Design:
         p_x, p_T, self.r_p = group_pairs(ix, n_x, iT, len(self.uT))
         self.q_x, self.q_tx = self.ux[q_x], codes.t_x_values[q_tx]
         self.by_q = GroupSums(self.r_q, len(self.q_x))
+        self.rows = SoftplusRows(self.r_q, self.r_p, self.r_w, 1.0)
         self.p_x, self.p_T = self.ux[p_x], self.uT[p_T]
         self._cache: tuple[bytes, Floats, Floats, Floats, Floats] | None = None
 
@@ -86,13 +87,7 @@ class _Design:
             np.log(a) - np.log(b + self.q_x - 1.0) - (r + self.q_x) * np.log(alpha + self.q_tx)
         )
         p_table = (r + self.p_x) * np.log(alpha + self.p_T)
-        d = q_table[self.r_q]
-        d += p_table[self.r_p]
-        sigma = expit(d)
-        # softplus(D) = D - log(sigma) = log(1 + e^D), finite for every D
-        value = wsum(self.r_w, np.logaddexp(0.0, d))
-        ws = self.r_w * sigma
-        curvature = ws * (1.0 - sigma)
+        value, ws, curvature = self.rows(q_table, p_table)
         return value, ws, curvature
 
     def loglik(self, theta: Floats) -> tuple[float, Floats]:

@@ -34,10 +34,10 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-from scipy.special import digamma, expit, gammaln, polygamma
+from scipy.special import digamma, gammaln, polygamma
 
 from kam.analytics.clv._hypergeometric import log_survival_integral
-from kam.analytics.clv._mle import fit_by_maximum_likelihood, wsum
+from kam.analytics.clv._mle import SoftplusRows, fit_by_maximum_likelihood, wsum
 from kam.analytics.clv.limits import gamma_posterior_draws, pareto_counts
 from kam.analytics.clv.results import FitResult
 from kam.analytics.clv.summary import (
@@ -92,6 +92,7 @@ class _Design:
         self.p_x, self.p_T = self.ux[p_x], self.uT[p_T]
         self.q_x, self.q_tx = self.ux[q_x], codes.t_x_values[q_tx]
         self.by_q = GroupSums(self.row_q, len(self.q_x))
+        self.rows = SoftplusRows(self.row_q, self.row_p, w, -1.0)
         self.w_p = np.bincount(self.row_p, weights=w, minlength=len(self.p_x))
         self._cache: tuple[bytes, Floats, Floats, Floats] | None = None
 
@@ -135,16 +136,13 @@ class _Design:
         first = np.log(rx_p) + ka[0]
         p_table = first - rx_p * la_p - s * lb_p
         q_table = np.log(s) + kb[0] - rx_q * la_q - s * lb_q
-        d = q_table[self.row_q]
-        d -= p_table[self.row_p]
-        sigma = expit(d)
-        ll += wsum(self.w_p, first) + wsum(self.w, np.logaddexp(0.0, d))
-        ws = self.w * sigma
+        value, ws, curvature = self.rows(q_table, p_table)
+        ll += wsum(self.w_p, first) + value
         s_q = self.by_q(ws)
         s_p = np.asarray(
             np.bincount(self.row_p, weights=ws, minlength=len(self.p_x)), dtype=np.float64
         )
-        self._cache = (theta.tobytes(), ws * (1.0 - sigma), s_q, s_p)
+        self._cache = (theta.tobytes(), curvature, s_q, s_p)
 
         d_first = self._d_first(theta, ka)
         d_p = self._d_p(theta, ka)
