@@ -49,6 +49,11 @@ _STEP_TOLERANCE = 1e-10
 _NEWTON_STEPS = 30
 _FAR_STEPS = 60
 _MAX_FAR_STEP = 1.0
+# A parameter past e^+-12 (1.6e5, 6e-6) from a far start is running off along a ridge to
+# an edge of the model (degenerate.py's thresholds are 1e5 and 1e-5).
+_RIDGE_EDGE = 12.0
+# ... and so is one whose full-size (capped) steps follow each other this many times.
+_CAPPED_STEPS = 6
 _GRADIENT_TOLERANCE = 1e-6
 SAMPLE_ROWS = 8192
 
@@ -163,13 +168,16 @@ def _newton(
     is it evaluated again where they stand. ``far``: the start may be far from the optimum,
     so the Hessian is evaluated at every point, shifted until positive definite where it
     is not (a Levenberg-Marquardt step), and no step moves a parameter by more than a
-    factor e.
+    factor e; the steps stop where a parameter passes e^+-12 or six full-size steps follow
+    each other: the estimates are running off to an edge, and L-BFGS-B takes over.
     """
     fresh = fresh or far
     value, grad = objective(phi)
     hess, hess_at = objective.hessian(phi), phi.copy()
-    steps = 0
+    steps, capped = 0, 0
     for _ in range(_FAR_STEPS if far else _NEWTON_STEPS):
+        if far and (np.max(np.abs(phi)) > _RIDGE_EDGE or capped >= _CAPPED_STEPS):
+            break  # running off along a ridge: L-BFGS-B's way, which degenerate.py knows
         stale = not np.array_equal(hess_at, phi)
         step = _descent_step(hess, grad, shift=far)
         if step is not None and np.max(np.abs(step)) <= tolerance:
@@ -180,6 +188,7 @@ def _newton(
                 break  # no descent from here on a Hessian evaluated here
             hess, hess_at = objective.hessian(phi), phi.copy()
             continue
+        capped = capped + 1 if np.max(np.abs(phi - trial[0])) >= _MAX_FAR_STEP else 0
         phi, value, grad = trial
         steps += 1
         if fresh:
