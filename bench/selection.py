@@ -19,7 +19,11 @@ each a few times with the median reported:
 the ratio quoted is the median of each pair's (b) / (a). (a) times the query alone, on a
 connection opened before the clock starts (opening a read connection after a write may
 publish a reader copy of the store, which is no part of the floor); (b) includes opening
-the writer's connection, as ``kam score`` does.
+the writer's connection, as ``kam score`` does. Beside wall-clock time each prints the
+process's CPU time (DuckDB's threads included), steadier on a shared machine, and (b) is
+split into its stages (connect, build the expressions, write the snapshot — compiling,
+running and committing the scoring query —, read a page back, close), so the fixed costs
+that weigh at SF1 show beside the data's.
 
 Targets: (b) ≤ 4× (a) at SF1 (fixed costs matter to every user below SF10) and ≤ 2× at
 SF10; peak memory < 6 GB; (b)-features ≥ 20× faster than (c) at SF1. Peak memory is the
@@ -30,6 +34,7 @@ process's maximum resident set size (ru_maxrss), which includes DuckDB's buffers
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import resource
@@ -99,6 +104,16 @@ def loaded_store(scale: int, memory_limit: str) -> AnalyticsStore:
     return store
 
 
+def cpu_seconds() -> float:
+    """User + system CPU time of this process so far (all threads, DuckDB's included)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+STAGES = ("connect", "build the expressions", "write the snapshot", "read a page back", "close")
+"""The pipeline's stages, timed each run so the fixed costs show beside the data's."""
+
+
 def timed(label: str, action: Callable[[], object], repeats: int) -> float:
     """The median wall-clock seconds of ``repeats`` runs of ``action``."""
     times = []
@@ -130,15 +145,28 @@ def features_only(store: AnalyticsStore) -> pa.Table:
         return account_features(con).to_pyarrow()
 
 
-def pipeline(store: AnalyticsStore, counter: list[int]) -> None:
-    """Features → scores → tiers → quadrants → snapshot written, then one page browsed."""
+def pipeline(store: AnalyticsStore, counter: list[int], stages: dict[str, list]) -> None:
+    """Features → scores → tiers → quadrants → snapshot written, then one page browsed;
+    each stage's wall-clock and CPU seconds appended to ``stages``."""
     counter[0] += 1
+    marks = [(time.perf_counter(), cpu_seconds())]
+
+    def mark() -> None:
+        marks.append((time.perf_counter(), cpu_seconds()))
+
     with store.connect() as con:
+        mark()
         run = score_accounts(con, default_policy(), None)
+        mark()
         write_snapshot(con, run, f"bench_{counter[0]}_{int(time.time())}")
+        mark()
         info = current_snapshot(con)
         assert info is not None
         snapshot_page(con, info.snapshot_id, SnapshotQuery(page_size=25))
+        mark()
+    mark()
+    for name, (start, end) in zip(STAGES, itertools.pairwise(marks), strict=True):
+        stages.setdefault(name, []).append((end[0] - start[0], end[1] - start[1]))
 
 
 def browse(store: AnalyticsStore) -> None:
@@ -239,15 +267,30 @@ def run_scale(scale: int, repeats: int, memory_limit: str, with_pandas: bool) ->
         f"as of {as_of}"
     )
     counter = [0]
-    floors, wholes = [], []
+    floors, wholes, floor_cpus, whole_cpus = [], [], [], []
+    stages: dict[str, list] = {}
     for _ in range(repeats):  # (a) and (b) in turn: noise on the machine hits both alike
+        cpu = cpu_seconds()
         floors.append(bare_pass(store))
-        started = time.perf_counter()
-        pipeline(store, counter)
+        floor_cpus.append(cpu_seconds() - cpu)
+        started, cpu = time.perf_counter(), cpu_seconds()
+        pipeline(store, counter, stages)
         wholes.append(time.perf_counter() - started)
+        whole_cpus.append(cpu_seconds() - cpu)
     bare, whole = statistics.median(floors), statistics.median(wholes)
-    log(f"  {'(a) bare group-by pass':<34} median {bare:7.2f} s   (runs: {_runs(floors)})")
-    log(f"  {'(b) selection pipeline':<34} median {whole:7.2f} s   (runs: {_runs(wholes)})")
+    bare_cpu, whole_cpu = statistics.median(floor_cpus), statistics.median(whole_cpus)
+    log(
+        f"  {'(a) bare group-by pass':<34} median {bare:7.2f} s, CPU {bare_cpu:6.2f} s   "
+        f"(runs: {_runs(floors)})"
+    )
+    log(
+        f"  {'(b) selection pipeline':<34} median {whole:7.2f} s, CPU {whole_cpu:6.2f} s   "
+        f"(runs: {_runs(wholes)})"
+    )
+    for name, times in stages.items():
+        wall = statistics.median(t for t, _ in times)
+        used = statistics.median(c for _, c in times)
+        log(f"      {name:<30} median {wall:7.2f} s, CPU {used:6.2f} s")
     features = timed("    of which features -> Arrow", lambda: features_only(store), repeats)
     browsed = timed("browse one page of the snapshot", lambda: browse(store), repeats)
     prune(store)
@@ -258,7 +301,11 @@ def run_scale(scale: int, repeats: int, memory_limit: str, with_pandas: bool) ->
         if target is None
         else (f"target <= {target:g}x: {'met' if paired <= target else 'MISSED'}")
     )
-    log(f"  pipeline / bare pass:        {paired:6.1f}x   (median of pairs; {verdict})")
+    cpu_ratio = statistics.median(w / f for w, f in zip(whole_cpus, floor_cpus, strict=True))
+    log(
+        f"  pipeline / bare pass:        {paired:6.1f}x wall-clock (median of pairs; {verdict}), "
+        f"{cpu_ratio:.1f}x CPU"
+    )
     result = {
         "scale": scale,
         "customers": customers[0] if customers else 0,
@@ -267,7 +314,13 @@ def run_scale(scale: int, repeats: int, memory_limit: str, with_pandas: bool) ->
         "pipeline_s": round(whole, 4),
         "features_s": round(features, 4),
         "browse_s": round(browsed, 4),
+        "bare_cpu_s": round(bare_cpu, 4),
+        "pipeline_cpu_s": round(whole_cpu, 4),
+        "stages_s": {
+            name: round(statistics.median(t for t, _ in times), 4) for name, times in stages.items()
+        },
         "ratio": round(paired, 3),
+        "cpu_ratio": round(cpu_ratio, 3),
         "target": target,
         "met": None if target is None else paired <= target,
     }

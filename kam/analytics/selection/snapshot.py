@@ -149,10 +149,12 @@ def _write(
             raise SnapshotError(f"snapshot {run_id} exists already; snapshots are immutable")
         tell("scores")
         if source is con:
-            staging = f"_kam_staging_{run_id}"
-            con.create_view(staging, run.scores, overwrite=True)
-            raw.execute(f"CREATE TABLE {table} AS SELECT * FROM {staging}")
-            raw.execute(f"DROP VIEW {staging}")
+            # The query is compiled and planned once, by the statement that writes it (a
+            # staging view in between had DuckDB bind the ~50-column plan twice).
+            # Ibis registers the run's in-memory tables (ratings, incumbents) as it would
+            # before executing any query of it.
+            con._run_pre_execute_hooks(run.scores)
+            raw.execute(f"CREATE TABLE {table} AS {con.compile(run.scores)}")
         else:
             batches = run.scores.to_pyarrow_batches()
             raw.register("_kam_incoming", batches)
