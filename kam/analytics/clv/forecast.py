@@ -108,7 +108,11 @@ def _sorted_draws(
         shape = counts[0].shape
         total = np.zeros(shape)
         for month, n_month in enumerate(counts):
-            total += discount[month] * rng.gamma(p * n_month, 1.0)
+            # Only cells with purchases draw their spend: a Gamma of shape 0 is 0 and takes
+            # no number from the generator, so the draws are those of the whole array, bit
+            # for bit, at a fraction of the cost (most months of most draws buy nothing).
+            bought = n_month > 0
+            total[bought] += discount[month] * rng.standard_gamma(p * n_month[bought])
         rate_draw = gamma_gamma.rate_draws(spend.params, x[part], shape, rng)
         out[part] = np.sort(total / rate_draw, axis=1)
     return out

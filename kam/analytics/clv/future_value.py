@@ -29,6 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -283,15 +284,22 @@ def fit_future_value(
             calibration = None  # too little before the holdout to check anything
     weeks = float(settings.holdout_weeks)
     reports, problems = [], []
-    for model in settings.models:
-        try:
-            reports.append(_report(model, fit_on, calibration, weeks))
-        except (ValueError, FloatingPointError) as error:
-            problems.append(f"{label(model)}: {error}")
-    if not reports:
-        raise FutureValueUnavailable("no purchase model could be fitted: " + "; ".join(problems))
-    chosen, reason = _choose(reports)
-    spend = _spend_fit(fit_on)
+    # The spend model needs nothing from the purchase models: it is fitted beside them, on
+    # the other core (numpy releases the GIL in its array loops), and its errors, if any,
+    # are raised where they were when it came after them.
+    with ThreadPoolExecutor(max_workers=1) as beside:
+        spend_fit = beside.submit(_spend_fit, fit_on)
+        for model in settings.models:
+            try:
+                reports.append(_report(model, fit_on, calibration, weeks))
+            except (ValueError, FloatingPointError) as error:
+                problems.append(f"{label(model)}: {error}")
+        if not reports:
+            raise FutureValueUnavailable(
+                "no purchase model could be fitted: " + "; ".join(problems)
+            )
+        chosen, reason = _choose(reports)
+        spend = spend_fit.result()
     purchase = next(r.fit for r in reports if r.model == chosen)
     predicted = forecast(
         purchase,
