@@ -39,6 +39,7 @@ class Permission(StrEnum):
     LOG_ENGAGEMENTS = "log_engagements"
     COMMENT_ON_ENGAGEMENTS = "comment_on_engagements"
     EDIT_CADENCE = "edit_cadence"
+    EDIT_OPPORTUNITIES = "edit_opportunities"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -60,6 +61,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.LOG_ENGAGEMENTS,
             Permission.COMMENT_ON_ENGAGEMENTS,
             Permission.EDIT_CADENCE,
+            Permission.EDIT_OPPORTUNITIES,
         }
     ),
     Role.KEY_ACCOUNT_MANAGER: frozenset(
@@ -72,6 +74,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_FINANCIALS,
             Permission.LOG_ENGAGEMENTS,
             Permission.COMMENT_ON_ENGAGEMENTS,
+            Permission.EDIT_OPPORTUNITIES,
         }
     ),
     # Reads the accounts they sponsor in full and comments on their meetings; edits nothing.
@@ -118,6 +121,7 @@ ACTIONS: dict[Permission, str] = {
     Permission.LOG_ENGAGEMENTS: "Logging and editing engagements",
     Permission.COMMENT_ON_ENGAGEMENTS: "Commenting on engagements",
     Permission.EDIT_CADENCE: "Editing the engagement cadence policy",
+    Permission.EDIT_OPPORTUNITIES: "Editing opportunities and wallet estimates",
 }
 """What each permission lets a user do, in words for a refusal ("Importing data needs …")."""
 
@@ -134,6 +138,7 @@ ACCOUNT_PERMISSIONS: frozenset[Permission] = frozenset(
         Permission.RATE_ACCOUNTS,
         Permission.LOG_ENGAGEMENTS,
         Permission.COMMENT_ON_ENGAGEMENTS,
+        Permission.EDIT_OPPORTUNITIES,
     }
 )
 """Permissions checked on the account a record belongs to, not only on the role."""

@@ -1,0 +1,5 @@
+"""Filled in below."""
+
+
+def register() -> None:
+    """Register nothing yet."""
