@@ -215,9 +215,7 @@ def peer_spend(con: Any, as_of: date, wallets: pa.Table) -> ir.Table:
     """What every banded customer spends per category: its entered wallet where it has
     one, else what it bought from us over the 12 months (only spend above zero)."""
     sold = bought(con, as_of)
-    by_category = sold.group_by("customer_id", "category").aggregate(
-        bought=sold.revenue_12m.sum()
-    )
+    by_category = sold.group_by("customer_id", "category").aggregate(bought=sold.revenue_12m.sum())
     entered = ibis.memtable(wallets)
     both = by_category.outer_join(entered, ["customer_id", "category"]).select(
         customer_id=ibis.coalesce(by_category.customer_id, entered.customer_id),
@@ -234,9 +232,7 @@ def peers_of(con: Any, query: WhitespaceQuery, wallets: pa.Table) -> ir.Table:
     """For each wanted account and category, the peers that spend in it: one row per peer
     with its spend (``from_wallet`` when the figure is the peer's entered wallet)."""
     own = _only(size_bands(con, query.as_of), query)
-    own = own.select(
-        account_id=own.customer_id, own_segment=own.segment, own_band=own.size_band
-    )
+    own = own.select(account_id=own.customer_id, own_segment=own.segment, own_band=own.size_band)
     spend = peer_spend(con, query.as_of, wallets).view()  # a self-join on the bands
     spend = spend.rename(own_segment="segment", own_band="size_band")
     joined = own.join(spend, ["own_segment", "own_band"])
@@ -250,23 +246,17 @@ def peers_of(con: Any, query: WhitespaceQuery, wallets: pa.Table) -> ir.Table:
     )
 
 
-def categories(
-    con: Any, query: WhitespaceQuery, pipeline: pa.Table, wallets: pa.Table
-) -> ir.Table:
+def categories(con: Any, query: WhitespaceQuery, pipeline: pa.Table, wallets: pa.Table) -> ir.Table:
     """One row per wanted account and category: bought, open pipeline, the entered wallet,
     the peer estimate (median, lowest, highest, number of peers), the wallet used and
     where it comes from, share of wallet, open wallet, and the gap's kind."""
     sold = bought(con, query.as_of)
-    by_category = sold.group_by("customer_id", "category").aggregate(
-        bought=sold.revenue_12m.sum()
-    )
+    by_category = sold.group_by("customer_id", "category").aggregate(bought=sold.revenue_12m.sum())
     open_pipeline = _pipeline_sums(pipeline)
     pipeline_by_category = open_pipeline.group_by("customer_id", "category").aggregate(
         pipeline=open_pipeline.pipeline.sum()
     )
-    entered = ibis.memtable(wallets).select(
-        "customer_id", "category", wallet_entered="amount"
-    )
+    entered = ibis.memtable(wallets).select("customer_id", "category", wallet_entered="amount")
     peers = peers_of(con, query, wallets)
     estimate = peers.group_by("customer_id", "category").aggregate(
         peer_median=peers.spend.median(),
@@ -343,7 +333,9 @@ def biggest_gaps(category_rows: pa.Table, limit: int | None = None) -> list[Gap]
                 pipeline=float(row["pipeline"]),
                 wallet=float(row["wallet"]),
                 wallet_source=row["wallet_source"],
-                share_of_wallet=float(share) if share is not None and math.isfinite(share) else None,
+                share_of_wallet=float(share)
+                if share is not None and math.isfinite(share)
+                else None,
             )
         )
     gaps.sort(key=lambda gap: (-gap.open_wallet, gap.customer_id, gap.category))

@@ -86,7 +86,9 @@ class Opportunity(Revisioned):
             models.CheckConstraint(
                 condition=Q(probability__lte=100), name="opportunity_probability_percent"
             ),
-            models.CheckConstraint(condition=Q(value__gte=0), name="opportunity_value_not_negative"),
+            models.CheckConstraint(
+                condition=Q(value__gte=0), name="opportunity_value_not_negative"
+            ),
             models.CheckConstraint(
                 condition=Q(stage__in=["won", "lost"], closed_on__isnull=False)
                 | (~Q(stage__in=["won", "lost"]) & Q(closed_on__isnull=True)),

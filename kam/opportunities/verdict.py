@@ -107,10 +107,9 @@ def assess(scores: Mapping[Question, int | None]) -> Assessment:
     missing = [q for q in Question if q not in given]
     if missing:
         names = ", ".join(q.label for q in missing)
-        return Assessment(
-            Verdict.QUALIFY_FURTHER, f"Not answered yet: {names}", weakest, average
-        )
-    assert weakest is not None and average is not None
+        return Assessment(Verdict.QUALIFY_FURTHER, f"Not answered yet: {names}", weakest, average)
+    assert weakest is not None
+    assert average is not None
     if all(s >= PURSUE_ALL_AT for s in given.values()) or (
         all(s >= PURSUE_FLOOR for s in given.values()) and average >= PURSUE_AVERAGE
     ):
