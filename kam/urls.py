@@ -43,6 +43,7 @@ urlpatterns = [
     path("selection/", include("kam.selection.urls")),
     path("", include("kam.plans.urls")),
     path("", include("kam.engagement.urls")),
+    path("", include("kam.opportunities.urls")),
     path("accounts/", include("kam.accounts.urls")),
     path("", include("kam.api.urls")),  # the JSON API at /api/ and its tokens page
     path("admin/", admin.site.urls),

@@ -245,8 +245,8 @@ def import_opportunities(
         ).values_list("customer_id", "key_account__manager_id")
     )
     existing: dict[tuple[str, str], Opportunity] = {}
-    for found in Opportunity.objects.filter(account_id__in=account_ids):
-        existing.setdefault((found.account_id, found.reference or f"name:{found.name}"), found)
+    for stored in Opportunity.objects.filter(account_id__in=account_ids):
+        existing.setdefault((stored.account_id, stored.reference or f"name:{stored.name}"), stored)
     seen: dict[tuple[str, str], int] = {}
     rows: list[tuple[Opportunity | None, dict[str, Any]]] = []
     for record in records:
@@ -288,7 +288,7 @@ def import_opportunities(
             "close_reason": reason if closed else "",
             "reference": record.get("reference") or "",
         }
-        key = (account_id, values["reference"] or f"name:{values['name']}")
+        key = (account_id, str(values["reference"] or f"name:{values['name']}"))
         if key in seen:
             column = "reference" if values["reference"] else "name"
             problems.add(line, column, f"same opportunity as {problems.unit} {seen[key]}")
