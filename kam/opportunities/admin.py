@@ -13,7 +13,7 @@ class OpportunityAdmin(admin.ModelAdmin):
 
 @admin.register(Qualification)
 class QualificationAdmin(admin.ModelAdmin):
-    list_display = ("opportunity", "verdict", "weakest", "qualified_at")
+    list_display = ("opportunity", "verdict", "weakest", "updated_at")
     raw_id_fields = ("opportunity", "account")
 
 

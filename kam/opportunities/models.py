@@ -145,7 +145,7 @@ class Qualification(Revisioned):
     qualified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    qualified_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, help_text="When it was last qualified.")
 
     class Meta:
         constraints = tuple(
