@@ -159,6 +159,7 @@ FINANCIAL_FIELDS: frozenset[str] = frozenset(
         "expected_spend",
         "future_value",
         "predicted_clv",
+        "expected_margin_pct",
     }
 )
 """Figures only ``Permission.VIEW_FINANCIALS`` shows: margin, cost, P&L and lifetime value in

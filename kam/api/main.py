@@ -8,7 +8,17 @@ the django-ninja package, nothing from a CDN) are open: they describe, they hold
 from django.http import HttpRequest, JsonResponse
 from ninja import NinjaAPI
 
-from kam.api import accounts, cycles, engagement, errors, plans, ratings, scores, stakeholders
+from kam.api import (
+    accounts,
+    cycles,
+    engagement,
+    errors,
+    opportunities,
+    plans,
+    ratings,
+    scores,
+    stakeholders,
+)
 from kam.api.access import TokenAuth
 
 api = NinjaAPI(
@@ -16,7 +26,8 @@ api = NinjaAPI(
     version="1",
     description=(
         "Key account management: accounts, scores and designations, account plans, "
-        "stakeholders, ratings and selection cycles. Every operation acts as the owner of a "
+        "stakeholders, ratings, selection cycles, engagement, opportunities and whitespace. "
+        "Every operation acts as the owner of a "
         "personal API token (create one on the *API tokens* page of the web app) and obeys "
         'the same permissions as the web pages. Errors are `{"detail": …, "field": …}`.'
     ),
@@ -24,7 +35,9 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 errors.install(api)
-for module in (accounts, scores, plans, stakeholders, ratings, cycles, engagement):
+for module in (
+    accounts, scores, plans, stakeholders, ratings, cycles, engagement, opportunities,
+):  # fmt: skip
     api.add_router("/", module.router)
 
 
