@@ -10,7 +10,17 @@ web app. Tests drive ``app`` with Typer's runner.
 
 import typer
 
-from kam.cli import accounts, backup, clv, data, engagement, selection, server, users
+from kam.cli import (
+    accounts,
+    backup,
+    clv,
+    data,
+    engagement,
+    opportunities,
+    selection,
+    server,
+    users,
+)
 
 app = typer.Typer(
     help="kam — key account management: data in, selection, plans and measurement.",
@@ -28,6 +38,7 @@ app.add_typer(users.app, name="user")
 app.add_typer(accounts.app, name="account")
 
 # Data in.
+data.import_app.command("wallet")(opportunities.import_wallet)
 app.add_typer(data.import_app, name="import")
 app.add_typer(data.ingest_app, name="ingest")
 app.command()(data.demo)
@@ -40,6 +51,10 @@ app.add_typer(clv.app, name="clv")
 
 # Engagement: the log and the cadence.
 app.add_typer(engagement.app, name="engagement")
+
+# Opportunities and whitespace.
+app.add_typer(opportunities.app, name="opportunities")
+app.command("whitespace")(opportunities.whitespace)
 
 # Backup and restore.
 app.command("export")(backup.export)
