@@ -12,7 +12,10 @@ from kam.opportunities.models import Opportunity, WalletEstimate
 from kam.opportunities.services import do_import_opportunities, do_import_wallets
 
 TODAY = date(2026, 6, 15)
-HEADER = "customer_id,name,value,expected_close_date,product_category,stage,owner,close_reason,reference\n"
+HEADER = (
+    "customer_id,name,value,expected_close_date,product_category,stage,owner,close_reason,"
+    "reference\n"
+)
 GOOD = HEADER + (
     "C-OWN,Cold-chain pumps,120000,2026-09-30,Pumps,proposal,kim,,OPP-1\n"
     "C-OWN,Seal retrofit,8000.50,2026-03-01,Seals,lost,,Price: Acme 12% lower,OPP-2\n"
