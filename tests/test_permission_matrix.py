@@ -91,6 +91,7 @@ class Expect:
 MARGIN_COLUMN = '<th scope="col" class="num">Margin</th>'
 FUTURE_VALUE = 'id="future-value"'
 MARGIN_KPI = "Gross margin"
+MARGIN_NOTE = 'id="margin"'
 
 ROUTES: dict[str, Expect] = {
     "home": Expect(get=READ),
@@ -182,6 +183,16 @@ ROUTES: dict[str, Expect] = {
     "engagement:edit": Expect(get=LOG, post=LOG),
     "engagement:comment": Expect(get=None, post=COMMENT),
     "engagement:timeline": Expect(get=IN_FULL),
+    # opportunities (pipeline, qualification, whitespace and wallets)
+    "opportunities:pipeline": Expect(get=READ),
+    "opportunities:account": Expect(get=IN_FULL),
+    "opportunities:new": Expect(get=EDIT, post=EDIT),
+    "opportunities:detail": Expect(get=IN_FULL, financial=(MARGIN_NOTE,)),
+    "opportunities:edit": Expect(get=EDIT, post=EDIT),
+    "opportunities:qualify": Expect(get=EDIT, post=EDIT),
+    "opportunities:close": Expect(get=None, post=EDIT),
+    "opportunities:whitespace": Expect(get=IN_FULL),
+    "opportunities:wallet": Expect(get=None, post=EDIT),
 }
 """Every route by name; the rest of Django's admin site is ``ADMIN``."""
 
@@ -279,6 +290,7 @@ def _months(store, customers: list[tuple[str, str]]) -> None:
 @pytest.fixture
 def world(db, store, make_user) -> World:
     from kam.engagement.services import do_log_engagement
+    from kam.opportunities.services import do_create_opportunity, do_qualify_opportunity
     from kam.plans.services import (
         do_add_action,
         do_add_risk,
@@ -324,6 +336,13 @@ def world(db, store, make_user) -> World:
             head, account, kind="qbr", date=today, today=today, our_people=[head],
             contacts=[contact],
         )  # fmt: skip
+        opportunity = do_create_opportunity(
+            head, account, name="Pumps", value="1000", expected_close_date=today,
+            product_category="Pumps",
+        )  # fmt: skip
+        do_qualify_opportunity(
+            head, opportunity, scores={}, evidence={}, expected_margin_pct="30"
+        )
         world.kwargs[whose] = {
             "customer_id": account.customer_id,
             "plan_id": plan.pk,
@@ -334,6 +353,7 @@ def world(db, store, make_user) -> World:
             "contact_id": contact.pk,
             "relationship_id": link.pk,
             "engagement_id": engagement.pk,
+            "opportunity_id": opportunity.pk,
         }
     world.common = {"level": "vendor", "version": 1, "pk": cycle.pk}
     return world
