@@ -340,9 +340,7 @@ def world(db, store, make_user) -> World:
             head, account, name="Pumps", value="1000", expected_close_date=today,
             product_category="Pumps",
         )  # fmt: skip
-        do_qualify_opportunity(
-            head, opportunity, scores={}, evidence={}, expected_margin_pct="30"
-        )
+        do_qualify_opportunity(head, opportunity, scores={}, evidence={}, expected_margin_pct="30")
         world.kwargs[whose] = {
             "customer_id": account.customer_id,
             "plan_id": plan.pk,

@@ -45,6 +45,7 @@ class Programme:
     cycle: Any = None
     contact: Any = None
     engagement: Any = None
+    opportunity: Any = None
     accounts: int = 0
     people: list[Any] = field(default_factory=list)
 
@@ -80,6 +81,13 @@ def _grow(programme: Programme, count: int) -> None:
     them, published and assigned, so every list on every page is ``count`` rows longer."""
     from kam.accounts.models import Account
     from kam.engagement.services import FollowUp, do_log_engagement
+    from kam.opportunities.services import (
+        do_close_opportunity,
+        do_create_opportunity,
+        do_qualify_opportunity,
+        do_set_wallet_estimate,
+    )
+    from kam.opportunities.verdict import Question
     from kam.people.services import do_create_user
     from kam.plans.services import do_add_action, do_add_objective, do_add_risk, do_cut_version
     from kam.relationships.services import do_add_contact, do_link_relationship
@@ -119,6 +127,19 @@ def _grow(programme: Programme, count: int) -> None:
             our_people=[head, person], contacts=[programme.contact],
             follow_ups=[FollowUp(f"Follow-up {n}", person, TODAY)],
         )  # fmt: skip
+        programme.opportunity = do_create_opportunity(
+            head, own, name=f"Opportunity {n}", value=str(1000 + n), expected_close_date=TODAY,
+            product_category=f"Category {n % 4}", business_unit=f"Unit {n % 3}", owner=person,
+            competitors=[f"Rival {n}"],
+        )  # fmt: skip
+        do_qualify_opportunity(
+            head, programme.opportunity, scores=dict.fromkeys(Question, 1 + n % 5), evidence={}
+        )
+        do_set_wallet_estimate(head, own, category=f"Category {n}", amount=str(5000 + n))
+        if n % 4 == 0:
+            do_close_opportunity(
+                head, programme.opportunity, won=n % 8 == 0, reason="Price", closed_on=TODAY
+            )
         if i % 10 == 0:
             do_cut_version(head, plan, today=TODAY)
     cycle = do_create_cycle(head, as_of=AS_OF, name=f"Cycle of {programme.accounts}")
@@ -180,6 +201,7 @@ class Page:
             "pk": programme.cycle.pk,
             "user_id": programme.users[K].pk,
             "engagement_id": programme.engagement.pk,
+            "opportunity_id": programme.opportunity.pk,
         }
         return reverse(self.route, kwargs={name: known[name] for name in self.arguments})
 
@@ -204,13 +226,19 @@ PAGES = (
     Page("plans:templates", EVERYONE, 7),
     Page("relationships:map", IN_FULL, 15, ACCOUNT),
     Page("relationships:contact_edit", IN_FULL, 16, ("customer_id", "contact_id")),
-    Page("engagement:my_accounts", EVERYONE, 16),
+    Page("engagement:my_accounts", EVERYONE, 19),  # 3: open pipeline, biggest gap
     Page("engagement:overdue", EVERYONE, 12),
     Page("engagement:cadence", EVERYONE, 5),
     Page("engagement:account", IN_FULL, 22, ACCOUNT),
     Page("engagement:detail", IN_FULL, 13, ("customer_id", "engagement_id")),
     Page("engagement:edit", (A, H, K), 15, ("customer_id", "engagement_id")),
-    Page("engagement:timeline", IN_FULL, 11, ACCOUNT),
+    Page("engagement:timeline", IN_FULL, 12, ACCOUNT),
+    Page("opportunities:pipeline", EVERYONE, 12),  # 7 of them: the manager's gaps
+    Page("opportunities:account", IN_FULL, 8, ACCOUNT),
+    Page("opportunities:detail", IN_FULL, 8, ("customer_id", "opportunity_id")),
+    Page("opportunities:edit", (A, H, K), 10, ("customer_id", "opportunity_id")),
+    Page("opportunities:qualify", (A, H, K), 11, ("customer_id", "opportunity_id")),
+    Page("opportunities:whitespace", IN_FULL, 9, ACCOUNT),
     Page("people:users", (A,), 5),
     Page("people:user_edit", (A,), 6, ("user_id",)),
 )
