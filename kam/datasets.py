@@ -22,7 +22,8 @@ from kam.analytics.tpch import generate_tpch, tpch_to_kam
 from kam.audit import trail
 from kam.audit.choices import Interface
 from kam.audit.context import acting, quiet
-from kam.engagement.demo import do_load_demo_engagements
+from kam.engagement.demo import archetypes_by_account, do_load_demo_engagements
+from kam.opportunities.demo import do_load_demo_opportunities
 from kam.people.models import User
 from kam.people.roles import Permission, Role
 from kam.people.services import check_permission, do_ensure_user
@@ -190,6 +191,13 @@ def _load_demo_company(
     do_load_demo_engagements(
         people,
         company.archetypes,
+        seed=seed,
+        today=timezone.localdate(),
+        directory=files.customers.parent,
+    )
+    do_load_demo_opportunities(
+        people,
+        archetypes_by_account(company.archetypes),
         seed=seed,
         today=timezone.localdate(),
         directory=files.customers.parent,

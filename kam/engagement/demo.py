@@ -58,7 +58,8 @@ FOLLOW_UPS = (
 )
 
 
-def _archetypes(table: object) -> dict[str, str]:
+def archetypes_by_account(table: object) -> dict[str, str]:
+    """{customer id: archetype} of the demo company's archetype table (empty without one)."""
     if table is None:
         return {}
     rows = table.select(["customer_id", "archetype"]).to_pylist()  # type: ignore[attr-defined]
@@ -216,7 +217,7 @@ def do_load_demo_engagements(
         contacts.setdefault(account_id, []).append(email or name)
     path = directory / "engagements.csv"
     count = write_demo_log(
-        keys, _archetypes(archetypes), contacts, seed=seed, today=today, path=path
+        keys, archetypes_by_account(archetypes), contacts, seed=seed, today=today, path=path
     )
     if not count:
         return 0

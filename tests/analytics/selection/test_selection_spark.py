@@ -76,3 +76,40 @@ def test_features_and_scores_on_spark_equal_duckdb(store, spark):
     assert_same(spark_scores, duck_scores)
     assert spark_explained == duck_explained
     assert duck_features["T1"]["growth_slope"] < 0 < duck_features["T2"]["growth_slope"]
+
+
+@pytest.mark.spark
+def test_whitespace_on_spark_equals_duckdb(store, spark):
+    """The whitespace cells, wallets, peer estimates and shares of whitespace_data, the
+    same on Spark as on DuckDB."""
+    from whitespace_data import AS_OF as WS_AS_OF
+    from whitespace_data import PIPELINE, WALLETS
+    from whitespace_data import seed as seed_whitespace
+
+    from kam.analytics.whitespace import WhitespaceQuery, categories, cells
+
+    query = WhitespaceQuery(("A", "P1"), WS_AS_OF)
+    with store.connect() as con:
+        seed_whitespace(con)
+        tables = {name: con.table(name).to_pyarrow() for name in
+                  ("customers", "transactions", "customer_month")}  # fmt: skip
+        duck_cells = cells(con, query, PIPELINE).to_pyarrow().to_pylist()
+        duck_categories = categories(con, query, PIPELINE, WALLETS).to_pyarrow().to_pylist()
+    session = spark._session
+    for name, table in tables.items():
+        session.createDataFrame(table).createOrReplaceTempView(name)
+    spark_cells = cells(spark, query, PIPELINE).to_pyarrow().to_pylist()
+    spark_categories = categories(spark, query, PIPELINE, WALLETS).to_pyarrow().to_pylist()
+
+    def keyed(rows, *keys):
+        return {tuple(row[k] for k in keys): row for row in rows}
+
+    assert_same(
+        keyed(spark_cells, "customer_id", "category", "business_unit"),
+        keyed(duck_cells, "customer_id", "category", "business_unit"),
+    )
+    assert_same(
+        keyed(spark_categories, "customer_id", "category"),
+        keyed(duck_categories, "customer_id", "category"),
+    )
+    assert keyed(duck_categories, "customer_id", "category")[("A", "Valves")]["wallet"] == 500.0
