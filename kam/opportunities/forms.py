@@ -102,10 +102,7 @@ class WalletForm(forms.Form):
     """What the account spends in a category in a year, with every supplier."""
 
     category = forms.CharField(max_length=128)
-    amount = forms.DecimalField(
-        min_value=0, max_digits=16, decimal_places=2, required=False,
-        help_text="Empty removes the estimate.",
-    )  # fmt: skip
+    amount = forms.DecimalField(min_value=0, max_digits=16, decimal_places=2, required=False)
     source = forms.CharField(max_length=200, required=False)
 
 

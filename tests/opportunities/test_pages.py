@@ -20,7 +20,9 @@ def client_for(user) -> Client:
 
 
 def cell(page: str, category: str, unit: str) -> str:
-    row = page.split(f'<tr data-category="{category}"><th scope="row">')[1].split("</tr>")[0]
+    row = page.split(f'<tr data-category="{category}"><th scope="row" class="op-rowhead">')[
+        1
+    ].split("</tr>")[0]
     return row.split(f'data-unit="{unit}" data-state="')[1].split('"')[0]
 
 
