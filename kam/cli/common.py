@@ -61,6 +61,9 @@ AsUser = Annotated[
     ),
 ]
 Json = Annotated[bool, typer.Option("--json", help="Print the figures as JSON on standard output.")]
+ManagerOption = Annotated[
+    str | None, typer.Option("--manager", help="Only this manager's accounts (user name).")
+]
 
 
 def parse_as_of(text: str) -> date:

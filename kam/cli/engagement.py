@@ -11,6 +11,7 @@ from rich.table import Table
 from kam.cli.common import (
     AsUser,
     Json,
+    ManagerOption,
     acting_user,
     console,
     err,
@@ -92,9 +93,7 @@ def import_log(
 
 @app.command()
 def overdue(
-    manager: Annotated[
-        str | None, typer.Option("--manager", help="Only this manager's accounts (user name).")
-    ] = None,
+    manager: ManagerOption = None,
     username: AsUser = None,
     as_json: Json = False,
 ) -> None:

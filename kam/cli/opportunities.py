@@ -11,6 +11,7 @@ from rich.table import Table
 from kam.cli.common import (
     AsUser,
     Json,
+    ManagerOption,
     acting_user,
     console,
     fail,
@@ -74,9 +75,7 @@ def _money(value: float | None) -> str:
 
 @app.command()
 def pipeline(
-    manager: Annotated[
-        str | None, typer.Option("--manager", help="Only this manager's accounts (user name).")
-    ] = None,
+    manager: ManagerOption = None,
     username: AsUser = None,
     as_json: Json = False,
 ) -> None:

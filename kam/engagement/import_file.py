@@ -24,7 +24,7 @@ from typing import Any, NoReturn
 import pyarrow as pa
 
 from kam.accounts.models import Account
-from kam.analytics.ingest.checks import Check
+from kam.analytics.ingest.checks import Check, length_checks
 from kam.analytics.ingest.problems import ImportRefused
 from kam.analytics.ingest.readers import sql_string
 from kam.analytics.ingest.stage import ROWS
@@ -213,17 +213,7 @@ def _rules(headers: Mapping[str, str]) -> list[Check]:
                 "left(start_time, 80)",
             )
         )
-    for name, limit in (("title", 200), ("location", 200), ("reference", 120)):
-        if name in headers:
-            checks.append(
-                Check(
-                    headers[name],
-                    f"length({name}) > {limit}",
-                    f"'longer than {limit} characters'",
-                    f"left({name}, 80)",
-                )
-            )
-    return checks
+    return checks + length_checks(headers, {"title": 200, "location": 200, "reference": 120})
 
 
 def _fold(text: str) -> str:

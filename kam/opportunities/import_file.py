@@ -26,7 +26,7 @@ from typing import Any, NoReturn
 import pyarrow as pa
 
 from kam.accounts.models import Account
-from kam.analytics.ingest.checks import Check
+from kam.analytics.ingest.checks import Check, length_checks
 from kam.analytics.ingest.problems import ImportKind, ImportRefused, ImportReport, RowProblem
 from kam.analytics.ingest.readers import sql_string
 from kam.analytics.ingest.stage import ROWS
@@ -130,30 +130,15 @@ def _opportunity_rules(headers: Mapping[str, str]) -> list[Check]:
                 "left(probability, 80)",
             )
         )
-    for name, limit in (("name", 200), ("product_category", 128), ("business_unit", 128),
-                        ("reference", 120)):  # fmt: skip
-        if name in headers:
-            checks.append(
-                Check(
-                    headers[name],
-                    f"length({name}) > {limit}",
-                    f"'longer than {limit} characters'",
-                    f"left({name}, 80)",
-                )
-            )
-    return checks
+    limits = {"name": 200, "product_category": 128, "business_unit": 128, "reference": 120}
+    return checks + length_checks(headers, limits)
 
 
 def _wallet_rules(headers: Mapping[str, str]) -> list[Check]:
     return [
         _known_account(headers),
         _amount(headers, "amount"),
-        Check(
-            headers["category"],
-            "length(category) > 128",
-            "'longer than 128 characters'",
-            "left(category, 80)",
-        ),
+        *length_checks(headers, {"category": 128, "source": 200}),
     ]
 
 

@@ -14,7 +14,7 @@ refused. The problem count is also compared with what the engine said it wrote, 
 problem can never disappear silently.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import duckdb
@@ -123,3 +123,18 @@ def insert_counted(con: duckdb.DuckDBPyConnection, table: str, sql: str) -> int:
 def _first(cursor: duckdb.DuckDBPyConnection) -> int:
     row = cursor.fetchone()
     return int(row[0]) if row and row[0] is not None else 0
+
+
+def length_checks(headers: Mapping[str, str], limits: Mapping[str, int]) -> list[Check]:
+    """A check per column of ``limits`` the file has (``headers``: canonical name → the
+    file's header): a value longer than its limit breaks it."""
+    return [
+        Check(
+            headers[name],
+            f"length({name}) > {limit}",
+            f"'longer than {limit} characters'",
+            f"left({name}, 80)",
+        )
+        for name, limit in limits.items()
+        if name in headers
+    ]
