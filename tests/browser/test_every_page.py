@@ -109,7 +109,17 @@ def demo(store, settings):
         engagement = do_log_engagement(
             head, account, kind="qbr", date=date.today(), today=date.today(), our_people=[head]
         )
+    from kam.opportunities.models import Opportunity
+    from kam.opportunities.services import do_create_opportunity
+
+    opportunity = Opportunity.objects.filter(account=account, stage="qualifying").first()
+    if opportunity is None:  # the demo's opportunities are its key accounts'
+        opportunity = do_create_opportunity(
+            User.objects.get(username="head"), account, name="Pumps for the new site",
+            value="25000", expected_close_date=date.today(), product_category="Pumps",
+        )  # fmt: skip
     values = {
+        "opportunity_id": opportunity.pk,
         "customer_id": account.customer_id,
         "plan_id": plan.pk,
         "number": plan.versions.order_by("-number").first().number,
