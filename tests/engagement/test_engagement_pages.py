@@ -170,13 +170,14 @@ def test_the_timeline_shows_every_source_and_filters_by_one(programme):
     def opportunities(customer_id):
         return [timeline.TimelineEvent(date(2026, 3, 1), "opportunity_won", "Won: pallets", "")]
 
-    timeline.register_timeline_provider("opportunities", "Opportunities", opportunities)
+    # A source of its own key: the opportunities app's registered one stays as it is.
+    timeline.register_timeline_provider("stand_in", "Opportunities", opportunities)
     try:
         client = client_for(programme.kam)
         page = client.get(reverse("engagement:timeline", args=["C-OWN"])).content.decode()
         only = client.get(reverse("engagement:timeline", args=["C-OWN"]) + "?source=plans")
     finally:
-        timeline.SOURCES.pop("opportunities")
+        timeline.SOURCES.pop("stand_in")
     assert "Workshop: Roadmap" in page
     assert "version 1" in page
     assert "First cut" in page
