@@ -76,7 +76,7 @@ class QualificationForm(forms.Form):
         for question in Question:
             self.fields[f"{question.value}_score"] = forms.TypedChoiceField(
                 choices=SCORES, coerce=int, empty_value=None, required=False,
-                label=question.label, help_text=QUESTION_HINTS[question],
+                label="Score", help_text=QUESTION_HINTS[question],
             )  # fmt: skip
             self.fields[f"{question.value}_evidence"] = forms.CharField(
                 required=False, max_length=5000, label="Evidence",
