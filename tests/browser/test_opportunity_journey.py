@@ -134,12 +134,13 @@ def test_kam_logs_the_qbr_qualifies_an_opportunity_and_sees_the_cell_in_pipeline
     ready(page)
     expect(page.locator('tr[data-customer="NORD"]')).to_have_count(0)
 
+    page.get_by_role("link", name="My accounts").click()
+    ready(page)
+    expect(nord.locator('td[data-column="pipeline"]')).to_contain_text("40k")
     page.get_by_role("link", name="Pipeline").click()
     ready(page)
     expect(page.locator("#pipeline-value")).to_have_text("40,000")
     photograph(page, tmp_path, "pipeline")
-
     page.get_by_role("link", name="My accounts").click()
     ready(page)
-    expect(nord.locator('td[data-column="pipeline"]')).to_contain_text("40k")
     expect(nord).not_to_have_class("wl-attention")
