@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "kam.relationships",
     "kam.plans",
     "kam.engagement",
+    "kam.performance",
     "kam.api",
 ]
 

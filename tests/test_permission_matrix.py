@@ -64,6 +64,8 @@ COMMENT = cells(A, H, own=(K, S))
 """Commenting on an account's engagements: its manager and sponsor, the Head of KAM."""
 SALES_OPS = cells(A, H, N)
 """Importing data, scoring, the selection policy: the Head of KAM and the Analyst."""
+FINANCIAL = cells(A, H, K, S, N)
+"""Margin, cost and P&L: every role but the Viewer."""
 NOBODY: frozenset[tuple[Role, str]] = frozenset()
 
 
@@ -91,6 +93,9 @@ class Expect:
 MARGIN_COLUMN = '<th scope="col" class="num">Margin</th>'
 FUTURE_VALUE = 'id="future-value"'
 MARGIN_KPI = "Gross margin"
+PNL_SECTION = 'id="pnl"'
+MARGIN_SHARE = "Share of margin"
+MARGIN_KPI_ROW = "Profitability (gross margin)"
 
 ROUTES: dict[str, Expect] = {
     "home": Expect(get=READ),
@@ -182,6 +187,14 @@ ROUTES: dict[str, Expect] = {
     "engagement:edit": Expect(get=LOG, post=LOG),
     "engagement:comment": Expect(get=None, post=COMMENT),
     "engagement:timeline": Expect(get=IN_FULL),
+    # the programme view (KPIs, P&L, concentration, measured return, checklist)
+    "performance:programme": Expect(get=READ, financial=(PNL_SECTION, MARGIN_SHARE)),
+    "performance:kpis": Expect(get=READ, financial=(MARGIN_KPI_ROW,)),
+    "performance:kpi_target": Expect(get=None, post=HEAD),
+    "performance:pnl": Expect(get=FINANCIAL),
+    "performance:checklist": Expect(get=READ, post=HEAD),
+    "performance:settings": Expect(get=FINANCIAL, post=HEAD),
+    "performance:cost_import": Expect(get=SALES_OPS, post=SALES_OPS),
 }
 """Every route by name; the rest of Django's admin site is ``ADMIN``."""
 

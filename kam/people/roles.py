@@ -39,6 +39,7 @@ class Permission(StrEnum):
     LOG_ENGAGEMENTS = "log_engagements"
     COMMENT_ON_ENGAGEMENTS = "comment_on_engagements"
     EDIT_CADENCE = "edit_cadence"
+    MANAGE_PROGRAM = "manage_program"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -60,6 +61,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.LOG_ENGAGEMENTS,
             Permission.COMMENT_ON_ENGAGEMENTS,
             Permission.EDIT_CADENCE,
+            Permission.MANAGE_PROGRAM,
         }
     ),
     Role.KEY_ACCOUNT_MANAGER: frozenset(
@@ -118,6 +120,7 @@ ACTIONS: dict[Permission, str] = {
     Permission.LOG_ENGAGEMENTS: "Logging and editing engagements",
     Permission.COMMENT_ON_ENGAGEMENTS: "Commenting on engagements",
     Permission.EDIT_CADENCE: "Editing the engagement cadence policy",
+    Permission.MANAGE_PROGRAM: "Setting the programme's KPI targets, checklist and rates",
 }
 """What each permission lets a user do, in words for a refusal ("Importing data needs …")."""
 

@@ -6,7 +6,9 @@ from typing import Literal
 MAX_REPORTED_PROBLEMS = 1000
 """Problems kept in an ImportReport; the total is always counted and a CSV can hold them all."""
 
-ImportKind = Literal["customers", "transactions", "contacts", "ratings", "engagements"]
+ImportKind = Literal[
+    "customers", "transactions", "contacts", "ratings", "engagements", "cost to serve"
+]
 
 
 @dataclass(frozen=True)

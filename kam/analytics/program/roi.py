@@ -78,39 +78,40 @@ def _finite(values: Sequence[float]) -> np.ndarray:
 def matched_difference(
     key: Sequence[bool],
     segment: Sequence[str | None],
-    log_revenue: Sequence[float],
-    trend: Sequence[float],
+    covariates: Sequence[Sequence[float]],
     growth: Sequence[float],
     caliper: float = CALIPER,
 ) -> Estimate:
     """The mean growth difference of key accounts over their nearest non-key match.
 
-    Every argument has one entry per account: whether it is key, its segment, the log of its
-    revenue and its revenue trend before the selection, and its growth after (a fraction).
-    A key account is matched, with replacement, to the non-key account of the same segment
-    nearest in standardised log revenue and trend; one farther than ``caliper`` standard
-    deviations on either goes unmatched. The interval is Student's t over the pairs'
-    differences. A non-finite figure leaves its account out.
+    ``key``, ``segment`` and ``growth`` have one entry per account: whether it is key, its
+    segment, and its growth after the selection (a fraction); ``covariates`` holds one
+    sequence per measure taken before the selection (log revenue, trend, …), each with one
+    entry per account. A key account is matched, with replacement, to the non-key account
+    of the same segment nearest in the standardised covariates; one farther than
+    ``caliper`` standard deviations on any of them goes unmatched. The interval is
+    Student's t over the pairs' differences. A non-finite figure leaves its account out.
     """
     is_key = np.asarray(key, dtype=bool)
-    size, slope, after = _finite(log_revenue), _finite(trend), _finite(growth)
-    usable = np.isfinite(size) & np.isfinite(slope) & np.isfinite(after)
+    after = _finite(growth)
+    measures = np.vstack([_finite(column) for column in covariates]).T
+    usable = np.isfinite(after) & np.isfinite(measures).all(axis=1)
     groups = np.asarray([s or "" for s in segment], dtype=object)
-    size_sd, slope_sd = float(np.std(size[usable])), float(np.std(slope[usable]))
-    if not usable.any() or size_sd == 0 or slope_sd == 0:
-        return _thin("matched", 0, "the accounts do not differ in revenue or trend")
+    spread = measures[usable].std(axis=0) if usable.any() else np.zeros(measures.shape[1])
+    if not usable.any() or (spread == 0).any():
+        return _thin("matched", 0, "the accounts do not differ in what they are matched on")
+    scaled = measures / spread
     differences = []
     for i in np.flatnonzero(is_key & usable):
         pool = np.flatnonzero(~is_key & usable & (groups == groups[i]))
         if pool.size == 0:
             continue
-        gap_size = np.abs(size[pool] - size[i]) / size_sd
-        gap_slope = np.abs(slope[pool] - slope[i]) / slope_sd
-        near = (gap_size <= caliper) & (gap_slope <= caliper)
+        gaps = np.abs(scaled[pool] - scaled[i])
+        near = (gaps <= caliper).all(axis=1)
         if not near.any():
             continue
-        distance = np.hypot(gap_size, gap_slope)
-        best = pool[near][np.argmin(distance[near])]
+        distance = np.sqrt((gaps[near] ** 2).sum(axis=1))
+        best = pool[near][np.argmin(distance)]
         differences.append(after[i] - after[best])
     n = len(differences)
     if n < MIN_PAIRS:

@@ -28,7 +28,7 @@ def _portfolio(effect: float, seed: int, n: int = 3000):
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_matching_recovers_a_planted_effect(seed):
     key, segment, size, trend, growth = _portfolio(0.10, seed)
-    estimate = matched_difference(key, segment, size, trend, growth)
+    estimate = matched_difference(key, segment, [size, trend], growth)
     assert estimate.low < 0.10 < estimate.high
     assert estimate.verdict is Verdict.POSITIVE
     assert estimate.n > 100
@@ -38,14 +38,14 @@ def test_matching_recovers_a_planted_effect(seed):
 def test_matching_finds_nothing_where_nothing_was_planted(seed):
     key, segment, size, trend, growth = _portfolio(0.0, seed)
     naive = growth[key].mean() - growth[~key].mean()
-    estimate = matched_difference(key, segment, size, trend, growth)
+    estimate = matched_difference(key, segment, [size, trend], growth)
     assert naive < -0.02  # the raw comparison would call it harmful
     assert estimate.verdict is Verdict.NONE
 
 
 def test_matching_says_when_it_is_too_thin():
     key, segment, size, trend, growth = _portfolio(0.10, 4, n=60)
-    estimate = matched_difference(key, segment, size, trend, growth)
+    estimate = matched_difference(key, segment, [size, trend], growth)
     assert estimate.verdict is Verdict.TOO_THIN
     assert "at least 10" in estimate.why
 
