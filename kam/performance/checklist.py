@@ -1,7 +1,8 @@
 """Seed 003's KAM implementation checklist as a programme self-assessment: each item
 answered yes, partly or no with its evidence and an owner; the post-launch items the data
 can answer are pre-filled from it (``measured.post_launch_answers``); a maturity score —
-yes 1, partly ½, no or unanswered 0, over every item — and its course over time, replayed
+yes 1, partly ½, no or unanswered 0 (the other way round for the one warning sign, cost to
+serve outgrowing revenue), over every item — and its course over time, replayed
 from the answers as they were given.
 """
 
@@ -29,6 +30,8 @@ class Item:
     phase: Phase
     text: str
     measured_by: str = ""
+    good: str = "yes"
+    """The answer that shows a mature programme: "no" where the item names a warning sign."""
 
 
 PRE, POST = Phase.PRE_LAUNCH, Phase.POST_LAUNCH
@@ -71,7 +74,7 @@ ITEMS: tuple[Item, ...] = (
          "from non-key customers", "revenue_faster"),
     Item("cost_to_serve_faster", POST,
          "Costs to serve key customers have grown faster than their revenue",
-         "cost_to_serve_faster"),
+         "cost_to_serve_faster", good="no"),
     Item("margins_up", POST, "The profit margins on key customers have increased", "margins_up"),
     Item("relationships_improved", POST, "Our relationships with key customers have improved"),
     Item("satisfaction_up", POST,
@@ -85,8 +88,13 @@ ITEMS: tuple[Item, ...] = (
 )  # fmt: skip
 ITEMS_BY_KEY: dict[str, Item] = {item.key: item for item in ITEMS}
 
-POINTS = {"yes": 1.0, "partly": 0.5, "no": 0.0}
-"""What an answer adds to the maturity score; an unanswered item adds nothing."""
+
+def points(item: Item, answer: str) -> float:
+    """What an answer adds to the maturity score: 1 for the item's good answer (yes, or no
+    for a warning sign), ½ for partly, 0 for the other answer or none."""
+    if answer == "partly":
+        return 0.5
+    return 1.0 if answer == item.good else 0.0
 
 
 def maturity(answers: Mapping[str, str], items: Iterable[Item] = ITEMS) -> float:
@@ -94,7 +102,7 @@ def maturity(answers: Mapping[str, str], items: Iterable[Item] = ITEMS) -> float
     listed = list(items)
     if not listed:
         return 0.0
-    return 100 * sum(POINTS.get(answers.get(item.key, ""), 0.0) for item in listed) / len(listed)
+    return 100 * sum(points(item, answers.get(item.key, "")) for item in listed) / len(listed)
 
 
 def maturity_over_time(

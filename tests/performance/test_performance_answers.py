@@ -73,7 +73,8 @@ def test_cost_to_serve_against_revenue(cost_now, cost_then, reply):
     ("answers", "score"),
     [
         ({}, 0.0),
-        ({item.key: "yes" for item in ITEMS}, 100.0),
+        ({item.key: item.good for item in ITEMS}, 100.0),
+        ({item.key: "yes" for item in ITEMS}, (len(ITEMS) - 1) / len(ITEMS) * 100),
         ({item.key: "partly" for item in ITEMS}, 50.0),
         ({ITEMS[0].key: "yes", ITEMS[1].key: "partly", ITEMS[2].key: "no"}, 1.5 / len(ITEMS) * 100),
     ],
