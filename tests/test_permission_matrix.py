@@ -195,6 +195,8 @@ ROUTES: dict[str, Expect] = {
     "performance:checklist": Expect(get=READ, post=HEAD),
     "performance:settings": Expect(get=FINANCIAL, post=HEAD),
     "performance:cost_import": Expect(get=SALES_OPS, post=SALES_OPS),
+    "performance:review": Expect(get=READ),
+    "performance:review_pdf": Expect(get=READ, heavy=True),
 }
 """Every route by name; the rest of Django's admin site is ``ADMIN``."""
 

@@ -10,7 +10,18 @@ web app. Tests drive ``app`` with Typer's runner.
 
 import typer
 
-from kam.cli import accounts, backup, clv, data, engagement, program, selection, server, users
+from kam.cli import (
+    accounts,
+    backup,
+    clv,
+    data,
+    engagement,
+    program,
+    report,
+    selection,
+    server,
+    users,
+)
 
 app = typer.Typer(
     help="kam — key account management: data in, selection, plans and measurement.",
@@ -41,6 +52,7 @@ app.add_typer(clv.app, name="clv")
 # Engagement: the log and the cadence.
 app.add_typer(engagement.app, name="engagement")
 app.add_typer(program.app, name="program")
+app.add_typer(report.app, name="report")
 
 # Backup and restore.
 app.command("export")(backup.export)

@@ -14,4 +14,6 @@ urlpatterns = [
     path("checklist/", views.checklist, name="checklist"),
     path("settings/", views.settings_page, name="settings"),
     path("cost-to-serve/import/", views.cost_import, name="cost_import"),
+    path("review/", views.review_page, name="review"),
+    path("review.pdf", views.review_pdf, name="review_pdf"),
 ]

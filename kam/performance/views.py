@@ -16,7 +16,15 @@ from kam.analytics.program.kpis import BY_KEY
 from kam.people.access import KamRequest, requires
 from kam.people.roles import Permission
 from kam.people.services import has_permission
-from kam.performance import charts, checklist_queries, kpi_board, measured, queries, services
+from kam.performance import (
+    charts,
+    checklist_queries,
+    kpi_board,
+    measured,
+    queries,
+    review,
+    services,
+)
 from kam.performance.cost_import import COLUMNS, CostImportRefused
 from kam.performance.forms import (
     ChecklistAnswerForm,
@@ -218,3 +226,22 @@ def cost_import(request: KamRequest) -> HttpResponse:
             status = 400
     context = {"form": form, "report": report, "refused": refused, "columns": COLUMNS}
     return render(request, "performance/cost_import.html", context, status=status)
+
+
+@require_GET
+@requires(Permission.VIEW_ACCOUNTS)
+def review_page(request: KamRequest) -> HttpResponse:
+    """The portfolio review for the leadership meeting, with its PDF to download."""
+    found = review.portfolio_review(request.user)
+    return render(request, "performance/review.html", review.review_context(found))
+
+
+@require_GET
+@requires(Permission.VIEW_ACCOUNTS)
+def review_pdf(request: KamRequest) -> HttpResponse:
+    """The portfolio review as a PDF."""
+    found = review.portfolio_review(request.user)
+    response = HttpResponse(review.render_review_pdf(found), content_type="application/pdf")
+    day = found.as_of.isoformat() if found.as_of else "empty"
+    response["Content-Disposition"] = f'attachment; filename="portfolio-review-{day}.pdf"'
+    return response

@@ -66,7 +66,11 @@ def programme(db, store, make_user) -> Programme:
         for i in range(CUSTOMERS)
     ]
     run = ScoreRun.objects.create(
-        policy_version=do_ensure_default_policy(), status="done", as_of=AS_OF, snapshot_id="s-1"
+        policy_version=do_ensure_default_policy(),
+        status="done",
+        as_of=AS_OF,
+        snapshot_id="s-1",
+        finished_at=timezone.now(),
     )
     now = timezone.now()
     cycle = SelectionCycle.objects.create(
