@@ -55,6 +55,7 @@ def programme(request: KamRequest) -> HttpResponse:
     found = queries.concentration(user)
     board = kpi_board.kpi_board(user)
     roi = measured.roi(user)
+    answers = measured.post_launch_answers(user, roi)
     context: dict[str, Any] = {
         "concentration": found,
         "concentration_figure": (
@@ -63,9 +64,9 @@ def programme(request: KamRequest) -> HttpResponse:
         "board": board,
         "kpi_rows": _with_figures(board.programme) if board else [],
         "roi": roi,
-        "answers": measured.post_launch_answers(user, roi),
+        "answers": answers,
         "pnl": queries.pnl(user) if has_permission(user, Permission.VIEW_FINANCIALS) else None,
-        "maturity": checklist_queries.checklist(user).score,
+        "maturity": checklist_queries.checklist(user, answers).score,
         "may_manage": has_permission(user, Permission.MANAGE_PROGRAM),
     }
     return render(request, "performance/programme.html", context)
