@@ -14,17 +14,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
-import pyarrow as pa
-
-from kam.accounts.models import Account
 from kam.analytics.ingest.checks import Check
 from kam.analytics.ingest.problems import ImportRefused
 from kam.analytics.ingest.stage import ROWS
 from kam.analytics.ingest.text import read_checked_csv
 from kam.analytics.schema import Column, ColumnType
-from kam.engagement.import_file import EngagementImportRefused, ImportIssue
+from kam.engagement.import_file import (
+    EngagementImportRefused,
+    ImportIssue,
+    issue_of,
+    known_accounts,
+)
 from kam.performance.models import CostToServe
 
 COLUMNS: tuple[Column, ...] = (
@@ -104,13 +106,6 @@ def _rules(headers: Mapping[str, str]) -> list[Check]:
 def import_costs(path: Path, *, file_label: str) -> CostImportReport:
     """Check the whole file, then write it inside the caller's transaction; raises
     ``CostImportRefused`` with every problem, having written nothing."""
-    accounts = pa.table(
-        {
-            "customer_id": pa.array(
-                list(Account.objects.values_list("customer_id", flat=True)), pa.string()
-            )
-        }
-    )
     try:
         checked = read_checked_csv(
             "cost to serve",
@@ -118,13 +113,13 @@ def import_costs(path: Path, *, file_label: str) -> CostImportReport:
             COLUMNS,
             file_label=file_label,
             checks=_rules,
-            tables={"kam_known_accounts": accounts},
+            tables={"kam_known_accounts": known_accounts()},
             excel=True,
         )
     except ImportRefused as refused:
-        _refuse(file_label, [_issue(problem) for problem in refused.report.problems])
+        _refuse(file_label, [issue_of(problem) for problem in refused.report.problems])
     unit = "row" if path.suffix.lower() == ".xlsx" else "line"
-    issues = [_issue(problem) for problem in checked.problems]
+    issues = [issue_of(problem) for problem in checked.problems]
     records = checked.rows.to_pylist()
     if not records and not issues:
         _refuse(file_label, [ImportIssue(2, "", "the file has a header but no rows", unit)])
@@ -186,10 +181,6 @@ def _write(
     return CostImportReport(
         file_label, len(rows), len(created), len(changed), len(rows) - len(created) - len(changed)
     )
-
-
-def _issue(problem: Any) -> ImportIssue:
-    return ImportIssue(problem.line or 1, problem.column or "", problem.reason, problem.unit)
 
 
 def _refuse(file_label: str, issues: list[ImportIssue]) -> NoReturn:
