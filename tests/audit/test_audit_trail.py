@@ -211,11 +211,11 @@ def test_the_demo_is_one_entry_and_its_files_not_a_row_per_record(db, store):
     assert AccountPlan.objects.exists()
     entries = list(AuditEntry.objects.order_by("id"))
     assert {entry.interface for entry in entries} == {"demo"}
-    assert [entry.action for entry in entries] == [Action.IMPORTED] * 3 + [Action.LOADED]
-    kinds = [entry.detail.get("kind") for entry in entries[:3]]
-    assert kinds == ["customers", "transactions", "engagements"]
-    assert entries[3].detail["customers"] == loaded.customers.rows == 120
-    assert set(entries[3].detail["users"]) == set(loaded.users)
+    assert [entry.action for entry in entries] == [Action.IMPORTED] * 4 + [Action.LOADED]
+    kinds = [entry.detail.get("kind") for entry in entries[:4]]
+    assert kinds == ["customers", "transactions", "engagements", "cost to serve"]
+    assert entries[4].detail["customers"] == loaded.customers.rows == 120
+    assert set(entries[4].detail["users"]) == set(loaded.users)
 
 
 def test_the_team_of_an_account_is_recorded_as_members_added(make_user, account):
