@@ -8,7 +8,17 @@ the django-ninja package, nothing from a CDN) are open: they describe, they hold
 from django.http import HttpRequest, JsonResponse
 from ninja import NinjaAPI
 
-from kam.api import accounts, cycles, engagement, errors, plans, ratings, scores, stakeholders
+from kam.api import (
+    accounts,
+    cycles,
+    engagement,
+    errors,
+    plans,
+    program,
+    ratings,
+    scores,
+    stakeholders,
+)
 from kam.api.access import TokenAuth
 
 api = NinjaAPI(
@@ -24,7 +34,7 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 errors.install(api)
-for module in (accounts, scores, plans, stakeholders, ratings, cycles, engagement):
+for module in (accounts, scores, plans, stakeholders, ratings, cycles, engagement, program):
     api.add_router("/", module.router)
 
 
