@@ -28,6 +28,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("Selection", "selection:portfolio", Permission.VIEW_ACCOUNTS, ("selection",)),
     NavItem("My sponsored accounts", "selection:sponsored", Permission.SPONSOR_ACCOUNTS, ()),
     NavItem("Touchpoints", "engagement:overdue", Permission.VIEW_ACCOUNTS, ()),
+    NavItem("Programme", "performance:programme", Permission.VIEW_ACCOUNTS, ("performance",)),
     NavItem("Plan templates", "plans:templates", Permission.MANAGE_PLAN_TEMPLATES, ()),
     NavItem("Import data", "accounts:import", Permission.IMPORT_DATA, ()),
     NavItem("People", "people:users", Permission.MANAGE_USERS, ("people",)),

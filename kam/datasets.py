@@ -27,6 +27,7 @@ from kam.opportunities.demo import do_load_demo_opportunities
 from kam.people.models import User
 from kam.people.roles import Permission, Role
 from kam.people.services import check_permission, do_ensure_user
+from kam.performance.demo import do_load_demo_costs
 from kam.plans.demo import do_load_demo_plans
 from kam.relationships.demo import do_load_demo_relationships
 from kam.selection.demo import do_load_demo_selection
@@ -202,6 +203,7 @@ def _load_demo_company(
         today=timezone.localdate(),
         directory=files.customers.parent,
     )
+    do_load_demo_costs(people, seed=seed, directory=files.customers.parent)
     return LoadedDataset(
         "demo",
         customers_report,

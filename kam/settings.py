@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "kam.plans",
     "kam.engagement",
     "kam.opportunities",
+    "kam.performance",
     "kam.api",
 ]
 

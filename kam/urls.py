@@ -41,6 +41,7 @@ urlpatterns = [
     # <customer_id:…> is one path segment whatever the id holds (kam/accounts/converters.py).
     path("accounts/<customer_id:customer_id>/relationships/", include("kam.relationships.urls")),
     path("selection/", include("kam.selection.urls")),
+    path("program/", include("kam.performance.urls")),
     path("", include("kam.plans.urls")),
     path("", include("kam.engagement.urls")),
     path("", include("kam.opportunities.urls")),

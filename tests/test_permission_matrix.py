@@ -64,6 +64,8 @@ COMMENT = cells(A, H, own=(K, S))
 """Commenting on an account's engagements: its manager and sponsor, the Head of KAM."""
 SALES_OPS = cells(A, H, N)
 """Importing data, scoring, the selection policy: the Head of KAM and the Analyst."""
+FINANCIAL = cells(A, H, K, S, N)
+"""Margin, cost and P&L: every role but the Viewer."""
 NOBODY: frozenset[tuple[Role, str]] = frozenset()
 
 
@@ -92,6 +94,9 @@ MARGIN_COLUMN = '<th scope="col" class="num">Margin</th>'
 FUTURE_VALUE = 'id="future-value"'
 MARGIN_KPI = "Gross margin"
 MARGIN_NOTE = 'id="margin"'
+PNL_SECTION = 'id="pnl"'
+MARGIN_SHARE = "Share of margin"
+MARGIN_KPI_ROW = "Profitability (gross margin)"
 
 ROUTES: dict[str, Expect] = {
     "home": Expect(get=READ),
@@ -193,6 +198,16 @@ ROUTES: dict[str, Expect] = {
     "opportunities:close": Expect(get=None, post=EDIT),
     "opportunities:whitespace": Expect(get=IN_FULL),
     "opportunities:wallet": Expect(get=None, post=EDIT),
+    # the programme view (KPIs, P&L, concentration, measured return, checklist)
+    "performance:programme": Expect(get=READ, financial=(PNL_SECTION, MARGIN_SHARE)),
+    "performance:kpis": Expect(get=READ, financial=(MARGIN_KPI_ROW,)),
+    "performance:kpi_target": Expect(get=None, post=HEAD),
+    "performance:pnl": Expect(get=FINANCIAL),
+    "performance:checklist": Expect(get=READ, post=HEAD),
+    "performance:settings": Expect(get=FINANCIAL, post=HEAD),
+    "performance:cost_import": Expect(get=SALES_OPS, post=SALES_OPS),
+    "performance:review": Expect(get=READ),
+    "performance:review_pdf": Expect(get=READ, heavy=True),
 }
 """Every route by name; the rest of Django's admin site is ``ADMIN``."""
 

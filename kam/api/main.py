@@ -15,6 +15,7 @@ from kam.api import (
     errors,
     opportunities,
     plans,
+    program,
     ratings,
     scores,
     stakeholders,
@@ -36,7 +37,7 @@ api = NinjaAPI(
 )
 errors.install(api)
 for module in (
-    accounts, scores, plans, stakeholders, ratings, cycles, engagement, opportunities,
+    accounts, scores, plans, stakeholders, ratings, cycles, engagement, opportunities, program,
 ):  # fmt: skip
     api.add_router("/", module.router)
 

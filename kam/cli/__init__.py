@@ -17,6 +17,8 @@ from kam.cli import (
     data,
     engagement,
     opportunities,
+    program,
+    report,
     selection,
     server,
     users,
@@ -51,6 +53,10 @@ app.add_typer(clv.app, name="clv")
 
 # Engagement: the log and the cadence.
 app.add_typer(engagement.app, name="engagement")
+
+# The programme: KPIs, P&L, concentration, measured return; the portfolio review.
+app.add_typer(program.app, name="program")
+app.add_typer(report.app, name="report")
 
 # Opportunities and whitespace.
 app.add_typer(opportunities.app, name="opportunities")

@@ -236,13 +236,7 @@ def import_engagements(
     ``EngagementImportRefused`` with every problem, having written nothing."""
     report = progress or (lambda label, fraction: None)
     report("reading the file", 0.0)
-    accounts = pa.table(
-        {
-            "customer_id": pa.array(
-                list(Account.objects.values_list("customer_id", flat=True)), pa.string()
-            )
-        }
-    )
+    accounts = known_accounts()
     try:
         checked = read_checked_csv(
             "engagements",
@@ -255,9 +249,9 @@ def import_engagements(
             excel=True,
         )
     except ImportRefused as refused:
-        _refuse(file_label, [_issue(problem) for problem in refused.report.problems])
+        _refuse(file_label, [issue_of(problem) for problem in refused.report.problems])
     unit = "row" if path.suffix.lower() == ".xlsx" else "line"
-    issues = [_issue(problem) for problem in checked.problems]
+    issues = [issue_of(problem) for problem in checked.problems]
     if issues:
         _refuse(file_label, issues)
     records = checked.rows.to_pylist()
@@ -282,7 +276,15 @@ def _time(text: str) -> time:
     return time.fromisoformat(f"{int(hours):02d}:{rest}")
 
 
-def _issue(problem: Any) -> ImportIssue:
+def known_accounts() -> pa.Table:
+    """Every customer id of the master, as the table a file's ``customer_id`` is checked
+    against (``kam_known_accounts``)."""
+    ids = list(Account.objects.values_list("customer_id", flat=True))
+    return pa.table({"customer_id": pa.array(ids, pa.string())})
+
+
+def issue_of(problem: Any) -> ImportIssue:
+    """A problem the shared import rules found, as an issue of this kind of import."""
     return ImportIssue(problem.line or 1, problem.column or "", problem.reason, problem.unit)
 
 

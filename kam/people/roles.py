@@ -40,6 +40,7 @@ class Permission(StrEnum):
     COMMENT_ON_ENGAGEMENTS = "comment_on_engagements"
     EDIT_CADENCE = "edit_cadence"
     EDIT_OPPORTUNITIES = "edit_opportunities"
+    MANAGE_PROGRAM = "manage_program"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -62,6 +63,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.COMMENT_ON_ENGAGEMENTS,
             Permission.EDIT_CADENCE,
             Permission.EDIT_OPPORTUNITIES,
+            Permission.MANAGE_PROGRAM,
         }
     ),
     Role.KEY_ACCOUNT_MANAGER: frozenset(
@@ -122,6 +124,7 @@ ACTIONS: dict[Permission, str] = {
     Permission.COMMENT_ON_ENGAGEMENTS: "Commenting on engagements",
     Permission.EDIT_CADENCE: "Editing the engagement cadence policy",
     Permission.EDIT_OPPORTUNITIES: "Editing opportunities and wallet estimates",
+    Permission.MANAGE_PROGRAM: "Setting the programme's KPI targets, checklist and rates",
 }
 """What each permission lets a user do, in words for a refusal ("Importing data needs …")."""
 

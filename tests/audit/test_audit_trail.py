@@ -211,17 +211,18 @@ def test_the_demo_is_one_entry_and_its_files_not_a_row_per_record(db, store):
     assert AccountPlan.objects.exists()
     entries = list(AuditEntry.objects.order_by("id"))
     assert {entry.interface for entry in entries} == {"demo"}
-    assert [entry.action for entry in entries] == [Action.IMPORTED] * 5 + [Action.LOADED]
-    kinds = [entry.detail.get("kind") for entry in entries[:5]]
+    assert [entry.action for entry in entries] == [Action.IMPORTED] * 6 + [Action.LOADED]
+    kinds = [entry.detail.get("kind") for entry in entries[:6]]
     assert kinds == [
         "customers",
         "transactions",
         "engagements",
         "opportunities",
         "wallet estimates",
+        "cost to serve",
     ]
-    assert entries[5].detail["customers"] == loaded.customers.rows == 120
-    assert set(entries[5].detail["users"]) == set(loaded.users)
+    assert entries[6].detail["customers"] == loaded.customers.rows == 120
+    assert set(entries[6].detail["users"]) == set(loaded.users)
 
 
 def test_the_team_of_an_account_is_recorded_as_members_added(make_user, account):

@@ -7,7 +7,14 @@ MAX_REPORTED_PROBLEMS = 1000
 """Problems kept in an ImportReport; the total is always counted and a CSV can hold them all."""
 
 ImportKind = Literal[
-    "customers", "transactions", "contacts", "ratings", "engagements", "opportunities", "wallets"
+    "customers",
+    "transactions",
+    "contacts",
+    "ratings",
+    "engagements",
+    "opportunities",
+    "wallets",
+    "cost to serve",
 ]
 
 

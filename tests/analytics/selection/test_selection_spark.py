@@ -113,3 +113,32 @@ def test_whitespace_on_spark_equals_duckdb(store, spark):
         keyed(duck_categories, "customer_id", "category"),
     )
     assert keyed(duck_categories, "customer_id", "category")[("A", "Valves")]["wallet"] == 500.0
+
+
+def test_programme_figures_on_spark_equal_duckdb(store, spark):
+    """Concentration over time and the P&L's sales: the same on Spark as on DuckDB."""
+    from kam.analytics.program.concentration import concentration_dates, concentration_over_time
+    from kam.analytics.program.pnl import sales_between
+
+    dates = concentration_dates(AS_OF, points=3, step_months=6)
+    ids = ["C1", "C3", "T1", "T2"]
+    with store.connect() as con:
+        seed(con, CUSTOMERS + TREND_CUSTOMERS, MONTHS + TREND_MONTHS)
+        months = con.table("customer_month").to_pyarrow()
+        duck_points = concentration_over_time(con, dates)
+        duck_sales = sales_between(con, date(2023, 7, 1), date(2024, 7, 1), ids)
+    spark._session.createDataFrame(months).createOrReplaceTempView("customer_month")
+
+    spark_points = concentration_over_time(spark, dates)
+    spark_sales = sales_between(spark, date(2023, 7, 1), date(2024, 7, 1), ids)
+
+    assert [p.as_of for p in spark_points] == [p.as_of for p in duck_points] == dates
+    for ours, theirs in zip(spark_points, duck_points, strict=True):
+        assert ours.customers == theirs.customers
+        for name in ("revenue", "margin", "hhi_revenue", "hhi_margin"):
+            assert math.isclose(getattr(ours, name), getattr(theirs, name), rel_tol=1e-9)
+        for n, share in theirs.revenue_share.items():
+            assert math.isclose(ours.revenue_share[n], share, rel_tol=1e-9)
+    assert spark_sales.keys() == duck_sales.keys() == {"C1", "C3", "T1", "T2"}
+    for customer, sold in duck_sales.items():
+        assert math.isclose(spark_sales[customer].revenue, sold.revenue, rel_tol=1e-9)

@@ -1,0 +1,87 @@
+"""What happened to each account around a selection date: its revenue in the year before
+(size), its trend into that year, and its growth after — the inputs of the ROI estimators.
+
+Growth after compares the months after the cut with the same calendar months a year
+earlier, so seasonality cancels; when fewer than 12 months have passed, only those that
+have are compared.
+"""
+
+import math
+from dataclasses import dataclass
+from datetime import date
+
+import ibis
+from ibis.backends.duckdb import Backend as DuckDBBackend
+
+from kam.analytics.account_figures import add_months
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One account around the cut: revenue in the 12 months before, the 12 before those, the
+    months after and the same months a year earlier."""
+
+    customer_id: str
+    segment: str | None
+    revenue_before: float
+    revenue_earlier: float
+    revenue_after: float
+    revenue_after_last_year: float
+
+    @property
+    def log_revenue(self) -> float:
+        """Log of the revenue before the cut (NaN when none)."""
+        return math.log(self.revenue_before) if self.revenue_before > 0 else math.nan
+
+    @property
+    def trend(self) -> float:
+        """Log growth into the cut: the year before against the one before that."""
+        if self.revenue_before <= 0 or self.revenue_earlier <= 0:
+            return math.nan
+        return math.log(self.revenue_before / self.revenue_earlier)
+
+    @property
+    def growth(self) -> float:
+        """Growth after the cut against the same months a year earlier (NaN without them)."""
+        if self.revenue_after_last_year <= 0:
+            return math.nan
+        return self.revenue_after / self.revenue_after_last_year - 1
+
+
+def months_after(cut: date, latest: date) -> int:
+    """Whole months after ``cut``'s month up to ``latest``'s, at most 12."""
+    gap = (latest.year - cut.year) * 12 + latest.month - cut.month
+    return max(0, min(12, gap))
+
+
+def outcomes_around(con: DuckDBBackend, cut: date, latest: date) -> list[Outcome]:
+    """Every customer's outcome around ``cut`` (the selection's as-of date), with the months
+    after it up to ``latest``; empty when no month has passed."""
+    after = months_after(cut, latest)
+    if after == 0:
+        return []
+    first_after = add_months(cut, 1)
+    end_after = add_months(first_after, after)
+    before_start = add_months(cut, -11)
+    earlier_start = add_months(cut, -23)
+    months = con.table("customer_month")
+    month = months.month
+
+    def total(start: date, end: date) -> ibis.Value:
+        return months.revenue.sum(where=(month >= start) & (month < end)).coalesce(0.0)
+
+    sums = (
+        months.filter(month >= earlier_start)
+        .group_by("customer_id")
+        .aggregate(
+            revenue_before=total(before_start, first_after),
+            revenue_earlier=total(earlier_start, before_start),
+            revenue_after=total(first_after, end_after),
+            revenue_after_last_year=total(add_months(first_after, -12), add_months(end_after, -12)),
+        )
+    )
+    customers = con.table("customers").select("customer_id", "segment")
+    joined = sums.left_join(customers, "customer_id").select(
+        sums.customer_id, customers.segment, *[sums[c] for c in sums.columns[1:]]
+    )
+    return [Outcome(**row) for row in joined.to_pyarrow().to_pylist()]

@@ -1,0 +1,285 @@
+"""The KPI board: every seed-003 KPI per key account, per manager, per tier and for the
+programme, against its target, with its course over the last year.
+
+Each account's part of each KPI (``kam.analytics.program.kpis.Part``) is read at four
+quarter ends; every group's figure is then the ratio of its accounts' sums. The store gives
+sales and product mix; the operational database meetings and their ratings,
+relationships, plans and actions, the cadence and sponsors' attendance. What the
+operational database does not date — a plan's status, an action's, a relationship's
+strength — is read as it is now at every point (docs/program.md says so).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from django.db.models import Count, F, Q, Sum
+
+from kam.analytics.account_figures import add_months
+from kam.analytics.program.kpis import KPIS, Kpi, Part, Status, categories_bought, status, value_of
+from kam.analytics.program.pnl import sales_between
+from kam.engagement.models import Engagement, EngagementKind, EngagementStatus
+from kam.engagement.queries import cadence_statuses
+from kam.people.models import User
+from kam.people.roles import Permission
+from kam.people.services import check_permission, has_permission
+from kam.performance.costs import costs_to_serve
+from kam.performance.models import KpiScope, KpiTarget, ProgramSettings
+from kam.performance.queries import (
+    key_accounts,
+    manager_name,
+    program_settings,
+    reading,
+    year_window,
+)
+from kam.plans.models import AccountPlan, ActionStatus, PlanAction, PlanStatus
+from kam.relationships.models import Relationship
+from kam.selection.models import KeyAccount
+
+REVIEWS = (
+    EngagementKind.QBR,
+    EngagementKind.EXECUTIVE_REVIEW,
+    EngagementKind.STEERING_COMMITTEE,
+)
+"""The meetings a sponsor is expected at (top-management commitment)."""
+POINTS = 4
+STEP_MONTHS = 3
+
+Parts = dict[str, dict[str, Part]]
+"""{KPI key: {customer id: its part}}."""
+
+
+def _ratio(parts: dict[str, Part], customer_id: str, numerator: float, denominator: float) -> None:
+    parts[customer_id] = Part(numerator, denominator)
+
+
+def store_parts(con: Any, ids: list[str], day: date) -> Parts:
+    """Revenue growth, gross margin, retention and product mix at ``day``, from the store."""
+    start, end = add_months(day, -11), add_months(day, 1)
+    now = sales_between(con, start, end, ids)
+    before = sales_between(con, add_months(start, -12), start, ids)
+    bought, catalogue = categories_bought(con, start, end, ids)
+    parts: Parts = defaultdict(dict)
+    for cid in ids:
+        sold, earlier = now.get(cid), before.get(cid)
+        revenue = sold.revenue if sold else 0.0
+        if earlier and earlier.revenue > 0:
+            _ratio(parts["revenue_growth"], cid, revenue - earlier.revenue, earlier.revenue)
+            _ratio(parts["retention"], cid, 1.0 if revenue > 0 else 0.0, 1.0)
+        if sold and sold.cogs is not None and revenue > 0:
+            _ratio(parts["gross_margin"], cid, revenue - sold.cogs, revenue)
+        if catalogue:
+            _ratio(parts["product_mix"], cid, bought.get(cid, 0), catalogue)
+    return parts
+
+
+def people_parts(keys: Sequence[KeyAccount], day: date) -> Parts:
+    """Satisfaction, relationship quality, plans, actions, cadence and sponsors at ``day``."""
+    ids = [key.account_id for key in keys]
+    start = day - timedelta(days=365)
+    held = Engagement.objects.filter(
+        account_id__in=ids, status=EngagementStatus.HELD, date__gt=start, date__lte=day
+    )
+    parts: Parts = defaultdict(dict)
+    for cid, total, count in (
+        held.filter(rating__isnull=False)
+        .values("account_id")
+        .annotate(total=Sum("rating"), count=Count("pk"))
+        .values_list("account_id", "total", "count")
+    ):
+        _ratio(parts["satisfaction"], cid, float(total), float(count))
+    for cid, strength, count in (
+        Relationship.objects.filter(contact__account_id__in=ids)
+        .values("contact__account_id")
+        .annotate(strength=Sum("strength"), count=Count("pk"))
+        .values_list("contact__account_id", "strength", "count")
+    ):
+        _ratio(parts["relationship_quality"], cid, float(strength), float(count))
+    planned = set(
+        AccountPlan.objects.filter(
+            account_id__in=ids, status=PlanStatus.ACTIVE, starts_on__lte=day
+        ).values_list("account_id", flat=True)
+    )
+    for cid in ids:
+        _ratio(parts["plans_in_place"], cid, 1.0 if cid in planned else 0.0, 1.0)
+    for cid, done, due in (
+        PlanAction.objects.filter(plan__account_id__in=ids, due_on__lte=day)
+        .exclude(status=ActionStatus.CANCELLED)
+        .values("plan__account_id")
+        .annotate(done=Count("pk", filter=Q(status=ActionStatus.DONE)), due=Count("pk"))
+        .values_list("plan__account_id", "done", "due")
+    ):
+        _ratio(parts["actions_on_time"], cid, float(done), float(due))
+    statuses = cadence_statuses(KeyAccount.objects.filter(account_id__in=ids), day)
+    for cid, state in statuses.items():
+        _ratio(parts["engagement_on_cadence"], cid, 0.0 if state.overdue else 1.0, 1.0)
+    sponsored = held.filter(kind__in=REVIEWS, account__key_account__executive_sponsor__isnull=False)
+    for cid, attended, count in (
+        sponsored.values("account_id")
+        .annotate(
+            attended=Count(
+                "pk",
+                filter=Q(our_people=F("account__key_account__executive_sponsor")),
+                distinct=True,
+            ),
+            count=Count("pk", distinct=True),
+        )
+        .values_list("account_id", "attended", "count")
+    ):
+        _ratio(parts["sponsor_attendance"], cid, float(attended), float(count))
+    return parts
+
+
+def cost_parts(
+    keys: Sequence[KeyAccount], con: Any, day: date, settings: ProgramSettings
+) -> dict[str, Part]:
+    """Cost to serve over revenue, per account, in the 12 months ending with ``day``."""
+    start, end = year_window(day)
+    costs = costs_to_serve(keys, start, end, settings)
+    sales = sales_between(con, start, end, [key.account_id for key in keys])
+    return {
+        cid: Part(cost.amount, sales[cid].revenue)
+        for cid, cost in costs.items()
+        if cid in sales and sales[cid].revenue > 0
+    }
+
+
+def parts_at(
+    keys: Sequence[KeyAccount], con: Any, day: date, settings: ProgramSettings, financial: bool
+) -> Parts:
+    """Every KPI's parts at ``day``; the financial ones only when ``financial``."""
+    ids = [key.account_id for key in keys]
+    parts = store_parts(con, ids, day)
+    parts.update(people_parts(keys, day))
+    if financial:
+        parts["cost_to_serve"] = cost_parts(keys, con, day, settings)
+    else:
+        parts.pop("gross_margin", None)
+    return parts
+
+
+@dataclass(frozen=True)
+class KpiLine:
+    """One KPI for one scope: its value now, its target, the status and its course."""
+
+    kpi: Kpi
+    scope: str
+    scope_key: str
+    value: float | None
+    target: float
+    target_set_at: str
+    """Which scope's target applies ("account", "tier", "programme" or "default")."""
+    revision: int | None
+    status: Status
+    trend: tuple[tuple[date, float | None], ...]
+
+
+@dataclass(frozen=True)
+class Group:
+    """A scope's KPIs: the programme, a tier, a manager or an account."""
+
+    scope: str
+    key: str
+    label: str
+    lines: tuple[KpiLine, ...]
+
+
+@dataclass(frozen=True)
+class KpiBoard:
+    """Every KPI for the programme, each tier, each manager and each key account."""
+
+    as_of: date
+    dates: tuple[date, ...]
+    programme: Group
+    tiers: tuple[Group, ...]
+    managers: tuple[Group, ...]
+    accounts: tuple[Group, ...]
+
+
+def targets() -> dict[tuple[str, str, str], KpiTarget]:
+    """Every target set, by (KPI, scope, scope key)."""
+    return {(t.kpi, t.scope, t.scope_key): t for t in KpiTarget.objects.all()}
+
+
+def _target(
+    kpi: Kpi, chain: list[tuple[str, str]], found: dict[tuple[str, str, str], KpiTarget]
+) -> tuple[float, str, int | None]:
+    """The target that applies: the scope's own, else each wider scope's, else the default;
+    with where it was set and the revision of the scope's own (None when not set)."""
+    own = found.get((kpi.key, *chain[0]))
+    for scope, key in chain:
+        hit = found.get((kpi.key, scope, key))
+        if hit is not None:
+            return hit.target, scope, own.revision if own else None
+    return kpi.default_target, "default", None
+
+
+def kpi_board(user: User, as_of: date | None = None) -> KpiBoard | None:
+    """The KPI board at ``as_of`` (default: the latest sale) with four quarterly points;
+    None while the store holds no sales."""
+    check_permission(user, Permission.VIEW_ACCOUNTS)
+    financial = has_permission(user, Permission.VIEW_FINANCIALS)
+    settings = program_settings()
+    keys = key_accounts()
+    with reading(as_of) as (con, day):
+        if day is None:
+            return None
+        dates = tuple(
+            day if k == 0 else add_months(day, -STEP_MONTHS * k + 1) - timedelta(days=1)
+            for k in reversed(range(POINTS))
+        )
+        history = [parts_at(keys, con, point, settings, financial) for point in dates]
+    shown = [kpi for kpi in KPIS if financial or not kpi.financial]
+    found = targets()
+    programme = "Programme"
+
+    def group(scope: str, key: str, label: str, members: list[str], chain: list) -> Group:
+        lines = []
+        for kpi in shown:
+            course = tuple(
+                (point, value_of(kpi, [parts.get(kpi.key, {}).get(cid) for cid in members]))
+                for point, parts in zip(dates, history, strict=True)
+            )
+            target, where, revision = _target(kpi, chain, found)
+            value = course[-1][1]
+            lines.append(
+                KpiLine(kpi, scope, key, value, target, where, revision,
+                        status(kpi, value, target), course)
+            )  # fmt: skip
+        return Group(scope, key, label, tuple(lines))
+
+    everyone = [key.account_id for key in keys]
+    top = [(KpiScope.PROGRAM.value, "")]
+    tiers: dict[str, list[KeyAccount]] = defaultdict(list)
+    managers: dict[str, list[KeyAccount]] = defaultdict(list)
+    for key in keys:
+        tiers[key.tier].append(key)
+        managers[key.manager.username if key.manager else ""].append(key)
+    tier_groups = [
+        group(KpiScope.TIER, tier, members[0].get_tier_display(), [m.account_id for m in members],
+              [(KpiScope.TIER.value, tier), *top])
+        for tier, members in sorted(tiers.items())
+    ]  # fmt: skip
+    manager_groups = [
+        group(KpiScope.MANAGER, name, manager_name(members[0]), [m.account_id for m in members],
+              [(KpiScope.MANAGER.value, name), *top])
+        for name, members in sorted(managers.items())
+        if name
+    ]  # fmt: skip
+    account_groups = [
+        group(KpiScope.ACCOUNT, key.account_id, key.account.name, [key.account_id],
+              [(KpiScope.ACCOUNT.value, key.account_id), (KpiScope.TIER.value, key.tier), *top])
+        for key in keys
+    ]  # fmt: skip
+    return KpiBoard(
+        as_of=day,
+        dates=dates,
+        programme=group(KpiScope.PROGRAM, "", programme, everyone, top),
+        tiers=tuple(tier_groups),
+        managers=tuple(manager_groups),
+        accounts=tuple(account_groups),
+    )

@@ -1,0 +1,334 @@
+"""The programme's measured return and seed 003's post-launch questions, answered from the
+data: yes, no, or not enough data — with the figures behind each answer.
+
+The return compares key accounts with accounts that are not key (``kam.analytics.program
+.roi``) around the latest published selection cycle that has months of sales after it: the
+key accounts of that cycle's scoring (its proposal, before any override) against matched
+non-key accounts, and against those ranked just outside the cut.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from kam.analytics.account_figures import add_months
+from kam.analytics.program.kpis import BY_KEY, Part, value_of
+from kam.analytics.program.outcomes import Outcome, months_after, outcomes_around
+from kam.analytics.program.pnl import sales_between
+from kam.analytics.program.roi import (
+    Estimate,
+    Verdict,
+    matched_difference,
+    regression_discontinuity,
+)
+from kam.people.models import User
+from kam.people.roles import Permission
+from kam.people.services import check_permission, has_permission
+from kam.performance.costs import costs_to_serve
+from kam.performance.kpi_board import people_parts, store_parts
+from kam.performance.queries import key_accounts, program_settings, reading, year_window
+from kam.selection import snapshots
+from kam.selection.models import SelectionCycle
+
+MIN_ACCOUNTS = 10
+"""Fewer accounts (or ratings) than this behind a comparison, and it says not enough data."""
+
+
+@dataclass(frozen=True)
+class Roi:
+    """What being a key account earned, measured around ``cycle``'s cut. The money figures
+    are None for a user who may not see financial figures, or when the effect is unknown."""
+
+    cycle: str
+    cut: date
+    months_after: int
+    key_accounts: int
+    matched: Estimate
+    discontinuity: Estimate
+    naive: float | None
+    """Key accounts' mean growth less non-key accounts', unmatched: the biased comparison."""
+    base_revenue: float | None
+    margin_pct: float | None
+    incremental_revenue: float | None
+    incremental_contribution: float | None
+    programme_cost: float | None
+    cost_source: str
+    roi: float | None
+
+
+def measured_cycle(latest: date) -> SelectionCycle | None:
+    """The latest published cycle with at least one whole month of sales after its date."""
+    cycles = SelectionCycle.objects.filter(status=SelectionCycle.Status.PUBLISHED).select_related(
+        "score_run"
+    )
+    for cycle in cycles.order_by("-as_of", "-id"):
+        if months_after(cycle.as_of, latest) >= 1 and cycle.score_run.snapshot_id:
+            return cycle
+    return None
+
+
+@dataclass(frozen=True)
+class Scored:
+    """What the cycle's scoring said of one account: its rank by attractiveness, whether it
+    was proposed key, its attractiveness and its revenue trend (the policy's growth slope)."""
+
+    rank: int | None
+    key: bool
+    attractiveness: float
+    slope: float
+
+
+def _scored(con: Any, snapshot_id: str) -> tuple[dict[str, Scored], int]:
+    table = snapshots.scores(con, snapshot_id)
+    columns = ("customer_id", "key_rank", "is_key", "attractiveness", "growth_slope")
+    rows = table.select(*columns).to_pyarrow().to_pylist()
+    scored = {
+        row["customer_id"]: Scored(
+            row["key_rank"],
+            bool(row["is_key"]),
+            _number(row["attractiveness"]),
+            _number(row["growth_slope"]),
+        )
+        for row in rows
+    }
+    return scored, sum(1 for one in scored.values() if one.key)
+
+
+def _number(value: float | None) -> float:
+    return math.nan if value is None else float(value)
+
+
+def _money(roi_inputs: dict[str, Any], matched: Estimate) -> dict[str, float | None]:
+    effect = matched.effect if matched.verdict is not Verdict.TOO_THIN else None
+    base, margin, cost = roi_inputs["base"], roi_inputs["margin_pct"], roi_inputs["cost"]
+    revenue = None if effect is None else effect * base
+    contribution = None if revenue is None or margin is None else revenue * margin / 100
+    ratio = None
+    if contribution is not None and cost:
+        ratio = (contribution - cost) / cost
+    return {
+        "incremental_revenue": revenue,
+        "incremental_contribution": contribution,
+        "roi": ratio,
+    }
+
+
+def roi(user: User) -> Roi | None:
+    """The measured return around the latest published cycle with sales after it; None when
+    there is none (no cycle published, or none with a month of sales after its date)."""
+    check_permission(user, Permission.VIEW_ACCOUNTS)
+    financial = has_permission(user, Permission.VIEW_FINANCIALS)
+    with reading(None) as (con, latest):
+        if latest is None:
+            return None
+        cycle = measured_cycle(latest)
+        if cycle is None or not snapshots.exists(con, cycle.score_run.snapshot_id):
+            return None
+        scored, size = _scored(con, cycle.score_run.snapshot_id)
+        outcomes = [o for o in outcomes_around(con, cycle.as_of, latest) if o.customer_id in scored]
+        after = months_after(cycle.as_of, latest)
+        first_after = add_months(cycle.as_of, 1)
+        keyed = [o.customer_id for o in outcomes if scored[o.customer_id].key]
+        sold = sales_between(con, first_after, add_months(first_after, after), keyed)
+    each = [scored[o.customer_id] for o in outcomes]
+    is_key = [one.key for one in each]
+    growth = [o.growth for o in outcomes]
+    # Comparable: the same segment, and close in size, in trend and in the attractiveness
+    # the policy scored, which sums up what the selection itself saw.
+    matched = matched_difference(
+        is_key,
+        [o.segment for o in outcomes],
+        [
+            [o.log_revenue for o in outcomes],
+            [one.slope for one in each],
+            [one.attractiveness for one in each],
+        ],
+        growth,
+    )
+    running = [size + 0.5 - one.rank if one.rank is not None else math.nan for one in each]
+    discontinuity = regression_discontinuity(running, growth)
+    naive = _naive(outcomes, is_key)
+    base = sum(o.revenue_after_last_year for o, key in zip(outcomes, is_key, strict=True) if key)
+    money: dict[str, float | None] = dict.fromkeys(
+        ("incremental_revenue", "incremental_contribution", "roi")
+    )
+    margin_pct = cost = None
+    source = ""
+    if financial:
+        revenue = sum(s.revenue for s in sold.values())
+        cogs = [s.cogs for s in sold.values() if s.cogs is not None]
+        margin_pct = (revenue - sum(cogs)) / revenue * 100 if cogs and revenue > 0 else None
+        keys = [k for k in key_accounts() if k.account_id in set(keyed)]
+        costs = costs_to_serve(
+            keys, first_after, add_months(first_after, after), program_settings()
+        )
+        cost = sum(c.amount for c in costs.values())
+        sources = sorted({c.source.value for c in costs.values()})
+        source = " and ".join(sources)
+        money = _money({"base": base, "margin_pct": margin_pct, "cost": cost}, matched)
+    return Roi(
+        cycle=cycle.name,
+        cut=cycle.as_of,
+        months_after=after,
+        key_accounts=sum(is_key),
+        matched=matched,
+        discontinuity=discontinuity,
+        naive=naive,
+        base_revenue=base if financial else None,
+        margin_pct=margin_pct,
+        incremental_revenue=money["incremental_revenue"],
+        incremental_contribution=money["incremental_contribution"],
+        programme_cost=cost,
+        cost_source=source,
+        roi=money["roi"],
+    )
+
+
+def _naive(outcomes: list[Outcome], is_key: list[bool]) -> float | None:
+    keys = [
+        o.growth for o, k in zip(outcomes, is_key, strict=True) if k and math.isfinite(o.growth)
+    ]
+    rest = [
+        o.growth for o, k in zip(outcomes, is_key, strict=True) if not k and math.isfinite(o.growth)
+    ]
+    if len(keys) < MIN_ACCOUNTS or len(rest) < MIN_ACCOUNTS:
+        return None
+    return sum(keys) / len(keys) - sum(rest) / len(rest)
+
+
+# ---- the post-launch questions ------------------------------------------------------
+
+
+class Reply:
+    """The three answers a post-launch question can have."""
+
+    YES = "yes"
+    NO = "no"
+    NOT_ENOUGH = "not enough data"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One post-launch question answered: ``reply`` and the figures behind it, in words."""
+
+    key: str
+    question: str
+    reply: str
+    figures: str
+
+
+def compare(
+    key: str, question: str, now: float | None, before: float | None, unit: str, count: int
+) -> Answer:
+    """Yes when ``now`` is above ``before``; not enough data when either is unknown or
+    fewer than ``MIN_ACCOUNTS`` stand behind them."""
+    if now is None or before is None or count < MIN_ACCOUNTS:
+        shown = f"{count} behind the figures; at least {MIN_ACCOUNTS} are needed"
+        if now is None or before is None:
+            shown = "the figures for both years are not in the data"
+        return Answer(key, question, Reply.NOT_ENOUGH, shown)
+    reply = Reply.YES if now > before else Reply.NO
+    return Answer(
+        key, question, reply, f"{before:,.1f}{unit} the year before, {now:,.1f}{unit} now"
+    )
+
+
+def revenue_answer(found: Roi | None) -> Answer:
+    """Did key-account revenue grow faster than non-key? From the matched comparison."""
+    question = "Did key-account revenue grow faster than non-key revenue?"
+    if found is None:
+        return Answer("revenue_faster", question, Reply.NOT_ENOUGH,
+                      "no published selection cycle has sales after its date yet")  # fmt: skip
+    estimate = found.matched
+    if estimate.verdict is Verdict.TOO_THIN:
+        return Answer("revenue_faster", question, Reply.NOT_ENOUGH, estimate.why)
+    figures = (
+        f"key accounts grew {estimate.effect:+.1%} against comparable non-key accounts "
+        f"(95% interval {estimate.low:+.1%} to {estimate.high:+.1%}, {estimate.n} pairs, "
+        f"{found.months_after} months after {found.cycle})"
+    )
+    reply = Reply.YES if estimate.verdict is Verdict.POSITIVE else Reply.NO
+    return Answer("revenue_faster", question, reply, figures)
+
+
+def post_launch_answers(user: User, found: Roi | None) -> list[Answer]:
+    """Seed 003's post-launch questions, each answered from the data (the financial ones
+    only for a user who may see financial figures)."""
+    check_permission(user, Permission.VIEW_ACCOUNTS)
+    financial = has_permission(user, Permission.VIEW_FINANCIALS)
+    keys = key_accounts()
+    ids = [key.account_id for key in keys]
+    answers = [revenue_answer(found)]
+    with reading(None) as (con, day):
+        if day is None:
+            return answers
+        year_before = add_months(day, -12)
+        now_parts, then_parts = store_parts(con, ids, day), store_parts(con, ids, year_before)
+        if financial:
+            start, end = year_window(day)
+            earlier_start = add_months(start, -12)
+            revenue_now = sales_between(con, start, end, ids)
+            revenue_then = sales_between(con, earlier_start, start, ids)
+    people_now, people_then = people_parts(keys, day), people_parts(keys, year_before)
+    if financial:
+        margin = BY_KEY["gross_margin"]
+        answers.append(
+            compare("margins_up", "Did key-account margins rise?",
+                    value_of(margin, now_parts["gross_margin"].values()),
+                    value_of(margin, then_parts["gross_margin"].values()), "%",
+                    min(len(now_parts["gross_margin"]), len(then_parts["gross_margin"])))
+        )  # fmt: skip
+        settings = program_settings()
+        cost_now = costs_to_serve(keys, start, end, settings)
+        cost_then = costs_to_serve(keys, earlier_start, start, settings)
+        answers.append(_cost_answer(cost_now, cost_then, revenue_now, revenue_then))
+    retention = BY_KEY["retention"]
+    answers.append(
+        compare("retention_improved", "Did retention of key accounts improve?",
+                value_of(retention, now_parts["retention"].values()),
+                value_of(retention, then_parts["retention"].values()), "%",
+                min(len(now_parts["retention"]), len(then_parts["retention"])))
+    )  # fmt: skip
+    answers.append(_satisfaction(people_now["satisfaction"], people_then["satisfaction"]))
+    answers.append(
+        Answer("share_of_wallet", "Did share of wallet grow?", Reply.NOT_ENOUGH,
+               "kam holds no wallet estimates (customer × category spend) to measure it by")
+    )  # fmt: skip
+    return answers
+
+
+def _satisfaction(now: dict[str, Part], then: dict[str, Part]) -> Answer:
+    kpi = BY_KEY["satisfaction"]
+    rated = int(
+        min(sum(p.denominator for p in now.values()), sum(p.denominator for p in then.values()))
+    )
+    question = "Did key customers' satisfaction go up?"
+    now_value, then_value = value_of(kpi, now.values()), value_of(kpi, then.values())
+    return compare("satisfaction_up", question, now_value, then_value, " / 5", rated)
+
+
+def _cost_answer(cost_now: dict, cost_then: dict, revenue_now: dict, revenue_then: dict) -> Answer:
+    question = "Did cost to serve grow faster than revenue?"
+    both = [
+        cid for cid in cost_now if cid in cost_then and cid in revenue_now and cid in revenue_then
+    ]
+    spent_now = sum(cost_now[c].amount for c in both)
+    spent_then = sum(cost_then[c].amount for c in both)
+    sold_now = sum(revenue_now[c].revenue for c in both)
+    sold_then = sum(revenue_then[c].revenue for c in both)
+    if len(both) < MIN_ACCOUNTS or spent_then <= 0 or sold_then <= 0:
+        return Answer("cost_to_serve_faster", question, Reply.NOT_ENOUGH,
+                      f"cost to serve and revenue for both years on {len(both)} key accounts; "
+                      f"at least {MIN_ACCOUNTS} are needed")  # fmt: skip
+    cost_growth = spent_now / spent_then - 1
+    revenue_growth = sold_now / sold_then - 1
+    sources = sorted(
+        {cost_now[c].source.value for c in both} | {cost_then[c].source.value for c in both}
+    )
+    reply = Reply.YES if cost_growth > revenue_growth else Reply.NO
+    return Answer("cost_to_serve_faster", question, reply,
+                  f"cost to serve {cost_growth:+.1%} ({' and '.join(sources)}), revenue "
+                  f"{revenue_growth:+.1%}, on {len(both)} key accounts")  # fmt: skip
