@@ -1,0 +1,209 @@
+"""What the store says about each account's purchases as of a date.
+
+One aggregate over the purchase days (``customer_day``) strictly up to the as-of date —
+nothing after it is read, which is what makes a backtest honest — gives per account the
+revenue of the latest trend window and of the window before, the days since the last
+order, the usual gap between orders, and P(alive) from the lifetime-value model fitted on
+the same history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import ibis
+import numpy as np
+import numpy.typing as npt
+
+from kam.analytics.clv import bgnbd, collapse_arrays, pareto_nbd
+from kam.analytics.clv.future_value import stored_purchase_days
+from kam.analytics.store import resolve_as_of
+
+Floats = npt.NDArray[np.float64]
+
+MAX_TREND_MONTHS = 12
+MIN_TREND_MONTHS = 3
+
+
+@dataclass(frozen=True)
+class PurchaseSignals:
+    """Per-account raw values as of ``as_of``, one array entry per ``customer_ids`` entry.
+
+    NaN is missing: ``revenue_prior`` of an account younger than the trend window,
+    ``usual_gap_days`` when no account ordered twice, ``p_alive`` when no model could be
+    fitted. ``trend_months`` is the window length used (12, or half the history the store
+    holds before ``as_of`` when that is shorter, at least 3).
+    """
+
+    as_of: dt.date
+    trend_months: int
+    customer_ids: tuple[str, ...]
+    revenue_recent: Floats
+    revenue_prior: Floats
+    days_since_last: Floats
+    usual_gap_days: Floats
+    p_alive: Floats
+    alive_model: str
+
+    def index(self) -> dict[str, int]:
+        """{customer id: its position in the arrays}."""
+        return {customer_id: i for i, customer_id in enumerate(self.customer_ids)}
+
+
+def _months_between(first: dt.date, last: dt.date) -> int:
+    return (last.year - first.year) * 12 + last.month - first.month
+
+
+def _shift(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    for candidate in range(day.day, 27, -1):
+        try:
+            return dt.date(year, month, candidate)
+        except ValueError:
+            continue
+    return dt.date(year, month, min(day.day, 28))
+
+
+def trend_window(first_purchase: dt.date | None, as_of: dt.date) -> int:
+    """Months in each trend window: 12, or half the history before ``as_of`` (at least 3)."""
+    if first_purchase is None:
+        return MAX_TREND_MONTHS
+    half = _months_between(first_purchase, as_of) // 2
+    return max(MIN_TREND_MONTHS, min(MAX_TREND_MONTHS, half))
+
+
+def purchase_signals(
+    con: Any,
+    as_of: dt.date | None = None,
+    *,
+    active_months: int = 12,
+    fit_alive: bool = True,
+) -> PurchaseSignals | None:
+    """Each account's purchase signals as of ``as_of`` (default: the latest transaction).
+
+    Only accounts with a purchase in the ``active_months`` before ``as_of`` are scored (an
+    account gone longer has no health left to watch). None when the store has no purchases
+    up to ``as_of``.
+    """
+    as_of = resolve_as_of(con, as_of)
+    if as_of is None:
+        return None
+    days = stored_purchase_days(con)
+    before = days.filter(days.date <= ibis.literal(as_of))
+    first_any = before.date.min().to_pyarrow().as_py()
+    if first_any is None:
+        return None
+    months = trend_window(first_any, as_of)
+    recent_from = _shift(as_of, -months)
+    prior_from = _shift(as_of, -2 * months)
+    active_from = _shift(as_of, -active_months)
+    revenue = before.revenue.fill_null(0)
+    table = (
+        before.group_by("customer_id")
+        .aggregate(
+            first=before.date.min(),
+            last=before.date.max(),
+            days=before.date.nunique(),
+            recent=ibis.ifelse(before.date > recent_from, revenue, 0).sum(),
+            prior=ibis.ifelse(
+                (before.date > prior_from) & (before.date <= recent_from), revenue, 0
+            ).sum(),
+        )
+        .filter(lambda t: t["last"] > active_from)
+        .order_by("customer_id")
+        .to_pyarrow()
+    )
+    ids = tuple(table.column("customer_id").to_pylist())
+    first = np.array(table.column("first").to_pylist(), dtype="datetime64[D]")
+    last = np.array(table.column("last").to_pylist(), dtype="datetime64[D]")
+    purchase_days = np.asarray(table.column("days").to_numpy(), dtype=np.float64)
+    end = np.datetime64(as_of, "D")
+    age = (end - first).astype(np.float64)
+    span = (last - first).astype(np.float64)
+    since = (end - last).astype(np.float64)
+    repeats = purchase_days - 1
+    gap = usual_gap(span, repeats)
+    prior = np.asarray(table.column("prior").to_numpy(), dtype=np.float64)
+    # An account that first bought within the recent window has no prior to compare with.
+    started_in_time = first <= np.datetime64(recent_from, "D")
+    prior = np.where(started_in_time, prior, np.nan)
+    recent = np.asarray(table.column("recent").to_numpy(), dtype=np.float64)
+    alive, model = (
+        alive_probability(repeats, span / 7, age / 7) if fit_alive else (_nan(len(ids)), "")
+    )
+    return PurchaseSignals(
+        as_of=as_of,
+        trend_months=months,
+        customer_ids=ids,
+        revenue_recent=recent,
+        revenue_prior=prior,
+        days_since_last=since,
+        usual_gap_days=gap,
+        p_alive=alive,
+        alive_model=model,
+    )
+
+
+PSEUDO_GAPS = 2.0
+"""How many of the portfolio's typical gaps an account's own gaps are pooled with."""
+
+
+def usual_gap(span_days: Floats, repeats: Floats) -> Floats:
+    """Each account's usual gap between orders, pooled with the portfolio's: (days from
+    first to last order + k·g0) / (repeat orders + k), g0 the median gap of the accounts
+    that ordered more than once, k = ``PSEUDO_GAPS``. An account with one order gets g0;
+    one with many, close to its own mean gap (a one-off long or short gap of a young
+    account does not set its rhythm alone). NaN when no account ordered twice."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        own = np.where(repeats > 0, span_days / np.maximum(repeats, 1), np.nan)
+    if not np.isfinite(own).any():
+        return np.full(len(span_days), np.nan)
+    typical = float(np.nanmedian(own))
+    return (span_days + PSEUDO_GAPS * typical) / (repeats + PSEUDO_GAPS)
+
+
+def _nan(n: int) -> Floats:
+    return np.full(n, np.nan)
+
+
+def alive_probability(x: Floats, t_x: Floats, T: Floats) -> tuple[Floats, str]:
+    """P(alive) per account from the Pareto/NBD fitted on these histories (weeks), the
+    BG/NBD when it does not converge; NaN (missing) when neither does.
+
+    The Pareto/NBD comes first because it gives a one-order account a P(alive) below 1
+    that falls with time since that order; the BG/NBD holds such an account alive for ever.
+    """
+    if len(x) == 0:
+        return _nan(0), ""
+    stats = collapse_arrays(x, t_x, T, time_unit="weeks")
+    for name, model in (("pareto_nbd", pareto_nbd), ("bgnbd", bgnbd)):
+        try:
+            # A tiny or odd portfolio can push the optimiser through invalid regions on the
+            # way; the result is judged by its convergence and finite answers below.
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore", RuntimeWarning)
+                result = model.fit(stats)
+        except (ValueError, FloatingPointError, np.linalg.LinAlgError):
+            continue
+        if not result.converged:
+            continue
+        with np.errstate(all="ignore"):
+            p = np.asarray(model.probability_alive(result.params, x, t_x, T), dtype=np.float64)
+        p = np.where(np.isfinite(p), np.clip(p, 0.0, 1.0), np.nan)
+        if np.isfinite(p).any():
+            return p, name
+    return _nan(len(x)), ""
+
+
+def finite_or_nan(value: float | None) -> float:
+    """A number as a float, NaN when it is missing or not finite."""
+    if value is None:
+        return math.nan
+    value = float(value)
+    return value if math.isfinite(value) else math.nan
