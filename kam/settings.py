@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "kam.engagement",
     "kam.opportunities",
     "kam.performance",
+    "kam.health",
     "kam.api",
 ]
 

@@ -16,6 +16,7 @@ from kam.cli import (
     clv,
     data,
     engagement,
+    health,
     opportunities,
     program,
     report,
@@ -61,6 +62,9 @@ app.add_typer(report.app, name="report")
 # Opportunities and whitespace.
 app.add_typer(opportunities.app, name="opportunities")
 app.command("whitespace")(opportunities.whitespace)
+
+# Account health: scores, the backtest, learned weights.
+app.add_typer(health.app, name="health")
 
 # Backup and restore.
 app.command("export")(backup.export)

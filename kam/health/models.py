@@ -1,0 +1,84 @@
+"""Account health: the versioned health policy, scoring runs and each account's score."""
+
+from django.conf import settings
+from django.db import models
+
+from kam.accounts.models import Account
+
+
+class PolicyStatus(models.TextChoices):
+    """A policy version is in force once accepted; a learned one waits as proposed."""
+
+    PROPOSED = "proposed", "Proposed"
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+
+
+class HealthPolicyVersion(models.Model):
+    """One version of the health policy (weights per component, the shrink share).
+
+    Versions are never edited: a change is a new version. The latest *accepted* one is in
+    force. A version learned by ``kam health fit`` is *proposed* with the backtest of the
+    policy in force beside its own (``comparison``) until the Head of KAM decides.
+    """
+
+    version = models.PositiveIntegerField(unique=True)
+    rules = models.JSONField()
+    note = models.TextField(blank=True, help_text="Why this version was made.")
+    status = models.CharField(
+        max_length=16, choices=PolicyStatus.choices, default=PolicyStatus.ACCEPTED
+    )
+    comparison = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-version"]
+
+    def __str__(self) -> str:
+        return f"health policy v{self.version} ({self.status})"
+
+
+class HealthRun(models.Model):
+    """One scoring run: every active account scored as of a date under one policy."""
+
+    policy = models.ForeignKey(HealthPolicyVersion, on_delete=models.PROTECT, related_name="runs")
+    as_of = models.DateField()
+    accounts = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"health run {self.pk} as of {self.as_of}"
+
+
+class HealthScore(models.Model):
+    """One account's score in one run (None: no component present) and its components
+    (key, points or None, raw, explanation) — one point of the account's score history."""
+
+    run = models.ForeignKey(HealthRun, on_delete=models.CASCADE, related_name="scores")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="health_scores")
+    score = models.FloatField(null=True)
+    weight_present = models.FloatField()
+    components = models.JSONField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "account"], name="health_score_once_per_run")
+        ]
+        indexes = [models.Index(fields=["account", "run"], name="health_score_account_run")]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} health {self.score}"

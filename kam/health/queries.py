@@ -1,0 +1,191 @@
+"""Reads for account health: the policy in force, the components the apps measure, an
+account's score history, and the backtest (which reads and never writes)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Avg, F, Max, Q
+
+from kam.accounts.models import Account
+from kam.analytics.health import DEFAULT_POLICY, HealthPolicy
+from kam.analytics.health.backtest import BacktestResult, run_backtest
+from kam.analytics.health.score import ExternalValue
+from kam.engagement.models import Engagement, EngagementStatus
+from kam.engagement.queries import current_policy as cadence_policy
+from kam.health.models import HealthPolicyVersion, HealthScore, PolicyStatus
+from kam.people.models import User
+from kam.people.roles import Permission
+from kam.people.services import check_permission
+from kam.plans.models import (
+    OPEN_ACTION_STATUSES,
+    AccountPlan,
+    PlanAction,
+    PlanReview,
+    PlanRisk,
+    PlanStatus,
+    RiskStatus,
+)
+from kam.selection.models import KeyAccount
+from kam.stores import analytics_store
+
+DEFAULT_CADENCE_DAYS = 90
+"""The interval a non-key account's meetings are measured against (no tier, no cadence)."""
+HIGH_RISK = 15
+"""A risk is high when likelihood × impact (each 1–5) reaches this."""
+
+
+@dataclass(frozen=True)
+class PolicyInForce:
+    """The health policy in force: its stored version (None: the default, never stored)."""
+
+    version: HealthPolicyVersion | None
+    policy: HealthPolicy
+
+
+def policy_of(version: HealthPolicyVersion) -> HealthPolicy:
+    """A stored version as the analytics' policy."""
+    return HealthPolicy.from_dict(version.rules, version=version.version, note=version.note)
+
+
+def current_policy() -> PolicyInForce:
+    """The latest accepted version, else the hand-set default (one query)."""
+    latest = (
+        HealthPolicyVersion.objects.filter(status=PolicyStatus.ACCEPTED)
+        .order_by("-version")
+        .first()
+    )
+    if latest is None:
+        return PolicyInForce(None, DEFAULT_POLICY)
+    return PolicyInForce(latest, policy_of(latest))
+
+
+def _cadence_days() -> dict[str, int]:
+    """{customer id: the shortest interval its tier's cadence asks for} for key accounts."""
+    shortest: dict[str, int] = {}
+    for rule in cadence_policy().rules:
+        shortest[rule.tier] = min(shortest.get(rule.tier, rule.every_days), rule.every_days)
+    return {
+        customer_id: shortest.get(tier, DEFAULT_CADENCE_DAYS)
+        for customer_id, tier in KeyAccount.objects.values_list("account__customer_id", "tier")
+    }
+
+
+def app_components(
+    as_of: dt.date, customer_ids: Iterable[str] | None = None, *, history_only: bool = False
+) -> dict[str, dict[str, ExternalValue]]:
+    """The components the apps measure, per customer id, as of ``as_of``.
+
+    Engagement recency (days since the last meeting held, against the cadence) and meeting
+    ratings (the year before ``as_of``) read only what is dated up to ``as_of``, so a
+    backtest can rebuild them (``history_only``). Plan freshness, overdue actions and open
+    high risks are today's state of the plan, so they are left out of a backtest.
+    Satisfaction and relationship coverage are missing until measured here.
+    """
+    scope = Q()
+    if customer_ids is not None:
+        scope = Q(account__customer_id__in=list(customer_ids))
+    found: dict[str, dict[str, ExternalValue]] = defaultdict(dict)
+    held = Engagement.objects.filter(
+        scope, status=EngagementStatus.HELD, date__lte=as_of
+    ).values_list("account__customer_id")
+    cadence = _cadence_days()
+    for customer_id, last in held.annotate(last=Max("date")):
+        interval = cadence.get(customer_id, DEFAULT_CADENCE_DAYS)
+        since = (as_of - last).days
+        found[customer_id]["engagement"] = ExternalValue(
+            since / interval,
+            f"{since} days since the last meeting held; its cadence asks for one every "
+            f"{interval} days",
+        )
+    rated = held.filter(date__gt=as_of - dt.timedelta(days=365), rating__isnull=False)
+    for customer_id, mean in rated.annotate(mean=Avg("rating")):
+        found[customer_id]["meetings"] = ExternalValue(
+            float(mean), f"meetings of the last year rated {mean:.1f} of 5 on average"
+        )
+    if history_only:
+        return dict(found)
+    plans = AccountPlan.objects.filter(scope).exclude(status=PlanStatus.ARCHIVED)
+    touched: dict[str, dt.date] = {}
+    for customer_id, updated in plans.values_list("account__customer_id", "updated_at"):
+        day = updated.date()
+        touched[customer_id] = max(touched.get(customer_id, day), day)
+    reviews = PlanReview.objects.filter(
+        Q(plan__account__customer_id__in=list(customer_ids)) if customer_ids is not None else Q(),
+        plan__status__in=(PlanStatus.DRAFT, PlanStatus.ACTIVE),
+    ).values_list("plan__account__customer_id")
+    for customer_id, held_on in reviews.annotate(held=Max("held_on")):
+        touched[customer_id] = max(touched.get(customer_id, held_on), held_on)
+    overdue: dict[str, int] = defaultdict(int)
+    plan_scope = (
+        Q(plan__account__customer_id__in=list(customer_ids)) if customer_ids is not None else Q()
+    )
+    for (customer_id,) in PlanAction.objects.filter(
+        plan_scope,
+        status__in=OPEN_ACTION_STATUSES,
+        due_on__lt=as_of,
+        plan__status__in=(PlanStatus.DRAFT, PlanStatus.ACTIVE),
+    ).values_list("plan__account__customer_id"):
+        overdue[customer_id] += 1
+    for customer_id, day in touched.items():
+        age = max(0, (as_of - day).days)
+        count = overdue.get(customer_id, 0)
+        found[customer_id]["plan"] = ExternalValue(
+            age,
+            f"plan last updated or reviewed {age} days ago; {count} overdue action(s)",
+            count,
+        )
+    high: dict[str, int] = dict.fromkeys(touched, 0)
+    for (customer_id,) in (
+        PlanRisk.objects.filter(plan_scope, status=RiskStatus.OPEN)
+        .annotate(level=F("likelihood") * F("impact"))
+        .filter(level__gte=HIGH_RISK)
+        .values_list("plan__account__customer_id")
+    ):
+        high[customer_id] = high.get(customer_id, 0) + 1
+    for customer_id, count in high.items():
+        found[customer_id]["risks"] = ExternalValue(count, f"{count} open high risk(s) in the plan")
+    return dict(found)
+
+
+def backtest(
+    user: User, as_of: dt.date, horizon_months: int, policy: HealthPolicy | None = None
+) -> BacktestResult:
+    """The backtest of ``policy`` (default: the one in force) as of ``as_of``."""
+    check_permission(user, Permission.RUN_SELECTION)
+    chosen = policy or current_policy().policy
+    external = app_components(as_of, history_only=True)
+    with analytics_store().connect(read_only=True) as con:
+        return run_backtest(con, as_of, horizon_months, chosen, external)
+
+
+@dataclass(frozen=True)
+class HistoryPoint:
+    """One point of an account's score history."""
+
+    as_of: dt.date
+    run_id: int
+    score: float | None
+
+
+def score_history(account: Account, limit: int = 100) -> list[HistoryPoint]:
+    """The account's score in each run, oldest first (one query)."""
+    rows = (
+        HealthScore.objects.filter(account=account)
+        .select_related("run")
+        .order_by("-run__created_at", "-run_id")[:limit]
+    )
+    return [HistoryPoint(row.run.as_of, row.run_id, row.score) for row in reversed(rows)]
+
+
+def latest_score(account: Account) -> HealthScore | None:
+    """The account's score in the latest run that scored it."""
+    return (
+        HealthScore.objects.filter(account=account)
+        .select_related("run__policy")
+        .order_by("-run__created_at", "-run_id")
+        .first()
+    )

@@ -1,0 +1,176 @@
+"""Writes for account health: scoring runs, learned policy versions and their decision."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from kam.accounts.models import Account
+from kam.analytics.health import HealthPolicy, score_accounts
+from kam.analytics.health.backtest import backtest_frame, measure
+from kam.analytics.health.fit import DEFAULT_PENALTY, fit_weights
+from kam.analytics.health.signals import _shift, purchase_signals
+from kam.analytics.store import resolve_as_of
+from kam.health.models import HealthPolicyVersion, HealthRun, HealthScore, PolicyStatus
+from kam.health.queries import app_components, current_policy, policy_of
+from kam.people.models import User
+from kam.people.roles import Permission
+from kam.people.services import check_permission
+from kam.stores import analytics_store
+
+
+class HealthError(ValueError):
+    """A health action that cannot be done, with the reason in words."""
+
+
+def _next_version() -> int:
+    latest = HealthPolicyVersion.objects.order_by("-version").first()
+    return (latest.version if latest else 0) + 1
+
+
+@transaction.atomic
+def do_ensure_health_policy(user: User | None = None) -> HealthPolicyVersion:
+    """The accepted version in force, storing the hand-set default as version 1 if none is."""
+    found = current_policy().version
+    if found is not None:
+        return found
+    policy = current_policy().policy
+    return HealthPolicyVersion.objects.create(
+        version=_next_version(), rules=policy.as_dict(), note=policy.note, created_by=user
+    )
+
+
+def do_score_health(user: User, as_of: dt.date | None = None) -> HealthRun:
+    """Score every account that bought in the year up to ``as_of`` (default: the latest
+    transaction) under the policy in force, and keep each score as a point of its history."""
+    check_permission(user, Permission.RUN_SELECTION)
+    with analytics_store().connect(read_only=True) as con:
+        day = resolve_as_of(con, as_of)
+        if day is None:
+            raise HealthError("nothing to score yet: the store holds no invoice lines")
+        signals = purchase_signals(con, day)
+    version = do_ensure_health_policy(user)
+    policy = policy_of(version)
+    healths = score_accounts(signals, policy, app_components(day))
+    accounts = dict(
+        Account.objects.filter(customer_id__in=list(healths)).values_list("customer_id", "id")
+    )
+    with transaction.atomic():
+        run = HealthRun.objects.create(policy=version, as_of=day, created_by=user)
+        HealthScore.objects.bulk_create(
+            [
+                HealthScore(
+                    run=run,
+                    account_id=accounts[customer_id],
+                    score=health.score,
+                    weight_present=health.weight_present,
+                    components=[
+                        {
+                            "key": c.key,
+                            "points": c.points,
+                            "raw": c.raw,
+                            "explanation": c.explanation,
+                        }
+                        for c in health.components
+                    ],
+                )
+                for customer_id, health in healths.items()
+                if customer_id in accounts
+            ],
+            batch_size=2000,
+        )
+        run.accounts = len(healths)
+        run.save(update_fields=["accounts"])
+    return run
+
+
+@dataclass(frozen=True)
+class FitProposal:
+    """A learned policy version, proposed, with both backtests on the validation date."""
+
+    version: HealthPolicyVersion
+    comparison: dict[str, Any]
+
+
+def do_fit_health_policy(
+    user: User,
+    horizon_months: int = 12,
+    validation_as_of: dt.date | None = None,
+    penalty: float = DEFAULT_PENALTY,
+) -> FitProposal:
+    """Learn weights on the accounts scored at ``validation_as_of`` − horizon (outcomes up
+    to ``validation_as_of``), judge them on those scored at ``validation_as_of`` (default:
+    one horizon before the latest transaction), and propose them as a new version."""
+    check_permission(user, Permission.EDIT_POLICY)
+    current = current_policy().policy
+    with analytics_store().connect(read_only=True) as con:
+        latest = resolve_as_of(con, None)
+        if latest is None:
+            raise HealthError("nothing to learn from: the store holds no invoice lines")
+        validation = validation_as_of or _shift(latest, -horizon_months)
+        training = _shift(validation, -horizon_months)
+        try:
+            train = backtest_frame(
+                con,
+                training,
+                horizon_months,
+                current,
+                app_components(training, history_only=True),
+            )
+            judge = backtest_frame(
+                con,
+                validation,
+                horizon_months,
+                current,
+                app_components(validation, history_only=True),
+            )
+            fitted = fit_weights(train.points, train.outcomes.bad, current, penalty)
+        except ValueError as error:
+            raise HealthError(f"cannot learn weights: {error}") from None
+    proposed = HealthPolicy(fitted.weights, current.shrink_share, version=_next_version())
+    old, new = measure(judge, current, horizon_months), measure(judge, proposed, horizon_months)
+    comparison = {
+        "training_as_of": training.isoformat(),
+        "validation_as_of": validation.isoformat(),
+        "horizon_months": horizon_months,
+        "penalty": penalty,
+        "learned": list(fitted.learned),
+        "training_accounts": fitted.accounts,
+        "current": old.as_dict(),
+        "proposed": new.as_dict(),
+    }
+    note = (
+        f"Learned on accounts scored {training} (outcomes to {validation}); validation AUC "
+        f"{new.metrics('health').auc:.3f} against {old.metrics('health').auc:.3f} in force."
+    )
+    with transaction.atomic():
+        version = HealthPolicyVersion.objects.create(
+            version=proposed.version,
+            rules=proposed.as_dict(),
+            note=note,
+            status=PolicyStatus.PROPOSED,
+            comparison=comparison,
+            created_by=user,
+        )
+    return FitProposal(version, comparison)
+
+
+@transaction.atomic
+def do_decide_health_policy(
+    user: User, version: HealthPolicyVersion, *, accept: bool, reason: str = ""
+) -> HealthPolicyVersion:
+    """The Head of KAM accepts a proposed version (it comes into force) or rejects it."""
+    check_permission(user, Permission.APPROVE_CYCLE)
+    locked = HealthPolicyVersion.objects.select_for_update().get(pk=version.pk)
+    if locked.status != PolicyStatus.PROPOSED:
+        raise HealthError(f"health policy v{locked.version} is {locked.status}, not proposed")
+    locked.status = PolicyStatus.ACCEPTED if accept else PolicyStatus.REJECTED
+    locked.decided_by = user
+    locked.decided_at = timezone.now()
+    locked.decision_reason = reason
+    locked.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
+    return locked
