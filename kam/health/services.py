@@ -56,8 +56,8 @@ def do_score_health(user: User, as_of: dt.date | None = None) -> HealthRun:
     version = do_ensure_health_policy(user)
     policy = policy_of(version)
     healths = score_accounts(signals, policy, app_components(day))
-    accounts = dict(
-        Account.objects.filter(customer_id__in=list(healths)).values_list("customer_id", "id")
+    accounts = set(
+        Account.objects.filter(customer_id__in=list(healths)).values_list("customer_id", flat=True)
     )
     with transaction.atomic():
         run = HealthRun.objects.create(policy=version, as_of=day, created_by=user)
@@ -65,7 +65,7 @@ def do_score_health(user: User, as_of: dt.date | None = None) -> HealthRun:
             [
                 HealthScore(
                     run=run,
-                    account_id=accounts[customer_id],
+                    account_id=customer_id,
                     score=health.score,
                     weight_present=health.weight_present,
                     components=[
@@ -106,7 +106,7 @@ def do_fit_health_policy(
     to ``validation_as_of``), judge them on those scored at ``validation_as_of`` (default:
     one horizon before the latest transaction), and propose them as a new version."""
     check_permission(user, Permission.EDIT_POLICY)
-    current = current_policy().policy
+    current = policy_of(do_ensure_health_policy(user))
     with analytics_store().connect(read_only=True) as con:
         latest = resolve_as_of(con, None)
         if latest is None:

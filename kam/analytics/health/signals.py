@@ -19,7 +19,7 @@ import ibis
 import numpy as np
 import numpy.typing as npt
 
-from kam.analytics.clv import bgnbd, collapse_arrays, pareto_nbd
+from kam.analytics.clv import bgnbd, collapse_arrays, degenerate, forecast, pareto_nbd
 from kam.analytics.clv.future_value import stored_purchase_days
 from kam.analytics.store import resolve_as_of
 
@@ -173,8 +173,10 @@ def _nan(n: int) -> Floats:
 
 
 def alive_probability(x: Floats, t_x: Floats, T: Floats) -> tuple[Floats, str]:
-    """P(alive) per account from the Pareto/NBD fitted on these histories (weeks), the
-    BG/NBD when it does not converge; NaN (missing) when neither does.
+    """P(alive) per account from the Pareto/NBD fitted on these histories (weeks), then
+    the BG/NBD; a fit that ran to the edge of its parameter space is replaced by its limit
+    (``clv.degenerate``: e.g. accounts that never drop out), as the future-value step does.
+    NaN (missing) when no model is usable.
 
     The Pareto/NBD comes first because it gives a one-order account a P(alive) below 1
     that falls with time since that order; the BG/NBD holds such an account alive for ever.
@@ -182,22 +184,21 @@ def alive_probability(x: Floats, t_x: Floats, T: Floats) -> tuple[Floats, str]:
     if len(x) == 0:
         return _nan(0), ""
     stats = collapse_arrays(x, t_x, T, time_unit="weeks")
-    for name, model in (("pareto_nbd", pareto_nbd), ("bgnbd", bgnbd)):
+    for model in (pareto_nbd, bgnbd):
         try:
             # A tiny or odd portfolio can push the optimiser through invalid regions on the
-            # way; the result is judged by its convergence and finite answers below.
+            # way; the result is judged by resolve() and by finite answers below.
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore", RuntimeWarning)
-                result = model.fit(stats)
+                resolution = degenerate.resolve(model.fit(stats), stats)
+                if resolution.fit is None:
+                    continue
+                p = np.asarray(forecast.alive_probability(resolution.fit, x, t_x, T), np.float64)
         except (ValueError, FloatingPointError, np.linalg.LinAlgError):
             continue
-        if not result.converged:
-            continue
-        with np.errstate(all="ignore"):
-            p = np.asarray(model.probability_alive(result.params, x, t_x, T), dtype=np.float64)
         p = np.where(np.isfinite(p), np.clip(p, 0.0, 1.0), np.nan)
         if np.isfinite(p).any():
-            return p, name
+            return p, resolution.fit.model
     return _nan(len(x)), ""
 
 
