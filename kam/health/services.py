@@ -10,10 +10,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from kam.accounts.models import Account
+from kam.analytics.account_figures import shift_months
 from kam.analytics.health import HealthPolicy, score_accounts
 from kam.analytics.health.backtest import backtest_frame, measure
 from kam.analytics.health.fit import DEFAULT_PENALTY, fit_weights
-from kam.analytics.health.signals import _shift, purchase_signals
+from kam.analytics.health.signals import purchase_signals
 from kam.analytics.store import resolve_as_of
 from kam.health.models import HealthPolicyVersion, HealthRun, HealthScore, PolicyStatus
 from kam.health.queries import app_components, current_policy, policy_of
@@ -111,8 +112,8 @@ def do_fit_health_policy(
         latest = resolve_as_of(con, None)
         if latest is None:
             raise HealthError("nothing to learn from: the store holds no invoice lines")
-        validation = validation_as_of or _shift(latest, -horizon_months)
-        training = _shift(validation, -horizon_months)
+        validation = validation_as_of or shift_months(latest, -horizon_months)
+        training = shift_months(validation, -horizon_months)
         try:
             train = backtest_frame(
                 con,

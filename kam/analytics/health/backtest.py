@@ -31,10 +31,11 @@ import numpy as np
 import numpy.typing as npt
 from scipy.stats import rankdata
 
+from kam.analytics.account_figures import shift_months
 from kam.analytics.clv.future_value import stored_purchase_days
 from kam.analytics.health.policy import COMPONENT_KEYS, HealthPolicy
 from kam.analytics.health.score import AccountHealth, ExternalValue, points_matrix, score_accounts
-from kam.analytics.health.signals import PurchaseSignals, _shift, purchase_signals
+from kam.analytics.health.signals import PurchaseSignals, purchase_signals
 
 Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
@@ -177,8 +178,8 @@ def outcomes(
     """Each account's fate in (as_of, as_of + horizon]: defected (no purchase) or shrank
     (revenue down more than ``shrink_share`` against the same months before as_of)."""
     days = stored_purchase_days(con)
-    start = _shift(as_of, -horizon_months)
-    end = _shift(as_of, horizon_months)
+    start = shift_months(as_of, -horizon_months)
+    end = shift_months(as_of, horizon_months)
     revenue = days.revenue.fill_null(0)
     window = days.filter((days.date > ibis.literal(start)) & (days.date <= ibis.literal(end)))
     after = window.date > ibis.literal(as_of)

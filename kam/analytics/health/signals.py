@@ -19,6 +19,7 @@ import ibis
 import numpy as np
 import numpy.typing as npt
 
+from kam.analytics.account_figures import shift_months
 from kam.analytics.clv import bgnbd, collapse_arrays, degenerate, forecast, pareto_nbd
 from kam.analytics.clv.future_value import stored_purchase_days
 from kam.analytics.store import resolve_as_of
@@ -58,18 +59,6 @@ def _months_between(first: dt.date, last: dt.date) -> int:
     return (last.year - first.year) * 12 + last.month - first.month
 
 
-def _shift(day: dt.date, months: int) -> dt.date:
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    month += 1
-    for candidate in range(day.day, 27, -1):
-        try:
-            return dt.date(year, month, candidate)
-        except ValueError:
-            continue
-    return dt.date(year, month, min(day.day, 28))
-
-
 def trend_window(first_purchase: dt.date | None, as_of: dt.date) -> int:
     """Months in each trend window: 12, or half the history before ``as_of`` (at least 3)."""
     if first_purchase is None:
@@ -100,9 +89,9 @@ def purchase_signals(
     if first_any is None:
         return None
     months = trend_window(first_any, as_of)
-    recent_from = _shift(as_of, -months)
-    prior_from = _shift(as_of, -2 * months)
-    active_from = _shift(as_of, -active_months)
+    recent_from = shift_months(as_of, -months)
+    prior_from = shift_months(as_of, -2 * months)
+    active_from = shift_months(as_of, -active_months)
     revenue = before.revenue.fill_null(0)
     table = (
         before.group_by("customer_id")
