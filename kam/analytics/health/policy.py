@@ -44,6 +44,12 @@ COMPONENTS: tuple[Component, ...] = (
         True,
     ),
     Component(
+        "order_frequency",
+        "Order frequency",
+        "how often the account orders: a buying relationship of a few orders a year is thin",
+        True,
+    ),
+    Component(
         "engagement",
         "Engagement recency",
         "days since the last meeting held against the account's cadence",
@@ -136,6 +142,7 @@ DEFAULT_POLICY = HealthPolicy(
         "revenue_trend": 15,
         "p_alive": 25,
         "order_rhythm": 20,
+        "order_frequency": 10,
         "engagement": 10,
         "meetings": 5,
         "plan": 5,
@@ -146,5 +153,5 @@ DEFAULT_POLICY = HealthPolicy(
     version=1,
     note="Hand-set default (docs/health.md).",
 )
-"""The hand-set first version: purchase behaviour (trend, P(alive), rhythm) 60, the
-relationship as people see it 40 (docs/health.md says why)."""
+"""The hand-set first version: purchase behaviour (trend, P(alive), rhythm, frequency) 70,
+the relationship as people see it 40 (docs/health.md says why)."""

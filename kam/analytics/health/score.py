@@ -49,6 +49,16 @@ def overdue_points(ratio: float | None) -> float | None:
     return 100 / (1 + (value / RHYTHM_HALF) ** 3)
 
 
+def frequency_points(usual_gap_days: float | None) -> float | None:
+    """Orders a year f = 365 / usual gap as 100·f / (f + 4): quarterly 50, monthly 75,
+    twice a year 33."""
+    gap = _finite(usual_gap_days)
+    if gap is None or gap <= 0:
+        return None
+    per_year = 365 / gap
+    return 100 * per_year / (per_year + 4)
+
+
 def probability_points(p: float | None) -> float | None:
     """A probability (or a 0–1 satisfaction) as 0–100."""
     value = _finite(p)
@@ -154,6 +164,12 @@ def _purchase_components(signals: PurchaseSignals, i: int) -> list[ComponentValu
             "p_alive", probability_points(alive), alive if alive_ok else None, alive_text
         ),
         ComponentValue("order_rhythm", overdue_points(ratio), ratio, rhythm_text),
+        ComponentValue(
+            "order_frequency",
+            frequency_points(gap),
+            365 / gap if ratio is not None else None,
+            f"about {365 / gap:.1f} orders a year" if ratio is not None else rhythm_text,
+        ),
     ]
 
 
@@ -223,7 +239,7 @@ def score_accounts(
         else:
             components = [
                 ComponentValue(key, None, None, "no purchases in the last 12 months")
-                for key in ("revenue_trend", "p_alive", "order_rhythm")
+                for key in ("revenue_trend", "p_alive", "order_rhythm", "order_frequency")
             ]
         measured = external.get(customer_id, {})
         components += [external_component(key, measured.get(key)) for key in EXTERNAL_POINTS]
