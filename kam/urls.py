@@ -45,6 +45,7 @@ urlpatterns = [
     path("", include("kam.plans.urls")),
     path("", include("kam.engagement.urls")),
     path("", include("kam.opportunities.urls")),
+    path("", include("kam.health.urls")),
     path("accounts/", include("kam.accounts.urls")),
     path("", include("kam.api.urls")),  # the JSON API at /api/ and its tokens page
     path("admin/", admin.site.urls),

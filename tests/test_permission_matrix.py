@@ -208,6 +208,8 @@ ROUTES: dict[str, Expect] = {
     "performance:cost_import": Expect(get=SALES_OPS, post=SALES_OPS),
     "performance:review": Expect(get=READ),
     "performance:review_pdf": Expect(get=READ, heavy=True),
+    "health:account": Expect(get=READ),
+    "health:backtest": Expect(get=SALES_OPS),
 }
 """Every route by name; the rest of Django's admin site is ``ADMIN``."""
 

@@ -1,0 +1,12 @@
+"""URLs of the health app: an account's health, and the backtest."""
+
+from django.urls import path
+
+from kam.health import views
+
+app_name = "health"
+
+urlpatterns = [
+    path("health/backtest/", views.backtest, name="backtest"),
+    path("accounts/<customer_id:customer_id>/health/", views.account, name="account"),
+]
