@@ -189,3 +189,14 @@ def latest_score(account: Account) -> HealthScore | None:
         .order_by("-run__created_at", "-run_id")
         .first()
     )
+
+
+def latest_scores(customer_ids: Iterable[str]) -> dict[str, HealthScore]:
+    """Each listed account's score in the latest run (two queries)."""
+    from kam.health.models import HealthRun
+
+    run = HealthRun.objects.order_by("-created_at", "-id").first()
+    if run is None:
+        return {}
+    rows = HealthScore.objects.filter(run=run, account_id__in=list(customer_ids))
+    return {row.account_id: row for row in rows}

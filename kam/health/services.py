@@ -56,7 +56,8 @@ def do_score_health(user: User, as_of: dt.date | None = None) -> HealthRun:
         signals = purchase_signals(con, day)
     version = do_ensure_health_policy(user)
     policy = policy_of(version)
-    healths = score_accounts(signals, policy, app_components(day))
+    measured = app_components(day)
+    healths = score_accounts(signals, policy, measured)
     accounts = set(
         Account.objects.filter(customer_id__in=list(healths)).values_list("customer_id", flat=True)
     )
@@ -75,6 +76,7 @@ def do_score_health(user: User, as_of: dt.date | None = None) -> HealthRun:
                             "points": c.points,
                             "raw": c.raw,
                             "explanation": c.explanation,
+                            **_second(measured, customer_id, c.key),
                         }
                         for c in health.components
                     ],
@@ -87,6 +89,14 @@ def do_score_health(user: User, as_of: dt.date | None = None) -> HealthRun:
         run.accounts = len(healths)
         run.save(update_fields=["accounts"])
     return run
+
+
+def _second(measured: dict[str, Any], customer_id: str, key: str) -> dict[str, Any]:
+    """The plan's overdue actions, kept beside its age for the alerts."""
+    value = measured.get(customer_id, {}).get(key)
+    if key != "plan" or value is None or value.second is None:
+        return {}
+    return {"overdue_actions": int(value.second)}
 
 
 @dataclass(frozen=True)

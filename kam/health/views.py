@@ -13,6 +13,7 @@ from kam.accounts.views import account_in_url
 from kam.analytics.health.backtest import BacktestUnavailable
 from kam.analytics.health.policy import BY_KEY
 from kam.health import charts, queries
+from kam.health.alerts import alerts_of
 from kam.people.access import KamRequest, requires
 from kam.people.roles import Permission
 
@@ -37,6 +38,7 @@ def account(request: KamRequest, customer_id: str) -> HttpResponse:
         "components": components,
         "history_figure": charts.history_figure(history) if len(history) > 1 else "",
         "runs": len(history),
+        "alerts": alerts_of(latest.components, found.customer_id) if latest else [],
     }
     return render(request, "health/account.html", context)
 

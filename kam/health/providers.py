@@ -1,0 +1,40 @@
+"""What the health app adds to other apps' pages: the *My accounts* health column, with
+the account's alerts as the reasons it needs attention."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from django.urls import reverse
+
+from kam.accounts.worklist import Cell, Column, Tone, register_column
+from kam.health.alerts import alerts_of
+from kam.health.queries import latest_scores
+
+
+def health_cells(user: Any, customer_ids: Sequence[str], today: date) -> dict[str, Cell]:
+    """Each account's latest score, its alerts as the reason (two queries)."""
+    cells = {}
+    for customer_id, score in latest_scores(customer_ids).items():
+        alerts = alerts_of(score.components, customer_id)
+        value = score.score
+        text = "—" if value is None else f"{value:.0f}"
+        tone = (
+            Tone.ALERT if alerts else (Tone.WARN if value is not None and value < 50 else Tone.GOOD)
+        )
+        cells[customer_id] = Cell(
+            text=text,
+            note="; ".join(alert.label for alert in alerts),
+            tone=tone,
+            url=reverse("health:account", args=[customer_id]),
+            attention=2.0 if alerts else (1.0 if value is not None and value < 50 else 0.0),
+            reason=" ".join(alert.why for alert in alerts),
+        )
+    return cells
+
+
+def register() -> None:
+    """Add the health column to *My accounts*."""
+    register_column(Column("health", "Health", 15, health_cells, numeric=True))
