@@ -92,6 +92,7 @@ def app_components(
     held = Engagement.objects.filter(
         scope, status=EngagementStatus.HELD, date__lte=as_of
     ).values_list("account__customer_id")
+    held = held.order_by()  # a model ordering would join the GROUP BY and split the groups
     cadence = _cadence_days()
     for customer_id, last in held.annotate(last=Max("date")):
         interval = cadence.get(customer_id, DEFAULT_CADENCE_DAYS)
@@ -117,6 +118,7 @@ def app_components(
         Q(plan__account__customer_id__in=list(customer_ids)) if customer_ids is not None else Q(),
         plan__status__in=(PlanStatus.DRAFT, PlanStatus.ACTIVE),
     ).values_list("plan__account__customer_id")
+    reviews = reviews.order_by()
     for customer_id, held_on in reviews.annotate(held=Max("held_on")):
         touched[customer_id] = max(touched.get(customer_id, held_on), held_on)
     overdue: dict[str, int] = defaultdict(int)

@@ -1,0 +1,61 @@
+"""Scoring runs with the app-measured components: a meeting logged clears the cadence
+alert and lifts the score; a missing component stays missing."""
+
+from selection_seed import BUYERS_AS_OF, seed_buyers
+
+from kam.accounts.models import Account
+from kam.engagement.models import EngagementKind
+from kam.engagement.services import do_log_engagement
+from kam.health import queries
+from kam.health.models import HealthScore
+from kam.health.providers import health_cells
+from kam.health.services import do_score_health
+
+
+def test_logging_the_overdue_meeting_clears_the_alert_and_lifts_the_score(db, store, head_of_kam):
+    seed_buyers(store, count=80)
+    first = do_score_health(head_of_kam)
+    scored = HealthScore.objects.filter(run=first).exclude(score=None).first()
+    assert scored is not None
+    account = Account.objects.get(customer_id=scored.account_id)
+    customer_id = account.customer_id
+    old = BUYERS_AS_OF.replace(month=1, day=5)
+    do_log_engagement(
+        head_of_kam,
+        account,
+        kind=EngagementKind.QBR,
+        date=old,
+        today=BUYERS_AS_OF,
+        rating=4,
+        our_people=[head_of_kam],
+    )
+    do_score_health(head_of_kam)
+    before = queries.latest_score(account)
+    assert before is not None
+    engagement = next(c for c in before.components if c["key"] == "engagement")
+    assert engagement["raw"] > 1  # 360 days against 90
+    cell = health_cells(head_of_kam, [customer_id], BUYERS_AS_OF)[customer_id]
+    assert "Cadence overdue" in cell.note
+    assert cell.attention == 2.0
+    do_log_engagement(
+        head_of_kam,
+        account,
+        kind=EngagementKind.QBR,
+        date=first.as_of,  # the day scores are measured at: the latest transaction
+        today=BUYERS_AS_OF,
+        rating=5,
+        our_people=[head_of_kam],
+    )
+    do_score_health(head_of_kam)
+    after = queries.latest_score(account)
+    assert after is not None
+    assert before.score is not None
+    assert after.score is not None
+    assert after.score > before.score
+    cell = health_cells(head_of_kam, [customer_id], BUYERS_AS_OF)[customer_id]
+    assert "Cadence overdue" not in cell.note
+    assert len(queries.score_history(account)) == 3
+    # No plan, no satisfaction, no coverage: missing, and the weight present says so.
+    missing = {c["key"] for c in after.components if c["points"] is None}
+    assert {"plan", "satisfaction", "coverage", "risks"} <= missing
+    assert after.weight_present < 1
