@@ -95,6 +95,10 @@ def backtest(
         str, typer.Option("--as-of", metavar="YYYY-MM-DD", help="Score as of this date.")
     ],
     horizon: Horizon = 12,
+    policy_version: Annotated[
+        int | None,
+        typer.Option("--policy-version", help="Backtest this version (default: the one in force)."),
+    ] = None,
     username: AsUser = None,
     as_json: Json = False,
 ) -> None:
@@ -105,10 +109,17 @@ def backtest(
     setup_django()
     from kam.analytics.health.backtest import BacktestUnavailable
     from kam.health import queries
+    from kam.health.models import HealthPolicyVersion
 
     user = acting_user(username)
+    chosen = None
+    if policy_version is not None:
+        found = HealthPolicyVersion.objects.filter(version=policy_version).first()
+        if found is None:
+            fail(f"[red]No health policy version {policy_version}.[/]", 2)
+        chosen = queries.policy_of(found)
     with refusals(BacktestUnavailable):
-        result = queries.backtest(user, day, horizon)
+        result = queries.backtest(user, day, horizon, chosen)
     figures = result.as_dict()
     if as_json:
         print_json(figures)
