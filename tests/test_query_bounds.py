@@ -226,7 +226,7 @@ PAGES = (
     Page("plans:templates", EVERYONE, 7),
     Page("relationships:map", IN_FULL, 15, ACCOUNT),
     Page("relationships:contact_edit", IN_FULL, 16, ("customer_id", "contact_id")),
-    Page("engagement:my_accounts", EVERYONE, 19),  # 3: open pipeline, biggest gap
+    Page("engagement:my_accounts", EVERYONE, 21),  # 3: open pipeline, biggest gap; 2: health
     Page("engagement:overdue", EVERYONE, 12),
     Page("engagement:cadence", EVERYONE, 5),
     Page("engagement:account", IN_FULL, 22, ACCOUNT),
@@ -239,6 +239,7 @@ PAGES = (
     Page("opportunities:edit", (A, H, K), 10, ("customer_id", "opportunity_id")),
     Page("opportunities:qualify", (A, H, K), 11, ("customer_id", "opportunity_id")),
     Page("opportunities:whitespace", IN_FULL, 9, ACCOUNT),
+    Page("health:account", EVERYONE, 10, ACCOUNT),
     Page("people:users", (A,), 5),
     Page("people:user_edit", (A,), 6, ("user_id",)),
 )
