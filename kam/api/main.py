@@ -13,6 +13,7 @@ from kam.api import (
     cycles,
     engagement,
     errors,
+    health,
     opportunities,
     plans,
     program,
@@ -38,6 +39,7 @@ api = NinjaAPI(
 errors.install(api)
 for module in (
     accounts, scores, plans, stakeholders, ratings, cycles, engagement, opportunities, program,
+    health,
 ):  # fmt: skip
     api.add_router("/", module.router)
 
