@@ -210,6 +210,7 @@ ROUTES: dict[str, Expect] = {
     "performance:review_pdf": Expect(get=READ, heavy=True),
     "health:account": Expect(get=READ),
     "health:backtest": Expect(get=SALES_OPS),
+    "health:decide": Expect(get=None, post=HEAD),
 }
 """Every route by name; the rest of Django's admin site is ``ADMIN``."""
 
@@ -371,6 +372,12 @@ def world(db, store, make_user) -> World:
             "opportunity_id": opportunity.pk,
         }
     world.common = {"level": "vendor", "version": 1, "pk": cycle.pk}
+    from kam.analytics.health import DEFAULT_POLICY
+    from kam.health.models import HealthPolicyVersion, PolicyStatus
+
+    HealthPolicyVersion.objects.create(  # a learned version to decide on (health:decide)
+        version=1, rules=DEFAULT_POLICY.as_dict(), status=PolicyStatus.PROPOSED
+    )
     return world
 
 

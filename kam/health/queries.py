@@ -202,3 +202,10 @@ def latest_scores(customer_ids: Iterable[str]) -> dict[str, HealthScore]:
         return {}
     rows = HealthScore.objects.filter(run=run, account_id__in=list(customer_ids))
     return {row.account_id: row for row in rows}
+
+
+def proposed_versions() -> list[HealthPolicyVersion]:
+    """Learned versions waiting for the Head of KAM's decision, newest first."""
+    return list(
+        HealthPolicyVersion.objects.filter(status=PolicyStatus.PROPOSED).order_by("-version")
+    )

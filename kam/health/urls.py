@@ -8,5 +8,6 @@ app_name = "health"
 
 urlpatterns = [
     path("health/backtest/", views.backtest, name="backtest"),
+    path("health/policy/<int:version>/decide/", views.decide, name="decide"),
     path("accounts/<customer_id:customer_id>/health/", views.account, name="account"),
 ]

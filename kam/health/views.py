@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.contrib import messages
 from django.http import HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
 
 from kam.accounts.views import account_in_url
 from kam.analytics.health.backtest import BacktestUnavailable
 from kam.analytics.health.policy import BY_KEY
-from kam.health import charts, queries
+from kam.health import charts, queries, services
 from kam.health.alerts import alerts_of
+from kam.health.models import HealthPolicyVersion
 from kam.people.access import KamRequest, requires
 from kam.people.roles import Permission
 
@@ -57,7 +59,20 @@ def backtest(request: KamRequest) -> HttpResponse:
     """Health → Backtest: pick an as-of date and a horizon; the figures and two charts."""
     as_of_text = request.GET.get("as_of", "")
     horizon_text = request.GET.get("horizon", "12")
-    context: dict[str, object] = {"as_of": as_of_text, "horizon": horizon_text}
+    context: dict[str, object] = {
+        "as_of": as_of_text,
+        "horizon": horizon_text,
+        "in_force": queries.current_policy().policy,
+        "proposals": [
+            {
+                "version": v,
+                "weights": v.rules.get("weights", {}),
+                "current": v.comparison.get("current", {}).get("auc", {}),
+                "proposed": v.comparison.get("proposed", {}).get("auc", {}),
+            }
+            for v in queries.proposed_versions()
+        ],
+    }
     if as_of_text:
         horizon = _horizon(horizon_text)
         try:
@@ -92,3 +107,21 @@ def backtest(request: KamRequest) -> HttpResponse:
                     calibration_figure=charts.calibration_figure(figures),
                 )
     return render(request, "health/backtest.html", context)
+
+
+@require_POST
+@requires(Permission.RUN_SELECTION, write=Permission.APPROVE_CYCLE)
+def decide(request: KamRequest, version: int) -> HttpResponse:
+    """The Head of KAM accepts (brings into force) or rejects a proposed health policy."""
+    found = get_object_or_404(HealthPolicyVersion, version=version)
+    accept = request.POST.get("decision") == "accept"
+    reason = request.POST.get("reason", "")[:2000]
+    try:
+        services.do_decide_health_policy(request.user, found, accept=accept, reason=reason)
+    except services.HealthError as error:
+        messages.error(request, f"Not decided: {error}.")
+    else:
+        messages.success(
+            request, f"Health policy v{version} {'accepted' if accept else 'rejected'}."
+        )
+    return redirect("health:backtest")
