@@ -194,3 +194,36 @@ def decide(
         print_json({"version": decided.version, "status": decided.status})
         return
     console.print(f"Health policy v{decided.version} {decided.status}.")
+
+
+@app.command()
+def digest(
+    site_url: Annotated[
+        str, typer.Option("--site-url", help="Prefix of the links, e.g. https://kam.example.com")
+    ] = "",
+    username: AsUser = None,
+    as_json: Json = False,
+) -> None:
+    """Email each key account manager the alerts of their accounts (run it daily)."""
+    setup_django()
+    from kam.health.services import do_send_health_digests
+
+    user = acting_user(username)
+    with refusals():
+        sent = do_send_health_digests(user, site_url.rstrip("/"))
+    rows = [
+        {"manager": d.manager, "email": d.email, "accounts": d.accounts, "alerts": d.alerts}
+        for d in sent
+    ]
+    if as_json:
+        print_json({"sent": rows})
+        return
+    if not rows:
+        console.print("No digest sent: no manager has an account with an alert.")
+        return
+    table = Table(title=f"{len(rows)} digest(s) sent")
+    for name in ("manager", "email", "accounts", "alerts"):
+        table.add_column(name, justify="right" if name in ("accounts", "alerts") else "left")
+    for row in rows:
+        table.add_row(row["manager"], row["email"], str(row["accounts"]), str(row["alerts"]))
+    console.print(table)

@@ -185,3 +185,58 @@ def do_decide_health_policy(
     locked.decision_reason = reason
     locked.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
     return locked
+
+
+@dataclass(frozen=True)
+class DigestSent:
+    """One manager's daily digest: to whom, how many accounts with alerts, how many alerts."""
+
+    manager: str
+    email: str
+    accounts: int
+    alerts: int
+
+
+def do_send_health_digests(user: User, site_url: str = "") -> list[DigestSent]:
+    """Email each key account manager the alerts of their accounts from the latest scoring
+    run (Django's email framework: the console by default, SMTP by settings). A manager
+    with no alert, or no email address, gets nothing."""
+    check_permission(user, Permission.RUN_SELECTION)
+    from django.core.mail import send_mail
+
+    from kam.health.alerts import alerts_of
+    from kam.health.queries import latest_scores
+    from kam.selection.models import KeyAccount
+
+    by_manager: dict[int, list[tuple[str, str]]] = {}
+    for manager_pk, customer_id, name in KeyAccount.objects.filter(
+        manager__isnull=False
+    ).values_list("manager", "account__customer_id", "account__name"):
+        by_manager.setdefault(manager_pk, []).append((customer_id, name))
+    managers = {u.pk: u for u in User.objects.filter(pk__in=list(by_manager))}
+    scores = latest_scores([cid for accounts in by_manager.values() for cid, _ in accounts])
+    sent = []
+    for manager_id, accounts in sorted(by_manager.items()):
+        manager = managers[manager_id]
+        lines: list[str] = []
+        flagged = count = 0
+        for customer_id, name in sorted(accounts, key=lambda pair: pair[1]):
+            score = scores.get(customer_id)
+            alerts = alerts_of(score.components, customer_id) if score else []
+            if not alerts:
+                continue
+            flagged += 1
+            count += len(alerts)
+            health = "" if score is None or score.score is None else f", health {score.score:.0f}"
+            lines.append(f"{name} ({customer_id}){health}:")
+            lines += [f"  - {a.label}: {a.why} {site_url}{a.url}" for a in alerts]
+        if not lines or not manager.email:
+            continue
+        send_mail(
+            subject=f"kam: {count} alert(s) on {flagged} of your accounts",
+            message="\n".join(["Your accounts that need attention today:", "", *lines]),
+            from_email=None,
+            recipient_list=[manager.email],
+        )
+        sent.append(DigestSent(manager.username, manager.email, flagged, count))
+    return sent

@@ -1,6 +1,7 @@
 """Scoring runs with the app-measured components: a meeting logged clears the cadence
 alert and lifts the score; a missing component stays missing."""
 
+from django.core import mail
 from selection_seed import BUYERS_AS_OF, seed_buyers
 
 from kam.accounts.models import Account
@@ -9,10 +10,15 @@ from kam.engagement.services import do_log_engagement
 from kam.health import queries
 from kam.health.models import HealthScore
 from kam.health.providers import health_cells
-from kam.health.services import do_score_health
+from kam.health.services import do_score_health, do_send_health_digests
+from kam.people.roles import Role
+from kam.selection.models import KeyAccount
+from kam.selection.services import do_create_cycle
 
 
-def test_logging_the_overdue_meeting_clears_the_alert_and_lifts_the_score(db, store, head_of_kam):
+def test_logging_the_overdue_meeting_clears_the_alert_and_lifts_the_score(
+    db, store, head_of_kam, make_user
+):
     seed_buyers(store, count=80)
     first = do_score_health(head_of_kam)
     scored = HealthScore.objects.filter(run=first).exclude(score=None).first()
@@ -37,6 +43,18 @@ def test_logging_the_overdue_meeting_clears_the_alert_and_lifts_the_score(db, st
     cell = health_cells(head_of_kam, [customer_id], BUYERS_AS_OF)[customer_id]
     assert "Cadence overdue" in cell.note
     assert cell.attention == 2.0
+    # The manager's daily digest names the alert and where to act.
+    manager = make_user(Role.KEY_ACCOUNT_MANAGER, "kim", email="kim@example.com")
+    cycle = do_create_cycle(head_of_kam, as_of=first.as_of, name="Cycle 1")
+    KeyAccount.objects.create(
+        account=account, tier="tier_1", manager=manager, since_cycle=cycle, confirmed_cycle=cycle
+    )
+    sent = do_send_health_digests(head_of_kam, "https://kam.example.com")
+    assert [(d.manager, d.email) for d in sent] == [("kim", "kim@example.com")]
+    assert "Cadence overdue" in mail.outbox[-1].body
+    assert (
+        f"https://kam.example.com/accounts/{customer_id}/engagements/new/" in mail.outbox[-1].body
+    )
     do_log_engagement(
         head_of_kam,
         account,
