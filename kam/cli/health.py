@@ -224,6 +224,6 @@ def digest(
     table = Table(title=f"{len(rows)} digest(s) sent")
     for name in ("manager", "email", "accounts", "alerts"):
         table.add_column(name, justify="right" if name in ("accounts", "alerts") else "left")
-    for row in rows:
-        table.add_row(row["manager"], row["email"], str(row["accounts"]), str(row["alerts"]))
+    for d in sent:
+        table.add_row(d.manager, d.email, str(d.accounts), str(d.alerts))
     console.print(table)
