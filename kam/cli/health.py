@@ -219,7 +219,9 @@ def digest(
         print_json({"sent": rows})
         return
     if not rows:
-        console.print("No digest sent: no manager with an email address has an account with an alert.")
+        console.print(
+            "No digest sent: no manager with an email address has an account with an alert."
+        )
         return
     table = Table(title=f"{len(rows)} digest(s) sent")
     for name in ("manager", "email", "accounts", "alerts"):
