@@ -40,6 +40,16 @@ def program_settings() -> ProgramSettings:
     )
 
 
+def may_manage(user: User) -> bool:
+    """Whether ``user`` sets the programme's KPI targets, checklist and rates."""
+    return has_permission(user, Permission.MANAGE_PROGRAM)
+
+
+def pnl_if_allowed(user: User, as_of: date | None = None) -> Pnl | None:
+    """The P&L for a user who may see financial figures; None for anyone else."""
+    return pnl(user, as_of) if has_permission(user, Permission.VIEW_FINANCIALS) else None
+
+
 def key_accounts() -> list[KeyAccount]:
     """Every key account with its account and manager, by name."""
     return list(

@@ -15,7 +15,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from kam.analytics.program.kpis import BY_KEY
 from kam.people.access import KamRequest, requires
 from kam.people.roles import Permission
-from kam.people.services import has_permission
 from kam.performance import (
     charts,
     checklist_queries,
@@ -65,9 +64,9 @@ def programme(request: KamRequest) -> HttpResponse:
         "kpi_rows": _with_figures(board.programme) if board else [],
         "roi": roi,
         "answers": answers,
-        "pnl": queries.pnl(user) if has_permission(user, Permission.VIEW_FINANCIALS) else None,
+        "pnl": queries.pnl_if_allowed(user),
         "maturity": checklist_queries.checklist(user, answers).score,
-        "may_manage": has_permission(user, Permission.MANAGE_PROGRAM),
+        "may_manage": queries.may_manage(user),
     }
     return render(request, "performance/programme.html", context)
 
@@ -91,7 +90,7 @@ def kpis(request: KamRequest) -> HttpResponse:
         "groups": groups,
         "scope": scope,
         "scopes": SCOPES,
-        "may_manage": has_permission(request.user, Permission.MANAGE_PROGRAM),
+        "may_manage": queries.may_manage(request.user),
     }
     return render(request, "performance/kpis.html", context)
 
@@ -171,7 +170,7 @@ def checklist(request: KamRequest) -> HttpResponse:
             request.user, measured.post_launch_answers(request.user, roi)
         ),
         "form": form,
-        "may_manage": has_permission(request.user, Permission.MANAGE_PROGRAM),
+        "may_manage": queries.may_manage(request.user),
     }
     return render(request, "performance/checklist.html", context, status=status)
 
