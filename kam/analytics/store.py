@@ -108,11 +108,8 @@ class AnalyticsStore:
         path = self.path
         path.parent.mkdir(parents=True, exist_ok=True)
         if read_only and path.exists() and not _writing_here(path):
-            raw = self._open_reader_copy(path)
-            try:
-                yield ibis.duckdb.from_connection(raw)
-            finally:
-                raw.close()
+            with self._reader(path) as backend:
+                yield backend
             return
         # A store that does not exist yet is created, tables and all, even for a reader: a
         # fresh install's first question ("is there any data?") must get "no", not an error.
@@ -136,24 +133,86 @@ class AnalyticsStore:
             config["threads"] = self.threads
         return config
 
-    def _open_reader_copy(self, path: Path) -> duckdb.DuckDBPyConnection:
-        """A read-only connection to a current reader copy, publishing one if need be."""
-        readers = self.readers_dir
-        for _attempt in range(5):
-            copy = _current_copy(readers)
-            if copy is None or not copy.matches(path):
-                published = _publish_if_free(path, readers)
-                copy = published or copy
-            if copy is None:
-                # No copy at all and a writer from outside kam holds the file: take turns.
-                return self._open(path, read_only=True)
+    @contextmanager
+    def _reader(self, path: Path) -> Iterator[DuckDBBackend]:
+        """An Ibis backend on the current reader copy, kept open for the next request.
+
+        Opening a copy and wrapping it in Ibis cost more CPU than most pages' queries (the
+        catalogue is read again, every column segment starts cold, Ibis sets its session
+        options), so each process keeps its copy's database open and each thread its own
+        connection to it (a DuckDB connection is used by one thread at a time), until the
+        pointer names a newer copy. A read nested in another read of the same thread gets
+        a connection of its own: the outer one may still be streaming a result.
+        """
+        copy = self._current_reader_copy(path)
+        if copy is None:
+            # No copy at all and a writer from outside kam holds the file: take turns.
+            raw = self._open(path, read_only=True)
             try:
-                return duckdb.connect(str(copy.file), read_only=True, config=self._config(path))
+                yield ibis.duckdb.from_connection(raw)
+            finally:
+                raw.close()
+            return
+        kept: dict[Path, _ThreadReader] = _thread_readers.__dict__.setdefault("by_live", {})
+        reader = kept.get(path)
+        if reader is None or reader.copy != copy.file or reader.busy:
+            opened, database = self._reader_database(path, copy)
+            fresh = _ThreadReader(opened, ibis.duckdb.from_connection(database.cursor()))
+            if reader is None or not reader.busy:
+                if reader is not None:
+                    reader.backend.con.close()
+                kept.pop(path, None)
+                kept[path] = fresh
+                for other in [p for p, r in kept.items() if not r.busy][:-KEPT_STORES]:
+                    kept.pop(other).backend.con.close()
+            else:  # nested: used for this read only
+                try:
+                    yield fresh.backend
+                finally:
+                    fresh.backend.con.close()
+                return
+            reader = fresh
+        reader.busy = True
+        try:
+            yield reader.backend
+        finally:
+            reader.busy = False
+
+    def _current_reader_copy(self, path: Path) -> "ReaderCopy | None":
+        """The copy readers should open now, publishing one if it is out of date and free."""
+        readers = self.readers_dir
+        copy = _current_copy(readers)
+        if copy is None or not copy.matches(path):
+            copy = _publish_if_free(path, readers) or copy
+        return copy
+
+    def _reader_database(
+        self, path: Path, copy: "ReaderCopy"
+    ) -> tuple[Path, duckdb.DuckDBPyConnection]:
+        """This process's read-only connection to ``copy`` (or, if a newer publication
+        deleted it meanwhile, to the newer one), opened on first use; and its file."""
+        with _reader_databases_lock:
+            kept = _reader_databases.get(path)
+            if kept is not None and kept[0] == copy.file:
+                return kept
+        for _attempt in range(5):
+            try:
+                database = duckdb.connect(str(copy.file), read_only=True, config=self._config(path))
+                break
             except duckdb.IOException as error:
                 if copy.file.exists():
                     raise StoreError(f"cannot open the analytical store {path}: {error}") from error
                 # Deleted by a newer publication between the pointer and the open: again.
-        raise StoreError(f"cannot open a reader copy of the analytical store {path}")
+                copy = self._current_reader_copy(path) or copy
+        else:
+            raise StoreError(f"cannot open a reader copy of the analytical store {path}")
+        with _reader_databases_lock:
+            # The older copy's database is not closed here: threads still reading it hold
+            # connections of their own, and DuckDB frees it when the last one closes.
+            _reader_databases[path] = (copy.file, database)
+            while len(_reader_databases) > KEPT_STORES:
+                _reader_databases.pop(next(iter(_reader_databases)))
+        return copy.file, database
 
     def _open(self, path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
         config = self._config(path)
@@ -179,6 +238,26 @@ class AnalyticsStore:
             if time.monotonic() >= deadline:
                 raise StoreBusy(path, self.lock_wait_seconds, str(busy)) from busy
             time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
+
+
+# ---- the readers' connections kept open ------------------------------------------------
+
+KEPT_STORES = 4
+"""Stores (live files) whose reader database a process keeps open; tests open many."""
+
+_reader_databases_lock = threading.Lock()
+_reader_databases: dict[Path, tuple[Path, duckdb.DuckDBPyConnection]] = {}
+"""Per live file, the reader copy this process has open and its database connection."""
+
+_thread_readers = threading.local()
+"""Per thread, ``by_live``: per live file, the thread's connection to the copy."""
+
+
+@dataclass
+class _ThreadReader:
+    copy: Path
+    backend: DuckDBBackend
+    busy: bool = False
 
 
 # ---- the writer lock and the reader copies ---------------------------------------------
