@@ -30,11 +30,12 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 import duckdb
@@ -42,6 +43,8 @@ import ibis
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
 from kam.analytics.schema import STORE_DDL
+
+T = TypeVar("T")
 
 
 class StoreError(Exception):
@@ -156,8 +159,9 @@ class AnalyticsStore:
         kept: dict[Path, _ThreadReader] = _thread_readers.__dict__.setdefault("by_live", {})
         reader = kept.get(path)
         if reader is None or reader.copy != copy.file or reader.busy:
-            opened, database = self._reader_database(path, copy)
+            opened, database, memo = self._reader_database(path, copy)
             fresh = _ThreadReader(opened, ibis.duckdb.from_connection(database.cursor()))
+            setattr(fresh.backend, _MEMO, memo)
             if reader is None or not reader.busy:
                 if reader is not None:
                     reader.backend.con.close()
@@ -188,9 +192,10 @@ class AnalyticsStore:
 
     def _reader_database(
         self, path: Path, copy: "ReaderCopy"
-    ) -> tuple[Path, duckdb.DuckDBPyConnection]:
+    ) -> tuple[Path, duckdb.DuckDBPyConnection, dict[str, Any]]:
         """This process's read-only connection to ``copy`` (or, if a newer publication
-        deleted it meanwhile, to the newer one), opened on first use; and its file."""
+        deleted it meanwhile, to the newer one), opened on first use; its file and its
+        memo (``reader_memo``)."""
         with _reader_databases_lock:
             kept = _reader_databases.get(path)
             if kept is not None and kept[0] == copy.file:
@@ -209,10 +214,10 @@ class AnalyticsStore:
         with _reader_databases_lock:
             # The older copy's database is not closed here: threads still reading it hold
             # connections of their own, and DuckDB frees it when the last one closes.
-            _reader_databases[path] = (copy.file, database)
+            _reader_databases[path] = (copy.file, database, {})
             while len(_reader_databases) > KEPT_STORES:
                 _reader_databases.pop(next(iter(_reader_databases)))
-        return copy.file, database
+        return _reader_databases[path]
 
     def _open(self, path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
         config = self._config(path)
@@ -246,8 +251,10 @@ KEPT_STORES = 4
 """Stores (live files) whose reader database a process keeps open; tests open many."""
 
 _reader_databases_lock = threading.Lock()
-_reader_databases: dict[Path, tuple[Path, duckdb.DuckDBPyConnection]] = {}
-"""Per live file, the reader copy this process has open and its database connection."""
+_reader_databases: dict[Path, tuple[Path, duckdb.DuckDBPyConnection, dict[str, Any]]] = {}
+"""Per live file, the reader copy this process has open, its database connection and memo."""
+
+_MEMO = "_kam_reader_memo"
 
 _thread_readers = threading.local()
 """Per thread, ``by_live``: per live file, the thread's connection to the copy."""
@@ -388,10 +395,37 @@ def _publish(path: Path, readers: Path) -> ReaderCopy:
     return ReaderCopy(readers / name, stat.st_mtime_ns, stat.st_size)
 
 
+def reader_memo(con: DuckDBBackend) -> dict[str, Any] | None:
+    """A dict kept with the reader copy ``con`` reads, shared by the process's threads, for
+    what depends on the copy's data alone (the as-of date, the tables, filter values): a
+    copy never changes, and the next copy comes with an empty memo. None for a writer's
+    connection, whose data changes as it writes."""
+    return getattr(con, _MEMO, None)
+
+
+def _memoised(con: DuckDBBackend, key: str, compute: Callable[[], T]) -> T:
+    memo = reader_memo(con)
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
+def store_tables(con: DuckDBBackend) -> frozenset[str]:
+    """The names of the store's tables and views (a fresh read-only file has none)."""
+    return _memoised(con, "tables", lambda: frozenset(con.list_tables()))
+
+
 def latest_transaction_date(con: DuckDBBackend) -> date | None:
     """The as-of date every window defaults to: the latest transaction in the store."""
-    value = con.table("customer_month").last_date.max().to_pyarrow().as_py()
-    return value if isinstance(value, date) else None
+
+    def latest() -> date | None:
+        found = con.con.execute("SELECT max(last_date) FROM customer_month").fetchone()
+        value = found[0] if found else None
+        return value if isinstance(value, date) else None
+
+    return _memoised(con, "latest_transaction_date", latest)
 
 
 def resolve_as_of(con: DuckDBBackend, as_of: date | None = None) -> date | None:
@@ -403,6 +437,6 @@ def resolve_as_of(con: DuckDBBackend, as_of: date | None = None) -> date | None:
     """
     if as_of is not None:
         return as_of
-    if "customer_month" not in con.list_tables():
+    if "customer_month" not in store_tables(con):
         return None
     return latest_transaction_date(con)
