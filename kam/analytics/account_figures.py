@@ -21,7 +21,13 @@ from typing import Any
 import pyarrow as pa
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
-from kam.analytics.store import reader_memo, resolve_as_of, store_tables
+from kam.analytics.store import (
+    latest_transaction_date,
+    reader_memo,
+    reader_table,
+    resolve_as_of,
+    store_tables,
+)
 
 _NO_TRANSACTIONS = date(1970, 1, 1)
 
@@ -254,6 +260,8 @@ def _with_metrics_sql(customers: str, metrics: str, status: str) -> str:
                coalesce(m.revenue_prev_12m, 0.0) AS revenue_prev_12m,
                coalesce(m.revenue_lifetime, 0.0) AS revenue_lifetime,
                m.margin_pct, m.first_order, m.last_order,
+               coalesce(m.orders_12m, 0) AS orders_12m,
+               coalesce(m.orders_lifetime, 0) AS orders_lifetime,
                {status} AS status
         FROM (SELECT * FROM customers WHERE {customers}) AS c
         LEFT JOIN ({metrics}) AS m ON c.customer_id = m.customer_id"""
@@ -286,6 +294,41 @@ def _row(record: dict[str, Any]) -> AccountRow:
         last_order=record["last_order"],
         status=AccountStatus(record["status"]),
     )
+
+
+def _kpis(con: DuckDBBackend, as_of: date) -> str | None:
+    """Every account of the master with its figures and status at ``as_of``, derived once
+    per reader copy (``reader_table``) when ``as_of`` is the latest date, as the pages ask
+    it; None otherwise (a writer, another date): then each question reads the store."""
+    if reader_memo(con) is None or as_of != latest_transaction_date(con):
+        return None
+
+    def build() -> pa.Table:
+        params: dict[str, Any] = {}
+        metrics = _metrics_sql(as_of, params, None)
+        table = _with_metrics_sql("TRUE", metrics, _status_sql(as_of, params))
+        return con.con.execute(table, params).to_arrow_table()
+
+    return reader_table(con, "account_kpis", build)
+
+
+def _kpi_page(con: DuckDBBackend, kpis: str, query: AccountListQuery) -> tuple[list, int, int]:
+    """(the page's records, the matching total, the page number clamped to the last)."""
+    params: dict[str, Any] = {}
+    where = _customers_where(query, params)
+    if query.status is not None:
+        params["status"] = query.status.value
+        where += " AND status = $status"
+    total = _count(con, f"SELECT count(*) FROM {kpis} WHERE {where}", params)
+    page = min(max(1, query.page), max(1, math.ceil(total / query.page_size)))
+    params.update(limit=query.page_size, offset=(page - 1) * query.page_size)
+    found = _records(
+        con,
+        f"""SELECT * FROM {kpis} WHERE {where} ORDER BY {_order_sql(query)}
+            LIMIT $limit OFFSET $offset""",
+        params,
+    )
+    return found, total, page
 
 
 def _page_ids(con: DuckDBBackend, query: AccountListQuery, as_of: date, offset: int) -> list[str]:
@@ -335,6 +378,12 @@ def account_page(
     # Customers but no transactions yet: everyone is a prospect with no revenue. The
     # placeholder date only feeds the status rule, which then sees no orders at all.
     at = as_of or _NO_TRANSACTIONS
+    if (kpis := _kpis(con, at)) is not None:
+        found, total, page = _kpi_page(con, kpis, query)
+        rows = tuple(_row(record) for record in found)
+        return AccountPage(
+            rows=rows, total=total, page=page, page_size=query.page_size, as_of=as_of
+        )
     if query.status is not None:
         return _status_page(con, query, query.status, at, as_of)
     params: dict[str, Any] = {}
@@ -388,11 +437,16 @@ def account_summary(
     as_of = resolve_as_of(con, as_of)
     if as_of is None:
         return None
-    params: dict[str, Any] = {}
-    metrics = _metrics_sql(as_of, params, [customer_id])
-    records = _records(
-        con, f"SELECT *, {_status_sql(as_of, params)} AS status FROM ({metrics})", params
-    )
+    records = []
+    if (kpis := _kpis(con, as_of)) is not None:
+        found = f"SELECT * FROM {kpis} WHERE customer_id = $customer AND last_order IS NOT NULL"
+        records = _records(con, found, {"customer": customer_id})
+    if not records:  # not in the master, or not derived: from the monthly table
+        params: dict[str, Any] = {}
+        metrics = _metrics_sql(as_of, params, [customer_id])
+        records = _records(
+            con, f"SELECT *, {_status_sql(as_of, params)} AS status FROM ({metrics})", params
+        )
     if not records:
         return AccountSummary(
             customer_id=customer_id,
@@ -477,13 +531,28 @@ def revenue_by_category(
     schema = pa.schema([("category", pa.string()), ("revenue", pa.float64())])
     if as_of is None or "transactions" not in store_tables(con):
         return schema.empty_table()
+    window = {"first": add_months(as_of, -(months - 1)), "as_of": as_of}
+    by_category = """SELECT customer_id, coalesce(category, '(none)') AS category,
+                            sum(revenue) AS revenue
+                     FROM transactions WHERE {where} AND date >= $first AND date <= $as_of
+                     GROUP BY ALL"""
+    derived = None
+    if reader_memo(con) is not None and as_of == latest_transaction_date(con) and months == 12:
+        # Every account's year by category, derived once per reader copy: one scan of the
+        # lines instead of one per account page.
+        derived = reader_table(
+            con,
+            "account_categories",
+            lambda: con.con.execute(by_category.format(where="TRUE"), window).to_arrow_table(),
+        )
+    if derived is not None:
+        sql, params = f"SELECT * FROM {derived} WHERE customer_id = $customer", {}
+    else:
+        sql, params = by_category.format(where="customer_id = $customer"), window
     result = con.con.execute(
-        """SELECT coalesce(category, '(none)') AS category, sum(revenue) AS revenue
-           FROM transactions
-           WHERE customer_id = $customer AND date >= $first AND date <= $as_of
-           GROUP BY 1 ORDER BY revenue DESC""",
-        {"customer": customer_id, "first": add_months(as_of, -(months - 1)), "as_of": as_of},
-    ).fetch_arrow_table()
+        f"SELECT category, revenue FROM ({sql}) ORDER BY revenue DESC",
+        {**params, "customer": customer_id},
+    ).to_arrow_table()
     return result.cast(schema)
 
 

@@ -40,6 +40,7 @@ from urllib.parse import urlparse
 
 import duckdb
 import ibis
+import pyarrow as pa
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
 from kam.analytics.schema import STORE_DDL
@@ -410,6 +411,34 @@ def _memoised(con: DuckDBBackend, key: str, compute: Callable[[], T]) -> T:
     if key not in memo:
         memo[key] = compute()
     return memo[key]
+
+
+_building = threading.Lock()
+
+
+def reader_table(con: DuckDBBackend, name: str, build: Callable[[], pa.Table]) -> str | None:
+    """The name under which ``con`` reads ``build()``'s table, computed once per reader copy
+    and process and registered on the connection (an Arrow table: no copy); None on a
+    writer's connection, whose data changes as it writes.
+
+    For what many pages derive from the whole store the same way (every account's figures
+    at the latest date, each account's categories): a copy never changes, so deriving it
+    once and answering each page from it costs a lookup instead of a scan of the store.
+    """
+    memo = reader_memo(con)
+    if memo is None:
+        return None
+    key = f"table:{name}"
+    if key not in memo:
+        with _building:  # one thread builds it; the others wait for it, not build it again
+            if key not in memo:
+                memo[key] = build()
+    registered: set[str] = con.__dict__.setdefault("_kam_registered", set())
+    view = f"kam_{name}"
+    if view not in registered:
+        con.con.register(view, memo[key])
+        registered.add(view)
+    return view
 
 
 def store_tables(con: DuckDBBackend) -> frozenset[str]:
