@@ -161,8 +161,9 @@ class AnalyticsStore:
         reader = kept.get(path)
         if reader is None or reader.copy != copy.file or reader.busy:
             opened, database, memo = self._reader_database(path, copy)
-            fresh = _ThreadReader(opened, ibis.duckdb.from_connection(database.cursor()))
-            setattr(fresh.backend, _MEMO, memo)
+            backend = _ReaderBackend.from_connection(database.cursor())
+            setattr(backend, _MEMO, memo)
+            fresh = _ThreadReader(opened, backend)
             if reader is None or not reader.busy:
                 if reader is not None:
                     reader.backend.con.close()
@@ -259,6 +260,27 @@ _MEMO = "_kam_reader_memo"
 
 _thread_readers = threading.local()
 """Per thread, ``by_live``: per live file, the thread's connection to the copy."""
+
+
+class _ReaderBackend(DuckDBBackend):
+    """Ibis on a reader copy: what the catalogue says (the tables, their schemas) is asked
+    once per copy and process, not once per expression: a copy never changes, and Ibis
+    asks DuckDB for a table's schema every time a page names the table."""
+
+    def list_tables(self, *, like: str | None = None, database: Any = None) -> list[str]:
+        if like is not None or database is not None:
+            return list(super().list_tables(like=like, database=database))
+        return sorted(store_tables(self))
+
+    def get_schema(
+        self, table_name: str, *, catalog: str | None = None, database: str | None = None
+    ) -> Any:
+        key = f"schema:{catalog}.{database}.{table_name}"
+        return _memoised(
+            self, key, lambda: super(_ReaderBackend, self).get_schema(
+                table_name, catalog=catalog, database=database
+            )
+        )  # fmt: skip
 
 
 @dataclass
@@ -415,6 +437,9 @@ def _memoised(con: DuckDBBackend, key: str, compute: Callable[[], T]) -> T:
 
 _building = threading.Lock()
 
+DERIVED = "_derived_"
+"""How the tables ``reader_table`` registers are named: not the store's own."""
+
 
 def reader_table(con: DuckDBBackend, name: str, build: Callable[[], pa.Table]) -> str | None:
     """The name under which ``con`` reads ``build()``'s table, computed once per reader copy
@@ -434,7 +459,7 @@ def reader_table(con: DuckDBBackend, name: str, build: Callable[[], pa.Table]) -
             if key not in memo:
                 memo[key] = build()
     registered: set[str] = con.__dict__.setdefault("_kam_registered", set())
-    view = f"kam_{name}"
+    view = f"{DERIVED}{name}"
     if view not in registered:
         con.con.register(view, memo[key])
         registered.add(view)
@@ -443,7 +468,12 @@ def reader_table(con: DuckDBBackend, name: str, build: Callable[[], pa.Table]) -
 
 def store_tables(con: DuckDBBackend) -> frozenset[str]:
     """The names of the store's tables and views (a fresh read-only file has none)."""
-    return _memoised(con, "tables", lambda: frozenset(con.list_tables()))
+
+    def tables() -> frozenset[str]:
+        found = DuckDBBackend.list_tables(con)
+        return frozenset(t for t in found if not t.startswith(DERIVED))
+
+    return _memoised(con, "tables", tables)
 
 
 def latest_transaction_date(con: DuckDBBackend) -> date | None:
