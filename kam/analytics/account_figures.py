@@ -24,6 +24,7 @@ from ibis.backends.duckdb import Backend as DuckDBBackend
 from kam.analytics.store import (
     latest_transaction_date,
     reader_memo,
+    reader_rows,
     reader_table,
     resolve_as_of,
     store_tables,
@@ -497,14 +498,23 @@ def monthly_revenue(
     if as_of is None:
         return schema.empty_table()
     first = add_months(as_of, -(months - 1))
-    found = _records(
+    end = add_months(as_of, 1)
+    rows_of = reader_rows(
         con,
-        """SELECT month, sum(revenue) AS revenue, sum(cost) AS cost, sum(orders) AS orders
+        "customer_month",
+        "SELECT customer_id, month, revenue, cost, orders FROM customer_month ORDER BY ALL",
+    )
+    if rows_of is not None:
+        found = _by_month(rows_of(customer_id).to_pylist(), first, end)
+    else:
+        found = _records(
+            con,
+            """SELECT month, sum(revenue) AS revenue, sum(cost) AS cost, sum(orders) AS orders
            FROM customer_month
            WHERE customer_id = $customer AND month >= $first AND month < $end
            GROUP BY month""",
-        {"customer": customer_id, "first": first, "end": add_months(as_of, 1)},
-    )
+            {"customer": customer_id, "first": first, "end": end},
+        )
     by_month = {r["month"]: r for r in found}
     calendar = [add_months(first, i) for i in range(months)]
     return pa.table(
@@ -516,6 +526,19 @@ def monthly_revenue(
         },
         schema=schema,
     )
+
+
+def _by_month(rows: list[dict[str, Any]], first: date, end: date) -> list[dict[str, Any]]:
+    """Monthly rows summed per month within [first, end), as SQL's sum (NULL when no value)."""
+    months: dict[date, dict[str, Any]] = {}
+    for row in rows:
+        if not first <= row["month"] < end:
+            continue
+        total = months.setdefault(row["month"], {"month": row["month"]})
+        for column in ("revenue", "cost", "orders"):
+            if row[column] is not None:
+                total[column] = (total.get(column) or 0) + row[column]
+    return list(months.values())
 
 
 def revenue_by_category(
@@ -536,22 +559,22 @@ def revenue_by_category(
                             sum(revenue) AS revenue
                      FROM transactions WHERE {where} AND date >= $first AND date <= $as_of
                      GROUP BY ALL"""
-    derived = None
-    if reader_memo(con) is not None and as_of == latest_transaction_date(con) and months == 12:
+    if as_of == latest_transaction_date(con) and months == 12:
         # Every account's year by category, derived once per reader copy: one scan of the
         # lines instead of one per account page.
-        derived = reader_table(
+        rows_of = reader_rows(
             con,
             "account_categories",
-            lambda: con.con.execute(by_category.format(where="TRUE"), window).to_arrow_table(),
+            f"SELECT * FROM ({by_category.format(where='TRUE')})"
+            " ORDER BY customer_id, revenue DESC",
+            params=window,
         )
-    if derived is not None:
-        sql, params = f"SELECT * FROM {derived} WHERE customer_id = $customer", {}
-    else:
-        sql, params = by_category.format(where="customer_id = $customer"), window
+        if rows_of is not None:
+            return rows_of(customer_id).select(["category", "revenue"]).cast(schema)
     result = con.con.execute(
-        f"SELECT category, revenue FROM ({sql}) ORDER BY revenue DESC",
-        {**params, "customer": customer_id},
+        f"SELECT category, revenue FROM ({by_category.format(where='customer_id = $customer')})"
+        " ORDER BY revenue DESC",
+        {**window, "customer": customer_id},
     ).to_arrow_table()
     return result.cast(schema)
 

@@ -41,6 +41,7 @@ from urllib.parse import urlparse
 import duckdb
 import ibis
 import pyarrow as pa
+import pyarrow.compute as pc
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
 from kam.analytics.schema import STORE_DDL
@@ -464,6 +465,51 @@ def reader_table(con: DuckDBBackend, name: str, build: Callable[[], pa.Table]) -
         con.con.register(view, memo[key])
         registered.add(view)
     return view
+
+
+RowsOf = Callable[[str], pa.Table]
+"""One key's rows of a table ``reader_rows`` keeps (none: an empty table)."""
+
+
+def reader_rows(
+    con: DuckDBBackend,
+    name: str,
+    sql: str,
+    key: str = "customer_id",
+    params: dict[str, Any] | None = None,
+) -> RowsOf | None:
+    """Look up one key's rows of ``sql`` (which must sort them by ``key``), kept in memory
+    once per reader copy and process; None on a writer's connection, or when ``sql`` has
+    no rows at all (then the caller asks the store as it would without this).
+
+    A page about one account needs a few rows of tables that are not ordered by account
+    (``customer_day``, ``customer_month``): DuckDB scans the whole table for them each time.
+    Sorted once and indexed by key, each page reads a slice (no copy).
+    """
+    memo = reader_memo(con)
+    if memo is None:
+        return None
+    memo_key = f"rows:{name}"
+    if memo_key not in memo:
+        with _building:
+            if memo_key not in memo:
+                table = con.con.execute(sql, params or {}).to_arrow_table()
+                index: dict[str, tuple[int, int]] = {}
+                if table.num_rows:
+                    runs = pc.run_end_encode(table.column(key).combine_chunks())
+                    ends = runs.run_ends.to_pylist()
+                    spans = zip([0, *ends[:-1]], ends, strict=True)
+                    index = dict(zip(runs.values.to_pylist(), spans, strict=True))
+                memo[memo_key] = (table, index)
+    table, index = memo[memo_key]
+    if not table.num_rows:
+        return None
+
+    def rows_of(value: str) -> pa.Table:
+        start, stop = index.get(value, (0, 0))
+        return table.slice(start, stop - start)
+
+    return rows_of
 
 
 def store_tables(con: DuckDBBackend) -> frozenset[str]:
