@@ -129,13 +129,13 @@ def future_value_figure(points: list[dict[str, Any]]) -> str | None:
     return figure_json(figure)
 
 
-@register.inclusion_tag("selection/_future_value_chart.html", takes_context=True)
-def future_value_chart(context: template.Context, run: Any) -> dict[str, Any]:
-    """The portfolio's current revenue against predicted future value (seed 002's track)."""
+def future_value_chart_of(context: Any, run: Any) -> dict[str, Any]:
+    """The portfolio's current revenue against predicted future value (seed 002's track):
+    the chart card's context (``context`` a template context or the request's)."""
     from kam.selection.fit_record import future_value_label
     from kam.selection.queries import future_value_points
 
-    user = _user(context)
+    user = _user(context) if isinstance(context, template.Context) else context.user
     points = future_value_points(user, run) if user is not None and run is not None else []
     figure = future_value_figure(points)
     drawn = json.loads(figure)["data"] if figure else []
