@@ -60,7 +60,10 @@ def pages_of(facts: dict) -> dict[str, tuple[str, str, dict[str, str]]]:
     tokens = {p["username"]: p["token"] for p in people}
 
     def api(username: str) -> dict[str, str]:
-        return {"HTTP_ACCEPT": "application/json", "HTTP_AUTHORIZATION": f"Bearer {tokens[username]}"}
+        return {
+            "HTTP_ACCEPT": "application/json",
+            "HTTP_AUTHORIZATION": f"Bearer {tokens[username]}",
+        }
 
     pages = {
         BASELINE: (kam, "/password/", {}),
