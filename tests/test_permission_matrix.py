@@ -161,6 +161,7 @@ ROUTES: dict[str, Expect] = {
     # selection
     "selection:portfolio": Expect(get=READ),
     "selection:scores": Expect(get=READ, financial=(MARGIN_COLUMN,)),
+    "selection:future_value_chart": Expect(get=cells(A, H, K, S, N)),
     "selection:run_scoring": Expect(get=None, post=SALES_OPS, heavy=True, kept=True),
     "selection:policy": Expect(get=READ, post=SALES_OPS),
     "selection:policy_import": Expect(get=None, post=SALES_OPS),

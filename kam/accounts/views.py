@@ -1,6 +1,5 @@
 """Pages of the accounts app: the portfolio list, one account, and the data import."""
 
-import plotly.graph_objects as go
 import pyarrow as pa
 from django.contrib import messages
 from django.http import Http404, HttpResponse
@@ -23,7 +22,7 @@ from kam.analytics.account_figures import AccountSort, AccountStatus
 from kam.analytics.ingest import ColumnMapping, ImportRefused, ImportReport
 from kam.analytics.schema import CUSTOMER_COLUMNS, TRANSACTION_COLUMNS
 from kam.audit import queries as audit_queries
-from kam.charts import ACCENT, HIGHLIGHT, REFERENCE, figure_json, style
+from kam.charts import ACCENT, HIGHLIGHT, REFERENCE, Figure, figure_json, style
 from kam.people.access import KamRequest, requires
 from kam.people.roles import Permission
 from kam.uploads import save_upload
@@ -80,12 +79,12 @@ def _revenue_figure(monthly: pa.Table) -> str:
     months = monthly.column("month").to_pylist()
     revenue = monthly.column("revenue").to_pylist()
     trailing = [sum(revenue[max(0, i - 2) : i + 1]) / min(3, i + 1) for i in range(len(revenue))]
-    figure = go.Figure()
+    figure = Figure()
     figure.add_bar(
         x=months,
         y=revenue,
         name="Revenue",
-        marker_color=ACCENT,
+        marker={"color": ACCENT},
         hovertemplate="%{x|%b %Y}<br>%{y:,.0f}<extra></extra>",
     )
     figure.add_scatter(
@@ -107,12 +106,12 @@ def _category_figure(categories: pa.Table) -> str | None:
     top = categories.slice(0, 10)
     names = top.column("category").to_pylist()[::-1]
     values = top.column("revenue").to_pylist()[::-1]
-    figure = go.Figure()
+    figure = Figure()
     figure.add_bar(
         x=values,
         y=names,
         orientation="h",
-        marker_color=REFERENCE,
+        marker={"color": REFERENCE},
         hovertemplate="%{y}<br>%{x:,.0f}<extra></extra>",
     )
     _style(figure, height=max(160, 34 * len(names) + 40))
@@ -120,7 +119,7 @@ def _category_figure(categories: pa.Table) -> str | None:
     return figure_json(figure)
 
 
-def _style(figure: go.Figure, *, height: int) -> None:
+def _style(figure: Figure, *, height: int) -> None:
     style(figure, height=height, bargap=0.25)
     figure.update_xaxes(showgrid=False)
     figure.update_yaxes(tickformat="~s")

@@ -7,7 +7,9 @@ the month of the as-of date (the latest transaction in the store unless given), 
 wall clock: "last 12 months" on 2024-06-18 means June 2023 to June 2024 inclusive.
 
 Nothing here loads all customers into Python: filters, sorting and pagination happen in
-the engine, and only one page of rows comes back.
+the engine, and only one page of rows comes back. The queries are plain SQL with
+parameters, not Ibis expressions: a page asks a handful of small questions, and building
+and compiling an expression for each cost several times what DuckDB takes to answer it.
 """
 
 import math
@@ -16,12 +18,17 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-import ibis
-import ibis.expr.types as ir
 import pyarrow as pa
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
-from kam.analytics.store import resolve_as_of
+from kam.analytics.store import (
+    latest_transaction_date,
+    reader_memo,
+    reader_rows,
+    reader_table,
+    resolve_as_of,
+    store_tables,
+)
 
 _NO_TRANSACTIONS = date(1970, 1, 1)
 
@@ -159,99 +166,118 @@ def shift_months(day: date, months: int) -> date:
 
 def has_store_tables(con: DuckDBBackend) -> bool:
     """Whether the store has been initialised (a read-only open of a fresh file has no tables)."""
-    return {"customers", "customer_month"} <= set(con.list_tables())
+    return {"customers", "customer_month"} <= store_tables(con)
 
 
-def account_metrics(
-    con: DuckDBBackend, as_of: date, customer_ids: list[str] | None = None
-) -> ir.Table:
-    """Per-customer revenue windows, margin, order counts and order dates at ``as_of``.
+def _records(con: DuckDBBackend, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows of ``sql`` run with ``params``, as dicts (a page's worth: a few dozen)."""
+    cursor = con.con.execute(sql, params)
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
-    Only customers with at least one monthly row appear (only those in ``customer_ids``
-    when given); months after ``as_of`` are ignored. Margin is over the last 12 months
-    and NULL when no cost was imported.
-    """
-    cm = con.table("customer_month")
-    if customer_ids is not None:
-        cm = cm.filter(cm.customer_id.isin(customer_ids))
-    start_12 = add_months(as_of, -11)
-    start_24 = add_months(as_of, -23)
-    cm = cm.filter(cm.month < add_months(as_of, 1))
-    in_12 = cm.month >= ibis.literal(start_12)
-    in_prev = (cm.month >= ibis.literal(start_24)) & (cm.month < ibis.literal(start_12))
-    metrics = cm.group_by("customer_id").aggregate(
-        revenue_12m=ibis.ifelse(in_12, cm.revenue, 0.0).sum(),
-        revenue_prev_12m=ibis.ifelse(in_prev, cm.revenue, 0.0).sum(),
-        revenue_lifetime=cm.revenue.sum(),
-        cost_12m=cm.cost.sum(where=in_12),
-        orders_12m=ibis.ifelse(in_12, cm.orders, 0).sum(),
-        orders_lifetime=cm.orders.sum(),
-        first_order=cm.first_date.min(),
-        last_order=cm.last_date.max(),
+
+def _count(con: DuckDBBackend, sql: str, params: dict[str, Any]) -> int:
+    found = con.con.execute(sql, params).fetchone()
+    return int(found[0]) if found else 0
+
+
+def _in_list(prefix: str, values: list[str], params: dict[str, Any]) -> str:
+    """``($prefix0, $prefix1, ...)`` for an IN list, the values added to ``params``."""
+    names = [f"{prefix}{i}" for i in range(len(values))]
+    params.update(zip(names, values, strict=True))
+    return "(" + ", ".join(f"${name}" for name in names) + ")" if names else "(NULL)"
+
+
+def _metrics_sql(as_of: date, params: dict[str, Any], customer_ids: list[str] | None) -> str:
+    """Per-customer revenue windows, margin, order counts and order dates at ``as_of``, as
+    SQL (``params`` filled in). Only customers with a monthly row appear (only those in
+    ``customer_ids`` when given); months after ``as_of`` are ignored. Margin is over the
+    last 12 months and NULL when no cost was imported."""
+    params.update(
+        start_12=add_months(as_of, -11), start_24=add_months(as_of, -23), end=add_months(as_of, 1)
     )
-    margin = ibis.ifelse(
-        metrics.revenue_12m > 0,
-        (metrics.revenue_12m - metrics.cost_12m) / metrics.revenue_12m * 100,
-        ibis.null("float64"),
+    only = (
+        f"AND customer_id IN {_in_list('id', customer_ids, params)}"
+        if customer_ids is not None
+        else ""
     )
-    return metrics.mutate(margin_pct=margin).drop("cost_12m")
+    return f"""
+        SELECT customer_id, revenue_12m, revenue_prev_12m, revenue_lifetime, orders_12m,
+               orders_lifetime, first_order, last_order,
+               CASE WHEN revenue_12m > 0 THEN (revenue_12m - cost_12m) / revenue_12m * 100
+               END AS margin_pct
+        FROM (
+            SELECT customer_id,
+                   sum(CASE WHEN month >= $start_12 THEN revenue ELSE 0.0 END) AS revenue_12m,
+                   sum(CASE WHEN month >= $start_24 AND month < $start_12 THEN revenue ELSE 0.0 END)
+                       AS revenue_prev_12m,
+                   sum(revenue) AS revenue_lifetime,
+                   sum(cost) FILTER (WHERE month >= $start_12) AS cost_12m,
+                   sum(CASE WHEN month >= $start_12 THEN orders ELSE 0 END) AS orders_12m,
+                   sum(orders) AS orders_lifetime,
+                   min(first_date) AS first_order,
+                   max(last_date) AS last_order
+            FROM customer_month
+            WHERE month < $end {only}
+            GROUP BY customer_id
+        )"""
 
 
-def _status(first_order: ir.DateValue, last_order: ir.DateValue, as_of: date) -> ir.StringValue:
-    year_ago = ibis.literal(shift_months(as_of, -12))
-    half_year_ago = ibis.literal(shift_months(as_of, -6))
-    return (
-        ibis.cases(
-            (last_order.isnull(), AccountStatus.PROSPECT.value),
-            (last_order <= year_ago, AccountStatus.LOST.value),
-            (first_order > year_ago, AccountStatus.NEW.value),
-            (last_order > half_year_ago, AccountStatus.ACTIVE.value),
-            else_=AccountStatus.LAPSING.value,
-        )
-    ).name("status")
+def _status_sql(as_of: date, params: dict[str, Any]) -> str:
+    """Where a customer stands at ``as_of`` (AccountStatus), from ``first_order`` and
+    ``last_order`` (NULL: never ordered)."""
+    params.update(year_ago=shift_months(as_of, -12), half_year_ago=shift_months(as_of, -6))
+    return f"""CASE
+        WHEN last_order IS NULL THEN '{AccountStatus.PROSPECT.value}'
+        WHEN last_order <= $year_ago THEN '{AccountStatus.LOST.value}'
+        WHEN first_order > $year_ago THEN '{AccountStatus.NEW.value}'
+        WHEN last_order > $half_year_ago THEN '{AccountStatus.ACTIVE.value}'
+        ELSE '{AccountStatus.LAPSING.value}' END"""
 
 
-def _filtered_customers(con: DuckDBBackend, query: AccountListQuery) -> ir.Table:
-    customers = con.table("customers")
+def _customers_where(query: AccountListQuery, params: dict[str, Any]) -> str:
+    """The customer master's rows the query's search, region and segment keep, as SQL."""
+    conditions = ["TRUE"]
     if search := query.search.strip().lower():
-        customers = customers.filter(
-            customers.name.lower().contains(search) | customers.customer_id.lower().contains(search)
+        params["search"] = search
+        conditions.append(
+            "(contains(lower(name), $search) OR contains(lower(customer_id), $search))"
         )
     if query.region:
-        customers = customers.filter(customers.region == query.region)
+        params["region"] = query.region
+        conditions.append("region = $region")
     if query.segment:
-        customers = customers.filter(customers.segment == query.segment)
-    return customers
+        params["segment"] = query.segment
+        conditions.append("segment = $segment")
+    return " AND ".join(conditions)
 
 
-def _with_metrics(customers: ir.Table, metrics: ir.Table, as_of: date) -> ir.Table:
-    joined = customers.left_join(metrics, customers.customer_id == metrics.customer_id)
-    zero = ibis.literal(0.0)
-    return joined.select(
-        customer_id=customers.customer_id,
-        name=customers.name,
-        country=customers.country,
-        region=customers.region,
-        segment=customers.segment,
-        revenue_12m=metrics.revenue_12m.coalesce(zero),
-        revenue_prev_12m=metrics.revenue_prev_12m.coalesce(zero),
-        revenue_lifetime=metrics.revenue_lifetime.coalesce(zero),
-        margin_pct=metrics.margin_pct,
-        first_order=metrics.first_order,
-        last_order=metrics.last_order,
-        status=_status(metrics.first_order, metrics.last_order, as_of),
-    )
+def _with_metrics_sql(customers: str, metrics: str, status: str) -> str:
+    """Every matching customer (``customers``: a WHERE clause on the master) with its
+    metrics (0 revenue without any) and its status."""
+    return f"""
+        SELECT c.customer_id, c.name, c.country, c.region, c.segment,
+               coalesce(m.revenue_12m, 0.0) AS revenue_12m,
+               coalesce(m.revenue_prev_12m, 0.0) AS revenue_prev_12m,
+               coalesce(m.revenue_lifetime, 0.0) AS revenue_lifetime,
+               m.margin_pct, m.first_order, m.last_order,
+               coalesce(m.orders_12m, 0) AS orders_12m,
+               coalesce(m.orders_lifetime, 0) AS orders_lifetime,
+               {status} AS status
+        FROM (SELECT * FROM customers WHERE {customers}) AS c
+        LEFT JOIN ({metrics}) AS m ON c.customer_id = m.customer_id"""
 
 
-def _order_keys(query: AccountListQuery, table: ir.Table) -> list[Any]:
+def _order_sql(query: AccountListQuery) -> str:
+    """ORDER BY of the KPI table for ``query``'s sort; the id breaks ties."""
     column = {
-        AccountSort.REVENUE: table.revenue_12m,
-        AccountSort.NAME: table.name.lower(),
-        AccountSort.LAST_ORDER: table.last_order,
-        AccountSort.LIFETIME: table.revenue_lifetime,
+        AccountSort.REVENUE: "revenue_12m",
+        AccountSort.NAME: "lower(name)",
+        AccountSort.LAST_ORDER: "last_order",
+        AccountSort.LIFETIME: "revenue_lifetime",
     }[query.sort]
-    key = ibis.desc(column) if query.descending else ibis.asc(column)
-    return [key, table.customer_id]
+    direction = "DESC" if query.descending else "ASC"
+    return f"{column} {direction} NULLS LAST, customer_id ASC"
 
 
 def _row(record: dict[str, Any]) -> AccountRow:
@@ -271,42 +297,69 @@ def _row(record: dict[str, Any]) -> AccountRow:
     )
 
 
-def _sort_key(
-    con: DuckDBBackend, query: AccountListQuery, as_of: date, customers: ir.Table
-) -> ir.Table:
-    """Per customer, only the figure the list is sorted by: far cheaper than every metric."""
-    cm = con.table("customer_month")
-    cm = cm.filter(cm.month < add_months(as_of, 1))
-    if query.search or query.region or query.segment:
-        # Aggregate the matching customers' months only, not everyone's.
-        cm = cm.filter(cm.customer_id.isin(customers.customer_id))
-    if query.sort is AccountSort.REVENUE:
-        # Only the last 12 months are read: a fraction of the table on a long history.
-        cm = cm.filter(cm.month >= add_months(as_of, -11))
-        return cm.group_by("customer_id").aggregate(key=cm.revenue.sum())
-    if query.sort is AccountSort.LIFETIME:
-        return cm.group_by("customer_id").aggregate(key=cm.revenue.sum())
-    return cm.group_by("customer_id").aggregate(key=cm.last_date.max())
+def _kpis(con: DuckDBBackend, as_of: date) -> str | None:
+    """Every account of the master with its figures and status at ``as_of``, derived once
+    per reader copy (``reader_table``) when ``as_of`` is the latest date, as the pages ask
+    it; None otherwise (a writer, another date): then each question reads the store."""
+    if reader_memo(con) is None or as_of != latest_transaction_date(con):
+        return None
+
+    def build() -> pa.Table:
+        params: dict[str, Any] = {}
+        metrics = _metrics_sql(as_of, params, None)
+        table = _with_metrics_sql("TRUE", metrics, _status_sql(as_of, params))
+        return con.con.execute(table, params).to_arrow_table()
+
+    return reader_table(con, "account_kpis", build)
 
 
-def _page_ids(
-    con: DuckDBBackend, customers: ir.Table, query: AccountListQuery, as_of: date, offset: int
-) -> list[str]:
+def _kpi_page(con: DuckDBBackend, kpis: str, query: AccountListQuery) -> tuple[list, int, int]:
+    """(the page's records, the matching total, the page number clamped to the last)."""
+    params: dict[str, Any] = {}
+    where = _customers_where(query, params)
+    if query.status is not None:
+        params["status"] = query.status.value
+        where += " AND status = $status"
+    total = _count(con, f"SELECT count(*) FROM {kpis} WHERE {where}", params)
+    page = min(max(1, query.page), max(1, math.ceil(total / query.page_size)))
+    params.update(limit=query.page_size, offset=(page - 1) * query.page_size)
+    found = _records(
+        con,
+        f"""SELECT * FROM {kpis} WHERE {where} ORDER BY {_order_sql(query)}
+            LIMIT $limit OFFSET $offset""",
+        params,
+    )
+    return found, total, page
+
+
+def _page_ids(con: DuckDBBackend, query: AccountListQuery, as_of: date, offset: int) -> list[str]:
+    """The ids of one page, ranked by the sort column alone: far cheaper than every metric."""
+    params: dict[str, Any] = {"limit": query.page_size, "offset": offset}
+    where = _customers_where(query, params)
+    direction = "DESC" if query.descending else "ASC"
     if query.sort is AccountSort.NAME:
-        key = customers.name.lower()
-        table = customers.select("customer_id", key=key)
+        sql = f"""SELECT customer_id FROM customers WHERE {where}
+                  ORDER BY lower(name) {direction} NULLS LAST, customer_id ASC"""
     else:
-        sort_key = _sort_key(con, query, as_of, customers)
-        joined = customers.left_join(sort_key, customers.customer_id == sort_key.customer_id)
-        key = sort_key.key
-        if query.sort is not AccountSort.LAST_ORDER:
-            key = key.coalesce(0.0)  # no sales in the window counts as zero revenue
-        table = joined.select(customer_id=customers.customer_id, key=key)
-    # Accounts that never ordered have no last order and sort last either way; the id
-    # breaks ties so that pages never overlap.
-    order = ibis.desc(table.key) if query.descending else ibis.asc(table.key)
-    window = table.order_by([order, table.customer_id]).limit(query.page_size, offset=offset)
-    return window.customer_id.to_pyarrow().to_pylist()
+        params["end"] = add_months(as_of, 1)
+        months = "month < $end"
+        if query.sort is AccountSort.REVENUE:
+            # Only the last 12 months are read: a fraction of the table on a long history.
+            params["start_12"] = add_months(as_of, -11)
+            months += " AND month >= $start_12"
+        if query.search or query.region or query.segment:
+            # Aggregate the matching customers' months only, not everyone's.
+            months += f" AND customer_id IN (SELECT customer_id FROM customers WHERE {where})"
+        figure = "max(last_date)" if query.sort is AccountSort.LAST_ORDER else "sum(revenue)"
+        # No sales in the window counts as zero revenue; never ordered sorts last either way.
+        key = "k.key" if query.sort is AccountSort.LAST_ORDER else "coalesce(k.key, 0.0)"
+        sql = f"""
+            SELECT c.customer_id FROM (SELECT customer_id FROM customers WHERE {where}) AS c
+            LEFT JOIN (SELECT customer_id, {figure} AS key FROM customer_month WHERE {months}
+                       GROUP BY customer_id) AS k ON c.customer_id = k.customer_id
+            ORDER BY {key} {direction} NULLS LAST, c.customer_id ASC"""
+    rows = con.con.execute(f"{sql} LIMIT $limit OFFSET $offset", params).fetchall()
+    return [row[0] for row in rows]
 
 
 def account_page(
@@ -326,40 +379,50 @@ def account_page(
     # Customers but no transactions yet: everyone is a prospect with no revenue. The
     # placeholder date only feeds the status rule, which then sees no orders at all.
     at = as_of or _NO_TRANSACTIONS
-    customers = _filtered_customers(con, query)
+    if (kpis := _kpis(con, at)) is not None:
+        found, total, page = _kpi_page(con, kpis, query)
+        rows = tuple(_row(record) for record in found)
+        return AccountPage(
+            rows=rows, total=total, page=page, page_size=query.page_size, as_of=as_of
+        )
     if query.status is not None:
-        return _status_page(con, customers, query, query.status, at, as_of)
-    total = int(customers.count().to_pyarrow().as_py())
+        return _status_page(con, query, query.status, at, as_of)
+    params: dict[str, Any] = {}
+    where = _customers_where(query, params)
+    total = _count(con, f"SELECT count(*) FROM customers WHERE {where}", params)
     page = min(max(1, query.page), max(1, math.ceil(total / query.page_size)))
-    ids = _page_ids(con, customers, query, at, (page - 1) * query.page_size)
-    metrics = account_metrics(con, at, customer_ids=ids)
-    found = _with_metrics(customers.filter(customers.customer_id.isin(ids)), metrics, at)
-    by_id = {record["customer_id"]: _row(record) for record in found.to_pyarrow().to_pylist()}
+    ids = _page_ids(con, query, at, (page - 1) * query.page_size)
+    params = {}
+    metrics = _metrics_sql(at, params, ids)
+    only = f"customer_id IN {_in_list('page', ids, params)}"
+    found = _records(con, _with_metrics_sql(only, metrics, _status_sql(at, params)), params)
+    by_id = {record["customer_id"]: _row(record) for record in found}
     rows = tuple(by_id[customer_id] for customer_id in ids if customer_id in by_id)
     return AccountPage(rows=rows, total=total, page=page, page_size=query.page_size, as_of=as_of)
 
 
 def _status_page(
     con: DuckDBBackend,
-    customers: ir.Table,
     query: AccountListQuery,
     status: AccountStatus,
     at: date,
     as_of: date | None,
 ) -> AccountPage:
-    table = _with_metrics(customers, account_metrics(con, at), at)
-    table = table.filter(table.status == status.value)
+    params: dict[str, Any] = {"status": status.value, "limit": query.page_size}
+    table = _with_metrics_sql(
+        _customers_where(query, params), _metrics_sql(at, params, None), _status_sql(at, params)
+    )
     # The total rides along as a window count, so the KPI table is built once, not twice.
-    table = table.mutate(total=table.customer_id.count().over(ibis.window()))
-    ordered = table.order_by(_order_keys(query, table))
+    sql = f"""SELECT *, count(*) OVER () AS total FROM ({table}) WHERE status = $status
+              ORDER BY {_order_sql(query)} LIMIT $limit OFFSET $offset"""
     page = max(1, query.page)
     while True:
-        records = ordered.limit(query.page_size, offset=(page - 1) * query.page_size)
-        found = records.to_pyarrow().to_pylist()
+        found = _records(con, sql, {**params, "offset": (page - 1) * query.page_size})
         if found or page == 1:
             break
         # Past the last page: count once, then fetch the last page.
-        total = int(table.count().to_pyarrow().as_py())
+        unpaged = {k: v for k, v in params.items() if k != "limit"}
+        total = _count(con, f"SELECT count(*) FROM ({table}) WHERE status = $status", unpaged)
         page = max(1, math.ceil(total / query.page_size))
         if total == 0:
             break
@@ -375,9 +438,16 @@ def account_summary(
     as_of = resolve_as_of(con, as_of)
     if as_of is None:
         return None
-    metrics = account_metrics(con, as_of, customer_ids=[customer_id])
-    metrics = metrics.mutate(status=_status(metrics.first_order, metrics.last_order, as_of))
-    records = metrics.to_pyarrow().to_pylist()
+    records = []
+    if (kpis := _kpis(con, as_of)) is not None:
+        found = f"SELECT * FROM {kpis} WHERE customer_id = $customer AND last_order IS NOT NULL"
+        records = _records(con, found, {"customer": customer_id})
+    if not records:  # not in the master, or not derived: from the monthly table
+        params: dict[str, Any] = {}
+        metrics = _metrics_sql(as_of, params, [customer_id])
+        records = _records(
+            con, f"SELECT *, {_status_sql(as_of, params)} AS status FROM ({metrics})", params
+        )
     if not records:
         return AccountSummary(
             customer_id=customer_id,
@@ -428,14 +498,24 @@ def monthly_revenue(
     if as_of is None:
         return schema.empty_table()
     first = add_months(as_of, -(months - 1))
-    cm = con.table("customer_month")
-    found = cm.filter(
-        (cm.customer_id == customer_id) & (cm.month >= first) & (cm.month < add_months(as_of, 1))
+    end = add_months(as_of, 1)
+    rows_of = reader_rows(
+        con,
+        "customer_month",
+        "SELECT customer_id, month, revenue, cost, orders FROM customer_month ORDER BY ALL",
     )
-    found = found.group_by("month").aggregate(
-        revenue=found.revenue.sum(), cost=found.cost.sum(), orders=found.orders.sum()
-    )
-    by_month = {r["month"]: r for r in found.to_pyarrow().to_pylist()}
+    if rows_of is not None:
+        found = _by_month(rows_of(customer_id).to_pylist(), first, end)
+    else:
+        found = _records(
+            con,
+            """SELECT month, sum(revenue) AS revenue, sum(cost) AS cost, sum(orders) AS orders
+           FROM customer_month
+           WHERE customer_id = $customer AND month >= $first AND month < $end
+           GROUP BY month""",
+            {"customer": customer_id, "first": first, "end": end},
+        )
+    by_month = {r["month"]: r for r in found}
     calendar = [add_months(first, i) for i in range(months)]
     return pa.table(
         {
@@ -446,6 +526,19 @@ def monthly_revenue(
         },
         schema=schema,
     )
+
+
+def _by_month(rows: list[dict[str, Any]], first: date, end: date) -> list[dict[str, Any]]:
+    """Monthly rows summed per month within [first, end), as SQL's sum (NULL when no value)."""
+    months: dict[date, dict[str, Any]] = {}
+    for row in rows:
+        if not first <= row["month"] < end:
+            continue
+        total = months.setdefault(row["month"], {"month": row["month"]})
+        for column in ("revenue", "cost", "orders"):
+            if row[column] is not None:
+                total[column] = (total.get(column) or 0) + row[column]
+    return list(months.values())
 
 
 def revenue_by_category(
@@ -459,22 +552,31 @@ def revenue_by_category(
     """
     as_of = resolve_as_of(con, as_of)
     schema = pa.schema([("category", pa.string()), ("revenue", pa.float64())])
-    if as_of is None or "transactions" not in con.list_tables():
+    if as_of is None or "transactions" not in store_tables(con):
         return schema.empty_table()
-    lines = con.table("transactions")
-    lines = lines.filter(
-        (lines.customer_id == customer_id)
-        & (lines.date >= add_months(as_of, -(months - 1)))
-        & (lines.date <= as_of)
-    )
-    category = lines.category.fill_null("(none)")
-    result = (
-        lines.mutate(category=category)
-        .group_by("category")
-        .aggregate(revenue=lines.revenue.sum())
-        .order_by(ibis.desc("revenue"))
-    )
-    return result.to_pyarrow().cast(schema)
+    window = {"first": add_months(as_of, -(months - 1)), "as_of": as_of}
+    by_category = """SELECT customer_id, coalesce(category, '(none)') AS category,
+                            sum(revenue) AS revenue
+                     FROM transactions WHERE {where} AND date >= $first AND date <= $as_of
+                     GROUP BY ALL"""
+    if as_of == latest_transaction_date(con) and months == 12:
+        # Every account's year by category, derived once per reader copy: one scan of the
+        # lines instead of one per account page.
+        rows_of = reader_rows(
+            con,
+            "account_categories",
+            f"SELECT * FROM ({by_category.format(where='TRUE')})"
+            " ORDER BY customer_id, revenue DESC",
+            params=window,
+        )
+        if rows_of is not None:
+            return rows_of(customer_id).select(["category", "revenue"]).cast(schema)
+    result = con.con.execute(
+        f"SELECT category, revenue FROM ({by_category.format(where='customer_id = $customer')})"
+        " ORDER BY revenue DESC",
+        {**window, "customer": customer_id},
+    ).to_arrow_table()
+    return result.cast(schema)
 
 
 def revenue_12m_by_customer(
@@ -484,24 +586,30 @@ def revenue_12m_by_customer(
     as_of = resolve_as_of(con, as_of)
     if as_of is None or not customer_ids:
         return {}
-    cm = con.table("customer_month")
-    cm = cm.filter(
-        cm.customer_id.isin(customer_ids)
-        & (cm.month >= add_months(as_of, -11))
-        & (cm.month < add_months(as_of, 1))
-    )
-    result = cm.group_by("customer_id").aggregate(revenue=cm.revenue.sum()).to_pyarrow()
-    return {r["customer_id"]: r["revenue"] or 0.0 for r in result.to_pylist()}
+    params: dict[str, Any] = {"start_12": add_months(as_of, -11), "end": add_months(as_of, 1)}
+    found = con.con.execute(
+        f"""SELECT customer_id, sum(revenue) FROM customer_month
+            WHERE customer_id IN {_in_list("id", customer_ids, params)}
+              AND month >= $start_12 AND month < $end
+            GROUP BY customer_id""",
+        params,
+    ).fetchall()
+    return {customer_id: revenue or 0.0 for customer_id, revenue in found}
 
 
 def filter_options(con: DuckDBBackend) -> FilterOptions:
     """The distinct non-empty regions and segments of the customer master, sorted."""
     if not has_store_tables(con):
         return FilterOptions(regions=(), segments=())
-    customers = con.table("customers")
+    memo = reader_memo(con)
+    if memo is not None and "filter_options" in memo:
+        return memo["filter_options"]
 
     def distinct(column: str) -> tuple[str, ...]:
-        values = customers.select(column).distinct().to_pyarrow().column(column).to_pylist()
-        return tuple(sorted(v for v in values if v))
+        values = con.con.execute(f"SELECT DISTINCT {column} FROM customers").fetchall()
+        return tuple(sorted(v for (v,) in values if v))
 
-    return FilterOptions(regions=distinct("region"), segments=distinct("segment"))
+    options = FilterOptions(regions=distinct("region"), segments=distinct("segment"))
+    if memo is not None:
+        memo["filter_options"] = options
+    return options

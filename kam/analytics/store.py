@@ -30,18 +30,23 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 import duckdb
 import ibis
+import pyarrow as pa
+import pyarrow.compute as pc
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
 from kam.analytics.schema import STORE_DDL
+
+T = TypeVar("T")
 
 
 class StoreError(Exception):
@@ -108,11 +113,8 @@ class AnalyticsStore:
         path = self.path
         path.parent.mkdir(parents=True, exist_ok=True)
         if read_only and path.exists() and not _writing_here(path):
-            raw = self._open_reader_copy(path)
-            try:
-                yield ibis.duckdb.from_connection(raw)
-            finally:
-                raw.close()
+            with self._reader(path) as backend:
+                yield backend
             return
         # A store that does not exist yet is created, tables and all, even for a reader: a
         # fresh install's first question ("is there any data?") must get "no", not an error.
@@ -136,24 +138,89 @@ class AnalyticsStore:
             config["threads"] = self.threads
         return config
 
-    def _open_reader_copy(self, path: Path) -> duckdb.DuckDBPyConnection:
-        """A read-only connection to a current reader copy, publishing one if need be."""
-        readers = self.readers_dir
-        for _attempt in range(5):
-            copy = _current_copy(readers)
-            if copy is None or not copy.matches(path):
-                published = _publish_if_free(path, readers)
-                copy = published or copy
-            if copy is None:
-                # No copy at all and a writer from outside kam holds the file: take turns.
-                return self._open(path, read_only=True)
+    @contextmanager
+    def _reader(self, path: Path) -> Iterator[DuckDBBackend]:
+        """An Ibis backend on the current reader copy, kept open for the next request.
+
+        Opening a copy and wrapping it in Ibis cost more CPU than most pages' queries (the
+        catalogue is read again, every column segment starts cold, Ibis sets its session
+        options), so each process keeps its copy's database open and each thread its own
+        connection to it (a DuckDB connection is used by one thread at a time), until the
+        pointer names a newer copy. A read nested in another read of the same thread gets
+        a connection of its own: the outer one may still be streaming a result.
+        """
+        copy = self._current_reader_copy(path)
+        if copy is None:
+            # No copy at all and a writer from outside kam holds the file: take turns.
+            raw = self._open(path, read_only=True)
             try:
-                return duckdb.connect(str(copy.file), read_only=True, config=self._config(path))
+                yield ibis.duckdb.from_connection(raw)
+            finally:
+                raw.close()
+            return
+        kept: dict[Path, _ThreadReader] = _thread_readers.__dict__.setdefault("by_live", {})
+        reader = kept.get(path)
+        if reader is None or reader.copy != copy.file or reader.busy:
+            opened, database, memo = self._reader_database(path, copy)
+            backend = _ReaderBackend.from_connection(database.cursor())
+            setattr(backend, _MEMO, memo)
+            fresh = _ThreadReader(opened, backend)
+            if reader is None or not reader.busy:
+                if reader is not None:
+                    reader.backend.con.close()
+                kept.pop(path, None)
+                kept[path] = fresh
+                for other in [p for p, r in kept.items() if not r.busy][:-KEPT_STORES]:
+                    kept.pop(other).backend.con.close()
+            else:  # nested: used for this read only
+                try:
+                    yield fresh.backend
+                finally:
+                    fresh.backend.con.close()
+                return
+            reader = fresh
+        reader.busy = True
+        try:
+            yield reader.backend
+        finally:
+            reader.busy = False
+
+    def _current_reader_copy(self, path: Path) -> "ReaderCopy | None":
+        """The copy readers should open now, publishing one if it is out of date and free."""
+        readers = self.readers_dir
+        copy = _current_copy(readers)
+        if copy is None or not copy.matches(path):
+            copy = _publish_if_free(path, readers) or copy
+        return copy
+
+    def _reader_database(
+        self, path: Path, copy: "ReaderCopy"
+    ) -> tuple[Path, duckdb.DuckDBPyConnection, dict[str, Any]]:
+        """This process's read-only connection to ``copy`` (or, if a newer publication
+        deleted it meanwhile, to the newer one), opened on first use; its file and its
+        memo (``reader_memo``)."""
+        with _reader_databases_lock:
+            kept = _reader_databases.get(path)
+            if kept is not None and kept[0] == copy.file:
+                return kept
+        for _attempt in range(5):
+            try:
+                database = duckdb.connect(str(copy.file), read_only=True, config=self._config(path))
+                break
             except duckdb.IOException as error:
                 if copy.file.exists():
                     raise StoreError(f"cannot open the analytical store {path}: {error}") from error
                 # Deleted by a newer publication between the pointer and the open: again.
-        raise StoreError(f"cannot open a reader copy of the analytical store {path}")
+                copy = self._current_reader_copy(path) or copy
+        else:
+            raise StoreError(f"cannot open a reader copy of the analytical store {path}")
+        with _reader_databases_lock:
+            # The older copy's database is not closed here: threads still reading it hold
+            # connections of their own, and DuckDB frees it when the last one closes.
+            _reader_databases[path] = (copy.file, database, {})
+            while len(_reader_databases) > KEPT_STORES:
+                _reader_databases.pop(next(iter(_reader_databases)))
+        return _reader_databases[path]
 
     def _open(self, path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
         config = self._config(path)
@@ -179,6 +246,49 @@ class AnalyticsStore:
             if time.monotonic() >= deadline:
                 raise StoreBusy(path, self.lock_wait_seconds, str(busy)) from busy
             time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
+
+
+# ---- the readers' connections kept open ------------------------------------------------
+
+KEPT_STORES = 4
+"""Stores (live files) whose reader database a process keeps open; tests open many."""
+
+_reader_databases_lock = threading.Lock()
+_reader_databases: dict[Path, tuple[Path, duckdb.DuckDBPyConnection, dict[str, Any]]] = {}
+"""Per live file, the reader copy this process has open, its database connection and memo."""
+
+_MEMO = "_kam_reader_memo"
+
+_thread_readers = threading.local()
+"""Per thread, ``by_live``: per live file, the thread's connection to the copy."""
+
+
+class _ReaderBackend(DuckDBBackend):
+    """Ibis on a reader copy: what the catalogue says (the tables, their schemas) is asked
+    once per copy and process, not once per expression: a copy never changes, and Ibis
+    asks DuckDB for a table's schema every time a page names the table."""
+
+    def list_tables(self, *, like: str | None = None, database: Any = None) -> list[str]:
+        if like is not None or database is not None:
+            return list(super().list_tables(like=like, database=database))
+        return sorted(store_tables(self))
+
+    def get_schema(
+        self, table_name: str, *, catalog: str | None = None, database: str | None = None
+    ) -> Any:
+        key = f"schema:{catalog}.{database}.{table_name}"
+        return _memoised(
+            self, key, lambda: super(_ReaderBackend, self).get_schema(
+                table_name, catalog=catalog, database=database
+            )
+        )  # fmt: skip
+
+
+@dataclass
+class _ThreadReader:
+    copy: Path
+    backend: DuckDBBackend
+    busy: bool = False
 
 
 # ---- the writer lock and the reader copies ---------------------------------------------
@@ -309,10 +419,118 @@ def _publish(path: Path, readers: Path) -> ReaderCopy:
     return ReaderCopy(readers / name, stat.st_mtime_ns, stat.st_size)
 
 
+def reader_memo(con: DuckDBBackend) -> dict[str, Any] | None:
+    """A dict kept with the reader copy ``con`` reads, shared by the process's threads, for
+    what depends on the copy's data alone (the as-of date, the tables, filter values): a
+    copy never changes, and the next copy comes with an empty memo. None for a writer's
+    connection, whose data changes as it writes."""
+    return getattr(con, _MEMO, None)
+
+
+def _memoised(con: DuckDBBackend, key: str, compute: Callable[[], T]) -> T:
+    memo = reader_memo(con)
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
+_building = threading.Lock()
+
+DERIVED = "_derived_"
+"""How the tables ``reader_table`` registers are named: not the store's own."""
+
+
+def reader_table(con: DuckDBBackend, name: str, build: Callable[[], pa.Table]) -> str | None:
+    """The name under which ``con`` reads ``build()``'s table, computed once per reader copy
+    and process and registered on the connection (an Arrow table: no copy); None on a
+    writer's connection, whose data changes as it writes.
+
+    For what many pages derive from the whole store the same way (every account's figures
+    at the latest date, each account's categories): a copy never changes, so deriving it
+    once and answering each page from it costs a lookup instead of a scan of the store.
+    """
+    memo = reader_memo(con)
+    if memo is None:
+        return None
+    key = f"table:{name}"
+    if key not in memo:
+        with _building:  # one thread builds it; the others wait for it, not build it again
+            if key not in memo:
+                memo[key] = build()
+    registered: set[str] = con.__dict__.setdefault("_kam_registered", set())
+    view = f"{DERIVED}{name}"
+    if view not in registered:
+        con.con.register(view, memo[key])
+        registered.add(view)
+    return view
+
+
+RowsOf = Callable[[str], pa.Table]
+"""One key's rows of a table ``reader_rows`` keeps (none: an empty table)."""
+
+
+def reader_rows(
+    con: DuckDBBackend,
+    name: str,
+    sql: str,
+    key: str = "customer_id",
+    params: dict[str, Any] | None = None,
+) -> RowsOf | None:
+    """Look up one key's rows of ``sql`` (which must sort them by ``key``), kept in memory
+    once per reader copy and process; None on a writer's connection, or when ``sql`` has
+    no rows at all (then the caller asks the store as it would without this).
+
+    A page about one account needs a few rows of tables that are not ordered by account
+    (``customer_day``, ``customer_month``): DuckDB scans the whole table for them each time.
+    Sorted once and indexed by key, each page reads a slice (no copy).
+    """
+    memo = reader_memo(con)
+    if memo is None:
+        return None
+    memo_key = f"rows:{name}"
+    if memo_key not in memo:
+        with _building:
+            if memo_key not in memo:
+                table = con.con.execute(sql, params or {}).to_arrow_table()
+                index: dict[str, tuple[int, int]] = {}
+                if table.num_rows:
+                    runs = pc.run_end_encode(table.column(key).combine_chunks())
+                    ends = runs.run_ends.to_pylist()
+                    spans = zip([0, *ends[:-1]], ends, strict=True)
+                    index = dict(zip(runs.values.to_pylist(), spans, strict=True))
+                memo[memo_key] = (table, index)
+    table, index = memo[memo_key]
+    if not table.num_rows:
+        return None
+
+    def rows_of(value: str) -> pa.Table:
+        start, stop = index.get(value, (0, 0))
+        return table.slice(start, stop - start)
+
+    return rows_of
+
+
+def store_tables(con: DuckDBBackend) -> frozenset[str]:
+    """The names of the store's tables and views (a fresh read-only file has none)."""
+
+    def tables() -> frozenset[str]:
+        found = DuckDBBackend.list_tables(con)
+        return frozenset(t for t in found if not t.startswith(DERIVED))
+
+    return _memoised(con, "tables", tables)
+
+
 def latest_transaction_date(con: DuckDBBackend) -> date | None:
     """The as-of date every window defaults to: the latest transaction in the store."""
-    value = con.table("customer_month").last_date.max().to_pyarrow().as_py()
-    return value if isinstance(value, date) else None
+
+    def latest() -> date | None:
+        found = con.con.execute("SELECT max(last_date) FROM customer_month").fetchone()
+        value = found[0] if found else None
+        return value if isinstance(value, date) else None
+
+    return _memoised(con, "latest_transaction_date", latest)
 
 
 def resolve_as_of(con: DuckDBBackend, as_of: date | None = None) -> date | None:
@@ -324,6 +542,6 @@ def resolve_as_of(con: DuckDBBackend, as_of: date | None = None) -> date | None:
     """
     if as_of is not None:
         return as_of
-    if "customer_month" not in con.list_tables():
+    if "customer_month" not in store_tables(con):
         return None
     return latest_transaction_date(con)

@@ -9,9 +9,7 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
-import plotly.graph_objects as go
-
-from kam.charts import ACCENT, figure_json, style
+from kam.charts import ACCENT, Figure, figure_json, style
 
 INK = "#17212b"
 MUTED = "#6b7a89"
@@ -105,11 +103,11 @@ def targets_figure(targets: Sequence[dict[str, Any]]) -> str | None:
     if not targets:
         return None
     years = [str(t["year"]) for t in targets]
-    figure = go.Figure()
+    figure = Figure()
     figure.add_bar(
         x=years,
         y=[float(t["revenue"]) for t in targets],
-        marker_color=ACCENT,
+        marker={"color": ACCENT},
         text=[
             "" if t.get("growth_percent") is None else f"{t['growth_percent']:+.1f}%"
             for t in targets

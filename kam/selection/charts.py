@@ -2,9 +2,7 @@
 
 from typing import Any
 
-import plotly.graph_objects as go
-
-from kam.charts import ACCENT, HIGHLIGHT, QUIET, REFERENCE, figure_json, style
+from kam.charts import ACCENT, HIGHLIGHT, QUIET, REFERENCE, Figure, figure_json, style
 from kam.selection.models import QuadrantChoice, TierChoice
 
 TIER_COLOURS = {
@@ -15,8 +13,18 @@ TIER_COLOURS = {
     TierChoice.NOT_KEY.value: QUIET,
 }
 
+BLUES = [
+    [i / 8, colour]
+    for i, colour in enumerate(
+        ("rgb(247,251,255)", "rgb(222,235,247)", "rgb(198,219,239)", "rgb(158,202,225)",
+         "rgb(107,174,214)", "rgb(66,146,198)", "rgb(33,113,181)", "rgb(8,81,156)",
+         "rgb(8,48,107)")
+    )
+]  # fmt: skip
+"""ColorBrewer's Blues as plotly spells out its "Blues" (Plotly.js's own differs)."""
 
-def _style(figure: go.Figure, *, height: int) -> None:
+
+def _style(figure: Figure, *, height: int) -> None:
     style(figure, height=height, legend={"orientation": "h", "y": 1.1, "x": 0})
     figure.update_xaxes(gridcolor="#eef2f6")
 
@@ -27,7 +35,7 @@ def pareto_figure(
     """The 80/20 curve, the 80% line, and the key-account cut as a vertical line."""
     x = [p["pareto_rank"] / buying * 100 for p in points]
     y = [p["cumulative_share"] * 100 for p in points]
-    figure = go.Figure()
+    figure = Figure()
     figure.add_scatter(
         x=x, y=y, mode="lines", name="Cumulative revenue", line={"color": ACCENT, "width": 2.5},
         hovertemplate="top %{x:.1f}% of customers<br>%{y:.1f}% of revenue<extra></extra>",
@@ -63,12 +71,11 @@ def heatmap_figure(cells: list[dict[str, Any]]) -> str | None:
         ]
         for r in regions
     ]
-    figure = go.Figure(
-        go.Heatmap(
-            z=z, x=segments, y=regions, text=text, colorscale="Blues",
-            hovertemplate="%{y} · %{x}<br>revenue %{z:,.0f}<br>%{text}<extra></extra>",
-            colorbar={"title": "revenue", "tickformat": "~s"},
-        )
+    figure = Figure().add_trace(
+        "heatmap",
+        z=z, x=segments, y=regions, text=text, colorscale=BLUES,
+        hovertemplate="%{y} · %{x}<br>revenue %{z:,.0f}<br>%{text}<extra></extra>",
+        colorbar={"title": {"text": "revenue"}, "tickformat": "~s"},
     )  # fmt: skip
     _style(figure, height=max(220, 48 * len(regions) + 90))
     return figure_json(figure)
@@ -92,7 +99,7 @@ def four_box_figure(bubbles: list[dict[str, Any]], cut: float | None) -> str | N
     if not rows:
         return None
     biggest = max((r["revenue_12m"] or 0) for r in rows) or 1
-    figure = go.Figure()
+    figure = Figure()
     for tier, label in TierChoice.choices:
         group = [r for r in rows if r["tier"] == tier]
         if not group:

@@ -19,7 +19,7 @@ from kam.analytics.clv import future_value as clv_future_value
 from kam.analytics.clv.history import AlivePoint, alive_history, purchase_dates
 from kam.analytics.clv.purchases import ASKABLE
 from kam.analytics.selection.coverage import Coverage, KeySetShares, coverage, key_set_shares
-from kam.analytics.store import resolve_as_of
+from kam.analytics.store import reader_memo, resolve_as_of
 from kam.people.models import User
 from kam.people.roles import Permission
 from kam.people.services import check_permission
@@ -229,11 +229,17 @@ class Portfolio:
         return self.headline["key_revenue"] / revenue if revenue else 0
 
 
-def run_shares(table: Any, run: ScoreRun) -> tuple[KeySetShares, Coverage]:
+def manager_capacity() -> int:
+    """The most key accounts one manager may keep (10 before any manager exists)."""
+    return max((m.max_key_accounts for m in key_account_managers()), default=10)
+
+
+def run_shares(
+    table: Any, run: ScoreRun, per_manager: int | None = None
+) -> tuple[KeySetShares, Coverage]:
     """What ``run``'s key set holds beside the same-size sets, and how capacity limits it."""
     policy = run.policy_version.policy()
-    managers = key_account_managers()
-    per_manager = max((m.max_key_accounts for m in managers), default=10)
+    per_manager = manager_capacity() if per_manager is None else per_manager
     fv_key = policy.future_value_criterion
     return (
         key_set_shares(table, fv_key),
@@ -245,35 +251,49 @@ def portfolio(user: User, run: ScoreRun) -> Portfolio:
     """The portfolio overview of ``run``: headline figures, Pareto, heat map, bubbles, movers."""
     check_permission(user, Permission.VIEW_ACCOUNTS)
     before = previous_run(run)
+    per_manager = manager_capacity()
+    with analytics_store().connect(read_only=True) as con:
+        # Snapshots never change: a reader copy keeps each portfolio it has computed.
+        key = f"portfolio:{run.snapshot_id}:{before and before.snapshot_id}:{run.capacity}"
+        key += f":{per_manager}"
+        memo = reader_memo(con)
+        figures = memo.get(key) if memo is not None else None
+        if figures is None:
+            figures = _portfolio_figures(con, run, before, per_manager)
+            if memo is not None:
+                memo[key] = figures
+    return Portfolio(run=run, previous=before, **figures)
+
+
+def _portfolio_figures(
+    con: Any, run: ScoreRun, before: ScoreRun | None, per_manager: int
+) -> dict[str, Any]:
     bubble_columns = (
         "customer_id", "name", "attractiveness", "relationship", "revenue_12m", "tier",
         "quadrant", "total",
     )  # fmt: skip
-    with analytics_store().connect(read_only=True) as con:
-        table = snapshots.scores(con, run.snapshot_id)
-        buying, curve = snapshots.pareto_points(table)
-        moved: list[dict[str, Any]] = []
-        if before is not None and snapshots.exists(con, before.snapshot_id):
-            moved = snapshots.movers(table, snapshots.scores(con, before.snapshot_id))
-        shares, covered = run_shares(table, run)
-        return Portfolio(
-            run=run,
-            headline=snapshots.headline(table),
-            pareto=curve,
-            buying=buying,
-            cells=snapshots.region_segment(table),
-            bubbles=snapshots.key_rows(
-                table,
-                # Snapshots from before the relative four-box cut have no cut columns.
-                bubble_columns + tuple(c for c in CUT_COLUMNS if c in table.columns),
-                limit=BUBBLE_LIMIT,
-            ),
-            tier_types=_tier_types(table),
-            movers=moved,
-            previous=before,
-            shares=shares,
-            coverage=covered,
-        )
+    table = snapshots.scores(con, run.snapshot_id)
+    buying, curve = snapshots.pareto_points(table)
+    moved: list[dict[str, Any]] = []
+    if before is not None and snapshots.exists(con, before.snapshot_id):
+        moved = snapshots.movers(table, snapshots.scores(con, before.snapshot_id))
+    shares, covered = run_shares(table, run, per_manager)
+    return {
+        "headline": snapshots.headline(table),
+        "pareto": curve,
+        "buying": buying,
+        "cells": snapshots.region_segment(table),
+        "bubbles": snapshots.key_rows(
+            table,
+            # Snapshots from before the relative four-box cut have no cut columns.
+            bubble_columns + tuple(c for c in CUT_COLUMNS if c in table.columns),
+            limit=BUBBLE_LIMIT,
+        ),
+        "tier_types": _tier_types(table),
+        "movers": moved,
+        "shares": shares,
+        "coverage": covered,
+    }
 
 
 @dataclass(frozen=True)

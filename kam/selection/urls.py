@@ -9,6 +9,7 @@ app_name = "selection"
 urlpatterns = [
     path("", views.portfolio, name="portfolio"),
     path("scores/", views.scores, name="scores"),
+    path("future-value-chart/", views.future_value_chart, name="future_value_chart"),
     path("score/", views.run_scoring, name="run_scoring"),
     path("policy/", views.policy, name="policy"),
     path("policy/import/", views.policy_import, name="policy_import"),

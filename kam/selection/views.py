@@ -29,6 +29,7 @@ from kam.selection.forms import (
 )
 from kam.selection.models import PolicyVersion, QuadrantChoice, ScoreRun, TierChoice
 from kam.selection.snapshots import SORTABLE
+from kam.selection.templatetags.selection_tags import future_value_chart_of
 from kam.uploads import save_upload
 
 
@@ -103,6 +104,19 @@ def scores(request: KamRequest) -> HttpResponse:
     )
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+@require_GET
+@requires(Permission.VIEW_FINANCIALS)
+def future_value_chart(request: KamRequest) -> HttpResponse:
+    """The portfolio's current-against-future scatter, asked for by the page once shown
+    (htmx): thousands of accounts drawn, most of the page's weight, built on demand."""
+    run = queries.latest_run()
+    if run is None:
+        raise Http404("No scoring run yet.")
+    return render(
+        request, "selection/_future_value_chart.html", future_value_chart_of(request, run)
+    )
 
 
 @require_POST

@@ -82,6 +82,7 @@ def test_the_card_names_its_model_and_fits_the_screen(
         keep(shot)
 
         page.goto(f"{live_server.url}/selection/")
+        page.locator("#future-value-slot").scroll_into_view_if_needed()  # drawn when shown
         expect(page.locator("#future-value-chart .plot-container")).to_be_visible()
         expect(page.locator("#future-value-chart-card")).to_contain_text("one purchase rate")
         assert fits(page, "#future-value-chart-card"), f"the chart overflows at {width}px"

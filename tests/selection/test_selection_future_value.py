@@ -65,7 +65,11 @@ def test_the_account_page_shows_the_value_with_its_interval(client, buying, head
 def test_the_portfolio_draws_today_against_tomorrow(client, buying, head_of_kam):
     services.do_run_scoring(head_of_kam)
     client.force_login(head_of_kam)
-    html = client.get(reverse("selection:portfolio")).content.decode()
+    page = client.get(reverse("selection:portfolio")).content.decode()
+    # The scatter is asked for by the page once its card is on screen (htmx), not inlined.
+    assert 'id="future-value-slot"' in page
+    assert reverse("selection:future_value_chart") in page
+    html = client.get(reverse("selection:future_value_chart")).content.decode()
     assert 'id="future-value-chart"' in html
     assert "&quot;type&quot;:&quot;log&quot;" in html
 

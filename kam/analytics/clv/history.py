@@ -20,6 +20,7 @@ from kam.analytics.clv.future_value import stored_purchase_days
 from kam.analytics.clv.purchases import probability_alive
 from kam.analytics.clv.results import FitResult
 from kam.analytics.clv.summary import days_per_unit
+from kam.analytics.store import reader_rows, store_tables
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,13 @@ def purchase_dates(con: Any, customer_id: str, as_of: dt.date) -> list[dt.date]:
     The same days the summaries count (``summary.purchase_days``: days with invoice lines),
     read from the store's ``customer_day`` rollup where it is kept.
     """
+    if "customer_day" in store_tables(con):
+        rows_of = reader_rows(
+            con, "customer_day", "SELECT customer_id, date FROM customer_day ORDER BY ALL"
+        )
+        if rows_of is not None:
+            mine = rows_of(customer_id).column("date").to_pylist()
+            return sorted({d for d in mine if d is not None and d <= as_of})
     days = stored_purchase_days(con)
     mine = days.filter(
         (days.customer_id == customer_id) & (days.date <= ibis.literal(as_of, type="date"))

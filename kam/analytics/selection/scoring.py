@@ -161,6 +161,36 @@ def explanations_of(scores: ir.Table, policy: SelectionPolicy) -> ir.Table:
     return ibis.union(*parts, distinct=False)
 
 
+def explanation_rows(row: dict[str, Any], policy: SelectionPolicy) -> list[dict[str, Any]]:
+    """``explanations_of`` for one account's score row, computed here: the same columns
+    and the same arithmetic in the same order (so the same floats), in policy order.
+
+    A page explaining one account would otherwise plan the view's union of one select per
+    criterion, which costs DuckDB more than reading the row.
+    """
+    present = 0.0
+    for c in policy.criteria:
+        present = present + (0.0 if row[points_column(c.key)] is None else float(c.weight))
+    explained = []
+    for c in policy.criteria:
+        raw, points = row[raw_column(c.key)], row[points_column(c.key)]
+        explained.append(
+            {
+                "customer_id": row["customer_id"],
+                "criterion_key": c.key,
+                "label": c.label,
+                "dimension": c.dimension.value,
+                "source": c.source.value,
+                "raw_value": None if raw is None else float(raw),
+                "points": points,
+                "weight": float(c.weight),
+                "weighted_points": None if points is None else points * float(c.weight) / present,
+                "missing": raw is None,
+            }
+        )
+    return explained
+
+
 def present_weight(
     points_of: dict[str, ir.FloatingValue], criteria: tuple[Criterion, ...]
 ) -> ir.FloatingValue:

@@ -26,7 +26,7 @@ import ibis.expr.types as ir
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
 from kam.analytics.selection.policy_toml import policy_from_toml, policy_to_toml
-from kam.analytics.selection.scoring import ScoredAccounts, explanations_of
+from kam.analytics.selection.scoring import ScoredAccounts, explanation_rows, explanations_of
 from kam.analytics.store import AnalyticsStore
 
 CATALOGUE = "score_snapshots"
@@ -258,10 +258,13 @@ def snapshot_explanation(con: DuckDBBackend, snapshot_id: str, customer_id: str)
     info = snapshot_info(con, snapshot_id)
     if info is None:
         raise SnapshotError(f"no snapshot {snapshot_id}")
-    keys = [c.key for c in policy_from_toml(info.policy_toml).criteria]
-    view = con.table(explanation_view_name(snapshot_id))
-    rows = view.filter(view.customer_id == customer_id).to_pyarrow().to_pylist()
-    return sorted(rows, key=lambda row: keys.index(row["criterion_key"]))
+    cursor = con.con.execute(
+        f"SELECT * FROM {snapshot_table_name(snapshot_id)} WHERE customer_id = ?", [customer_id]
+    )
+    names = [column[0] for column in cursor.description]
+    rows = [dict(zip(names, found, strict=True)) for found in cursor.fetchall()]
+    policy = policy_from_toml(info.policy_toml)
+    return [line for row in rows for line in explanation_rows(row, policy)]
 
 
 class SnapshotSort(StrEnum):

@@ -8,10 +8,9 @@ import json
 import math
 from typing import Any
 
-import plotly.graph_objects as go
 from django import template
 
-from kam.charts import ACCENT, HIGHLIGHT, QUIET, figure_json, style
+from kam.charts import ACCENT, HIGHLIGHT, QUIET, Figure, figure_json, style
 from kam.selection.models import KeyAccount
 
 register = template.Library()
@@ -45,7 +44,7 @@ def alive_figure(history: list[Any]) -> str | None:
     """P(alive) at each month end since the first purchase, as Plotly JSON."""
     if not history:
         return None
-    figure = go.Figure()
+    figure = Figure()
     figure.add_scatter(
         x=[p.day.isoformat() for p in history], y=[p.p_alive for p in history],
         customdata=[p.frequency for p in history], mode="lines+markers", line={"shape": "hv"},
@@ -102,7 +101,7 @@ def future_value_figure(points: list[dict[str, Any]]) -> str | None:
         r for r in points
         if (r["revenue_12m"] or 0) >= 10 ** x_range[0] and (r["clv"] or 0) >= 10 ** y_range[0]
     ]  # fmt: skip
-    figure = go.Figure()
+    figure = Figure()
     groups = (
         ("Key accounts", lambda r: bool(r["is_key"]), ACCENT, 7),
         ("High potential", lambda r: r["tier"] == "high_potential", HIGHLIGHT, 10),
@@ -130,13 +129,13 @@ def future_value_figure(points: list[dict[str, Any]]) -> str | None:
     return figure_json(figure)
 
 
-@register.inclusion_tag("selection/_future_value_chart.html", takes_context=True)
-def future_value_chart(context: template.Context, run: Any) -> dict[str, Any]:
-    """The portfolio's current revenue against predicted future value (seed 002's track)."""
+def future_value_chart_of(context: Any, run: Any) -> dict[str, Any]:
+    """The portfolio's current revenue against predicted future value (seed 002's track):
+    the chart card's context (``context`` a template context or the request's)."""
     from kam.selection.fit_record import future_value_label
     from kam.selection.queries import future_value_points
 
-    user = _user(context)
+    user = _user(context) if isinstance(context, template.Context) else context.user
     points = future_value_points(user, run) if user is not None and run is not None else []
     figure = future_value_figure(points)
     drawn = json.loads(figure)["data"] if figure else []
