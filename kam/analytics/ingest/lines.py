@@ -19,7 +19,12 @@ from collections.abc import Collection
 import duckdb
 
 from kam.analytics.ingest.checks import insert_counted
-from kam.analytics.ingest.load import PURCHASE_DAY_SELECT, ROLLUP_SELECT, UpsertCounts
+from kam.analytics.ingest.load import (
+    LINE_GROUPS_SELECT,
+    PURCHASE_DAY_SELECT,
+    ROLLUP_SELECT,
+    UpsertCounts,
+)
 from kam.analytics.ingest.progress import STAGES, tell, watching
 from kam.analytics.ingest.readers import sql_name, sql_string
 from kam.analytics.progress import Progress
@@ -29,6 +34,7 @@ KEYS = ("invoice_id", "line_id")
 MATCHED = "kam_matched"
 WRITTEN = "kam_written"
 TOUCHED = "kam_touched_months"
+GROUPS = "kam_line_groups"
 ROLLUP_COLUMNS = "customer_id, date, invoice_id, revenue, cost, quantity, document_type"
 
 
@@ -146,6 +152,10 @@ def _update_rollups(con: duckdb.DuckDBPyConnection, written: str, changed: int) 
     Runs before the lines are written: the rollups read the written lines from the staging
     table and the other lines of those months from the store, less the lines being replaced.
     """
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {GROUPS} AS "
+        + LINE_GROUPS_SELECT.format(lines=f"(SELECT {ROLLUP_COLUMNS} FROM {written})")
+    )
     moved = (
         f" UNION ALL SELECT old_customer_id, old_date FROM {MATCHED} WHERE changed"
         if changed
@@ -154,7 +164,7 @@ def _update_rollups(con: duckdb.DuckDBPyConnection, written: str, changed: int) 
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {TOUCHED} AS "
         "SELECT DISTINCT customer_id, date_trunc('month', date)::DATE AS month "
-        f"FROM (SELECT customer_id, date FROM {written}{moved})"
+        f"FROM (SELECT customer_id, date FROM {GROUPS}{moved})"
     )
     span = con.execute(
         f"SELECT min(month), (max(month) + INTERVAL 1 MONTH)::DATE FROM {TOUCHED}"
@@ -168,13 +178,15 @@ def _update_rollups(con: duckdb.DuckDBPyConnection, written: str, changed: int) 
         return f"{column} >= DATE '{first}' AND {column} < DATE '{after}'"
 
     stored_lines = (
-        f"SELECT {ROLLUP_COLUMNS} FROM transactions t WHERE {in_months('t.date')} "
+        f"(SELECT {ROLLUP_COLUMNS} FROM transactions t WHERE {in_months('t.date')} "
         f"AND EXISTS (SELECT 1 FROM {TOUCHED} k WHERE k.customer_id = t.customer_id "
         "AND k.month = date_trunc('month', t.date))"
     )
     if changed:
         stored_lines += f" AND t.rowid NOT IN (SELECT store_row FROM {MATCHED} WHERE changed)"
-    source = f"(SELECT {ROLLUP_COLUMNS} FROM {written} UNION ALL {stored_lines})"
+    stored_lines += ")"
+    # A group of an invoice both stored and in the file appears twice: the rollups sum it.
+    groups = f"(SELECT * FROM {GROUPS} UNION ALL {LINE_GROUPS_SELECT.format(lines=stored_lines)})"
     for table, select, when in (
         ("customer_month", ROLLUP_SELECT, "r.month"),
         ("customer_day", PURCHASE_DAY_SELECT, "r.date"),
@@ -184,7 +196,7 @@ def _update_rollups(con: duckdb.DuckDBPyConnection, written: str, changed: int) 
             f"AND EXISTS (SELECT 1 FROM {TOUCHED} k WHERE k.customer_id = r.customer_id "
             f"AND k.month = date_trunc('month', {when}))"
         )
-        insert_counted(con, table, f"INSERT INTO {table} {select.format(source=source)}")
+        insert_counted(con, table, f"INSERT INTO {table} {select.format(groups=groups)}")
 
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:

@@ -82,6 +82,16 @@ def _differs(columns: tuple[Column, ...], keys: tuple[str, ...], present: Collec
     return " OR ".join(f's."{n}" IS DISTINCT FROM t."{n}"' for n in compared) or "false"
 
 
+LINE_GROUPS_SELECT = """
+    SELECT customer_id, date, invoice_id, document_type,
+           sum(revenue) AS revenue, sum(cost) AS cost, sum(quantity) AS quantity,
+           count(*) AS lines
+    FROM {lines}
+    GROUP BY ALL
+"""
+"""Transaction lines summed per customer, day, invoice and document type: both rollups are
+computed from these groups (a quarter as many rows as lines), which are summed once."""
+
 ROLLUP_SELECT = f"""
     SELECT customer_id, month,
            sum(revenue) AS revenue, sum(cost) AS cost, sum(quantity) AS quantity,
@@ -92,25 +102,25 @@ ROLLUP_SELECT = f"""
         -- than count(DISTINCT ...) over every line
         SELECT customer_id, date_trunc('month', date)::DATE AS month, invoice_id,
                sum(revenue) AS revenue, sum(cost) AS cost, sum(quantity) AS quantity,
-               count(*) AS lines,
+               sum(lines) AS lines,
                bool_or(document_type = '{DocumentType.INVOICE.value}') AS is_order,
                min(date) AS first_date, max(date) AS last_date
-        FROM {{source}}
+        FROM {{groups}}
         GROUP BY ALL
     )
     GROUP BY customer_id, month
 """
-"""customer_month from transaction lines: revenue, cost and quantity net of credit notes;
-``orders`` counts distinct invoices (credit notes are not orders)."""
+"""customer_month from line groups (``LINE_GROUPS_SELECT``): revenue, cost and quantity net
+of credit notes; ``orders`` counts distinct invoices (credit notes are not orders)."""
 
 
 PURCHASE_DAY_SELECT = f"""
-    SELECT customer_id, date, sum(revenue) AS revenue, count(*) AS lines
-    FROM {{source}}
+    SELECT customer_id, date, sum(revenue) AS revenue, sum(lines) AS lines
+    FROM {{groups}}
     WHERE document_type IS NULL OR document_type = '{DocumentType.INVOICE.value}'
     GROUP BY customer_id, date
 """
-"""customer_day from transaction lines: what ``clv.future_value`` counts as a purchase, i.e. a
+"""customer_day from line groups: what ``clv.future_value`` counts as a purchase, i.e. a
 day with invoice lines (a line without a document type is an invoice line); credit notes
 are left out, a negative invoice line is summed as it is."""
 
@@ -136,4 +146,5 @@ def refresh_customer_month(con: duckdb.DuckDBPyConnection) -> None:
 
 def _rebuild(con: duckdb.DuckDBPyConnection, table: str, select: str) -> None:
     con.execute(f"DELETE FROM {table}")
-    insert_counted(con, table, f"INSERT INTO {table} {select.format(source='transactions')}")
+    groups = f"({LINE_GROUPS_SELECT.format(lines='transactions')})"
+    insert_counted(con, table, f"INSERT INTO {table} {select.format(groups=groups)}")
