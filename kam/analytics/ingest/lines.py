@@ -15,6 +15,7 @@ The work is proportional to the file, not to the store:
 """
 
 from collections.abc import Collection
+from datetime import date
 
 import duckdb
 
@@ -150,53 +151,85 @@ def _update_rollups(con: duckdb.DuckDBPyConnection, written: str, changed: int) 
     """Recompute the rollups of every (customer, month) the written lines touch.
 
     Runs before the lines are written: the rollups read the written lines from the staging
-    table and the other lines of those months from the store, less the lines being replaced.
+    table and, in the months that already hold stored lines, the other lines of the
+    touched customers from the store, less the lines being replaced. A month without
+    stored lines has no rollup rows yet (they always describe the stored lines), so its
+    rows are simply added.
     """
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {GROUPS} AS "
         + LINE_GROUPS_SELECT.format(lines=f"(SELECT {ROLLUP_COLUMNS} FROM {written})")
     )
-    moved = (
-        f" UNION ALL SELECT old_customer_id, old_date FROM {MATCHED} WHERE changed"
-        if changed
-        else ""
-    )
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {TOUCHED} AS "
-        "SELECT DISTINCT customer_id, date_trunc('month', date)::DATE AS month "
-        f"FROM (SELECT customer_id, date FROM {GROUPS}{moved})"
-    )
+    shared = _months_with_stored_lines(con, changed)
+    groups = GROUPS
+    if shared:
+        moved = (
+            f" UNION ALL SELECT old_customer_id, old_date FROM {MATCHED} WHERE changed"
+            if changed
+            else ""
+        )
+        months = "[" + ", ".join(f"DATE '{month}'" for month in shared) + "]"
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {TOUCHED} AS SELECT DISTINCT customer_id, month "
+            "FROM (SELECT customer_id, date_trunc('month', date)::DATE AS month "
+            f"FROM (SELECT customer_id, date FROM {GROUPS}{moved})) "
+            f"WHERE list_contains({months}, month)"
+        )
+        first, after = shared[0], _next_month(shared[-1])
+
+        def in_months(column: str) -> str:
+            # Constant bounds, so that a scan skips the row groups of other months unread.
+            return f"{column} >= DATE '{first}' AND {column} < DATE '{after}'"
+
+        touched = (
+            f"EXISTS (SELECT 1 FROM {TOUCHED} k WHERE k.customer_id = {{row}}.customer_id "
+            "AND k.month = date_trunc('month', {when}))"
+        )
+        stored_lines = (
+            f"(SELECT {ROLLUP_COLUMNS} FROM transactions t WHERE {in_months('t.date')} "
+            f"AND {touched.format(row='t', when='t.date')}"
+        )
+        if changed:
+            stored_lines += f" AND t.rowid NOT IN (SELECT store_row FROM {MATCHED} WHERE changed)"
+        stored_lines += ")"
+        # A group of an invoice both stored and in the file appears twice: the rollups sum it.
+        groups = (
+            f"(SELECT * FROM {GROUPS} UNION ALL {LINE_GROUPS_SELECT.format(lines=stored_lines)})"
+        )
+        for table, when in (("customer_month", "r.month"), ("customer_day", "r.date")):
+            con.execute(
+                f"DELETE FROM {table} r WHERE {in_months(when)} "
+                f"AND {touched.format(row='r', when=when)}"
+            )
+    for table, select in (("customer_month", ROLLUP_SELECT), ("customer_day", PURCHASE_DAY_SELECT)):
+        insert_counted(con, table, f"INSERT INTO {table} {select.format(groups=groups)}")
+
+
+def _months_with_stored_lines(con: duckdb.DuckDBPyConnection, changed: int) -> list[date]:
+    """The months, among those of the written lines and of the lines they replace, that hold
+    stored lines; in order."""
     span = con.execute(
-        f"SELECT min(month), (max(month) + INTERVAL 1 MONTH)::DATE FROM {TOUCHED}"
+        f"SELECT date_trunc('month', min(date))::DATE, "
+        f"(date_trunc('month', max(date)) + INTERVAL 1 MONTH)::DATE FROM {GROUPS}"
     ).fetchone()
     if span is None or span[0] is None:
-        return
+        return []
     first, after = span
-
-    def in_months(column: str) -> str:
-        # Constant bounds, so that a scan skips the row groups of other months unread.
-        return f"{column} >= DATE '{first}' AND {column} < DATE '{after}'"
-
-    stored_lines = (
-        f"(SELECT {ROLLUP_COLUMNS} FROM transactions t WHERE {in_months('t.date')} "
-        f"AND EXISTS (SELECT 1 FROM {TOUCHED} k WHERE k.customer_id = t.customer_id "
-        "AND k.month = date_trunc('month', t.date))"
-    )
-    if changed:
-        stored_lines += f" AND t.rowid NOT IN (SELECT store_row FROM {MATCHED} WHERE changed)"
-    stored_lines += ")"
-    # A group of an invoice both stored and in the file appears twice: the rollups sum it.
-    groups = f"(SELECT * FROM {GROUPS} UNION ALL {LINE_GROUPS_SELECT.format(lines=stored_lines)})"
-    for table, select, when in (
-        ("customer_month", ROLLUP_SELECT, "r.month"),
-        ("customer_day", PURCHASE_DAY_SELECT, "r.date"),
-    ):
-        con.execute(
-            f"DELETE FROM {table} r WHERE {in_months(when)} "
-            f"AND EXISTS (SELECT 1 FROM {TOUCHED} k WHERE k.customer_id = r.customer_id "
-            f"AND k.month = date_trunc('month', {when}))"
+    # Pruned by the row groups' date statistics: only those overlapping the span are read.
+    found = con.execute(
+        "SELECT DISTINCT date_trunc('month', date)::DATE FROM transactions "
+        f"WHERE date >= DATE '{first}' AND date < DATE '{after}'"
+        + (
+            f" UNION SELECT date_trunc('month', old_date)::DATE FROM {MATCHED} WHERE changed"
+            if changed
+            else ""
         )
-        insert_counted(con, table, f"INSERT INTO {table} {select.format(groups=groups)}")
+    ).fetchall()
+    return sorted(month for (month,) in found if month is not None)
+
+
+def _next_month(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
