@@ -14,8 +14,8 @@ from dataclasses import replace
 import duckdb
 
 from kam.analytics.ingest.mapping import ColumnMapping
-from kam.analytics.ingest.readers import Source, csv_relation, sql_name, sql_string
-from kam.analytics.ingest.stage import DEFAULTS, converted
+from kam.analytics.ingest.readers import Source, csv_relation, sql_name
+from kam.analytics.ingest.stage import converted
 from kam.analytics.schema import Column, ColumnType, DocumentType
 
 CLEAN = "kam_clean"
@@ -23,14 +23,6 @@ CLEAN = "kam_clean"
 
 CONTROL = "[\\x00-\\x1f\\x7f]"
 """A line break, tab or other control character: never in an identifier."""
-
-ODD = "__kam_unusual"
-UNUSUAL = "[^ -~]|^ | $|\\| | \\|"
-"""A row whose text values, run together with ``|``, match this has a character outside
-printable ASCII (a control character, a NUL, any non-ASCII letter) or a space at the edge
-of a value (or beside a ``|``). Only such a row needs trimming (DuckDB's trim decodes every
-character of every value, the dearest step of reading a clean file) or the search for
-control characters; for all others the value is its own trim. One search per row."""
 
 
 def stage_clean(
@@ -50,21 +42,18 @@ def stage_clean(
     customers it checks against are the ones the lines land next to.
     """
     source = _typed(source, columns, headers, mapping)
-    texts = [c for c in columns if c.type is ColumnType.TEXT and c.name in headers]
     values = ", ".join(
-        f"{_value(c, source, headers, mapping)} AS {sql_name(c.name)}" for c in columns
+        f"{converted(c, source, headers.get(c.name), mapping, strict=True)} AS {sql_name(c.name)}"
+        for c in columns
     )
-    names = ", ".join(sql_name(c.name) for c in columns)
-    together = ", ".join(_text(source, headers[c.name]) for c in texts) or "''"
     # error() stops the statement at the first bad row, checked as the rows stream by.
     # The order of the staged rows means nothing here (a bad file's line numbers come from
     # the staged path), so DuckDB may stage them in whatever order its threads finish.
     con.execute("SET preserve_insertion_order = false")
     try:
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {CLEAN} AS SELECT {names} FROM (SELECT {values}, {ODD} "
-            f"FROM (SELECT *, regexp_matches(concat_ws('|', {together}), '{UNUSUAL}') AS {ODD} "
-            f"FROM {source.relation})) "
+            f"CREATE OR REPLACE TEMP TABLE {CLEAN} AS SELECT * "
+            f"FROM (SELECT {values} FROM {source.relation}) "
             f"WHERE CASE WHEN {' OR '.join(_broken(columns, headers))} "
             "THEN error('not clean') ELSE true END"
         )
@@ -84,35 +73,18 @@ def stage_clean(
     return int(row[0]) if row else 0
 
 
-def _value(column: Column, source: Source, headers: dict[str, str], mapping: ColumnMapping) -> str:
-    """SQL for the column's store value; for a text column of a usual row, without trimming."""
-    value = converted(column, source, headers.get(column.name), mapping, strict=True)
-    if column.type is not ColumnType.TEXT or column.name not in headers:
-        return value
-    usual = f"NULLIF({_text(source, headers[column.name])}, '')"
-    if column.name in DEFAULTS:
-        usual = f"coalesce(lower({usual}), {sql_string(DEFAULTS[column.name])})"
-    return f"CASE WHEN {ODD} THEN {value} ELSE {usual} END"
-
-
-def _text(source: Source, header: str) -> str:
-    name = sql_name(header)
-    return name if source.columns[header] == "VARCHAR" else f"CAST({name} AS VARCHAR)"
-
-
 def _broken(columns: tuple[Column, ...], headers: dict[str, str]) -> list[str]:
     """SQL conditions, any of which true means the row breaks a rule."""
     bad = [f"{sql_name(c.name)} IS NULL" for c in columns if c.required]
     bad += [f"NOT isfinite({sql_name(c.name)})" for c in columns if c.type is ColumnType.NUMBER]
     texts = [c for c in columns if c.type is ColumnType.TEXT and c.name in headers]
-    # Only an unusual row can hold a control character or a NUL byte; one search over
-    # the values run together costs about what one column's search does.
+    # One search over the values run together costs about what one column's search does.
     identifiers = ", ".join(sql_name(c.name) for c in texts if c.identifier)
     others = ", ".join(sql_name(c.name) for c in texts if not c.identifier)
     if identifiers:
-        bad.append(f"({ODD} AND regexp_matches(concat({identifiers}), '{CONTROL}'))")
+        bad.append(f"regexp_matches(concat({identifiers}), '{CONTROL}')")
     if others:
-        bad.append(f"({ODD} AND contains(concat({others}), chr(0)))")
+        bad.append(f"contains(concat({others}), chr(0))")
     bad.append(f"document_type NOT IN {tuple(t.value for t in DocumentType)}")
     if "document_type" in headers:
         # Without the column a line stored as a credit note stays one: checked against the
