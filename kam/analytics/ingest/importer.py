@@ -207,16 +207,7 @@ def _run(
     if kind == "transactions":
         fast = _fast_load(con, transaction, source, columns, matched.headers, mapping, progress)
         if fast is not None:
-            rows, counts = fast
-            return ImportReport(
-                kind=kind,
-                file=label,
-                rows=rows,
-                inserted=counts.inserted,
-                updated=counts.updated,
-                unchanged=counts.unchanged,
-                ignored_columns=matched.ignored,
-            )
+            return _imported(kind, label, *fast, matched.ignored)
 
     with watching(con, progress, "reading"):
         try:
@@ -246,6 +237,12 @@ def _run(
     else:
         stored = match_stored(con, STAGE, columns, matched.headers)
         counts = write_lines(con, STAGE, columns, matched.headers, stored, progress)
+    return _imported(kind, label, rows, counts, matched.ignored)
+
+
+def _imported(
+    kind: ImportKind, label: str, rows: int, counts: UpsertCounts, ignored: tuple[str, ...]
+) -> ImportReport:
     return ImportReport(
         kind=kind,
         file=label,
@@ -253,7 +250,7 @@ def _run(
         inserted=counts.inserted,
         updated=counts.updated,
         unchanged=counts.unchanged,
-        ignored_columns=matched.ignored,
+        ignored_columns=ignored,
     )
 
 
