@@ -109,7 +109,7 @@ def run_scale(scale: int, repeats: int, memory_limit: str, from_lines: bool = Fa
 
             def rebuild() -> None:
                 con.con.execute("BEGIN TRANSACTION")
-                refresh_customer_day(con.con, everyone=True)
+                refresh_customer_day(con.con)
                 con.con.execute("COMMIT")
 
             wall, _ = timed(rebuild)

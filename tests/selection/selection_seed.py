@@ -78,7 +78,7 @@ def seed_buyers(store, count: int = 300) -> list[str]:
             "1, revenue, revenue * 0.7, 'invoice' FROM _lines"
         )
         raw.unregister("_lines")
-        refresh_customer_month(raw, everyone=True)
+        refresh_customer_month(raw)
     Account.objects.bulk_create(
         [Account(customer_id=c, name=f"Customer {c}", region="EMEA", segment="Retail") for c in ids]
     )

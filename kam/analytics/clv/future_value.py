@@ -404,7 +404,7 @@ def stored_purchase_days(con: Any) -> ir.Table:
     except duckdb.Error:
         return purchase_days(con.table("transactions"))  # inside the caller's transaction
     try:
-        refresh_customer_day(raw, everyone=True)
+        refresh_customer_day(raw)
         raw.execute("COMMIT")
     except duckdb.Error:
         # A read-only store: the same days, grouped from the lines.

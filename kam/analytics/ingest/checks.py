@@ -2,8 +2,9 @@
 
 A check is a SELECT over the staged rows (or the CSV reader's rejects) yielding line,
 column, reason and value for each row that breaks a rule. All of an import's checks are
-combined with UNION ALL into one ``CREATE TABLE kam_problems AS ...``, so every row is
-checked in one pass of the engine and no check depends on the ones before it.
+combined into one ``CREATE TABLE kam_problems AS ...``: the rules over the staged rows are
+flags computed in one pass over them, each rule's problems selected from the rows that
+have a flag set, and no check depends on the ones before it.
 
 It is one statement rather than one INSERT per rule for a reason found the hard way:
 DuckDB 1.5 loses every row of a large INSERT (more than about 115,000 rows) into a table
@@ -15,7 +16,7 @@ problem can never disappear silently.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import duckdb
 
@@ -23,6 +24,7 @@ from kam.analytics.ingest.readers import sql_string
 from kam.analytics.ingest.stage import ROWS
 
 PROBLEMS = "kam_problems"
+FLAGGED = "kam_flagged"
 
 FoundProblem = tuple[int | None, str | None, str]
 """A problem computed in Python (line, column, reason): a hierarchy cycle, a whole-file fault."""
@@ -79,8 +81,9 @@ def run_checks(
     """Replace the problems table by every problem ``checks`` find, plus ``found``; the count."""
     found = list(found)
     if checks:
-        union = " UNION ALL ".join(check.select() for check in checks)
-        written = _first(con.execute(f"CREATE OR REPLACE TEMP TABLE {PROBLEMS} AS {union}"))
+        written = _first(
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {PROBLEMS} AS {_one_pass(checks)}")
+        )
     else:
         create_problems_table(con)
         written = 0
@@ -96,6 +99,35 @@ def run_checks(
             "nothing was imported"
         )
     return counted
+
+
+def _one_pass(checks: Sequence[Check]) -> str:
+    """The statement yielding every problem, reading the staged rows once.
+
+    Every rule over the staged rows becomes a flag computed in one pass; only the rows with
+    a flag set are kept (none, in a clean file), and each rule's problems are selected from
+    those. Checks over other sources (the CSV reader's rejects, the rows of duplicate keys)
+    read their own, smaller, tables.
+    """
+    on_rows = [check for check in checks if check.source == ROWS]
+    others = [check.select() for check in checks if check.source != ROWS]
+    if not on_rows:
+        return " UNION ALL ".join(others)
+    flags = [f"__kam_rule_{index}" for index in range(len(on_rows))]
+    computed = ", ".join(
+        f"coalesce({check.where}, false) AS {flag}"
+        for check, flag in zip(on_rows, flags, strict=True)
+    )
+    flagged = (
+        f"WITH {FLAGGED} AS MATERIALIZED (SELECT * FROM (SELECT *, {computed} FROM {ROWS}) "
+        f"WHERE {' OR '.join(flags)}) "
+    )
+    # Aliased as the staged rows, so that a rule naming them (a correlated lookup) still reads.
+    selects = [
+        replace(check, where=flag, source=f"{FLAGGED} AS {ROWS}").select()
+        for check, flag in zip(on_rows, flags, strict=True)
+    ]
+    return flagged + " UNION ALL ".join(selects + others)
 
 
 def problem_count(con: duckdb.DuckDBPyConnection) -> int:

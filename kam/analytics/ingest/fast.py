@@ -1,77 +1,97 @@
-"""The fast path for the first import of transaction lines: straight from the file to the table.
+"""The fast path for transaction lines: a clean file is read once, typed and checked as it streams.
 
-When the transactions table is empty there is nothing to compare against, so the file is
-read once, converted strictly (a value that does not convert stops the statement) and
-inserted directly; the rules are then checked on the inserted rows. Reading a large file
-once instead of twice (into a staging table, then into the store) is most of the cost of
-an import. If anything is wrong the caller rolls back and takes the staged path, which
-finds every problem with its line; a bad file costs a second read, a good one does not.
+Most files are clean, so an import first assumes this one is: the file is read in one
+pass into a typed temporary table, converted strictly (a value that does not convert
+stops the statement) with every per-row rule checked as the rows stream by (DuckDB's
+``error()`` stops the statement at the first bad row), and duplicate keys are looked
+for in that table. Anything wrong and the caller rolls back and takes the staged path,
+which reads every value as text and names every problem with its line: a bad file costs
+one extra read (usually cut short at its first bad row), a clean one none.
 """
 
 from dataclasses import replace
 
 import duckdb
 
-from kam.analytics.ingest.checks import insert_counted
 from kam.analytics.ingest.mapping import ColumnMapping
 from kam.analytics.ingest.readers import Source, csv_relation, sql_name
 from kam.analytics.ingest.stage import converted
 from kam.analytics.schema import Column, ColumnType, DocumentType
 
+CLEAN = "kam_clean"
+"""The fast path's staging table: the file's rows with their store types, nothing else."""
 
-def insert_first_load(
+CONTROL = "[\\x00-\\x1f\\x7f]"
+"""A line break, tab or other control character: never in an identifier."""
+
+
+def stage_clean(
     con: duckdb.DuckDBPyConnection,
     source: Source,
     columns: tuple[Column, ...],
     headers: dict[str, str],
     mapping: ColumnMapping,
 ) -> int | None:
-    """Insert the file into the empty transactions table; the row count, or None if not clean.
+    """Create ``kam_clean`` from the file; its row count, or None if any row breaks a rule.
 
-    Must run inside the import's transaction: on None (or a DuckDB error, which means a
-    value did not convert) the caller rolls back and checks the file the staged way.
+    After None the caller rolls back and runs ``RESET preserve_insertion_order``.
+
+    Checks every rule but the one that needs the stored lines (a negative quantity on a
+    line stored as a credit note, when the file has no document_type): see
+    ``lines.negative_on_an_invoice``. Runs inside the import's transaction, so the
+    customers it checks against are the ones the lines land next to.
     """
     source = _typed(source, columns, headers, mapping)
-    names = ", ".join(sql_name(c.name) for c in columns)
     values = ", ".join(
         f"{converted(c, source, headers.get(c.name), mapping, strict=True)} AS {sql_name(c.name)}"
         for c in columns
     )
-    bad = [f"{sql_name(c.name)} IS NULL" for c in columns if c.required]
-    bad += [f"NOT isfinite({sql_name(c.name)})" for c in columns if c.type is ColumnType.NUMBER]
-    for column in columns:
-        if column.type is ColumnType.TEXT and column.name in headers:
-            name = sql_name(column.name)
-            bad.append(
-                f"regexp_matches({name}, '[\\x00-\\x1f\\x7f]')"
-                if column.identifier
-                else f"contains({name}, chr(0))"
-            )
-    bad += [
-        f"document_type NOT IN {tuple(t.value for t in DocumentType)}",
-        f"(quantity < 0 AND document_type = '{DocumentType.INVOICE.value}')",
-        "customer_id NOT IN (SELECT customer_id FROM customers)",
-    ]
     # error() stops the statement at the first bad row, checked as the rows stream by.
-    # The stored order of lines means nothing (a bad file's line numbers come from the
-    # staged path), so DuckDB may insert in whatever order its threads finish.
+    # The order of the staged rows means nothing here (a bad file's line numbers come from
+    # the staged path), so DuckDB may stage them in whatever order its threads finish.
     con.execute("SET preserve_insertion_order = false")
     try:
-        inserted = insert_counted(
-            con,
-            "transactions",
-            f"INSERT INTO transactions ({names}) SELECT {names} "
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {CLEAN} AS SELECT * "
             f"FROM (SELECT {values} FROM {source.relation}) "
-            f"WHERE CASE WHEN {' OR '.join(bad)} THEN error('not clean') ELSE true END",
+            f"WHERE CASE WHEN {' OR '.join(_broken(columns, headers))} "
+            "THEN error('not clean') ELSE true END"
         )
-    finally:
-        con.execute("RESET preserve_insertion_order")
+    except duckdb.Error:
+        # A value that did not convert or a rule broken: the staged path says where. The
+        # transaction is aborted; the caller rolls it back, then resets the setting.
+        return None
+    con.execute("RESET preserve_insertion_order")
+    # Grouping a 64-bit hash is several times faster than grouping two strings; a
+    # collision only sends the file down the staged path, which compares exactly.
     duplicates = con.execute(
-        "SELECT 1 FROM transactions GROUP BY hash(invoice_id, line_id) HAVING count(*) > 1 LIMIT 1"
+        f"SELECT 1 FROM {CLEAN} GROUP BY hash(invoice_id, line_id) HAVING count(*) > 1 LIMIT 1"
     ).fetchall()
     if duplicates:
         return None
-    return inserted
+    row = con.execute(f"SELECT count(*) FROM {CLEAN}").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _broken(columns: tuple[Column, ...], headers: dict[str, str]) -> list[str]:
+    """SQL conditions, any of which true means the row breaks a rule."""
+    bad = [f"{sql_name(c.name)} IS NULL" for c in columns if c.required]
+    bad += [f"NOT isfinite({sql_name(c.name)})" for c in columns if c.type is ColumnType.NUMBER]
+    texts = [c for c in columns if c.type is ColumnType.TEXT and c.name in headers]
+    # One search over the values run together costs about what one column's search does.
+    identifiers = ", ".join(sql_name(c.name) for c in texts if c.identifier)
+    others = ", ".join(sql_name(c.name) for c in texts if not c.identifier)
+    if identifiers:
+        bad.append(f"regexp_matches(concat({identifiers}), '{CONTROL}')")
+    if others:
+        bad.append(f"contains(concat({others}), chr(0))")
+    bad.append(f"document_type NOT IN {tuple(t.value for t in DocumentType)}")
+    if "document_type" in headers:
+        # Without the column a line stored as a credit note stays one: checked against the
+        # stored lines once they are matched.
+        bad.append(f"(quantity < 0 AND document_type = '{DocumentType.INVOICE.value}')")
+    bad.append("customer_id NOT IN (SELECT customer_id FROM customers)")
+    return bad
 
 
 def _typed(

@@ -14,8 +14,9 @@ import duckdb
 import pyarrow as pa
 
 from kam.analytics.ingest.checks import add_problem, create_problems_table, run_checks
-from kam.analytics.ingest.fast import insert_first_load
-from kam.analytics.ingest.load import refresh_customer_month, upsert
+from kam.analytics.ingest.fast import CLEAN, stage_clean
+from kam.analytics.ingest.lines import match_stored, negative_on_an_invoice, write_lines
+from kam.analytics.ingest.load import UpsertCounts, upsert
 from kam.analytics.ingest.mapping import ColumnMapping
 from kam.analytics.ingest.problems import ImportKind, ImportRefused, ImportReport
 from kam.analytics.ingest.progress import STAGES, never_backwards, tell, watching
@@ -204,11 +205,9 @@ def _run(
         return refusal(con, kind, label, unit, 0, matched.ignored, problems_csv)
 
     if kind == "transactions":
-        fast = _first_load(con, transaction, source, columns, matched.headers, mapping, progress)
+        fast = _fast_load(con, transaction, source, columns, matched.headers, mapping, progress)
         if fast is not None:
-            return ImportReport(
-                kind=kind, file=label, rows=fast, inserted=fast, ignored_columns=matched.ignored
-            )
+            return _imported(kind, label, *fast, matched.ignored)
 
     with watching(con, progress, "reading"):
         try:
@@ -227,8 +226,8 @@ def _run(
     if problems:
         return refusal(con, kind, label, unit, rows, matched.ignored, problems_csv)
 
-    tell(progress, "writing", STAGES["writing"][0])
     if kind == "customers":
+        tell(progress, "writing", STAGES["writing"][0])
         with watching(con, progress, "writing"):
             counts = upsert(con, "customers", columns, ("customer_id",), present=matched.headers)
         if mirror is not None:
@@ -236,19 +235,14 @@ def _run(
             present = ", ".join(sql_name(c.name) for c in columns if c.name in matched.headers)
             mirror(con.execute(f"SELECT {present} FROM {STAGE}").to_arrow_reader(50_000))
     else:
-        first_load = not con.execute("SELECT 1 FROM transactions LIMIT 1").fetchall()
-        with watching(con, progress, "writing"):
-            counts = upsert(
-                con,
-                "transactions",
-                columns,
-                ("invoice_id", "line_id"),
-                present=matched.headers,
-                track_customers=True,
-            )
-        tell(progress, "summarising", STAGES["summarising"][0])
-        with watching(con, progress, "summarising"):
-            refresh_customer_month(con, everyone=first_load)
+        stored = match_stored(con, STAGE, columns, matched.headers)
+        counts = write_lines(con, STAGE, columns, matched.headers, stored, progress)
+    return _imported(kind, label, rows, counts, matched.ignored)
+
+
+def _imported(
+    kind: ImportKind, label: str, rows: int, counts: UpsertCounts, ignored: tuple[str, ...]
+) -> ImportReport:
     return ImportReport(
         kind=kind,
         file=label,
@@ -256,11 +250,11 @@ def _run(
         inserted=counts.inserted,
         updated=counts.updated,
         unchanged=counts.unchanged,
-        ignored_columns=matched.ignored,
+        ignored_columns=ignored,
     )
 
 
-def _first_load(
+def _fast_load(
     con: duckdb.DuckDBPyConnection,
     transaction: _Transaction,
     source: Source,
@@ -268,24 +262,23 @@ def _first_load(
     headers: dict[str, str],
     mapping: ColumnMapping,
     progress: Progress | None,
-) -> int | None:
-    """Import into an empty transactions table in one pass; None (rolled back) if not clean."""
+) -> tuple[int, UpsertCounts] | None:
+    """Import a clean file of lines reading it once; None (rolled back) if it is not clean.
+
+    The staged path then reads the file again as text and names every problem.
+    """
     transaction.begin()
-    if con.execute("SELECT 1 FROM transactions LIMIT 1").fetchall():
-        transaction.rollback()
-        return None
-    try:
-        with watching(con, progress, "loading"):
-            rows = insert_first_load(con, source, columns, headers, mapping)
-    except duckdb.Error:
-        rows = None  # a value that did not convert: the staged path will say where
+    with watching(con, progress, "loading"):
+        rows = stage_clean(con, source, columns, headers, mapping)
     if rows is None:
         transaction.rollback()
+        con.execute("RESET preserve_insertion_order")  # the staged path numbers rows in order
         return None
-    tell(progress, "summarising", STAGES["summarising"][0])
-    with watching(con, progress, "summarising"):
-        refresh_customer_month(con, everyone=True)
-    return rows
+    found = match_stored(con, CLEAN, columns, headers)
+    if "document_type" not in headers and negative_on_an_invoice(con, CLEAN):
+        transaction.rollback()
+        return None
+    return rows, write_lines(con, CLEAN, columns, headers, found, progress)
 
 
 def _check_all(

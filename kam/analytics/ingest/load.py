@@ -1,8 +1,8 @@
-"""Write checked staging rows into the store: an upsert by key, and the rollups of the lines.
+"""Write checked customer rows into the store by key, and the SQL of the lines' rollups.
 
 The rollups are ``customer_month`` (per-account features) and ``customer_day`` (the
-purchase days of the lifetime-value models); both are recomputed for the customers whose
-lines changed, in the import's transaction, so they always describe the stored lines.
+purchase days of the lifetime-value models). Their SQL is here, with the rebuild from
+every stored line; an import updates the part its lines touch (``lines.write_lines``).
 """
 
 from collections.abc import Collection
@@ -13,8 +13,6 @@ import duckdb
 from kam.analytics.ingest.checks import insert_counted
 from kam.analytics.ingest.stage import STAGE
 from kam.analytics.schema import Column, DocumentType
-
-AFFECTED = "kam_affected_customers"
 
 
 @dataclass(frozen=True)
@@ -38,30 +36,22 @@ def upsert(
     keys: tuple[str, ...],
     *,
     present: Collection[str],
-    track_customers: bool = False,
 ) -> UpsertCounts:
-    """Insert new keys, replace changed rows, leave identical rows alone.
+    """Insert new keys, replace changed rows, leave identical rows alone (the customer master).
 
     Only the ``present`` columns (those the file has) are compared and written: a column
     the file does not have keeps the stored value, so a partial file never wipes data; a
-    new key takes the staged value (NULL, or the column's default). With
-    ``track_customers`` the temp table ``kam_affected_customers`` lists every customer
-    whose lines changed (including the customer a moved line left), for the rollup.
+    new key takes the staged value (NULL, or the column's default). Transaction lines are
+    written by ``lines.write_lines``, which matches them by key range.
     """
     names = ", ".join(f'"{c.name}"' for c in columns)
     rows = _count(con, f"SELECT count(*) FROM {STAGE}")
     if _count(con, f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1)") == 0:
         # An empty table (the first import): no comparison to make.
         insert_counted(con, table, f"INSERT INTO {table} ({names}) SELECT {names} FROM {STAGE}")
-        if track_customers:
-            con.execute(
-                f"CREATE OR REPLACE TEMP TABLE {AFFECTED} AS "
-                f"SELECT DISTINCT customer_id FROM {STAGE}"
-            )
         return UpsertCounts(inserted=rows, updated=0, unchanged=0)
     join = " AND ".join(f's."{k}" = t."{k}"' for k in keys)
-    compared = [c.name for c in columns if c.name not in keys and c.name in present]
-    differs = " OR ".join(f's."{n}" IS DISTINCT FROM t."{n}"' for n in compared) or "false"
+    differs = _differs(columns, keys, present)
     # The row as it will be stored: the file's columns, the stored value for the others.
     merged = ", ".join(
         f's."{c.name}"'
@@ -69,10 +59,9 @@ def upsert(
         else f'CASE WHEN t.rowid IS NULL THEN s."{c.name}" ELSE t."{c.name}" END AS "{c.name}"'
         for c in columns
     )
-    old_customer = ", t.customer_id AS old_customer_id" if track_customers else ""
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE kam_diff AS "
-        f"SELECT t.rowid AS store_row{old_customer}, {merged} "
+        f"SELECT t.rowid AS store_row, {merged} "
         f"FROM {STAGE} s LEFT JOIN {table} t ON {join} "
         f"WHERE t.rowid IS NULL OR {differs}"
     )
@@ -84,13 +73,24 @@ def upsert(
             "(SELECT store_row FROM kam_diff WHERE store_row IS NOT NULL)"
         )
         insert_counted(con, table, f"INSERT INTO {table} ({names}) SELECT {names} FROM kam_diff")
-    if track_customers:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {AFFECTED} AS SELECT customer_id FROM kam_diff "
-            "UNION SELECT old_customer_id FROM kam_diff WHERE old_customer_id IS NOT NULL"
-        )
     return UpsertCounts(inserted=inserted, updated=changed - inserted, unchanged=rows - changed)
 
+
+def _differs(columns: tuple[Column, ...], keys: tuple[str, ...], present: Collection[str]) -> str:
+    """SQL: the staged row ``s`` differs from the stored row ``t`` in a column the file has."""
+    compared = [c.name for c in columns if c.name not in keys and c.name in present]
+    return " OR ".join(f's."{n}" IS DISTINCT FROM t."{n}"' for n in compared) or "false"
+
+
+LINE_GROUPS_SELECT = """
+    SELECT customer_id, date, invoice_id, document_type,
+           sum(revenue) AS revenue, sum(cost) AS cost, sum(quantity) AS quantity,
+           count(*) AS lines
+    FROM {lines}
+    GROUP BY ALL
+"""
+"""Transaction lines summed per customer, day, invoice and document type: both rollups are
+computed from these groups (a quarter as many rows as lines), which are summed once."""
 
 ROLLUP_SELECT = f"""
     SELECT customer_id, month,
@@ -102,59 +102,49 @@ ROLLUP_SELECT = f"""
         -- than count(DISTINCT ...) over every line
         SELECT customer_id, date_trunc('month', date)::DATE AS month, invoice_id,
                sum(revenue) AS revenue, sum(cost) AS cost, sum(quantity) AS quantity,
-               count(*) AS lines,
+               sum(lines) AS lines,
                bool_or(document_type = '{DocumentType.INVOICE.value}') AS is_order,
                min(date) AS first_date, max(date) AS last_date
-        FROM transactions {{where}}
+        FROM {{groups}}
         GROUP BY ALL
     )
     GROUP BY customer_id, month
 """
-"""customer_month from transaction lines: revenue, cost and quantity net of credit notes;
-``orders`` counts distinct invoices (credit notes are not orders)."""
+"""customer_month from line groups (``LINE_GROUPS_SELECT``): revenue, cost and quantity net
+of credit notes; ``orders`` counts distinct invoices (credit notes are not orders)."""
 
 
 PURCHASE_DAY_SELECT = f"""
-    SELECT customer_id, date, sum(revenue) AS revenue, count(*) AS lines
-    FROM transactions
-    WHERE (document_type IS NULL OR document_type = '{DocumentType.INVOICE.value}') {{where}}
+    SELECT customer_id, date, sum(revenue) AS revenue, sum(lines) AS lines
+    FROM {{groups}}
+    WHERE document_type IS NULL OR document_type = '{DocumentType.INVOICE.value}'
     GROUP BY customer_id, date
 """
-"""customer_day from transaction lines: what ``clv.future_value`` counts as a purchase, i.e. a
+"""customer_day from line groups: what ``clv.future_value`` counts as a purchase, i.e. a
 day with invoice lines (a line without a document type is an invoice line); credit notes
 are left out, a negative invoice line is summed as it is."""
 
 
-def _refresh(
-    con: duckdb.DuckDBPyConnection, table: str, select: str, *, everyone: bool, joiner: str
-) -> None:
-    if everyone:
-        con.execute(f"DELETE FROM {table}")
-        insert_counted(con, table, f"INSERT INTO {table} {select.format(where='')}")
-        return
-    affected = f"customer_id IN (SELECT customer_id FROM {AFFECTED})"
-    con.execute(f"DELETE FROM {table} WHERE {affected}")
-    insert_counted(con, table, f"INSERT INTO {table} {select.format(where=f'{joiner} {affected}')}")
+def refresh_customer_day(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild customer_day from every stored line (a store written before the table existed).
 
-
-def refresh_customer_day(con: duckdb.DuckDBPyConnection, *, everyone: bool = False) -> None:
-    """Recompute customer_day for the customers in ``kam_affected_customers`` (or everyone).
-
-    ``everyone=True`` also rebuilds it in a store written before the table existed.
+    Imports keep it up to date themselves, for the months their lines touch
+    (``lines.write_lines``).
     """
-    if not everyone and _count(con, f"SELECT count(*) FROM {AFFECTED}") == 0:
-        return
-    _refresh(con, "customer_day", PURCHASE_DAY_SELECT, everyone=everyone, joiner="AND")
+    _rebuild(con, "customer_day", PURCHASE_DAY_SELECT)
 
 
-def refresh_customer_month(con: duckdb.DuckDBPyConnection, *, everyone: bool = False) -> None:
-    """Recompute the rollups (customer_month and customer_day) for the customers in
-    ``kam_affected_customers`` (or everyone).
+def refresh_customer_month(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild both rollups (customer_month and customer_day) from every stored line.
 
-    Callers that write transactions some other way (the demo generator) can call it with
-    ``everyone=True``; both rollups follow, so neither can describe older lines.
+    For code that writes transactions some other way (the demo generator); both rollups
+    follow, so neither can describe older lines. Imports keep them up to date themselves.
     """
-    if not everyone and _count(con, f"SELECT count(*) FROM {AFFECTED}") == 0:
-        return
-    _refresh(con, "customer_month", ROLLUP_SELECT, everyone=everyone, joiner="WHERE")
-    refresh_customer_day(con, everyone=everyone)
+    _rebuild(con, "customer_month", ROLLUP_SELECT)
+    refresh_customer_day(con)
+
+
+def _rebuild(con: duckdb.DuckDBPyConnection, table: str, select: str) -> None:
+    con.execute(f"DELETE FROM {table}")
+    groups = f"({LINE_GROUPS_SELECT.format(lines='transactions')})"
+    insert_counted(con, table, f"INSERT INTO {table} {select.format(groups=groups)}")

@@ -10,11 +10,11 @@ from kam.analytics.progress import Progress
 
 # Where each stage starts and ends in the overall fraction reported to ``progress``.
 STAGES = {
-    "loading": (0.0, 0.9),  # the first import's single pass: read, check and write
+    "loading": (0.0, 0.6),  # a clean file of lines, read and checked in one pass
     "reading": (0.0, 0.45),
     "checking": (0.45, 0.6),
-    "writing": (0.6, 0.9),
-    "summarising": (0.9, 1.0),
+    "summarising": (0.6, 0.7),  # the rollups of the lines, computed before they are written
+    "writing": (0.7, 1.0),
 }
 
 

@@ -115,6 +115,6 @@ def test_a_store_written_before_the_table_existed_is_rebuilt(customers, write_ta
     import_transactions(customers, write_table("csv", HEADER, GOOD))
     with customers.connect() as backend:
         backend.con.execute("DELETE FROM customer_day")
-        refresh_customer_day(backend.con, everyone=True)
+        refresh_customer_day(backend.con)
 
     assert days(customers) == GOOD_DAYS
