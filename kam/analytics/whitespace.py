@@ -13,7 +13,9 @@ much of the account's wallet we hold.
   **estimated from peers**: the accounts of the same segment and size band (the thirds of
   the customers by revenue over the 12 months) that spend in the category — their entered
   wallet where they have one, else what they bought from us — and the estimate is the
-  median of their spend, with its range (lowest, highest) and the number of peers. Fewer
+  median of their spend, with its range (lowest, highest) and the number of peers — never
+  less than what the account already buys from us in the category (its wallet holds at
+  least that, so the share of an estimated wallet never passes 100 %). Fewer
   than ``min_peers`` peers give no estimate. An entered figure and an estimate are kept in
   separate columns and ``wallet_source`` says which one ``wallet`` is.
 - Share of wallet is bought ÷ wallet; the open wallet is what is left, never below zero;
@@ -276,8 +278,11 @@ def categories(con: Any, query: WhitespaceQuery, pipeline: pa.Table, wallets: pa
         (estimated, WalletSource.PEERS.value),
         else_=ibis.null("string"),
     )
+    # An account spends at least what it buys from us: a peer median below that says the
+    # account is bigger in the category than its peers, not that we hold more than its wallet.
+    peer_wallet = ibis.greatest(rows.peer_median, bought_)
     wallet = ibis.coalesce(
-        rows.wallet_entered, ibis.ifelse(estimated, rows.peer_median, ibis.null("float64"))
+        rows.wallet_entered, ibis.ifelse(estimated, peer_wallet, ibis.null("float64"))
     )
     share = ibis.ifelse(wallet > 0, bought_ / wallet, ibis.null("float64"))
     open_wallet = ibis.greatest(wallet - bought_, 0.0)

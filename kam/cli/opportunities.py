@@ -161,7 +161,9 @@ def whitespace(
         table.add_column(name, justify="left" if name == "category" else "right")
     for row in found.categories:
         wallet = _money(row["wallet"])
-        if row["wallet_source"] == "peers":
+        if row["wallet_source"] == "peers" and row["wallet"] > row["peer_median"]:
+            wallet = f"≥ {wallet} (what it buys; {row['peer_count']} peers' median lower)"
+        elif row["wallet_source"] == "peers":
             wallet = f"≈ {wallet} ({row['peer_count']} peers)"
         share = row["share_of_wallet"]
         table.add_row(

@@ -73,6 +73,19 @@ def test_the_peer_estimate_is_the_median_of_the_peers_spend(con):
     assert (valves["gap_kind"], valves["pipeline"]) == ("cross-sell", 400.0)
 
 
+def test_an_estimate_below_what_the_account_buys_is_raised_to_it(con):
+    """A's peers buy Pumps for 800, 600 and 500; A buys 1,200: without A's entered wallet
+    the estimate is 1,200 (the peers' median 600 kept beside it), all held, nothing open."""
+    rows = by_key(categories(con, QUERY, PIPELINE, wallet_table([])).to_pyarrow(), "category")
+    pumps = rows[("Pumps",)]
+    assert (pumps["wallet_source"], pumps["peer_median"], pumps["wallet"]) == (
+        "peers",
+        600.0,
+        1200.0,
+    )
+    assert (pumps["share_of_wallet"], pumps["open_wallet"]) == (1.0, 0.0)
+
+
 def test_the_peers_are_same_segment_and_size_band(con):
     peers = peers_of(con, QUERY, WALLETS).to_pyarrow()
     valves = sorted((r["peer_id"], r["spend"], r["from_wallet"]) for r in peers.to_pylist()
