@@ -324,6 +324,24 @@ def log_engagement(desk: Desk) -> None:
     desk.submit(page.locator("form.eg-comment-form"), {"text": hostile("engagement-comment")})
 
 
+def open_opportunity(desk: Desk) -> None:
+    """An opportunity with a name and a competitor in markup (written through the service
+    the opportunity form calls; its pages are walked with every other page)."""
+    from kam.accounts.models import Account
+    from kam.opportunities.services import do_create_opportunity
+    from kam.people.models import User
+
+    do_create_opportunity(
+        User.objects.get(username="admin"),
+        Account.objects.get(customer_id="EVIL"),
+        name=hostile("opportunity-name", short=True),
+        value="25000",
+        expected_close_date=date.today() + timedelta(days=30),
+        product_category="Pumps",
+        competitors=[hostile("opportunity-competitor", short=True)],
+    )
+
+
 def run_selection(desk: Desk) -> None:
     """A policy named in markup, a rating, a scoring run, a cycle and an override, all markup."""
     from kam.selection.models import CycleDecision, SelectionCycle
@@ -394,6 +412,7 @@ def hostile_data(
     map_stakeholders(desk, tmp_path)
     write_plan(desk)
     log_engagement(desk)
+    open_opportunity(desk)
     run_selection(desk)
     name_api_token(desk)
     import_refused_files(desk, tmp_path)
@@ -424,6 +443,7 @@ def routed_paths() -> list[str]:
 
     from kam.api.models import ApiToken
     from kam.engagement.models import Engagement
+    from kam.opportunities.models import Opportunity
     from kam.people.models import User
     from kam.plans.models import AccountPlan
     from kam.plans.sections import EDITABLE_SECTIONS
@@ -451,6 +471,9 @@ def routed_paths() -> list[str]:
         "rest": ["nothing"],
         "engagement_id": list(
             Engagement.objects.filter(account_id="EVIL").values_list("pk", flat=True)
+        ),
+        "opportunity_id": list(
+            Opportunity.objects.filter(account_id="EVIL").values_list("pk", flat=True)
         ),
     }
 
