@@ -24,6 +24,7 @@ from kam.analytics.program.roi import (
     matched_difference,
     regression_discontinuity,
 )
+from kam.analytics.store import reader_memoised
 from kam.people.models import User
 from kam.people.roles import Permission
 from kam.people.services import check_permission, has_permission
@@ -82,6 +83,14 @@ class Scored:
 
 
 def _scored(con: Any, snapshot_id: str) -> tuple[dict[str, Scored], int]:
+    """The snapshot's scoring per account and how many it proposed key (kept per reader
+    copy: a snapshot never changes)."""
+    return reader_memoised(
+        con, f"program_scored:{snapshot_id}", lambda: _read_scored(con, snapshot_id)
+    )
+
+
+def _read_scored(con: Any, snapshot_id: str) -> tuple[dict[str, Scored], int]:
     table = snapshots.scores(con, snapshot_id)
     columns = ("customer_id", "key_rank", "is_key", "attractiveness", "growth_slope")
     rows = table.select(*columns).to_pyarrow().to_pylist()
