@@ -218,13 +218,15 @@ def _target(
     return kpi.default_target, "default", None
 
 
-def kpi_board(user: User, as_of: date | None = None) -> KpiBoard | None:
+def kpi_board(
+    user: User, as_of: date | None = None, keys: list[KeyAccount] | None = None
+) -> KpiBoard | None:
     """The KPI board at ``as_of`` (default: the latest sale) with four quarterly points;
     None while the store holds no sales."""
     check_permission(user, Permission.VIEW_ACCOUNTS)
     financial = has_permission(user, Permission.VIEW_FINANCIALS)
     settings = program_settings()
-    keys = key_accounts()
+    keys = key_accounts() if keys is None else keys
     with reading(as_of) as (con, day):
         if day is None:
             return None

@@ -32,7 +32,7 @@ from kam.performance.costs import costs_to_serve
 from kam.performance.kpi_board import people_parts, store_parts
 from kam.performance.queries import key_accounts, program_settings, reading, year_window
 from kam.selection import snapshots
-from kam.selection.models import SelectionCycle
+from kam.selection.models import KeyAccount, SelectionCycle
 
 MIN_ACCOUNTS = 10
 """Fewer accounts (or ratings) than this behind a comparison, and it says not enough data."""
@@ -125,7 +125,7 @@ def _money(roi_inputs: dict[str, Any], matched: Estimate) -> dict[str, float | N
     }
 
 
-def roi(user: User) -> Roi | None:
+def roi(user: User, keys: list[KeyAccount] | None = None) -> Roi | None:
     """The measured return around the latest published cycle with sales after it; None when
     there is none (no cycle published, or none with a month of sales after its date)."""
     check_permission(user, Permission.VIEW_ACCOUNTS)
@@ -170,7 +170,8 @@ def roi(user: User) -> Roi | None:
         revenue = sum(s.revenue for s in sold.values())
         cogs = [s.cogs for s in sold.values() if s.cogs is not None]
         margin_pct = (revenue - sum(cogs)) / revenue * 100 if cogs and revenue > 0 else None
-        keys = [k for k in key_accounts() if k.account_id in set(keyed)]
+        chosen = set(keyed)
+        keys = [k for k in (key_accounts() if keys is None else keys) if k.account_id in chosen]
         costs = costs_to_serve(
             keys, first_after, add_months(first_after, after), program_settings()
         )
@@ -263,12 +264,14 @@ def revenue_answer(found: Roi | None) -> Answer:
     return Answer("revenue_faster", question, reply, figures)
 
 
-def post_launch_answers(user: User, found: Roi | None) -> list[Answer]:
+def post_launch_answers(
+    user: User, found: Roi | None, keys: list[KeyAccount] | None = None
+) -> list[Answer]:
     """Seed 003's post-launch questions, each answered from the data (the financial ones
     only for a user who may see financial figures)."""
     check_permission(user, Permission.VIEW_ACCOUNTS)
     financial = has_permission(user, Permission.VIEW_FINANCIALS)
-    keys = key_accounts()
+    keys = key_accounts() if keys is None else keys
     ids = [key.account_id for key in keys]
     answers = [revenue_answer(found)]
     with reading(None) as (con, day):
