@@ -29,7 +29,7 @@ from kam.people.models import User
 from kam.people.roles import Permission
 from kam.people.services import check_permission, has_permission
 from kam.performance.costs import costs_to_serve
-from kam.performance.kpi_board import people_parts, store_parts
+from kam.performance.kpi_board import satisfaction_parts, store_parts
 from kam.performance.queries import key_accounts, program_settings, reading, year_window
 from kam.selection import snapshots
 from kam.selection.models import KeyAccount, SelectionCycle
@@ -284,7 +284,7 @@ def post_launch_answers(
             earlier_start = add_months(start, -12)
             revenue_now = sales_between(con, start, end, ids)
             revenue_then = sales_between(con, earlier_start, start, ids)
-    people_now, people_then = people_parts(keys, day), people_parts(keys, year_before)
+    rated_now, rated_then = satisfaction_parts(ids, day), satisfaction_parts(ids, year_before)
     if financial:
         margin = BY_KEY["gross_margin"]
         answers.append(
@@ -304,7 +304,7 @@ def post_launch_answers(
                 value_of(retention, then_parts["retention"].values()), "%",
                 min(len(now_parts["retention"]), len(then_parts["retention"])))
     )  # fmt: skip
-    answers.append(_satisfaction(people_now["satisfaction"], people_then["satisfaction"]))
+    answers.append(_satisfaction(rated_now, rated_then))
     answers.append(
         Answer("share_of_wallet", "Did share of wallet grow?", Reply.NOT_ENOUGH,
                "kam holds no wallet estimates (customer × category spend) to measure it by")
