@@ -15,6 +15,7 @@ permissions, the audit middleware, the reader copy of the analytical store), in 
 - the selection (portfolio, score table, a selection cycle, the cycle list, the
   assignment), the sponsor's accounts;
 - a plan, the stakeholder map, *My accounts*, an account's engagement log and timeline;
+- the programme page, its KPI board, the account P&L and the portfolio review;
 - the JSON API's list routes and one account.
 
 Printed per page: the median wall-clock time and the median CPU time of this process (the
@@ -84,6 +85,10 @@ def pages_of(facts: dict) -> dict[str, tuple[str, str, dict[str, str]]]:
         "engagement log": (kam, f"/accounts/{at}/engagements/", {}),
         "timeline": (kam, f"/accounts/{at}/timeline/", {}),
         "overdue": (head, "/engagement/overdue/", {}),
+        "programme": (head, "/program/", {}),
+        "programme KPIs": (head, "/program/kpis/", {}),
+        "programme P&L": (head, "/program/pnl/", {}),
+        "portfolio review": (head, "/program/review/", {}),
         "api: accounts": (head, "/api/accounts?key=true&region=EUROPE", api(head)),
         "api: account": (head, f"/api/accounts/{at}", api(head)),
         "api: scores": (head, "/api/scores?region=EUROPE&limit=50", api(head)),

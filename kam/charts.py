@@ -37,14 +37,16 @@ GRID_LINE = "#e8edf2"
 
 def _merge(into: dict[str, Any], update: dict[str, Any]) -> None:
     """``update`` merged into ``into`` as plotly's ``update`` does: nested dicts key by key;
-    a title given as text is ``{"text": ...}``."""
+    a title given as text is ``{"text": ...}``, at any depth (an axis's title too)."""
     for key, value in update.items():
         if key == "title" and isinstance(value, str):
             value = {"text": value}
-        if isinstance(value, dict) and isinstance(into.get(key), dict):
+        if isinstance(value, dict):
+            if not isinstance(into.get(key), dict):
+                into[key] = {}
             _merge(into[key], value)
         else:
-            into[key] = dict(value) if isinstance(value, dict) else value
+            into[key] = value
 
 
 class Figure:

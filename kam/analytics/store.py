@@ -277,7 +277,7 @@ class _ReaderBackend(DuckDBBackend):
         self, table_name: str, *, catalog: str | None = None, database: str | None = None
     ) -> Any:
         key = f"schema:{catalog}.{database}.{table_name}"
-        return _memoised(
+        return reader_memoised(
             self, key, lambda: super(_ReaderBackend, self).get_schema(
                 table_name, catalog=catalog, database=database
             )
@@ -427,7 +427,9 @@ def reader_memo(con: DuckDBBackend) -> dict[str, Any] | None:
     return getattr(con, _MEMO, None)
 
 
-def _memoised(con: DuckDBBackend, key: str, compute: Callable[[], T]) -> T:
+def reader_memoised(con: DuckDBBackend, key: str, compute: Callable[[], T]) -> T:
+    """``compute()``, kept under ``key`` in the reader copy's memo (see ``reader_memo``):
+    computed once per copy and process; every time on a writer's connection."""
     memo = reader_memo(con)
     if memo is None:
         return compute()
@@ -519,7 +521,7 @@ def store_tables(con: DuckDBBackend) -> frozenset[str]:
         found = DuckDBBackend.list_tables(con)
         return frozenset(t for t in found if not t.startswith(DERIVED))
 
-    return _memoised(con, "tables", tables)
+    return reader_memoised(con, "tables", tables)
 
 
 def latest_transaction_date(con: DuckDBBackend) -> date | None:
@@ -530,7 +532,7 @@ def latest_transaction_date(con: DuckDBBackend) -> date | None:
         value = found[0] if found else None
         return value if isinstance(value, date) else None
 
-    return _memoised(con, "latest_transaction_date", latest)
+    return reader_memoised(con, "latest_transaction_date", latest)
 
 
 def resolve_as_of(con: DuckDBBackend, as_of: date | None = None) -> date | None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-import plotly.graph_objects as go
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from kam.accounts.access import sees_financials
 from kam.accounts.views import account_in_url
-from kam.charts import ACCENT, QUIET, figure_json, style
+from kam.charts import ACCENT, QUIET, Figure, figure_json, style
 from kam.engagement.queries import key_account_managers, reads_programme
 from kam.opportunities import queries, services
 from kam.opportunities.forms import CloseForm, OpportunityForm, QualificationForm, WalletForm
@@ -71,12 +70,14 @@ def pipeline_figures(pipeline: Pipeline) -> tuple[str | None, str | None]:
     drawn = []
     for buckets, height in ((pipeline.by_stage, 220), (pipeline.by_month[:18], 240)):
         labels = [b.label for b in buckets]
-        figure = go.Figure()
+        figure = Figure()
         for name, colour, values in (
             ("Value", QUIET, [round(b.value) for b in buckets]),
             ("Weighted", ACCENT, [round(b.weighted) for b in buckets]),
         ):
-            figure.add_bar(x=labels, y=values, name=name, marker_color=colour, hovertemplate=HOVER)
+            figure.add_bar(
+                x=labels, y=values, name=name, marker={"color": colour}, hovertemplate=HOVER
+            )
         style(figure, height=height, barmode="group", bargap=0.25)
         drawn.append(figure_json(figure))
     return drawn[0], drawn[1]

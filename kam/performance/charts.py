@@ -1,37 +1,46 @@
 """The programme view's figures: concentration over time and each KPI's course against its
-target, as Plotly figures for the page (their look from ``kam.charts``)."""
+target, as plain-dict Plotly figures for the page (``kam.charts.Figure``, and its look)."""
 
 from collections.abc import Sequence
 from datetime import date
 
-import plotly.graph_objects as go
-
 from kam.analytics.program.concentration import ConcentrationPoint
-from kam.charts import ACCENT, HIGHLIGHT, QUIET, REFERENCE, figure_json, style
+from kam.charts import (
+    ACCENT,
+    GRID_LINE,
+    HIGHLIGHT,
+    QUIET,
+    REFERENCE,
+    Figure,
+    figure_json,
+    style,
+)
 
 
 def concentration_figure(points: Sequence[ConcentrationPoint], hhi_alert: float) -> str:
     """Shares of revenue held by the largest 1, 5 and 10 customers, and the HHI, by quarter."""
     days = [point.as_of.isoformat() for point in points]
-    figure = go.Figure()
+    figure = Figure()
     for n, colour in ((1, HIGHLIGHT), (5, ACCENT), (10, QUIET)):
         shares = [p.revenue_share[n] for p in points]
-        figure.add_trace(
-            go.Scatter(x=days, y=shares, name=f"Top {n}", mode="lines+markers",
-                       line={"color": colour, "width": 2},
-                       hovertemplate="%{y:.1%}<extra>top " + str(n) + "</extra>")
+        figure.add_scatter(
+            x=days, y=shares, name=f"Top {n}", mode="lines+markers",
+            line={"color": colour, "width": 2},
+            hovertemplate="%{y:.1%}<extra>top " + str(n) + "</extra>",
         )  # fmt: skip
-    figure.add_trace(
-        go.Scatter(x=days, y=[p.hhi_revenue for p in points], name="HHI", yaxis="y2",
-                   mode="lines", line={"color": REFERENCE, "dash": "dot"},
-                   hovertemplate="HHI %{y:,.0f}<extra></extra>")
+    figure.add_scatter(
+        x=days, y=[p.hhi_revenue for p in points], name="HHI", yaxis="y2",
+        mode="lines", line={"color": REFERENCE, "dash": "dot"},
+        hovertemplate="HHI %{y:,.0f}<extra></extra>",
     )  # fmt: skip
     style(
         figure,
         height=260,
         yaxis={"tickformat": ".0%", "rangemode": "tozero", "title": "share of revenue"},
         yaxis2={"overlaying": "y", "side": "right", "rangemode": "tozero", "showgrid": False,
-                "title": f"HHI (alert {hhi_alert:,.0f})"},
+                "title": f"HHI (alert {hhi_alert:,.0f})",
+                # what plotly's update_yaxes gave every y axis, as kam.charts.style gives y
+                "automargin": True, "gridcolor": GRID_LINE, "zeroline": False},
     )  # fmt: skip
     return figure_json(figure)
 
@@ -40,14 +49,14 @@ def kpi_trend_figure(course: Sequence[tuple[date, float | None]], target: float,
     """One KPI's values at each point with its target as a dashed line: a small picture."""
     days = [day.isoformat() for day, _value in course]
     values = [value for _day, value in course]
-    figure = go.Figure()
-    figure.add_trace(
-        go.Scatter(x=days, y=values, mode="lines+markers", line={"color": ACCENT, "width": 2},
-                   hovertemplate="%{y:.1f}" + unit + "<extra></extra>", name="value")
+    figure = Figure()
+    figure.add_scatter(
+        x=days, y=values, mode="lines+markers", line={"color": ACCENT, "width": 2},
+        hovertemplate="%{y:.1f}" + unit + "<extra></extra>", name="value",
     )  # fmt: skip
-    figure.add_trace(
-        go.Scatter(x=[days[0], days[-1]], y=[target, target], mode="lines", name="target",
-                   line={"color": HIGHLIGHT, "dash": "dash", "width": 1}, hoverinfo="skip")
+    figure.add_scatter(
+        x=[days[0], days[-1]], y=[target, target], mode="lines", name="target",
+        line={"color": HIGHLIGHT, "dash": "dash", "width": 1}, hoverinfo="skip",
     )  # fmt: skip
     style(
         figure,

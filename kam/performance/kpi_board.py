@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 
 from kam.analytics.account_figures import add_months
 from kam.analytics.program.kpis import KPIS, Kpi, Part, Status, categories_bought, status, value_of
@@ -77,21 +77,36 @@ def store_parts(con: Any, ids: list[str], day: date) -> Parts:
     return parts
 
 
-def people_parts(keys: Sequence[KeyAccount], day: date) -> Parts:
-    """Satisfaction, relationship quality, plans, actions, cadence and sponsors at ``day``."""
-    ids = [key.account_id for key in keys]
+def _held(ids: list[str], day: date) -> QuerySet[Engagement]:
+    """The engagements held with ``ids`` in the year ending with ``day``."""
     start = day - timedelta(days=365)
-    held = Engagement.objects.filter(
+    return Engagement.objects.filter(
         account_id__in=ids, status=EngagementStatus.HELD, date__gt=start, date__lte=day
     )
-    parts: Parts = defaultdict(dict)
+
+
+def satisfaction_parts(ids: list[str], day: date) -> dict[str, Part]:
+    """Each account's ratings of the year's held engagements ending with ``day``."""
+    parts: dict[str, Part] = {}
     for cid, total, count in (
-        held.filter(rating__isnull=False)
+        _held(ids, day)
+        .filter(rating__isnull=False)
         .values("account_id")
         .annotate(total=Sum("rating"), count=Count("pk"))
         .values_list("account_id", "total", "count")
     ):
-        _ratio(parts["satisfaction"], cid, float(total), float(count))
+        _ratio(parts, cid, float(total), float(count))
+    return parts
+
+
+def people_parts(keys: Sequence[KeyAccount], day: date) -> Parts:
+    """Satisfaction, relationship quality, plans, actions, cadence and sponsors at ``day``."""
+    ids = [key.account_id for key in keys]
+    held = _held(ids, day)
+    parts: Parts = defaultdict(dict)
+    rated = satisfaction_parts(ids, day)
+    if rated:
+        parts["satisfaction"] = rated
     for cid, strength, count in (
         Relationship.objects.filter(contact__account_id__in=ids)
         .values("contact__account_id")
@@ -218,13 +233,15 @@ def _target(
     return kpi.default_target, "default", None
 
 
-def kpi_board(user: User, as_of: date | None = None) -> KpiBoard | None:
+def kpi_board(
+    user: User, as_of: date | None = None, keys: list[KeyAccount] | None = None
+) -> KpiBoard | None:
     """The KPI board at ``as_of`` (default: the latest sale) with four quarterly points;
     None while the store holds no sales."""
     check_permission(user, Permission.VIEW_ACCOUNTS)
     financial = has_permission(user, Permission.VIEW_FINANCIALS)
     settings = program_settings()
-    keys = key_accounts()
+    keys = key_accounts() if keys is None else keys
     with reading(as_of) as (con, day):
         if day is None:
             return None

@@ -24,14 +24,15 @@ from kam.analytics.program.roi import (
     matched_difference,
     regression_discontinuity,
 )
+from kam.analytics.store import reader_memoised
 from kam.people.models import User
 from kam.people.roles import Permission
 from kam.people.services import check_permission, has_permission
 from kam.performance.costs import costs_to_serve
-from kam.performance.kpi_board import people_parts, store_parts
+from kam.performance.kpi_board import satisfaction_parts, store_parts
 from kam.performance.queries import key_accounts, program_settings, reading, year_window
 from kam.selection import snapshots
-from kam.selection.models import SelectionCycle
+from kam.selection.models import KeyAccount, SelectionCycle
 
 MIN_ACCOUNTS = 10
 """Fewer accounts (or ratings) than this behind a comparison, and it says not enough data."""
@@ -82,6 +83,14 @@ class Scored:
 
 
 def _scored(con: Any, snapshot_id: str) -> tuple[dict[str, Scored], int]:
+    """The snapshot's scoring per account and how many it proposed key (kept per reader
+    copy: a snapshot never changes)."""
+    return reader_memoised(
+        con, f"program_scored:{snapshot_id}", lambda: _read_scored(con, snapshot_id)
+    )
+
+
+def _read_scored(con: Any, snapshot_id: str) -> tuple[dict[str, Scored], int]:
     table = snapshots.scores(con, snapshot_id)
     columns = ("customer_id", "key_rank", "is_key", "attractiveness", "growth_slope")
     rows = table.select(*columns).to_pyarrow().to_pylist()
@@ -116,7 +125,7 @@ def _money(roi_inputs: dict[str, Any], matched: Estimate) -> dict[str, float | N
     }
 
 
-def roi(user: User) -> Roi | None:
+def roi(user: User, keys: list[KeyAccount] | None = None) -> Roi | None:
     """The measured return around the latest published cycle with sales after it; None when
     there is none (no cycle published, or none with a month of sales after its date)."""
     check_permission(user, Permission.VIEW_ACCOUNTS)
@@ -161,7 +170,8 @@ def roi(user: User) -> Roi | None:
         revenue = sum(s.revenue for s in sold.values())
         cogs = [s.cogs for s in sold.values() if s.cogs is not None]
         margin_pct = (revenue - sum(cogs)) / revenue * 100 if cogs and revenue > 0 else None
-        keys = [k for k in key_accounts() if k.account_id in set(keyed)]
+        chosen = set(keyed)
+        keys = [k for k in (key_accounts() if keys is None else keys) if k.account_id in chosen]
         costs = costs_to_serve(
             keys, first_after, add_months(first_after, after), program_settings()
         )
@@ -254,12 +264,14 @@ def revenue_answer(found: Roi | None) -> Answer:
     return Answer("revenue_faster", question, reply, figures)
 
 
-def post_launch_answers(user: User, found: Roi | None) -> list[Answer]:
+def post_launch_answers(
+    user: User, found: Roi | None, keys: list[KeyAccount] | None = None
+) -> list[Answer]:
     """Seed 003's post-launch questions, each answered from the data (the financial ones
     only for a user who may see financial figures)."""
     check_permission(user, Permission.VIEW_ACCOUNTS)
     financial = has_permission(user, Permission.VIEW_FINANCIALS)
-    keys = key_accounts()
+    keys = key_accounts() if keys is None else keys
     ids = [key.account_id for key in keys]
     answers = [revenue_answer(found)]
     with reading(None) as (con, day):
@@ -272,7 +284,7 @@ def post_launch_answers(user: User, found: Roi | None) -> list[Answer]:
             earlier_start = add_months(start, -12)
             revenue_now = sales_between(con, start, end, ids)
             revenue_then = sales_between(con, earlier_start, start, ids)
-    people_now, people_then = people_parts(keys, day), people_parts(keys, year_before)
+    rated_now, rated_then = satisfaction_parts(ids, day), satisfaction_parts(ids, year_before)
     if financial:
         margin = BY_KEY["gross_margin"]
         answers.append(
@@ -292,7 +304,7 @@ def post_launch_answers(user: User, found: Roi | None) -> list[Answer]:
                 value_of(retention, then_parts["retention"].values()), "%",
                 min(len(now_parts["retention"]), len(then_parts["retention"])))
     )  # fmt: skip
-    answers.append(_satisfaction(people_now["satisfaction"], people_then["satisfaction"]))
+    answers.append(_satisfaction(rated_now, rated_then))
     answers.append(
         Answer("share_of_wallet", "Did share of wallet grow?", Reply.NOT_ENOUGH,
                "kam holds no wallet estimates (customer × category spend) to measure it by")

@@ -45,13 +45,16 @@ def may_manage(user: User) -> bool:
     return has_permission(user, Permission.MANAGE_PROGRAM)
 
 
-def pnl_if_allowed(user: User, as_of: date | None = None) -> Pnl | None:
+def pnl_if_allowed(
+    user: User, as_of: date | None = None, keys: list[KeyAccount] | None = None
+) -> Pnl | None:
     """The P&L for a user who may see financial figures; None for anyone else."""
-    return pnl(user, as_of) if has_permission(user, Permission.VIEW_FINANCIALS) else None
+    return pnl(user, as_of, keys) if has_permission(user, Permission.VIEW_FINANCIALS) else None
 
 
 def key_accounts() -> list[KeyAccount]:
-    """Every key account with its account and manager, by name."""
+    """Every key account with its account and manager, by name. A page that shows several
+    of the programme's sections reads them once and hands them to each (``keys``)."""
     return list(
         KeyAccount.objects.select_related("account", "manager", "executive_sponsor").order_by(
             "account__name", "account_id"
@@ -142,13 +145,15 @@ def concentration_alerts(point: ConcentrationPoint, settings: ProgramSettings) -
     return alerts
 
 
-def concentration(user: User, as_of: date | None = None) -> Concentration | None:
+def concentration(
+    user: User, as_of: date | None = None, keys: list[KeyAccount] | None = None
+) -> Concentration | None:
     """Concentration at ``as_of`` (default: the latest sale) and at the seven quarter ends
     before it; None while the store holds no sales."""
     check_permission(user, Permission.VIEW_ACCOUNTS)
     financial = has_permission(user, Permission.VIEW_FINANCIALS)
     settings = program_settings()
-    keys = key_accounts()
+    keys = key_accounts() if keys is None else keys
     with reading(as_of) as (con, day):
         if day is None:
             return None
@@ -219,12 +224,12 @@ def year_window(day: date) -> tuple[date, date]:
     return add_months(day, -11), add_months(day, 1)
 
 
-def pnl(user: User, as_of: date | None = None) -> Pnl | None:
+def pnl(user: User, as_of: date | None = None, keys: list[KeyAccount] | None = None) -> Pnl | None:
     """The key accounts' P&L (financial: refused without the financials permission); None
     while the store holds no sales."""
     check_permission(user, Permission.VIEW_FINANCIALS)
     settings = program_settings()
-    keys = key_accounts()
+    keys = key_accounts() if keys is None else keys
     with reading(as_of) as (con, day):
         if day is None:
             return None

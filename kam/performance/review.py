@@ -127,9 +127,10 @@ def portfolio_review(user: User) -> Review:
             found = selection.portfolio(user, run)
         except SnapshotError:
             found = None  # the run's snapshot is gone (a restore from an older export)
-    concentration = queries.concentration(user)
-    board = kpi_board.kpi_board(user)
-    roi = measured.roi(user)
+    keys = queries.key_accounts()
+    concentration = queries.concentration(user, keys=keys)
+    board = kpi_board.kpi_board(user, keys=keys)
+    roi = measured.roi(user, keys=keys)
     charts: dict[str, str] = {}
     if found is not None and found.pareto:
         charts["pareto"] = data_uri(_pareto(found))
@@ -145,7 +146,7 @@ def portfolio_review(user: User) -> Review:
         concentration=concentration,
         board=board,
         roi=roi,
-        answers=measured.post_launch_answers(user, roi),
+        answers=measured.post_launch_answers(user, roi, keys=keys),
         alerts=_alerts(concentration, board),
         charts=charts,
     )

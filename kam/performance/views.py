@@ -51,10 +51,11 @@ def _with_figures(group: kpi_board.Group) -> list[dict[str, Any]]:
 def programme(request: KamRequest) -> HttpResponse:
     """The programme at a glance, for the Head of KAM and the leadership."""
     user = request.user
-    found = queries.concentration(user)
-    board = kpi_board.kpi_board(user)
-    roi = measured.roi(user)
-    answers = measured.post_launch_answers(user, roi)
+    keys = queries.key_accounts()
+    found = queries.concentration(user, keys=keys)
+    board = kpi_board.kpi_board(user, keys=keys)
+    roi = measured.roi(user, keys=keys)
+    answers = measured.post_launch_answers(user, roi, keys=keys)
     context: dict[str, Any] = {
         "concentration": found,
         "concentration_figure": (
@@ -64,7 +65,7 @@ def programme(request: KamRequest) -> HttpResponse:
         "kpi_rows": _with_figures(board.programme) if board else [],
         "roi": roi,
         "answers": answers,
-        "pnl": queries.pnl_if_allowed(user),
+        "pnl": queries.pnl_if_allowed(user, keys=keys),
         "maturity": checklist_queries.checklist(user, answers).score,
         "may_manage": queries.may_manage(user),
     }

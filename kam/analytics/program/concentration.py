@@ -17,6 +17,8 @@ import ibis.expr.types as ir
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
 from kam.analytics.account_figures import add_months
+from kam.analytics.program.pnl import ids_key
+from kam.analytics.store import reader_memoised
 
 TOP_N = (1, 5, 10)
 """The customer counts whose share of the whole is reported."""
@@ -117,7 +119,15 @@ def _fraction(part: float | None, whole: float | None) -> float | None:
 def concentration_over_time(
     con: DuckDBBackend, dates: Sequence[date]
 ) -> tuple[ConcentrationPoint, ...]:
-    """Concentration at each of ``dates`` (oldest first); a date without sales is left out."""
+    """Concentration at each of ``dates`` (oldest first); a date without sales is left out.
+    Kept per reader copy: it reads the whole store and depends on nothing else."""
+    key = "program_concentration:" + ",".join(day.isoformat() for day in dates)
+    return reader_memoised(con, key, lambda: _concentration_over_time(con, dates))
+
+
+def _concentration_over_time(
+    con: DuckDBBackend, dates: Sequence[date]
+) -> tuple[ConcentrationPoint, ...]:
     revenue_expr, margin_expr = concentration_expr(con, dates)
     revenue_rows = {row["as_of"]: row for row in revenue_expr.to_pyarrow().to_pylist()}
     margin_rows = {row["as_of"]: row for row in margin_expr.to_pyarrow().to_pylist()}
@@ -164,7 +174,15 @@ def account_shares(
     con: DuckDBBackend, as_of: date, customer_ids: Sequence[str]
 ) -> dict[str, AccountShare]:
     """{customer id: its share} for ``customer_ids`` with sales in the 12 months ending with
-    ``as_of``'s month, against the positive totals over every customer."""
+    ``as_of``'s month, against the positive totals over every customer (kept per reader
+    copy)."""
+    key = f"program_shares:{as_of}:{ids_key(customer_ids)}"
+    return dict(reader_memoised(con, key, lambda: _account_shares(con, as_of, customer_ids)))
+
+
+def _account_shares(
+    con: DuckDBBackend, as_of: date, customer_ids: Sequence[str]
+) -> dict[str, AccountShare]:
     totals = window_totals(con, as_of)
     whole = (
         totals.aggregate(

@@ -17,6 +17,9 @@ from enum import StrEnum
 
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
+from kam.analytics.program.pnl import ids_key
+from kam.analytics.store import reader_memoised
+
 
 class Kind(StrEnum):
     """Seed 003's two families of KPI."""
@@ -122,14 +125,28 @@ def categories_bought(
     con: DuckDBBackend, start: date, end: date, customer_ids: Sequence[str]
 ) -> tuple[dict[str, int], int]:
     """({customer id: product categories it bought}, categories anyone bought) over the
-    invoice lines dated from ``start`` up to (not including) ``end``."""
-    lines = con.table("transactions")
-    inside = lines.filter(
-        (lines.date >= start) & (lines.date < end) & (lines.revenue > 0) & lines.category.notnull()
+    invoice lines dated from ``start`` up to (not including) ``end``; plain SQL, kept per
+    reader copy as ``sales_between`` is."""
+    inside = (
+        "FROM transactions WHERE date >= $start AND date < $end"
+        " AND revenue > 0 AND category IS NOT NULL"
     )
-    catalogue = int(inside.category.nunique().to_pyarrow().as_py() or 0)
+    window = {"start": start, "end": end}
+
+    def catalogue() -> int:
+        found = con.con.execute(f"SELECT count(DISTINCT category) {inside}", window).fetchone()
+        return int(found[0] or 0) if found else 0
+
+    def bought() -> dict[str, int]:
+        rows = con.con.execute(
+            f"SELECT customer_id, count(DISTINCT category) {inside}"
+            " AND customer_id IN (SELECT unnest($ids::VARCHAR[])) GROUP BY customer_id",
+            {**window, "ids": list(customer_ids)},
+        ).fetchall()
+        return {cid: int(count) for cid, count in rows}
+
+    every = reader_memoised(con, f"program_catalogue:{start}:{end}", catalogue)
     if not customer_ids:
-        return {}, catalogue
-    mine = inside.filter(inside.customer_id.isin(list(customer_ids)))
-    rows = mine.group_by("customer_id").aggregate(bought=mine.category.nunique()).to_pyarrow()
-    return {row["customer_id"]: int(row["bought"]) for row in rows.to_pylist()}, catalogue
+        return {}, every
+    key = f"program_categories:{start}:{end}:{ids_key(customer_ids)}"
+    return dict(reader_memoised(con, key, bought)), every

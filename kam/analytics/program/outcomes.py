@@ -14,6 +14,7 @@ import ibis
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
 from kam.analytics.account_figures import add_months
+from kam.analytics.store import reader_memoised
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,12 @@ def months_after(cut: date, latest: date) -> int:
 
 def outcomes_around(con: DuckDBBackend, cut: date, latest: date) -> list[Outcome]:
     """Every customer's outcome around ``cut`` (the selection's as-of date), with the months
-    after it up to ``latest``; empty when no month has passed."""
+    after it up to ``latest``; empty when no month has passed. Kept per reader copy."""
+    key = f"program_outcomes:{cut}:{latest}"
+    return list(reader_memoised(con, key, lambda: _outcomes_around(con, cut, latest)))
+
+
+def _outcomes_around(con: DuckDBBackend, cut: date, latest: date) -> list[Outcome]:
     after = months_after(cut, latest)
     if after == 0:
         return []
