@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from ninja import Field, Path, Query, Router, Schema, Status
-from pydantic import StringConstraints
+from pydantic import AfterValidator, StringConstraints
 
 from kam.accounts.timeline import account_timeline
 from kam.api import access
@@ -32,6 +32,18 @@ Status_ = Literal["planned", "held", "cancelled"]
 Line = Annotated[str, StringConstraints(max_length=200, pattern=LINE)]
 Prose = Annotated[str, StringConstraints(max_length=20_000, pattern=PROSE)]
 Username = Annotated[str, StringConstraints(min_length=1, max_length=150, pattern=LINE)]
+
+
+def _local_time(value: dt.time) -> dt.time:
+    if value.tzinfo is not None:
+        raise ValueError(
+            "a start time is the meeting's local time, without a time zone (e.g. 14:30)"
+        )
+    return value
+
+
+LocalTime = Annotated[dt.time, AfterValidator(_local_time)]
+"""A time of day as the meeting's own clock reads it: a time with a zone is refused (422)."""
 
 
 class FollowUpIn(Schema):
@@ -71,7 +83,7 @@ class EngagementIn(Schema):
     kind: Kind
     date: dt.date
     status: Status_ | None = None
-    start_time: dt.time | None = None
+    start_time: LocalTime | None = None
     duration_minutes: int = Field(60, ge=1, le=1440)
     title: Line = ""
     location: Line = ""
@@ -94,7 +106,7 @@ class EngagementPatch(Schema):
     kind: Kind | None = None
     status: Status_ | None = None
     date: dt.date | None = None
-    start_time: dt.time | None = None
+    start_time: LocalTime | None = None
     duration_minutes: int | None = Field(None, ge=1, le=1440)
     title: Line | None = None
     location: Line | None = None

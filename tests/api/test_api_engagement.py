@@ -76,6 +76,16 @@ def test_a_held_engagement_in_the_future_is_refused_naming_the_field(api_as, acm
     assert answer.json()["field"] == "date"
 
 
+def test_a_start_time_with_a_time_zone_is_refused_not_a_server_error(api_as, acme):
+    answer = api_as(Role.HEAD_OF_KAM, "head").send(
+        "POST",
+        "/api/accounts/C000/engagements",
+        {"kind": "call", "date": str(timezone.localdate()), "start_time": "09:30:00Z"},
+    )
+    assert answer.status_code == 422
+    assert "without a time zone" in answer.content.decode()
+
+
 def test_a_manager_off_the_team_may_not_log_nor_read(api_as, acme):
     lena = api_as(Role.KEY_ACCOUNT_MANAGER, "lena", on_team=False)
     assert lena.get("/api/accounts/C000/engagements").status_code == 403
