@@ -229,7 +229,7 @@ def _follow_ups(items: list[FollowUpIn], caller: User) -> list[FollowUp]:
 
 
 def _refused(error: EngagementError) -> Refused:
-    field, reason = next(iter(error.errors.items()))
+    field, reason = error.first()
     return Refused(400, reason, field=field)
 
 

@@ -250,7 +250,7 @@ def _owner(name: str | None) -> User | None:
 
 
 def _refused(error: OpportunityError) -> Refused:
-    field, reason = next(iter(error.errors.items()))
+    field, reason = error.first()
     return Refused(400, reason, field=field)
 
 

@@ -11,7 +11,7 @@ log still shows.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, time
 from pathlib import Path
@@ -20,6 +20,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 
+from kam.accounts.errors import FieldErrors
 from kam.accounts.models import Account
 from kam.analytics.progress import Progress
 from kam.audit import trail
@@ -42,12 +43,8 @@ from kam.relationships.models import Contact
 from kam.revisions import check_unchanged, save_revision
 
 
-class EngagementError(ValueError):
+class EngagementError(FieldErrors):
     """A change the engagement rules refuse; ``errors`` holds the reason per field."""
-
-    def __init__(self, errors: Mapping[str, str]) -> None:
-        super().__init__(" ".join(errors.values()))
-        self.errors = dict(errors)
 
 
 @dataclass(frozen=True)

@@ -75,11 +75,6 @@ def _follow_ups(form: EngagementForm, user: Any) -> list[FollowUp]:
     return [FollowUp(action, owner, due) for action, owner, due in form.follow_ups()]
 
 
-def _field_errors(form: EngagementForm, error: EngagementError) -> None:
-    for name, reason in error.errors.items():
-        form.add_error(name if name in form.fields else None, reason)
-
-
 @require_http_methods(["GET", "POST"])
 @LOG
 def engagement_new(request: KamRequest, customer_id: str) -> HttpResponse:
@@ -119,7 +114,7 @@ def engagement_new(request: KamRequest, customer_id: str) -> HttpResponse:
                     today=today,
                 )
             except EngagementError as error:
-                _field_errors(form, error)
+                error.onto(form)
             else:
                 added = engagement.follow_ups.count()
                 extra = (
@@ -181,7 +176,7 @@ def engagement_edit(request: KamRequest, customer_id: str, engagement_id: int) -
                 rebase(form, revision=error.current)
                 status = 409
             except EngagementError as error:
-                _field_errors(form, error)
+                error.onto(form)
                 status = 400
             else:
                 messages.success(request, f"{engagement.heading} saved.")

@@ -17,6 +17,7 @@ from typing import Any
 
 from django.db import transaction
 
+from kam.accounts.errors import FieldErrors
 from kam.accounts.models import Account
 from kam.analytics.ingest.problems import ImportReport
 from kam.analytics.progress import Progress
@@ -40,12 +41,8 @@ from kam.revisions import save_revision
 MAX_VALUE = Decimal("99999999999999")
 
 
-class OpportunityError(ValueError):
+class OpportunityError(FieldErrors):
     """A change the opportunity rules refuse; ``errors`` holds the reason per field."""
-
-    def __init__(self, errors: Mapping[str, str]) -> None:
-        super().__init__(" ".join(errors.values()))
-        self.errors = dict(errors)
 
 
 FIELDS = (

@@ -54,11 +54,6 @@ def _detail_url(opportunity: Opportunity) -> str:
     return reverse("opportunities:detail", args=[opportunity.account_id, opportunity.pk])
 
 
-def _field_errors(form: Any, error: OpportunityError) -> None:
-    for name, reason in error.errors.items():
-        form.add_error(name if name in form.fields else None, reason)
-
-
 HOVER = "%{x}<br>%{y:,.0f}<extra></extra>"
 
 
@@ -147,7 +142,7 @@ def opportunity_new(request: KamRequest, customer_id: str) -> HttpResponse:
                     owner=data["owner"],
                 )
             except OpportunityError as error:
-                _field_errors(form, error)
+                error.onto(form)
             else:
                 messages.success(request, f"{made.name} opened: now answer the four questions.")
                 return redirect(reverse("opportunities:qualify", args=[customer_id, made.pk]))
@@ -183,7 +178,7 @@ def opportunity_edit(request: KamRequest, customer_id: str, opportunity_id: int)
                 conflict, status = error, 409
                 rebase(form, revision=error.current)
             except OpportunityError as error:
-                _field_errors(form, error)
+                error.onto(form)
             else:
                 messages.success(request, f"{opportunity.name} saved.")
                 return redirect(_detail_url(opportunity))
@@ -273,7 +268,7 @@ def qualify(request: KamRequest, customer_id: str, opportunity_id: int) -> HttpR
                 conflict, status = error, 409
                 rebase(form, revision=error.current)
             except OpportunityError as error:
-                _field_errors(form, error)
+                error.onto(form)
             else:
                 messages.success(request, saved.verdict_reason)
                 return redirect(_detail_url(opportunity))
