@@ -73,7 +73,9 @@ test: lint check-chromium
 test-postgres: $(VENV)/.synced
 	KAM_DATA_DIR=$(CURDIR)/var/test KAM_DATABASE_URL=$(POSTGRES_URL) \
 	  $(BIN)/pytest -m "not browser and not spark" tests/people tests/accounts tests/relationships \
-	  tests/plans tests/selection tests/cli tests/audit tests/test_datasets.py
+	  tests/plans tests/selection tests/cli tests/audit tests/engagement tests/opportunities \
+	  tests/health tests/performance tests/api tests/test_permission_matrix.py \
+	  tests/test_edit_conflicts.py tests/test_account_ids.py tests/test_datasets.py
 
 bench: $(VENV)/.synced
 	$(BIN)/python bench/import.py

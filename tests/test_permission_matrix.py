@@ -372,7 +372,9 @@ def world(db, store, make_user) -> World:
             "engagement_id": engagement.pk,
             "opportunity_id": opportunity.pk,
         }
-    world.common = {"level": "vendor", "version": 1, "pk": cycle.pk}
+    world.common = {
+        "level": "vendor", "version": 1, "pk": cycle.pk, "user_id": users[Role.VIEWER].pk,
+    }  # fmt: skip
     from kam.analytics.health import DEFAULT_POLICY
     from kam.health.models import HealthPolicyVersion, PolicyStatus
 
