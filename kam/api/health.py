@@ -4,12 +4,13 @@ history. Reading needs what the page needs (the account's summary)."""
 import datetime as dt
 
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Router
 
 from kam.api import access
 from kam.api.schemas import Out, responses
 from kam.health import queries
-from kam.health.alerts import alerts_of
+from kam.health.alerts import current_alerts
 from kam.people.roles import Permission
 
 router = Router(tags=["health"])
@@ -79,7 +80,9 @@ def account_health(request: HttpRequest, customer_id: str) -> HealthOut:
         ],
         alerts=[
             AlertOut(rule=a.rule, label=a.label, why=a.why, url=a.url)
-            for a in alerts_of(components, account.customer_id)
+            for a in current_alerts([account.customer_id], timezone.localdate())[
+                account.customer_id
+            ].shown
         ],
         history=[
             HistoryOut(as_of=p.as_of, run=p.run_id, score=p.score)

@@ -82,3 +82,47 @@ class HealthScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} health {self.score}"
+
+
+class AlertResponse(models.TextChoices):
+    """What someone did about an alert: saw it and will act, or put it off until a date."""
+
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    SNOOZED = "snoozed", "Snoozed"
+
+
+class AlertAcknowledgement(models.Model):
+    """Someone acknowledged or snoozed one alert of one account, with a reason.
+
+    An acknowledged alert stays hidden while its cause (``cause``: what the alert is about,
+    e.g. which touchpoint is overdue since when) stays the same; a snoozed one until
+    ``snoozed_until``. Once the alert is seen cleared, or its cause changed, or the snooze
+    ended, ``lapsed_at`` is set and the alert shows again whenever it fires.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    rule = models.CharField(max_length=64)
+    cause = models.CharField(max_length=255, blank=True)
+    response = models.CharField(max_length=16, choices=AlertResponse.choices)
+    reason = models.TextField()
+    snoozed_until = models.DateField(null=True, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    lapsed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["account", "lapsed_at"], name="alert_ack_account_open")]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(reason=""), name="alert_ack_has_reason"),
+            models.CheckConstraint(
+                condition=models.Q(response="acknowledged", snoozed_until__isnull=True)
+                | models.Q(response="snoozed", snoozed_until__isnull=False),
+                name="alert_ack_snooze_has_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule} on {self.account_id} {self.response}"

@@ -16,7 +16,14 @@ from kam.analytics.health.backtest import backtest_frame, measure
 from kam.analytics.health.fit import DEFAULT_PENALTY, fit_weights
 from kam.analytics.health.signals import purchase_signals
 from kam.analytics.store import resolve_as_of
-from kam.health.models import HealthPolicyVersion, HealthRun, HealthScore, PolicyStatus
+from kam.health.models import (
+    AlertAcknowledgement,
+    AlertResponse,
+    HealthPolicyVersion,
+    HealthRun,
+    HealthScore,
+    PolicyStatus,
+)
 from kam.health.queries import app_components, current_policy, policy_of
 from kam.people.models import User
 from kam.people.roles import Permission
@@ -197,14 +204,16 @@ class DigestSent:
     alerts: int
 
 
-def do_send_health_digests(user: User, site_url: str = "") -> list[DigestSent]:
-    """Email each key account manager the alerts of their accounts from the latest scoring
-    run (Django's email framework: the console by default, SMTP by settings). A manager
-    with no alert, or no email address, gets nothing."""
+def do_send_health_digests(
+    user: User, site_url: str = "", today: dt.date | None = None
+) -> list[DigestSent]:
+    """Email each key account manager the alerts of their accounts as they stand today,
+    acknowledged and snoozed ones left out (Django's email framework: the console by
+    default, SMTP by settings). A manager with no alert, or no email address, gets nothing."""
     check_permission(user, Permission.RUN_SELECTION)
     from django.core.mail import send_mail
 
-    from kam.health.alerts import alerts_of
+    from kam.health.alerts import current_alerts
     from kam.health.queries import latest_scores
     from kam.selection.models import KeyAccount
 
@@ -214,7 +223,9 @@ def do_send_health_digests(user: User, site_url: str = "") -> list[DigestSent]:
     ).values_list("manager", "account__customer_id", "account__name"):
         by_manager.setdefault(manager_pk, []).append((customer_id, name))
     managers = {u.pk: u for u in User.objects.filter(pk__in=list(by_manager))}
-    scores = latest_scores([cid for accounts in by_manager.values() for cid, _ in accounts])
+    every = [cid for accounts in by_manager.values() for cid, _ in accounts]
+    scores = latest_scores(every)
+    found = current_alerts(every, today or timezone.localdate())
     sent = []
     for manager_id, accounts in sorted(by_manager.items()):
         manager = managers[manager_id]
@@ -222,7 +233,7 @@ def do_send_health_digests(user: User, site_url: str = "") -> list[DigestSent]:
         flagged = count = 0
         for customer_id, name in sorted(accounts, key=lambda pair: pair[1]):
             score = scores.get(customer_id)
-            alerts = alerts_of(score.components, customer_id) if score else []
+            alerts = found[customer_id].shown
             if not alerts:
                 continue
             flagged += 1
@@ -240,3 +251,53 @@ def do_send_health_digests(user: User, site_url: str = "") -> list[DigestSent]:
         )
         sent.append(DigestSent(manager.username, manager.email, flagged, count))
     return sent
+
+
+MAX_SNOOZE_DAYS = 366
+
+
+def _check_may_act_on_alerts(user: User, account: Account) -> None:
+    """Only those who may edit the account acknowledge or snooze its alerts."""
+    from kam.accounts.access import EDITS
+
+    for each in sorted(EDITS):
+        check_permission(user, each, on=account)
+
+
+@transaction.atomic
+def do_respond_to_alert(
+    user: User,
+    account: Account,
+    rule: str,
+    *,
+    reason: str,
+    today: dt.date,
+    snoozed_until: dt.date | None = None,
+) -> AlertAcknowledgement:
+    """Acknowledge one of the account's alerts as it fires now (``snoozed_until`` None), or
+    snooze it until a date, with a reason. Refused when the alert does not fire."""
+    from kam.health.alerts import RULE_NAMES, current_alerts
+
+    _check_may_act_on_alerts(user, account)
+    reason = reason.strip()
+    if rule not in RULE_NAMES:
+        raise HealthError(f"{rule!r} is no alert rule")
+    if not reason:
+        raise HealthError("say why, in a few words")
+    if snoozed_until is not None and not (
+        today < snoozed_until <= today + dt.timedelta(days=MAX_SNOOZE_DAYS)
+    ):
+        raise HealthError(f"snooze until a date after today and within {MAX_SNOOZE_DAYS} days")
+    alerts = current_alerts([account.customer_id], today)[account.customer_id]
+    firing = next((a for a in alerts.shown if a.rule == rule), None)
+    if firing is None:
+        raise HealthError("that alert does not fire on this account now, or is already held")
+    return AlertAcknowledgement.objects.create(
+        account=account,
+        rule=rule,
+        cause=firing.cause,
+        response=AlertResponse.SNOOZED if snoozed_until else AlertResponse.ACKNOWLEDGED,
+        reason=reason[:2000],
+        snoozed_until=snoozed_until,
+        by=user,
+    )

@@ -27,13 +27,6 @@ def component(key, raw, explanation="", **extra):
             "/accounts/A1/",
         ),
         (
-            component("p_alive", 0.2),
-            component("p_alive", 0.9),
-            "defection_risk",
-            "20% chance",
-            "/accounts/A1/health/",
-        ),
-        (
             component("engagement", 1.5, "200 days since the last meeting held"),
             component("engagement", 0.1, "3 days since the last meeting held"),
             "cadence_overdue",
