@@ -212,6 +212,7 @@ ROUTES: dict[str, Expect] = {
     "health:account": Expect(get=READ),
     "health:backtest": Expect(get=SALES_OPS),
     "health:decide": Expect(get=None, post=HEAD),
+    "health:respond": Expect(get=None, post=EDIT),
 }
 """Every route by name; the rest of Django's admin site is ``ADMIN``."""
 

@@ -120,3 +120,19 @@ def worklist(user: Any, customer_ids: Sequence[str], today: date) -> list[Row]:
             )
         )
     return rows
+
+
+PanelRenderer = Callable[[Any, Sequence[str]], str]
+"""``render(request, customer_ids)``: a block of HTML shown above the worklist's table."""
+
+PANELS: dict[str, PanelRenderer] = {}
+
+
+def register_panel(key: str, render: PanelRenderer) -> None:
+    """Add a block above *My accounts*' table (the health app's alerts, with their forms)."""
+    PANELS[key] = render
+
+
+def panels(request: Any, customer_ids: Sequence[str]) -> list[str]:
+    """Each registered block's HTML for the page's accounts, in key order."""
+    return [PANELS[key](request, customer_ids) for key in sorted(PANELS)]

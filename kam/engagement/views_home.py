@@ -11,8 +11,10 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods
 
+from kam.accounts import worklist
 from kam.engagement import cadence, queries, services
 from kam.engagement.forms import CadenceNoteForm, CadenceRuleFormSet
 from kam.engagement.services import EngagementError
@@ -64,7 +66,10 @@ def my_accounts(request: KamRequest) -> HttpResponse:
     if whose is None:
         context["managers"] = queries.managers_overview(request.user, today)
     else:
-        context["board"] = queries.my_accounts(request.user, whose, today)
+        board = queries.my_accounts(request.user, whose, today)
+        context["board"] = board
+        ids = [row.account.customer_id for row in board.rows]
+        context["panels"] = [mark_safe(html) for html in worklist.panels(request, ids)]
     if queries.reads_programme(request.user):
         context["manager_choices"] = queries.key_account_managers()
     return render(request, "engagement/my_accounts.html", context)

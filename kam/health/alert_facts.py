@@ -111,20 +111,20 @@ def _stakeholders(
     queries)."""
     contacts: dict[str, list[ContactView]] = defaultdict(list)
     owner: dict[int, str] = {}
-    for c in Contact.objects.filter(account_id__in=list(customer_ids)).order_by("name", "pk"):
-        owner[c.pk] = c.account_id
-        contacts[c.account_id].append(
+    for row in Contact.objects.filter(account_id__in=list(customer_ids)).order_by("name", "pk"):
+        owner[row.pk] = row.account_id
+        contacts[row.account_id].append(
             ContactView(
-                id=c.pk,
-                name=c.name,
-                title=c.title,
-                function=c.function,
-                level=c.level,
-                buying_roles=tuple(c.buying_roles),
-                influence=c.influence,
-                attitude=c.attitude,
-                reports_to_id=c.reports_to_id,
-                last_contact_date=c.last_contact_date,
+                id=row.pk,
+                name=row.name,
+                title=row.title,
+                function=row.function,
+                level=row.level,
+                buying_roles=tuple(row.buying_roles),
+                influence=row.influence,
+                attitude=row.attitude,
+                reports_to_id=row.reports_to_id,
+                last_contact_date=row.last_contact_date,
             )
         )
     links: dict[str, list[RelationshipView]] = defaultdict(list)

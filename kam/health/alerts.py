@@ -308,12 +308,12 @@ def current_alerts(customer_ids: Sequence[str], today: dt.date) -> dict[str, Acc
     scores = latest_scores(ids)
     facts = account_facts(ids, today)
     open_acks: dict[tuple[str, str], AlertAcknowledgement] = {}
-    for ack in (
+    for row in (
         AlertAcknowledgement.objects.filter(account_id__in=ids, lapsed_at__isnull=True)
         .select_related("by")
         .order_by("at", "id")
     ):
-        open_acks[(ack.account_id, ack.rule)] = ack  # the latest one of a rule counts
+        open_acks[(row.account_id, row.rule)] = row  # the latest one of a rule counts
     found: dict[str, AccountAlerts] = {}
     holding: set[int] = set()
     for cid in ids:

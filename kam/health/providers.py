@@ -9,7 +9,7 @@ from typing import Any
 
 from django.urls import reverse
 
-from kam.accounts.worklist import Cell, Column, Tone, register_column
+from kam.accounts.worklist import Cell, Column, Tone, register_column, register_panel
 from kam.health.alerts import current_alerts
 from kam.health.queries import latest_scores
 
@@ -38,5 +38,13 @@ def health_cells(user: Any, customer_ids: Sequence[str], today: date) -> dict[st
 
 
 def register() -> None:
-    """Add the health column to *My accounts*."""
+    """Add the health column and the alerts above the table to *My accounts*."""
     register_column(Column("health", "Health", 15, health_cells, numeric=True))
+    register_panel("health_alerts", alerts_panel)
+
+
+def alerts_panel(request: Any, customer_ids: Sequence[str]) -> str:
+    """The alerts of *My accounts*' accounts, each with its acknowledge or snooze form."""
+    from kam.health.views import alerts_panel as render_panel
+
+    return render_panel(request, list(customer_ids))

@@ -10,4 +10,5 @@ urlpatterns = [
     path("health/backtest/", views.backtest, name="backtest"),
     path("health/policy/<int:version>/decide/", views.decide, name="decide"),
     path("accounts/<customer_id:customer_id>/health/", views.account, name="account"),
+    path("accounts/<customer_id:customer_id>/health/alerts/", views.respond, name="respond"),
 ]

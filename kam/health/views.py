@@ -8,13 +8,17 @@ import datetime as dt
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from kam.accounts.access import can_edit_account
+from kam.accounts.models import Account
 from kam.accounts.views import account_in_url
 from kam.analytics.health.backtest import BacktestUnavailable
 from kam.analytics.health.policy import BY_KEY
 from kam.health import charts, queries, services
-from kam.health.alerts import alerts_of
+from kam.health.alerts import current_alerts
 from kam.health.models import HealthPolicyVersion
 from kam.people.access import KamRequest, requires
 from kam.people.roles import Permission
@@ -40,9 +44,96 @@ def account(request: KamRequest, customer_id: str) -> HttpResponse:
         "components": components,
         "history_figure": charts.history_figure(history) if len(history) > 1 else "",
         "runs": len(history),
-        "alerts": alerts_of(latest.components, found.customer_id) if latest else [],
+        **alerts_context(request, [found], ACCOUNT_BLOCK),
     }
     return render(request, "health/account.html", context)
+
+
+ACCOUNT_BLOCK = "account-alerts"
+HOME_BLOCK = "my-alerts"
+
+
+def alerts_context(
+    request: KamRequest, accounts: list[Account], block_id: str, problem: str = ""
+) -> dict[str, object]:
+    """What ``health/_alerts.html`` shows: each account's alerts now and whether the user
+    may acknowledge or snooze them (those who may edit the account)."""
+    today = timezone.localdate()
+    found = current_alerts([a.customer_id for a in accounts], today)
+    firing = [a for a in accounts if found[a.customer_id].shown or found[a.customer_id].held]
+    entries = [
+        {
+            "account": a,
+            "alerts": found[a.customer_id],
+            "can_edit": can_edit_account(request.user, a),
+        }
+        for a in firing
+    ]
+    return {
+        "entries": entries,
+        "block_id": block_id,
+        "title": "Alerts" if block_id == ACCOUNT_BLOCK else "Alerts on your accounts",
+        "show_account": block_id != ACCOUNT_BLOCK,
+        "shown_count": sum(len(found[a.customer_id].shown) for a in firing),
+        "held_count": sum(len(found[a.customer_id].held) for a in firing),
+        "today": today,
+        "problem": problem,
+    }
+
+
+def alerts_panel(request: KamRequest, customer_ids: list[str]) -> str:
+    """The alerts of *My accounts*' accounts, with their forms, as HTML for the page."""
+    accounts = list(Account.objects.filter(customer_id__in=customer_ids).order_by("name"))
+    context = alerts_context(request, accounts, HOME_BLOCK)
+    return render_to_string("health/_alerts.html", context, request=request)
+
+
+@require_POST
+@requires(Permission.VIEW_ACCOUNTS, write=Permission.EDIT_PLANS, on=account_in_url)
+def respond(request: KamRequest, customer_id: str) -> HttpResponse:
+    """Acknowledge one of the account's alerts, or snooze it until a date, with a reason."""
+    found = account_in_url(request, customer_id)
+    until_text = request.POST.get("until", "").strip()
+    problem, status = "", 200
+    try:
+        until = dt.date.fromisoformat(until_text) if until_text else None
+    except ValueError:
+        problem, status, until = f"{until_text!r} is not a date; use YYYY-MM-DD.", 400, None
+    if not problem:
+        try:
+            ack = services.do_respond_to_alert(
+                request.user,
+                found,
+                request.POST.get("rule", ""),
+                reason=request.POST.get("reason", ""),
+                today=timezone.localdate(),
+                snoozed_until=until,
+            )
+        except services.HealthError as error:
+            problem, status = f"Not saved: {error}.", 400
+        else:
+            done = f"snoozed until {until:%-d %b %Y}" if until else "acknowledged"
+            messages.success(request, f"Alert {ack.rule.replace('_', ' ')} {done}.")
+    home = request.POST.get("block") == HOME_BLOCK
+    if not getattr(request, "htmx", False):
+        if problem:
+            messages.error(request, problem)
+        return redirect(
+            "engagement:my_accounts" if home else "health:account",
+            *([] if home else [found.customer_id]),
+        )
+    if home:
+        from kam.engagement.queries import accounts_of
+
+        accounts = list(
+            Account.objects.filter(customer_id__in=accounts_of(request.user)).order_by("name")
+        )
+        if found not in accounts:
+            accounts.append(found)
+        context = alerts_context(request, accounts, HOME_BLOCK, problem)
+    else:
+        context = alerts_context(request, [found], ACCOUNT_BLOCK, problem)
+    return render(request, "health/_alerts.html", context, status=status)
 
 
 def _horizon(text: str | None) -> int | None:
