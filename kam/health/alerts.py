@@ -103,19 +103,21 @@ def cadence_overdue(found: Found, facts: AccountFacts, customer_id: str) -> Aler
     if facts.key_account:
         if not facts.overdue_touchpoints:
             return None
-        worst = max(facts.overdue_touchpoints, key=lambda t: t.overdue_days)
+        overdue = sorted(facts.overdue_touchpoints, key=lambda t: (-t.overdue_days, t.rule.kind))
+        worst, others = overdue[0], [t.describe() for t in overdue[1:]]
         last = (
             f"the last was held on {worst.last_held:%-d %b %Y}"
             if worst.last_held
-            else ("none has been held")
+            else "none has been held"
         )
+        also = f"; also {', '.join(others)}" if others else ""
         return Alert(
             "cadence_overdue",
             "Cadence overdue",
             f"{worst.describe()}: {last}, and the cadence asks for one every "
-            f"{worst.rule.every_days} days.",
+            f"{worst.rule.every_days} days{also}.",
             reverse("engagement:new", args=[customer_id]) + f"?kind={worst.rule.kind}",
-            f"{worst.rule.kind}:{worst.due_on.isoformat()}",
+            ",".join(f"{t.rule.kind}:{t.due_on.isoformat()}" for t in overdue),
         )
     ratio = _raw(found, "engagement")
     if ratio is None or ratio <= 1:

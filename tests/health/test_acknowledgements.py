@@ -156,7 +156,7 @@ def test_only_those_who_may_edit_the_account_respond(managed, make_user):
 
 
 def test_the_manager_snoozes_from_the_page_and_sees_it_held_back(managed):
-    account, kim = managed
+    _, kim = managed
     client = Client()
     client.force_login(kim)
     home = client.get(reverse("engagement:my_accounts")).content.decode()
