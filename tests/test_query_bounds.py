@@ -226,7 +226,9 @@ PAGES = (
     Page("plans:templates", EVERYONE, 7),
     Page("relationships:map", IN_FULL, 15, ACCOUNT),
     Page("relationships:contact_edit", IN_FULL, 16, ("customer_id", "contact_id")),
-    Page("engagement:my_accounts", EVERYONE, 21),  # 3: open pipeline, biggest gap; 2: health
+    # 3: open pipeline, biggest gap; 2: health; 16: the alerts above the table (the cadence
+    # statuses 8, the stakeholder map 2, opportunities, settings, previous run, acknowledgements)
+    Page("engagement:my_accounts", EVERYONE, 37),
     Page("engagement:overdue", EVERYONE, 12),
     Page("engagement:cadence", EVERYONE, 5),
     Page("engagement:account", IN_FULL, 22, ACCOUNT),
@@ -239,7 +241,7 @@ PAGES = (
     Page("opportunities:edit", (A, H, K), 10, ("customer_id", "opportunity_id")),
     Page("opportunities:qualify", (A, H, K), 11, ("customer_id", "opportunity_id")),
     Page("opportunities:whitespace", IN_FULL, 9, ACCOUNT),
-    Page("health:account", EVERYONE, 10, ACCOUNT),
+    Page("health:account", EVERYONE, 24, ACCOUNT),  # 14 of them: its alerts, read live
     Page("people:users", (A,), 5),
     Page("people:user_edit", (A,), 6, ("user_id",)),
 )

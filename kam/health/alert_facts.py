@@ -24,8 +24,9 @@ from kam.audit.models import AuditEntry
 from kam.engagement.cadence import DueTouchpoint
 from kam.engagement.models import Engagement, EngagementStatus
 from kam.engagement.queries import cadence_statuses
+from kam.engagement.queries import current_policy as cadence_policy
 from kam.health.models import HealthRun, HealthScore
-from kam.health.queries import DEFAULT_CADENCE_DAYS, _cadence_days
+from kam.health.queries import DEFAULT_CADENCE_DAYS
 from kam.opportunities.models import OPEN_STAGES, Opportunity
 from kam.performance.queries import program_settings
 from kam.relationships.mapping import HIGH_INFLUENCE, RiskKind, risk_flags
@@ -87,12 +88,10 @@ class AccountFacts:
 
 
 def _previous_p_alive(customer_ids: Sequence[str]) -> dict[str, float]:
-    """P(alive) in the run before the latest one, per account (two queries)."""
-    runs = list(HealthRun.objects.order_by("-created_at", "-id").values_list("id", flat=True)[:2])
-    if len(runs) < 2:
-        return {}
+    """P(alive) in the run before the latest one, per account (one query)."""
+    previous = HealthRun.objects.order_by("-created_at", "-id").values("id")[1:2]
     found = {}
-    rows = HealthScore.objects.filter(run_id=runs[1], account_id__in=list(customer_ids))
+    rows = HealthScore.objects.filter(run_id__in=previous, account_id__in=list(customer_ids))
     for customer_id, components in rows.values_list("account_id", "components"):
         for component in components:
             raw = component.get("raw")
@@ -142,13 +141,17 @@ def _stakeholders(
             )
         )
     champions = [c.id for found in contacts.values() for c in found if "champion" in c.buying_roles]
-    met = dict(
-        Engagement.objects.filter(
-            contacts__in=champions, status=EngagementStatus.HELD, date__lte=today
+    met = (
+        {}
+        if not champions
+        else dict(
+            Engagement.objects.filter(
+                contacts__in=champions, status=EngagementStatus.HELD, date__lte=today
+            )
+            .values("contacts")
+            .annotate(last=Max("date"))
+            .values_list("contacts", "last")
         )
-        .values("contacts")
-        .annotate(last=Max("date"))
-        .values_list("contacts", "last")
     )
     counts, only, detractors, silent = {}, {}, defaultdict(list), defaultdict(list)
     for customer_id, found in contacts.items():
@@ -226,9 +229,15 @@ def account_facts(customer_ids: Sequence[str], today: dt.date) -> dict[str, Acco
     if not ids:
         return {}
     previous = _previous_p_alive(ids)
-    keys = KeyAccount.objects.filter(account_id__in=ids)
-    statuses = cadence_statuses(keys, today)
-    cadence = _cadence_days()
+    policy = cadence_policy()
+    statuses = cadence_statuses(KeyAccount.objects.filter(account_id__in=ids), today, policy)
+    shortest: dict[str, int] = {}
+    for rule in policy.rules:
+        shortest[rule.tier] = min(shortest.get(rule.tier, rule.every_days), rule.every_days)
+    cadence = {
+        cid: shortest.get(status.key_account.tier, DEFAULT_CADENCE_DAYS)
+        for cid, status in statuses.items()
+    }
     counts, only, detractors, silent = _stakeholders(ids, cadence, today)
     slipping = _slipping(ids, today)
     shares = _shares(ids)

@@ -8,17 +8,35 @@ from datetime import date
 from typing import Any
 
 from django.urls import reverse
+from django.utils import timezone
 
 from kam.accounts.worklist import Cell, Column, Tone, register_column, register_panel
-from kam.health.alerts import current_alerts
+from kam.health.alerts import AccountAlerts, current_alerts
 from kam.health.queries import latest_scores
+
+
+def alerts_for_page(
+    user: Any, customer_ids: Sequence[str], today: date
+) -> dict[str, AccountAlerts]:
+    """The accounts' alerts, worked out once per request: the health column and the alerts
+    above *My accounts* ask for the same accounts. Kept among the answers a request keeps
+    on its user (``record_checks``, emptied by ``kam.people.access.requires`` for every
+    request); outside a request, worked out afresh each time."""
+    kept = getattr(user, "record_checks", None)
+    key = ("kam.health.alerts", frozenset(customer_ids), today)
+    if kept is None:
+        return current_alerts(customer_ids, today)
+    if key not in kept:
+        kept[key] = current_alerts(customer_ids, today)
+    found: dict[str, AccountAlerts] = kept[key]
+    return found
 
 
 def health_cells(user: Any, customer_ids: Sequence[str], today: date) -> dict[str, Cell]:
     """Each account's latest score, its alerts (acknowledged and snoozed ones left out) as
     the reason, in a fixed number of queries."""
     cells = {}
-    found = current_alerts(customer_ids, today)
+    found = alerts_for_page(user, customer_ids, today)
     for customer_id, score in latest_scores(customer_ids).items():
         alerts = found[customer_id].shown
         value = score.score
@@ -47,4 +65,5 @@ def alerts_panel(request: Any, customer_ids: Sequence[str]) -> str:
     """The alerts of *My accounts*' accounts, each with its acknowledge or snooze form."""
     from kam.health.views import alerts_panel as render_panel
 
-    return render_panel(request, list(customer_ids))
+    found = alerts_for_page(request.user, customer_ids, timezone.localdate())
+    return render_panel(request, list(customer_ids), found)

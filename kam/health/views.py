@@ -18,7 +18,7 @@ from kam.accounts.views import account_in_url
 from kam.analytics.health.backtest import BacktestUnavailable
 from kam.analytics.health.policy import BY_KEY
 from kam.health import charts, queries, services
-from kam.health.alerts import current_alerts
+from kam.health.alerts import AccountAlerts, current_alerts
 from kam.health.models import HealthPolicyVersion
 from kam.people.access import KamRequest, requires
 from kam.people.roles import Permission
@@ -54,12 +54,18 @@ HOME_BLOCK = "my-alerts"
 
 
 def alerts_context(
-    request: KamRequest, accounts: list[Account], block_id: str, problem: str = ""
+    request: KamRequest,
+    accounts: list[Account],
+    block_id: str,
+    problem: str = "",
+    found: dict[str, AccountAlerts] | None = None,
 ) -> dict[str, object]:
-    """What ``health/_alerts.html`` shows: each account's alerts now and whether the user
-    may acknowledge or snooze them (those who may edit the account)."""
+    """What ``health/_alerts.html`` shows: each account's alerts now (``found``, when the
+    page worked them out already) and whether the user may acknowledge or snooze them
+    (those who may edit the account)."""
     today = timezone.localdate()
-    found = current_alerts([a.customer_id for a in accounts], today)
+    if found is None:
+        found = current_alerts([a.customer_id for a in accounts], today)
     firing = [a for a in accounts if found[a.customer_id].shown or found[a.customer_id].held]
     entries = [
         {
@@ -81,10 +87,13 @@ def alerts_context(
     }
 
 
-def alerts_panel(request: KamRequest, customer_ids: list[str]) -> str:
+def alerts_panel(
+    request: KamRequest, customer_ids: list[str], found: dict[str, AccountAlerts]
+) -> str:
     """The alerts of *My accounts*' accounts, with their forms, as HTML for the page."""
-    accounts = list(Account.objects.filter(customer_id__in=customer_ids).order_by("name"))
-    context = alerts_context(request, accounts, HOME_BLOCK)
+    firing = [cid for cid in customer_ids if found[cid].shown or found[cid].held]
+    accounts = list(Account.objects.filter(customer_id__in=firing).order_by("name"))
+    context = alerts_context(request, accounts, HOME_BLOCK, found=found)
     return render_to_string("health/_alerts.html", context, request=request)
 
 

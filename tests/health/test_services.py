@@ -71,7 +71,7 @@ def test_logging_the_overdue_meeting_clears_the_alert_and_lifts_the_score(
     assert after.score is not None
     assert after.score > before.score
     cell = health_cells(head_of_kam, [customer_id], BUYERS_AS_OF)[customer_id]
-    assert "Cadence overdue" not in cell.note
+    assert "Cadence overdue" not in cell.note, cell.reason
     assert len(queries.score_history(account)) == 3
     # No plan, no satisfaction, no coverage: missing, and the weight present says so.
     missing = {c["key"] for c in after.components if c["points"] is None}
