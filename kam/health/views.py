@@ -59,6 +59,7 @@ def alerts_context(
     block_id: str,
     problem: str = "",
     found: dict[str, AccountAlerts] | None = None,
+    notice: str = "",
 ) -> dict[str, object]:
     """What ``health/_alerts.html`` shows: each account's alerts now (``found``, when the
     page worked them out already) and whether the user may acknowledge or snooze them
@@ -84,6 +85,7 @@ def alerts_context(
         "held_count": sum(len(found[a.customer_id].held) for a in firing),
         "today": today,
         "problem": problem,
+        "notice": notice,
     }
 
 
@@ -103,7 +105,7 @@ def respond(request: KamRequest, customer_id: str) -> HttpResponse:
     """Acknowledge one of the account's alerts, or snooze it until a date, with a reason."""
     found = account_in_url(request, customer_id)
     until_text = request.POST.get("until", "").strip()
-    problem, status = "", 200
+    problem, notice, status = "", "", 200
     try:
         until = dt.date.fromisoformat(until_text) if until_text else None
     except ValueError:
@@ -122,11 +124,13 @@ def respond(request: KamRequest, customer_id: str) -> HttpResponse:
             problem, status = f"Not saved: {error}.", 400
         else:
             done = f"snoozed until {until:%-d %b %Y}" if until else "acknowledged"
-            messages.success(request, f"Alert {ack.rule.replace('_', ' ')} {done}.")
+            notice = f"{ack.rule.replace('_', ' ').capitalize()} {done}."
     home = request.POST.get("block") == HOME_BLOCK
     if not getattr(request, "htmx", False):
         if problem:
             messages.error(request, problem)
+        else:
+            messages.success(request, notice)
         return redirect(
             "engagement:my_accounts" if home else "health:account",
             *([] if home else [found.customer_id]),
@@ -139,9 +143,9 @@ def respond(request: KamRequest, customer_id: str) -> HttpResponse:
         )
         if found not in accounts:
             accounts.append(found)
-        context = alerts_context(request, accounts, HOME_BLOCK, problem)
+        context = alerts_context(request, accounts, HOME_BLOCK, problem, notice=notice)
     else:
-        context = alerts_context(request, [found], ACCOUNT_BLOCK, problem)
+        context = alerts_context(request, [found], ACCOUNT_BLOCK, problem, notice=notice)
     return render(request, "health/_alerts.html", context, status=status)
 
 

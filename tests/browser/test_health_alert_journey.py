@@ -91,6 +91,7 @@ def seed(store, make_user) -> str:
     )
     for name, title in (("Petra Roth", "CPO"), ("Jonas Weber", "Head of Logistics")):
         do_add_contact(kim, nord, name=name, title=title)
+    do_add_contact(kim, nord, name="Chris Brandt", title="COO", buying_roles=["champion"])
     do_log_engagement(kim, nord, kind="qbr", date=today - timedelta(days=200), today=today,
                       our_people=[kim], rating=4)  # fmt: skip
     do_score_health(head)
@@ -117,6 +118,23 @@ def test_kam_follows_an_alert_logs_the_qbr_and_sees_the_alert_clear_and_health_r
     overdue = alerts.locator(f'li[data-alert="cadence_overdue"][data-customer="{nord}"]')
     expect(overdue).to_contain_text("QBR overdue by 20 days")
     page.screenshot(path=tmp_path / "1-home.png", full_page=True)
+
+    # The champion is on leave: Kim snoozes that alert for a week, with the reason.
+    champion = alerts.locator('li[data-alert="champion_silent"]')
+    expect(champion).to_contain_text("Champion Chris Brandt has not been met")
+    champion.locator("summary").click()
+    champion.get_by_label("Why, for Champion silent on Nordwind Logistics GmbH").fill(
+        "Chris is on leave until next week."
+    )
+    week = timezone.localdate() + timedelta(days=7)
+    champion.locator('input[name="until"]').fill(week.isoformat())
+    champion.get_by_role("button", name="Save").click()
+    ready(page)
+    expect(alerts.locator('li[data-alert="champion_silent"]')).to_have_count(0)
+    expect(alerts.locator("[data-alert-notice]")).to_contain_text("Champion silent snoozed")
+    expect(alerts.locator('li[data-held="champion_silent"]')).to_contain_text(
+        "“Chris is on leave until next week.”"
+    )
 
     overdue.get_by_role("link", name="Nordwind Logistics GmbH").click()
     ready(page)

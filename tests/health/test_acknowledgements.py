@@ -175,6 +175,7 @@ def test_the_manager_snoozes_from_the_page_and_sees_it_held_back(managed):
     assert 'data-alert="single_threaded"' not in block
     assert 'data-held="single_threaded"' in block
     assert "“Meeting the CFO.”" in block
+    assert "Single threaded snoozed until" in block
     bad = client.post(
         reverse("health:respond", args=["C1"]),
         {"rule": "cadence_overdue", "reason": "x", "until": "soon"},
