@@ -157,3 +157,26 @@ def test_every_new_rule_is_quiet_without_facts():
         slipping=(SlippingOpportunity(1, "X", 1, TODAY, TODAY),),
     )
     assert [a.rule for a in alerts_of([], "A1", slipping)] == ["opportunity_slipping"]
+
+
+def test_defection_risk_rising_reads_the_two_latest_scoring_runs(account, head_of_kam):
+    from kam.health.models import HealthRun, HealthScore
+    from kam.health.services import do_ensure_health_policy
+
+    policy = do_ensure_health_policy(head_of_kam)
+
+    def run(p_alive: float) -> None:
+        scored = HealthRun.objects.create(policy=policy, as_of=TODAY)
+        HealthScore.objects.create(
+            run=scored, account=account, score=50.0, weight_present=1.0,
+            components=[{"key": "p_alive", "points": 50.0, "raw": p_alive, "explanation": ""}],
+        )  # fmt: skip
+
+    run(0.9)
+    assert alert("C1", "defection_risk_rising") is None  # one run: no rise known
+    run(0.5)
+    rising = alert("C1", "defection_risk_rising")
+    assert rising is not None
+    assert "at 50%, up from 10% in the previous scoring run" in rising.why
+    run(0.5)
+    assert alert("C1", "defection_risk_rising") is None  # steady since: cleared
