@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import pyarrow.parquet as pq
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -15,6 +16,7 @@ from kam.accounts.models import Account
 from kam.accounts.services import do_import_customers, do_import_transactions
 from kam.analytics.account_figures import AccountListQuery, account_page
 from kam.analytics.demo import DEMO_PASSWORD, demo_end, generate_demo_company, write_demo_files
+from kam.analytics.demo.programme import PROGRAMME_EFFECT, programme_uplift
 from kam.analytics.ingest import ImportReport
 from kam.analytics.progress import Progress
 from kam.analytics.store import latest_transaction_date
@@ -31,6 +33,7 @@ from kam.performance.demo import do_load_demo_costs
 from kam.plans.demo import do_load_demo_plans
 from kam.relationships.demo import do_load_demo_relationships
 from kam.selection.demo import do_load_demo_selection
+from kam.selection.models import KeyAccount, SelectionCycle
 from kam.stores import analytics_store
 
 # The demo maps people and plans for this many of its largest accounts.
@@ -105,9 +108,14 @@ def do_load_demo(
     force: bool = False,
     end: date | None = None,
     in_production: bool = False,
+    programme_effect: float = PROGRAMME_EFFECT,
     progress: Progress | None = None,
 ) -> LoadedDataset:
     """Generate the demo company for ``seed`` and load it: people as users, then its files.
+    Once its first selection is published, its key accounts buy more: each of their
+    invoices after the selection brings a repeat order with probability ``programme_effect``
+    (0: a history where key account management changes nothing; see
+    ``kam.analytics.demo.programme``).
 
     Its data ends at ``end``, by default the last month end before today, so that what
     counts from the wall clock (plan freshness, overdue actions) meets recent figures.
@@ -135,12 +143,18 @@ def do_load_demo(
     # One audit entry for the whole load (and one per imported file), not one per record.
     with acting(Interface.DEMO, actor), quiet():
         loaded = _load_demo_company(
-            actor, seed=seed, customers=customers, end=end, progress=progress
+            actor,
+            seed=seed,
+            customers=customers,
+            end=end,
+            effect=programme_effect,
+            progress=progress,
         )
         trail.record_load(
             "demo",
             {
                 "seed": seed,
+                "programme_effect": programme_effect,
                 "customers": loaded.customers.rows,
                 "lines": loaded.transactions.rows,
                 "users": list(loaded.users),
@@ -151,7 +165,13 @@ def do_load_demo(
 
 
 def _load_demo_company(
-    actor: User | None, *, seed: int, customers: int, end: date | None, progress: Progress | None
+    actor: User | None,
+    *,
+    seed: int,
+    customers: int,
+    end: date | None,
+    effect: float,
+    progress: Progress | None,
 ) -> LoadedDataset:
     _report(progress, "generating the demo company", 0.0)
     company = generate_demo_company(
@@ -187,7 +207,16 @@ def _load_demo_company(
         as_of = latest_transaction_date(con) or company.end
     do_load_demo_plans(largest, people, today=as_of, seed=seed)
     _report(progress, "key-account selection", 0.97)
-    do_load_demo_selection(people, seed)
+
+    def programme_works(cycle: SelectionCycle) -> None:
+        keys = KeyAccount.objects.values_list("account_id", flat=True)
+        repeats = programme_uplift(company.transactions, keys, cycle.as_of, effect, seed)
+        if repeats.num_rows:
+            path = files.customers.parent / "programme_repeat_orders.parquet"
+            pq.write_table(repeats, path, compression="zstd")
+            do_import_transactions(installer, path)
+
+    do_load_demo_selection(people, seed, after_publishing=programme_works)
     _report(progress, "two years of engagement history", 0.99)
     do_load_demo_engagements(
         people,

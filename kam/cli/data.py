@@ -201,6 +201,17 @@ def demo(
             "share one published password until each is changed.",
         ),
     ] = False,
+    programme_effect: Annotated[
+        float | None,
+        typer.Option(
+            "--programme-effect",
+            min=0.0,
+            max=1.0,
+            show_default=False,
+            help="The chance that a key account's invoice after the first selection brings a "
+            "repeat order (default 0.5; 0: key account management changes nothing).",
+        ),
+    ] = None,
     as_user: AsUser = None,
     as_json: Json = False,
 ) -> None:
@@ -249,6 +260,7 @@ def demo(
                 end=end,
                 in_production=in_production,
                 progress=update,
+                **({} if programme_effect is None else {"programme_effect": programme_effect}),
             )
     except InstallNotEmpty as refused:  # data arrived since the check above
         fail(f"[red]Not loaded:[/] {refused}. Use --force to merge anyway.", 1)

@@ -16,7 +16,12 @@ from typing import Any
 
 from kam.analytics.account_figures import add_months
 from kam.analytics.program.kpis import BY_KEY, Part, value_of
-from kam.analytics.program.outcomes import Outcome, months_after, outcomes_around
+from kam.analytics.program.outcomes import (
+    Outcome,
+    arc_to_ratio,
+    months_after,
+    outcomes_around,
+)
 from kam.analytics.program.pnl import sales_between
 from kam.analytics.program.roi import (
     Estimate,
@@ -113,7 +118,9 @@ def _number(value: float | None) -> float:
 def _money(roi_inputs: dict[str, Any], matched: Estimate) -> dict[str, float | None]:
     effect = matched.effect if matched.verdict is not Verdict.TOO_THIN else None
     base, margin, cost = roi_inputs["base"], roi_inputs["margin_pct"], roi_inputs["cost"]
-    revenue = None if effect is None else effect * base
+    # The effect is a difference of arc growth rates: the key accounts' revenue the year
+    # before times the ratio it stands for, less that revenue.
+    revenue = None if effect is None or abs(effect) >= 2 else (arc_to_ratio(effect) - 1) * base
     contribution = None if revenue is None or margin is None else revenue * margin / 100
     ratio = None
     if contribution is not None and cost:
@@ -256,9 +263,9 @@ def revenue_answer(found: Roi | None) -> Answer:
     if estimate.verdict is Verdict.TOO_THIN:
         return Answer("revenue_faster", question, Reply.NOT_ENOUGH, estimate.why)
     figures = (
-        f"key accounts grew {estimate.effect:+.1%} against comparable non-key accounts "
-        f"(95% interval {estimate.low:+.1%} to {estimate.high:+.1%}, {estimate.n} pairs, "
-        f"{found.months_after} months after {found.cycle})"
+        f"key accounts' growth {estimate.effect * 100:+.1f} points against comparable non-key "
+        f"accounts' (95% interval {estimate.low * 100:+.1f} to {estimate.high * 100:+.1f}, "
+        f"{estimate.n} pairs, {found.months_after} months after {found.cycle})"
     )
     reply = Reply.YES if estimate.verdict is Verdict.POSITIVE else Reply.NO
     return Answer("revenue_faster", question, reply, figures)

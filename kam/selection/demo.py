@@ -11,7 +11,7 @@ Deterministic for a seed.
 """
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -62,8 +62,14 @@ def _sponsor_capacities(head: User, people: Sequence[User]) -> None:
             services.do_set_sponsor_capacity(head, person, capacity[person.username])
 
 
-def do_load_demo_selection(users: Sequence[str | User], seed: int = 7) -> DemoSelection:
-    """Run the demo's selection end to end as its Head of KAM (see the module docstring)."""
+def do_load_demo_selection(
+    users: Sequence[str | User],
+    seed: int = 7,
+    after_publishing: Callable[[SelectionCycle], None] | None = None,
+) -> DemoSelection:
+    """Run the demo's selection end to end as its Head of KAM (see the module docstring).
+    ``after_publishing`` runs once the first cycle is published and assigned, before the
+    second is scored: the demo's programme starts working there."""
     people = [u if isinstance(u, User) else User.objects.get(username=u) for u in users]
     head = next(p for p in people if Role.HEAD_OF_KAM in p.roles())
     managers = [p for p in people if Role.KEY_ACCOUNT_MANAGER in p.roles()]
@@ -109,6 +115,8 @@ def do_load_demo_selection(users: Sequence[str | User], seed: int = 7) -> DemoSe
     services.do_approve_cycle(head, first)
     services.do_publish_cycle(head, first)
     problem = _assign(head, first)
+    if after_publishing is not None:
+        after_publishing(first)
 
     second_run = services.do_run_scoring(head, version, latest)
     draft = services.do_create_cycle(

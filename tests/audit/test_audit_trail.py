@@ -211,18 +211,20 @@ def test_the_demo_is_one_entry_and_its_files_not_a_row_per_record(db, store):
     assert AccountPlan.objects.exists()
     entries = list(AuditEntry.objects.order_by("id"))
     assert {entry.interface for entry in entries} == {"demo"}
-    assert [entry.action for entry in entries] == [Action.IMPORTED] * 6 + [Action.LOADED]
-    kinds = [entry.detail.get("kind") for entry in entries[:6]]
+    assert [entry.action for entry in entries] == [Action.IMPORTED] * 7 + [Action.LOADED]
+    kinds = [entry.detail.get("kind") for entry in entries[:7]]
     assert kinds == [
         "customers",
         "transactions",
+        "transactions",  # the key accounts' repeat orders once the first cycle is published
         "engagements",
         "opportunities",
         "wallet estimates",
         "cost to serve",
     ]
-    assert entries[6].detail["customers"] == loaded.customers.rows == 120
-    assert set(entries[6].detail["users"]) == set(loaded.users)
+    assert entries[7].detail["customers"] == loaded.customers.rows == 120
+    assert set(entries[7].detail["users"]) == set(loaded.users)
+    assert entries[7].detail["programme_effect"] == 0.5
 
 
 def test_the_team_of_an_account_is_recorded_as_members_added(make_user, account):

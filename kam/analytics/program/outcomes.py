@@ -3,7 +3,10 @@
 
 Growth after compares the months after the cut with the same calendar months a year
 earlier, so seasonality cancels; when fewer than 12 months have passed, only those that
-have are compared.
+have are compared. It is the arc growth rate (after − before) ÷ the mean of the two, which
+lies between −2 (stopped buying) and +2 (started), near the percentage change for small
+changes: an account that stopped buying counts instead of being left out, and one small
+account that went from almost nothing to something cannot outweigh a hundred others.
 """
 
 import math
@@ -43,10 +46,17 @@ class Outcome:
 
     @property
     def growth(self) -> float:
-        """Growth after the cut against the same months a year earlier (NaN without them)."""
-        if self.revenue_after_last_year <= 0:
+        """Arc growth after the cut against the same months a year earlier: the change over
+        the mean of the two, between −2 and 2 (NaN when neither holds any revenue)."""
+        after, before = max(self.revenue_after, 0.0), max(self.revenue_after_last_year, 0.0)
+        if after + before <= 0:
             return math.nan
-        return self.revenue_after / self.revenue_after_last_year - 1
+        return (after - before) / ((after + before) / 2)
+
+
+def arc_to_ratio(growth: float) -> float:
+    """The revenue ratio (after ÷ before) an arc growth rate stands for: (2 + g) ÷ (2 − g)."""
+    return (2 + growth) / (2 - growth)
 
 
 def months_after(cut: date, latest: date) -> int:
