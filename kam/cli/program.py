@@ -25,7 +25,15 @@ SCOPES = ("program", "tier", "manager", "account")
 
 
 def _share(value: Any) -> str:
-    return "—" if value is None else f"{value:.1%}"
+    from kam.performance.templatetags.programme_tags import share_text
+
+    return share_text(value)
+
+
+def _points(value: Any) -> str:
+    from kam.performance.templatetags.programme_tags import points_text
+
+    return points_text(value)
 
 
 def _figure(value: Any, unit: str = "") -> str:
@@ -65,7 +73,8 @@ def show(username: AsUser = None, as_of: AsOf = None, as_json: Json = False) -> 
         for name in ("matched", "discontinuity"):
             e = figures["roi"][name]
             shown = (
-                f"{e['effect']:+.3f} (95% {e['low']:+.3f} to {e['high']:+.3f}), {e['verdict']}"
+                f"{_points(e['effect'])} (95% {_points(e['low'])} to {_points(e['high'])}), "
+                f"{e['verdict']}"
                 if e["effect"] is not None
                 else f"too thin to tell: {e['why']}"
             )

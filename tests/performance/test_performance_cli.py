@@ -21,6 +21,14 @@ def test_program_show_prints_the_figures_as_json(programme):
     assert figures["post_launch"][-1]["answer"] == "not enough data"
 
 
+def test_program_show_prints_shares_in_per_cent(programme):
+    result = runner.invoke(app, ["program", "show", "--as", "head"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(runner.invoke(app, ["program", "show", "--as", "head", "--json"]).stdout)
+    top1 = figures["concentration"]["points"][-1]["revenue_share"]["1"]
+    assert f"Largest customer {top1 * 100:.1f}% of revenue" in result.stdout
+
+
 def test_a_viewer_gets_no_margin_and_no_pnl(programme):
     shown = runner.invoke(app, ["program", "show", "--as", "viewer", "--json"])
     latest = json.loads(shown.stdout)["concentration"]["points"][-1]

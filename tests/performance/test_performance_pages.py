@@ -60,3 +60,29 @@ def test_the_kpi_board_per_scope(programme, scope):
     text = page.content.decode()
     expected = {"tier": "Tier 1", "manager": "Kim Keller", "account": "Customer 00"}[scope]
     assert expected in text
+
+
+def test_every_share_reads_as_a_percentage(programme):
+    from kam.performance.queries import concentration
+    from kam.performance.templatetags.programme_tags import share_text
+
+    found = concentration(programme.head)
+    page = _client(programme.head).get(reverse("performance:programme")).content.decode()
+    largest = re.search(r'id="top1-share">([^<]*)<', page).group(1)
+    assert largest == share_text(found.now.revenue_share[1])
+    assert re.fullmatch(r"\d+\.\d%", largest)  # 0.2 of revenue reads "20.x%", never 0.2
+    shares = page[page.index('id="key-shares"') : page.index('id="pnl"')]
+    cells = re.findall(r'<td class="num">([^<]*)</td>', shares)
+    assert cells
+    assert all(cell == "—" or cell.endswith("%") for cell in cells)
+    assert not re.search(r">0\.\d+<", page)  # no share left as a fraction
+
+
+@pytest.mark.parametrize(
+    ("share", "shown"),
+    [(0.024, "2.4%"), (0.0023, "0.23%"), (0.5, "50.0%"), (None, "—"), (float("nan"), "—")],
+)
+def test_a_share_is_shown_in_per_cent(share, shown):
+    from kam.performance.templatetags.programme_tags import share_text
+
+    assert share_text(share) == shown
