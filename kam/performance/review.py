@@ -1,7 +1,8 @@
 """The portfolio review for the leadership meeting (seed 004's balanced portfolio, seed
 003's KPIs and return): the Pareto curve, the four-box matrix, the tiers, the movers since
-the last scoring, the top alerts, the KPIs against target, concentration and the measured
-return — one page and the same as a PDF, its charts drawn as SVG images.
+the last scoring, the key accounts' health, the top alerts, the KPIs against target,
+concentration and the measured return — one page and the same as a PDF, its charts drawn
+as SVG images.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from kam.people.models import User
 from kam.people.roles import Permission
 from kam.people.services import check_permission
 from kam.performance import kpi_board, measured, queries
+from kam.performance.health_mix import HealthPicture, key_account_health
 from kam.performance.svg import (
     TIER_COLOURS,
     Axis,
@@ -47,6 +49,7 @@ class Review:
     answers: list[measured.Answer]
     alerts: list[str]
     charts: dict[str, str]
+    health: HealthPicture | None = None
 
 
 def _pareto(found: selection.Portfolio) -> str:
@@ -105,6 +108,12 @@ def _concentration(found: queries.Concentration) -> str:
     )
 
 
+def _health(found: HealthPicture) -> str:
+    bars = [(f"score {band}", float(count)) for band, count in found.now.labelled]
+    bars.append(("no score", float(found.now.missing)))
+    return bar_chart(bars, label="Key accounts per band of the health score, and without one")
+
+
 def _alerts(found: queries.Concentration | None, board: kpi_board.KpiBoard | None) -> list[str]:
     alerts = list(found.alerts) if found else []
     if board is not None:
@@ -131,6 +140,7 @@ def portfolio_review(user: User) -> Review:
     concentration = queries.concentration(user, keys=keys)
     board = kpi_board.kpi_board(user, keys=keys)
     roi = measured.roi(user, keys=keys)
+    health = key_account_health(user, keys)
     charts: dict[str, str] = {}
     if found is not None and found.pareto:
         charts["pareto"] = data_uri(_pareto(found))
@@ -139,6 +149,8 @@ def portfolio_review(user: User) -> Review:
         charts["tiers"] = data_uri(bar_chart(tiers, label="Key accounts per tier"))
     if concentration is not None:
         charts["concentration"] = data_uri(_concentration(concentration))
+    if health is not None:
+        charts["health"] = data_uri(_health(health))
     return Review(
         as_of=concentration.as_of if concentration else None,
         run=run,
@@ -149,6 +161,7 @@ def portfolio_review(user: User) -> Review:
         answers=measured.post_launch_answers(user, roi, keys=keys),
         alerts=_alerts(concentration, board),
         charts=charts,
+        health=health,
     )
 
 

@@ -47,3 +47,45 @@ def test_kam_report_portfolio_writes_the_pdf(programme, tmp_path):
     text = _text(target.read_bytes())
     assert "Portfolio review" in text
     assert "Profitability" not in text  # a Viewer's review holds no margin
+
+
+def _health_run(policy, as_of, scores: dict):
+    from kam.health.models import HealthRun, HealthScore
+
+    run = HealthRun.objects.create(policy=policy, as_of=as_of, accounts=len(scores))
+    HealthScore.objects.bulk_create(
+        HealthScore(run=run, account_id=cid, score=score, weight_present=1.0, components=[])
+        for cid, score in scores.items()
+    )
+    return run
+
+
+def test_the_review_shows_the_key_accounts_health_with_missing_scores_apart(programme):
+    from datetime import date
+
+    from kam.health.services import do_ensure_health_policy
+    from kam.performance.health_mix import key_account_health
+    from kam.performance.queries import key_accounts
+
+    client = Client()
+    client.force_login(programme.head)
+    assert "No health scoring run yet" in client.get(reverse("performance:review")).content.decode()
+
+    keys = [key.account_id for key in key_accounts()]
+    policy = do_ensure_health_policy()
+    _health_run(policy, date(2026, 3, 31), dict.fromkeys(keys, 70.0))
+    # The latest run: one key account without a measured component, one not scored at all.
+    latest = {cid: 90.0 - 8 * i for i, cid in enumerate(keys[:-1])}
+    latest[keys[0]] = None
+    _health_run(policy, date(2026, 6, 20), latest)
+
+    found = key_account_health(programme.head, key_accounts())
+    assert found.now.missing == 2  # None and unscored: missing, not 0
+    assert found.now.counts[0] == sum(1 for s in latest.values() if s is not None and s < 20)
+    assert found.before.counts[3] == len(keys)  # every key account 70 in the run before
+    page = client.get(reverse("performance:review")).content.decode()
+    section = page[page.index('id="rv-health"') : page.index('id="rv-kpis"')]
+    assert "<td>No score</td><td class=\"num\">2</td><td class=\"num\">0</td>" in section
+    text = _text(client.get(reverse("performance:review_pdf")).content)
+    assert "Health of the key accounts" in text
+    assert "No score" in text
