@@ -29,13 +29,16 @@ from kam.analytics.program.roi import (
     matched_difference,
     regression_discontinuity,
 )
+from kam.analytics.program.wallet import Wallet, category_revenue, wallet_share
 from kam.analytics.store import reader_memoised
+from kam.opportunities.models import WalletEstimate
 from kam.people.models import User
 from kam.people.roles import Permission
 from kam.people.services import check_permission, has_permission
 from kam.performance.costs import costs_to_serve
 from kam.performance.kpi_board import satisfaction_parts, store_parts
 from kam.performance.queries import key_accounts, program_settings, reading, year_window
+from kam.performance.templatetags.programme_tags import share_text
 from kam.selection import snapshots
 from kam.selection.models import KeyAccount, SelectionCycle
 
@@ -286,8 +289,12 @@ def post_launch_answers(
             return answers
         year_before = add_months(day, -12)
         now_parts, then_parts = store_parts(con, ids, day), store_parts(con, ids, year_before)
+        wallets = key_wallets(ids)
+        start, end = year_window(day)
+        with_wallet = sorted({w.customer_id for w in wallets})
+        bought_now = category_revenue(con, start, end, with_wallet)
+        bought_before = category_revenue(con, add_months(start, -12), start, with_wallet)
         if financial:
-            start, end = year_window(day)
             earlier_start = add_months(start, -12)
             revenue_now = sales_between(con, start, end, ids)
             revenue_then = sales_between(con, earlier_start, start, ids)
@@ -312,11 +319,39 @@ def post_launch_answers(
                 min(len(now_parts["retention"]), len(then_parts["retention"])))
     )  # fmt: skip
     answers.append(_satisfaction(rated_now, rated_then))
-    answers.append(
-        Answer("share_of_wallet", "Did share of wallet grow?", Reply.NOT_ENOUGH,
-               "kam holds no wallet estimates (customer × category spend) to measure it by")
-    )  # fmt: skip
+    answers.append(wallet_answer(wallets, bought_now, bought_before))
     return answers
+
+
+def key_wallets(customer_ids: list[str]) -> list[Wallet]:
+    """The wallet estimates entered or imported for ``customer_ids`` (kam.opportunities)."""
+    rows = WalletEstimate.objects.filter(account_id__in=customer_ids).values_list(
+        "account_id", "category", "amount"
+    )
+    return [Wallet(cid, category, float(amount)) for cid, category, amount in rows]
+
+
+def wallet_answer(
+    wallets: list[Wallet],
+    bought_now: dict[tuple[str, str], float],
+    bought_before: dict[tuple[str, str], float],
+) -> Answer:
+    """Did share of wallet grow? What the key accounts bought in their estimated wallets in
+    the last 12 months against the 12 before, both over today's estimates; not enough data
+    with fewer than ``MIN_ACCOUNTS`` key accounts holding an estimate."""
+    key, question = "share_of_wallet", "Did share of wallet grow?"
+    found = wallet_share(wallets, bought_now, bought_before)
+    if found.accounts < MIN_ACCOUNTS or found.share_now is None or found.share_before is None:
+        return Answer(key, question, Reply.NOT_ENOUGH,
+                      f"{found.accounts} key account{'s' if found.accounts != 1 else ''} "
+                      f"with a wallet estimate (whitespace page or kam import wallet); at "
+                      f"least {MIN_ACCOUNTS} are needed")  # fmt: skip
+    reply = Reply.YES if found.share_now > found.share_before else Reply.NO
+    return Answer(key, question, reply,
+                  f"{share_text(found.share_before)} of the estimated wallets the year "
+                  f"before, {share_text(found.share_now)} now ({found.estimates} estimates "
+                  f"on {found.accounts} key accounts, {found.wallet:,.0f} a year; both years "
+                  f"against today's estimates)")  # fmt: skip
 
 
 def _satisfaction(now: dict[str, Part], then: dict[str, Part]) -> Answer:

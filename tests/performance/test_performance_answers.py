@@ -8,7 +8,15 @@ import pytest
 from kam.analytics.program.pnl import CostSource, CostToServe, Sales
 from kam.analytics.program.roi import Estimate
 from kam.performance.checklist import ITEMS, maturity, maturity_over_time
-from kam.performance.measured import Reply, Roi, _cost_answer, compare, revenue_answer
+from kam.analytics.program.wallet import Wallet, wallet_share
+from kam.performance.measured import (
+    Reply,
+    Roi,
+    _cost_answer,
+    compare,
+    revenue_answer,
+    wallet_answer,
+)
 
 
 @pytest.mark.parametrize(
@@ -91,3 +99,43 @@ def test_maturity_over_time_replays_the_answers():
         (datetime(2026, 3, 1), items[1].key, "partly"),
     ]
     assert [score for _when, score in maturity_over_time(history, items)] == [0.0, 25.0, 37.5]
+
+
+def _wallets(accounts: int, amount: float = 1000.0) -> list[Wallet]:
+    return [Wallet(f"C{i}", category, amount) for i in range(accounts) for category in "AB"]
+
+
+def _bought(accounts: int, each: float) -> dict[tuple[str, str], float]:
+    return {(f"C{i}", category): each for i in range(accounts) for category in "AB"}
+
+
+@pytest.mark.parametrize(
+    ("accounts", "now", "before", "reply"),
+    [
+        (12, 400.0, 300.0, Reply.YES),  # 40% of the wallets now, 30% the year before
+        (12, 300.0, 400.0, Reply.NO),
+        (12, 300.0, 300.0, Reply.NO),  # unchanged is not growth
+        (9, 400.0, 300.0, Reply.NOT_ENOUGH),  # too few key accounts with an estimate
+        (0, 400.0, 300.0, Reply.NOT_ENOUGH),
+    ],
+)
+def test_share_of_wallet_answers_from_the_wallet_estimates(accounts, now, before, reply):
+    answer = wallet_answer(_wallets(accounts), _bought(accounts, now), _bought(accounts, before))
+    assert answer.reply == reply
+    if reply == Reply.NOT_ENOUGH:
+        assert f"{accounts} key account" in answer.figures
+        assert "at least 10" in answer.figures
+    else:
+        assert f"{before / 10:.1f}% of the estimated wallets the year before" in answer.figures
+        assert f"{now / 10:.1f}% now" in answer.figures
+        assert f"24 estimates on {accounts} key accounts" in answer.figures
+
+
+def test_share_of_wallet_counts_only_the_categories_estimated():
+    wallets = _wallets(10)
+    now = {**_bought(10, 500.0), ("C0", "Z"): 1e9}  # a category with no estimate
+    before = {**_bought(10, 500.0), ("C1", "A"): -50.0}  # credit notes outweigh: nothing
+    found = wallet_share(wallets, now, before)
+    assert found.share_now == pytest.approx(0.5)
+    assert found.share_before == pytest.approx((19 * 500.0) / 20_000)
+    assert wallet_answer(wallets, now, before).reply == Reply.YES
