@@ -38,7 +38,7 @@ from kam.people.services import check_permission, has_permission
 from kam.performance.costs import costs_to_serve
 from kam.performance.kpi_board import satisfaction_parts, store_parts
 from kam.performance.queries import key_accounts, program_settings, reading, year_window
-from kam.performance.templatetags.programme_tags import share_text
+from kam.performance.templatetags.programme_tags import points_text, share_text
 from kam.selection import snapshots
 from kam.selection.models import KeyAccount, SelectionCycle
 
@@ -266,8 +266,8 @@ def revenue_answer(found: Roi | None) -> Answer:
     if estimate.verdict is Verdict.TOO_THIN:
         return Answer("revenue_faster", question, Reply.NOT_ENOUGH, estimate.why)
     figures = (
-        f"key accounts' growth {estimate.effect * 100:+.1f} points against comparable non-key "
-        f"accounts' (95% interval {estimate.low * 100:+.1f} to {estimate.high * 100:+.1f}, "
+        f"key accounts' growth {points_text(estimate.effect)} against comparable non-key "
+        f"accounts' (95% interval {points_text(estimate.low)} to {points_text(estimate.high)}, "
         f"{estimate.n} pairs, {found.months_after} months after {found.cycle})"
     )
     reply = Reply.YES if estimate.verdict is Verdict.POSITIVE else Reply.NO

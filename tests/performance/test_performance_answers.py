@@ -7,8 +7,8 @@ import pytest
 
 from kam.analytics.program.pnl import CostSource, CostToServe, Sales
 from kam.analytics.program.roi import Estimate
-from kam.performance.checklist import ITEMS, maturity, maturity_over_time
 from kam.analytics.program.wallet import Wallet, wallet_share
+from kam.performance.checklist import ITEMS, maturity, maturity_over_time
 from kam.performance.measured import (
     Reply,
     Roi,
