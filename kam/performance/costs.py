@@ -4,7 +4,9 @@ estimate from what is logged: the hours our people and its sponsor spent in its 
 engagements at the configured rates, plus its share of its manager's yearly cost."""
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, timedelta
 
 from django.db.models import Count, F, Q
@@ -57,11 +59,41 @@ def engagement_hours(
     return {account_id: (ours, sponsor) for account_id, (ours, sponsor) in hours.items()}
 
 
+_PAGE: ContextVar[dict[tuple, dict[str, CostToServe]] | None] = ContextVar(
+    "programme_page_costs", default=None
+)
+
+
+@contextmanager
+def one_page() -> Iterator[None]:
+    """Within it, each window's cost to serve of the same key accounts at the same rates is
+    read once: a page of several sections (KPIs, P&L, return, post-launch questions) asks
+    for the same 12 months up to three times. Nothing is kept after it."""
+    token = _PAGE.set({})
+    try:
+        yield
+    finally:
+        _PAGE.reset(token)
+
+
 def costs_to_serve(
     keys: Sequence[KeyAccount], start: date, end: date, settings: ProgramSettings
 ) -> dict[str, CostToServe]:
     """{customer id: cost to serve over [start, end)} for ``keys``: imported where anything
     was imported for the window, else estimated (see the module doc)."""
+    page = _PAGE.get()
+    if page is None:
+        return _costs_to_serve(keys, start, end, settings)
+    rates = (settings.hourly_rate, settings.sponsor_hourly_rate, settings.manager_cost_per_year)
+    key = (tuple((k.account_id, k.manager_id) for k in keys), start, end, rates)
+    if key not in page:
+        page[key] = _costs_to_serve(keys, start, end, settings)
+    return dict(page[key])
+
+
+def _costs_to_serve(
+    keys: Sequence[KeyAccount], start: date, end: date, settings: ProgramSettings
+) -> dict[str, CostToServe]:
     ids = [key.account_id for key in keys]
     imported = imported_costs(ids, start, end)
     hours = engagement_hours(ids, start, end)

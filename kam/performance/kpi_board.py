@@ -234,10 +234,15 @@ def _target(
 
 
 def kpi_board(
-    user: User, as_of: date | None = None, keys: list[KeyAccount] | None = None
+    user: User,
+    as_of: date | None = None,
+    keys: list[KeyAccount] | None = None,
+    *,
+    programme_only: bool = False,
 ) -> KpiBoard | None:
     """The KPI board at ``as_of`` (default: the latest sale) with four quarterly points;
-    None while the store holds no sales."""
+    None while the store holds no sales. ``programme_only`` leaves the tiers, managers and
+    accounts out (empty), for a page that shows the programme's lines alone."""
     check_permission(user, Permission.VIEW_ACCOUNTS)
     financial = has_permission(user, Permission.VIEW_FINANCIALS)
     settings = program_settings()
@@ -273,7 +278,8 @@ def kpi_board(
     top = [(KpiScope.PROGRAM.value, "")]
     tiers: dict[str, list[KeyAccount]] = defaultdict(list)
     managers: dict[str, list[KeyAccount]] = defaultdict(list)
-    for key in keys:
+    each = [] if programme_only else keys
+    for key in each:
         tiers[key.tier].append(key)
         managers[key.manager.username if key.manager else ""].append(key)
     tier_groups = [
@@ -290,7 +296,7 @@ def kpi_board(
     account_groups = [
         group(KpiScope.ACCOUNT, key.account_id, key.account.name, [key.account_id],
               [(KpiScope.ACCOUNT.value, key.account_id), (KpiScope.TIER.value, key.tier), *top])
-        for key in keys
+        for key in each
     ]  # fmt: skip
     return KpiBoard(
         as_of=day,

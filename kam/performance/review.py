@@ -19,6 +19,7 @@ from kam.people.models import User
 from kam.people.roles import Permission
 from kam.people.services import check_permission
 from kam.performance import kpi_board, measured, queries
+from kam.performance.costs import one_page
 from kam.performance.health_mix import HealthPicture, key_account_health
 from kam.performance.svg import (
     TIER_COLOURS,
@@ -129,6 +130,11 @@ def _alerts(found: queries.Concentration | None, board: kpi_board.KpiBoard | Non
 def portfolio_review(user: User) -> Review:
     """The review as of the latest sale (the selection's figures from its latest scoring)."""
     check_permission(user, Permission.VIEW_ACCOUNTS)
+    with one_page():
+        return _review(user)
+
+
+def _review(user: User) -> Review:
     run = selection.latest_run()
     found = None
     if run is not None:
@@ -138,7 +144,7 @@ def portfolio_review(user: User) -> Review:
             found = None  # the run's snapshot is gone (a restore from an older export)
     keys = queries.key_accounts()
     concentration = queries.concentration(user, keys=keys)
-    board = kpi_board.kpi_board(user, keys=keys)
+    board = kpi_board.kpi_board(user, keys=keys, programme_only=True)
     roi = measured.roi(user, keys=keys)
     health = key_account_health(user, keys)
     charts: dict[str, str] = {}

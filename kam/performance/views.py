@@ -25,6 +25,7 @@ from kam.performance import (
     services,
 )
 from kam.performance.cost_import import COLUMNS, CostImportRefused
+from kam.performance.costs import one_page
 from kam.performance.forms import (
     ChecklistAnswerForm,
     CostImportForm,
@@ -52,10 +53,12 @@ def programme(request: KamRequest) -> HttpResponse:
     """The programme at a glance, for the Head of KAM and the leadership."""
     user = request.user
     keys = queries.key_accounts()
-    found = queries.concentration(user, keys=keys)
-    board = kpi_board.kpi_board(user, keys=keys)
-    roi = measured.roi(user, keys=keys)
-    answers = measured.post_launch_answers(user, roi, keys=keys)
+    with one_page():
+        found = queries.concentration(user, keys=keys)
+        board = kpi_board.kpi_board(user, keys=keys, programme_only=True)
+        roi = measured.roi(user, keys=keys)
+        answers = measured.post_launch_answers(user, roi, keys=keys)
+        pnl = queries.pnl_if_allowed(user, keys=keys)
     context: dict[str, Any] = {
         "concentration": found,
         "concentration_figure": (
@@ -65,7 +68,7 @@ def programme(request: KamRequest) -> HttpResponse:
         "kpi_rows": _with_figures(board.programme) if board else [],
         "roi": roi,
         "answers": answers,
-        "pnl": queries.pnl_if_allowed(user, keys=keys),
+        "pnl": pnl,
         "maturity": checklist_queries.checklist(user, answers).score,
         "may_manage": queries.may_manage(user),
     }
