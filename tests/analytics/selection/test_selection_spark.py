@@ -115,6 +115,27 @@ def test_whitespace_on_spark_equals_duckdb(store, spark):
     assert keyed(duck_categories, "customer_id", "category")[("A", "Valves")]["wallet"] == 500.0
 
 
+def test_category_revenue_for_share_of_wallet_on_spark_equals_duckdb(store, spark):
+    """What each account bought per category in a window (share of wallet's numerator)."""
+    from whitespace_data import AS_OF as WS_AS_OF
+    from whitespace_data import seed as seed_whitespace
+
+    from kam.analytics.account_figures import add_months
+    from kam.analytics.program.wallet import category_revenue
+
+    start, end = add_months(WS_AS_OF, -11), add_months(WS_AS_OF, 1)
+    with store.connect() as con:
+        seed_whitespace(con)
+        lines = con.table("transactions").to_pyarrow()
+        duck = category_revenue(con, start, end, ["A", "P1"])
+    spark._session.createDataFrame(lines).createOrReplaceTempView("transactions")
+    ours = category_revenue(spark, start, end, ["A", "P1"])
+    assert duck
+    assert ours.keys() == duck.keys()
+    for pair, revenue in duck.items():
+        assert math.isclose(ours[pair], revenue, rel_tol=1e-9)
+
+
 def test_programme_figures_on_spark_equal_duckdb(store, spark):
     """Concentration over time and the P&L's sales: the same on Spark as on DuckDB."""
     from kam.analytics.program.concentration import concentration_dates, concentration_over_time
