@@ -350,8 +350,8 @@ def wallet_answer(
     return Answer(key, question, reply,
                   f"{share_text(found.share_before)} of the estimated wallets the year "
                   f"before, {share_text(found.share_now)} now ({found.estimates} estimates "
-                  f"on {found.accounts} key accounts, {found.wallet:,.0f} a year; both years "
-                  f"against today's estimates)")  # fmt: skip
+                  f"on {found.accounts} key accounts; both years against today's "
+                  f"estimates)")  # fmt: skip
 
 
 def _satisfaction(now: dict[str, Part], then: dict[str, Part]) -> Answer:
