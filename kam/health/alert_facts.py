@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -28,7 +28,6 @@ from kam.engagement.queries import current_policy as cadence_policy
 from kam.health.models import HealthRun, HealthScore
 from kam.health.queries import DEFAULT_CADENCE_DAYS
 from kam.opportunities.models import OPEN_STAGES, Opportunity
-from kam.performance.queries import program_settings
 from kam.relationships.mapping import HIGH_INFLUENCE, RiskKind, risk_flags
 from kam.relationships.models import Contact, Relationship
 from kam.relationships.queries import ContactView, RelationshipView
@@ -37,6 +36,17 @@ from kam.stores import analytics_store
 
 DEFAULT_BIG_OPPORTUNITY = Decimal("100000")
 """An open opportunity worth at least this much is big (setting KAM_BIG_OPPORTUNITY)."""
+
+
+_share_alert_line: Callable[[], float] | None = None
+
+
+def register_share_alert_line(line: Callable[[], float]) -> None:
+    """Where the concentration alert reads its line (the per cent of revenue past which one
+    customer is too large). The programme app owns that setting and registers it when it
+    loads; without it, the concentration alert stays quiet."""
+    global _share_alert_line
+    _share_alert_line = line
 
 
 def big_opportunity_value() -> Decimal:
@@ -241,7 +251,7 @@ def account_facts(customer_ids: Sequence[str], today: dt.date) -> dict[str, Acco
     counts, only, detractors, silent = _stakeholders(ids, cadence, today)
     slipping = _slipping(ids, today)
     shares = _shares(ids)
-    line = program_settings().top_customer_alert_pct
+    line = _share_alert_line() if _share_alert_line is not None else None
     return {
         cid: AccountFacts(
             today=today,

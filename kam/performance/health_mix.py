@@ -1,20 +1,13 @@
 """The key accounts' health for the portfolio review: the distribution of their scores in
-the latest health scoring run and in the run before it (``kam.health``'s history).
-
-``kam.health`` sits above this app in the layers (its concentration alert reads the
-programme's settings), so the review reads the scores it stored — its runs and one score
-per account and run — through Django's app registry instead of importing it; nothing of
-the health app runs here, only its rows are read."""
+the latest health scoring run and in the run before it (``kam.health``'s history)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
-
-from django.apps import apps
 
 from kam.analytics.program.health_mix import HealthMix, health_mix
+from kam.health.models import HealthRun, HealthScore
 from kam.people.models import User
 from kam.people.roles import Permission
 from kam.people.services import check_permission
@@ -31,10 +24,9 @@ class HealthPicture:
     before: HealthMix | None
 
 
-def _mix(run: Any, ids: list[str]) -> HealthMix:
-    scores = apps.get_model("health", "HealthScore")
+def _mix(run: HealthRun, ids: list[str]) -> HealthMix:
     scored = dict(
-        scores.objects.filter(run=run, account_id__in=ids).values_list("account_id", "score")
+        HealthScore.objects.filter(run=run, account_id__in=ids).values_list("account_id", "score")
     )
     # A key account the run did not score has no score: missing, like a score of None.
     return health_mix([scored.get(cid) for cid in ids])
@@ -45,7 +37,7 @@ def key_account_health(user: User, keys: list[KeyAccount]) -> HealthPicture | No
     without key accounts."""
     check_permission(user, Permission.VIEW_ACCOUNTS)
     ids = [key.account_id for key in keys]
-    runs = list(apps.get_model("health", "HealthRun").objects.order_by("-created_at", "-id")[:2])
+    runs = list(HealthRun.objects.order_by("-created_at", "-id")[:2])
     if not runs or not ids:
         return None
     before = runs[1] if len(runs) > 1 else None
