@@ -3,6 +3,10 @@
 KAM_DATA_DIR        where the embedded stores live (default: ~/.local/share/kam)
 KAM_DATABASE_URL    operational database (default: SQLite file kam.sqlite3 in the data dir)
 KAM_ANALYTICS_URL   analytical store (default: DuckDB file analytics.duckdb in the data dir)
+KAM_ANALYTICS_ENGINE  "duckdb" (default: the embedded store) or "spark": invoice lines in the
+                    lake, the analytics on Spark (docs/scale.md)
+KAM_SPARK_MASTER    the Spark master with the spark engine (default: local[*])
+KAM_LAKE_URL        the lake's folder with the spark engine (default: lake in the data dir)
 KAM_SECRET_KEY      Django secret key (default: a key generated once and kept in the data dir)
 KAM_DEBUG           "1" for Django debug pages
 KAM_ALLOWED_HOSTS   comma-separated host names (default: localhost, 127.0.0.1)
@@ -156,6 +160,14 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     }
 
 ANALYTICS_URL = os.environ.get("KAM_ANALYTICS_URL") or f"duckdb://{DATA_DIR / 'analytics.duckdb'}"
+# Where the invoice lines live and which engine runs the analytics (docs/scale.md).
+ANALYTICS_ENGINE = (os.environ.get("KAM_ANALYTICS_ENGINE") or "duckdb").strip().lower()
+if ANALYTICS_ENGINE not in {"duckdb", "spark"}:
+    raise ImproperlyConfigured(
+        f"KAM_ANALYTICS_ENGINE is {ANALYTICS_ENGINE!r}; use 'duckdb' (the default) or 'spark'."
+    )
+SPARK_MASTER = os.environ.get("KAM_SPARK_MASTER") or "local[*]"
+LAKE_URL = os.environ.get("KAM_LAKE_URL") or str(DATA_DIR / "lake")
 
 AUTH_USER_MODEL = "people.User"
 LOGIN_URL = "login"

@@ -9,11 +9,13 @@ seconds, instead of holding the request for the CLI's half minute and then faili
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from kam.analytics.lake import Lake
 from kam.analytics.store import AnalyticsStore, StoreBusy
 
 CLI_LOCK_WAIT_SECONDS = 30.0
@@ -31,6 +33,40 @@ _lock_wait: ContextVar[float] = ContextVar("kam_store_lock_wait", default=CLI_LO
 def analytics_store() -> AnalyticsStore:
     """The store the running configuration points at (tests point it at a temporary file)."""
     return AnalyticsStore(settings.ANALYTICS_URL, lock_wait_seconds=_lock_wait.get())
+
+
+def on_spark() -> bool:
+    """Whether the configuration puts the invoice lines in the lake and the analytics on
+    Spark (KAM_ANALYTICS_ENGINE=spark); the results still come back into the store."""
+    return bool(settings.ANALYTICS_ENGINE == "spark")
+
+
+def analytics_lake() -> Lake:
+    """The lake KAM_LAKE_URL names (tests point it at a temporary folder)."""
+    return Lake.from_url(settings.LAKE_URL, lock_wait_seconds=_lock_wait.get())
+
+
+@contextmanager
+def analytics_engine() -> Iterator[Any]:
+    """An Ibis backend the heavy analytics read from: Spark over the lake's current version
+    with the spark engine, else the store's reader copy. Results are written to the store."""
+    with analytics_store().connect(read_only=True) as store:
+        if not on_spark():
+            yield store
+            return
+        customers = store.con.execute("SELECT * FROM customers").to_arrow_table()
+    with lake_engine(customers) as backend:
+        yield backend
+
+
+@contextmanager
+def lake_engine(customers: Any) -> Iterator[Any]:
+    """Spark (KAM_SPARK_MASTER) as an Ibis backend over the lake's current version, with
+    ``customers`` (the store's customer master, an Arrow table) as its customer table."""
+    from kam.analytics.spark import lake_backend
+
+    with lake_backend(analytics_lake(), settings.SPARK_MASTER, customers) as backend:
+        yield backend
 
 
 @contextmanager

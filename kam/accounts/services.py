@@ -20,13 +20,14 @@ from kam.analytics.ingest import (
     import_customers,
     import_transactions,
 )
+from kam.analytics.ingest.lake import import_transactions_to_lake
 from kam.analytics.progress import Progress
 from kam.audit import trail
 from kam.audit.context import quiet
 from kam.people.models import User
 from kam.people.roles import Permission
 from kam.people.services import PermissionRefused, check_permission
-from kam.stores import analytics_store
+from kam.stores import analytics_lake, analytics_store, on_spark
 
 MIRRORED_FIELDS = ("name", "parent_id", "country", "region", "segment")
 ACCOUNT_BATCH = 2_000
@@ -149,6 +150,18 @@ def do_import_transactions(
 ) -> ImportReport:
     """Import transaction lines into the analytical store; raises ImportRefused on any bad row."""
     check_permission(user, Permission.IMPORT_DATA)
+    if on_spark():
+        # The lines go to the lake; the same checks, errors and counts (docs/scale.md).
+        report = import_transactions_to_lake(
+            analytics_store(),
+            analytics_lake(),
+            path,
+            mapping=mapping,
+            progress=progress,
+            file_label=file_label,
+            problems_csv=problems_csv,
+        )
+        return _recorded(report, path)
     report = import_transactions(
         analytics_store(),
         path,

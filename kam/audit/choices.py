@@ -19,3 +19,5 @@ class Action(models.TextChoices):
     IMPORTED = "imported", "Imported a file"
     LOADED = "loaded", "Loaded a data set"
     RESTORED = "restored", "Restored an export"
+    CHECKED = "checked", "Checked the analytics engine"
+    EXPORTED = "exported", "Exported the store to the lake"

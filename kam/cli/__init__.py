@@ -16,6 +16,7 @@ from kam.cli import (
     clv,
     data,
     engagement,
+    engine,
     health,
     opportunities,
     program,
@@ -65,6 +66,10 @@ app.command("whitespace")(opportunities.whitespace)
 
 # Account health: scores, the backtest, learned weights.
 app.add_typer(health.app, name="health")
+
+# The analytics engine (DuckDB embedded, or Spark over the lake).
+app.add_typer(engine.engine_app, name="engine")
+app.add_typer(engine.lake_app, name="lake")
 
 # Backup and restore.
 app.command("export")(backup.export)

@@ -36,7 +36,7 @@ from kam.selection.models import (
     SelectionCycle,
     TierChoice,
 )
-from kam.stores import analytics_store
+from kam.stores import analytics_engine, analytics_store
 
 CUT_COLUMNS = ("attractiveness_cut", "relationship_cut")
 """Where the four-box cuts its axes, recorded per snapshot (see scoring._quadrant_cuts)."""
@@ -511,7 +511,8 @@ def future_value_check(
     )
     with analytics_store().connect(read_only=True) as con:
         day = resolve_as_of(con, as_of)
-        return clv_future_value.future_value_step(con, day, settings)
+    with analytics_engine() as calc:
+        return clv_future_value.future_value_step(calc, day, settings)
 
 
 # ---- a run's and a cycle's figures, as the pages, `kam score` and `kam cycle show` show them

@@ -4,9 +4,12 @@ Cycles, decisions and applying a manager assignment are in ``services.cycles``.
 """
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -30,6 +33,7 @@ from kam.analytics.selection.policy import (
 )
 from kam.analytics.selection.policy_toml import policy_from_toml, policy_to_toml
 from kam.analytics.selection.scoring import score_accounts
+from kam.analytics.spark import arrow_view, materialised
 from kam.analytics.store import resolve_as_of
 from kam.audit import trail
 from kam.people.models import User
@@ -41,7 +45,7 @@ from kam.selection.fit_record import future_value_record
 from kam.selection.models import KeyAccount, PolicyVersion, Rating, ScoreRun
 from kam.selection.queries import latest_ratings
 from kam.selection.rating_import import RatingProblem, RatingRow, read_ratings
-from kam.stores import analytics_store
+from kam.stores import analytics_store, lake_engine, on_spark
 
 
 class SelectionError(ValueError):
@@ -243,15 +247,31 @@ def do_import_ratings(user: User, path: Path | str, *, file_label: str | None = 
 
 
 def _future_value(
-    con: object, as_of: date, run_id: str, settings: FutureValueSettings
-) -> tuple[dict[str, object], str]:
-    """Run the lifetime-value step and write its table: (record, "") or ({}, why not)."""
+    con: Any, calc: Any, as_of: date, run_id: str, settings: FutureValueSettings
+) -> tuple[dict[str, object], str, Any]:
+    """Run the lifetime-value step on ``calc`` and write its table into the store ``con``:
+    (record, "", the table as ``calc`` reads it) or ({}, why not, None)."""
     try:
-        result = future_value_step(con, as_of, settings)
+        result = future_value_step(calc, as_of, settings)
     except FutureValueUnavailable as why:
-        return {}, str(why)
+        return {}, str(why), None
     table = write_future_value(con, result, run_id)
-    return future_value_record(result, table), ""
+    on_calc = con.table(table) if calc is con else arrow_view(calc, f"{table}", result.predictions)
+    return future_value_record(result, table), "", on_calc
+
+
+@contextmanager
+def _engines() -> Iterator[tuple[Any, Any]]:
+    """(the store open for writing, the backend the run computes on): the same connection
+    with the embedded engine (the snapshot is then written straight from the query), Spark
+    over the lake with KAM_ANALYTICS_ENGINE=spark (the results stream into the store)."""
+    with analytics_store().connect() as con:
+        if not on_spark():
+            yield con, con
+            return
+        customers = con.con.execute("SELECT * FROM customers").to_arrow_table()
+        with lake_engine(customers) as calc:
+            yield con, calc
 
 
 def manager_capacity() -> int | None:
@@ -303,25 +323,27 @@ def do_run_scoring(
         ratings = latest_ratings()
         capacity = manager_capacity()
         incumbents = list(KeyAccount.objects.values_list("account_id", flat=True))
-        store = analytics_store()
         snapshot_id = f"run{run.pk}"
         # One writable connection for the whole run: the engine then writes the snapshot
         # straight from the scoring query, without a round trip through Python.
         stages = {"scores": 0.15, "explanations": 0.8, "catalogue": 0.85, "swap": 0.9}
-        with store.connect() as con:
+        with _engines() as (con, calc):
             resolved = resolve_as_of(con, as_of)
             if resolved is None:  # the lines went away since the check above
                 raise SelectionError("nothing to score: the store holds no invoice lines")
             report("future value", 0.08)
-            clv, why = _future_value(
-                con, resolved, snapshot_id, future_value or FutureValueSettings()
+            clv, why, predicted = _future_value(
+                con, calc, resolved, snapshot_id, future_value or FutureValueSettings()
             )
             try:
-                features = account_features(con, resolved, window_months=policy.as_of_months)
-                if clv:
-                    features = with_predicted_clv(features, con.table(str(clv["table"])))
+                features = account_features(calc, resolved, window_months=policy.as_of_months)
+                if calc is not con:
+                    # Scored on top of the features' plan, Spark would plan them again.
+                    features = materialised(calc, f"kam_features_{snapshot_id}", features)
+                if predicted is not None:
+                    features = with_predicted_clv(features, predicted)
                 scored = score_accounts(
-                    con,
+                    calc,
                     policy,
                     ratings,
                     resolved,
