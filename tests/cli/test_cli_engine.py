@@ -1,0 +1,271 @@
+"""KAM_ANALYTICS_ENGINE=spark: the whole command-line path — import, score, clv fit — on a
+local Spark over a lake in a temporary folder gives the embedded DuckDB run's figures; a
+killed import leaves the lake as it was; `kam engine check` and `kam lake export`."""
+
+import datetime as dt
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pytest
+from cli_output import parse_json
+from selection_seed import BUYERS_SPEND, BUYERS_TRUTH
+
+from kam.analytics.clv.simulate_lines import simulate_transaction_lines
+from kam.analytics.lake import Lake
+from kam.analytics.store import AnalyticsStore
+from kam.audit.models import AuditEntry
+from kam.cli import app
+from kam.people.roles import Role
+
+AS_OF = dt.date(2023, 12, 31)
+SPLIT = dt.date(2023, 7, 1)
+TEST_SPARK_CONF = {
+    "spark.sql.shuffle.partitions": "2",
+    "spark.default.parallelism": "2",
+    "spark.sql.adaptive.coalescePartitions.enabled": "false",
+    "spark.driver.memory": "1g",
+    "spark.ui.enabled": "false",
+}
+
+
+def _files(folder: Path, count: int = 120) -> tuple[Path, Path, Path]:
+    """A customer master and its invoice lines in two files (before and after SPLIT)."""
+    lines = simulate_transaction_lines(
+        count, BUYERS_TRUTH, BUYERS_SPEND, start=dt.date(2022, 1, 1), end=AS_OF, seed=5
+    )
+    ids = sorted(set(lines.column("customer_id").to_pylist()))
+    customers = pa.table(
+        {
+            "customer_id": ids,
+            "name": [f"Customer {c}" for c in ids],
+            "region": ["EMEA" if i % 2 else "Americas" for i in range(len(ids))],
+            "segment": ["Retail" if i % 3 else "Energy" for i in range(len(ids))],
+        }
+    )
+    rows = lines.to_pylist()
+    table = pa.table(
+        {
+            "invoice_id": [f"{r['customer_id']}-{r['date']}" for r in rows],
+            "line_id": ["1"] * len(rows),
+            "customer_id": [r["customer_id"] for r in rows],
+            "date": [r["date"] for r in rows],
+            "quantity": [1.0] * len(rows),
+            "revenue": [r["revenue"] for r in rows],
+            "cost": [round(r["revenue"] * 0.7, 2) for r in rows],
+        }
+    )
+    early = table.filter(pa.compute.less(table["date"], pa.scalar(SPLIT)))
+    late = table.filter(pa.compute.greater_equal(table["date"], pa.scalar(SPLIT)))
+    paths = folder / "customers.csv", folder / "lines-1.csv", folder / "lines-2.csv"
+    for path, data in zip(paths, (customers, early, late), strict=True):
+        pacsv.write_csv(data, path)
+    return paths
+
+
+@pytest.fixture(scope="session")
+def local_spark():
+    """One local Spark (2 cores) for the session, tuned for a few hundred rows."""
+    from kam.analytics.spark import spark_session
+
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder
+    for key, value in TEST_SPARK_CONF.items():
+        builder = builder.config(key, value)
+    builder.master("local[2]").getOrCreate()
+    return spark_session("local[2]")
+
+
+def _run(runner, *args):
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    return parse_json(result.stdout)
+
+
+def _whole_path(runner, files: tuple[Path, Path, Path]) -> tuple[dict, dict, list[dict]]:
+    """Import both files (the second twice), score, fit: the figures and the snapshot."""
+    customers, early, late = files
+    _run(runner, "import", "customers", str(customers))
+    first = _run(runner, "import", "transactions", str(early))
+    second = _run(runner, "import", "transactions", str(late))
+    again = _run(runner, "import", "transactions", str(late))
+    assert first["inserted"] > 0 and second["inserted"] > 0
+    assert (again["inserted"], again["updated"], again["unchanged"]) == (0, 0, second["rows"])
+    scored = _run(runner, "score", "--as-of", AS_OF.isoformat())
+    fitted = _run(runner, "clv", "fit", "--as-of", AS_OF.isoformat())
+    from kam.selection import snapshots
+    from kam.stores import analytics_store
+
+    with analytics_store().connect(read_only=True) as con:
+        rows = snapshots.scores(con, scored["snapshot_id"]).to_pyarrow().to_pylist()
+    return scored, fitted, rows
+
+
+def _assert_close(left, right, where=()):
+    if isinstance(left, float) and isinstance(right, float):
+        assert math.isclose(left, right, rel_tol=1e-9, abs_tol=1e-9), (where, left, right)
+    elif isinstance(left, dict) and isinstance(right, dict):
+        assert left.keys() == right.keys(), where
+        for key in left:
+            _assert_close(left[key], right[key], (*where, key))
+    elif isinstance(left, list) and isinstance(right, list):
+        assert len(left) == len(right), where
+        for index, (a, b) in enumerate(zip(left, right, strict=True)):
+            _assert_close(a, b, (*where, index))
+    else:
+        assert left == right, (where, left, right)
+
+
+@pytest.mark.spark
+def test_import_score_and_fit_on_spark_equal_the_embedded_run(
+    runner, store, admin, tmp_path, settings, local_spark
+):
+    files = _files(tmp_path)
+    duck_scored, duck_fitted, duck_rows = _whole_path(runner, files)
+
+    settings.ANALYTICS_URL = f"duckdb://{tmp_path / 'spark-install.duckdb'}"
+    settings.ANALYTICS_ENGINE = "spark"
+    settings.SPARK_MASTER = "local[2]"
+    settings.LAKE_URL = str(tmp_path / "lake")
+    spark_scored, spark_fitted, spark_rows = _whole_path(runner, files)
+
+    lake = Lake(tmp_path / "lake")
+    sizes = {size.name: size for size in lake.sizes()}
+    assert sizes["transactions"].rows == sum(1 for _ in open(files[1])) + sum(
+        1 for _ in open(files[2])
+    ) - 2
+    assert sizes["transactions"].partitions == 24  # two years of months
+    # The re-import of the second file committed nothing: two imports, two versions.
+    assert lake.current().version == 2
+    by_id = {row["customer_id"]: row for row in duck_rows}
+    assert len(spark_rows) == len(duck_rows) > 100
+    for row in spark_rows:
+        _assert_close(row, by_id[row["customer_id"]], (row["customer_id"],))
+    for figures in (duck_scored, spark_scored):
+        for varying in ("run", "snapshot_id", "seconds"):
+            figures.pop(varying)
+    _assert_close(spark_scored, duck_scored)
+    _assert_close(spark_fitted, duck_fitted)
+
+    checked = _run(runner, "engine", "check")
+    assert checked["engine"] == "spark"
+    assert checked["engine_version"].startswith("Spark")
+    assert checked["aggregate_groups"] == spark_scored["customers"]
+    lake_tables = {row["table"]: row for row in checked["tables"]}
+    assert lake_tables["transactions"]["rows"] == sizes["transactions"].rows
+
+
+def _kam(env: dict[str, str], *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "kam.cli", *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+
+def test_a_killed_import_leaves_the_lake_readable_with_its_previous_content(tmp_path):
+    """kill -9 in the middle of `kam import transactions`: readers see the lake as it was,
+    and the next import goes through."""
+    customers, early, late = _files(tmp_path, count=1500)
+    env = {
+        **os.environ,
+        "KAM_DATA_DIR": str(tmp_path / "data"),
+        "KAM_ANALYTICS_ENGINE": "spark",
+        "KAM_LAKE_URL": str(tmp_path / "lake"),
+        "KAM_USER": "admin",
+    }
+    env.pop("KAM_DATABASE_URL", None)
+    env.pop("KAM_ANALYTICS_URL", None)
+    _kam(env, "user", "add", "admin", "--role", "Administrator", "--password-stdin",
+         stdin="a-long-password-1\na-long-password-1\n")  # fmt: skip
+    _kam(env, "import", "customers", str(customers))
+    _kam(env, "import", "transactions", str(early))
+    lake = Lake(tmp_path / "lake")
+    before = lake.current()
+    rows_before = {size.name: size.rows for size in lake.sizes()}
+
+    staging = tmp_path / "lake" / "_kam" / "staging"
+    importing = subprocess.Popen(
+        [sys.executable, "-m", "kam.cli", "import", "transactions", str(late)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while not any(staging.glob("*/scratch.duckdb")) and importing.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    importing.send_signal(signal.SIGKILL)
+    assert importing.wait() == -signal.SIGKILL
+
+    assert lake.current() == before
+    assert {size.name: size.rows for size in lake.sizes()} == rows_before
+    import duckdb
+
+    with duckdb.connect() as con:
+        assert con.execute(f"SELECT count(*) FROM ({lake.select('transactions')})").fetchone() == (
+            rows_before["transactions"],
+        )
+
+    _kam(env, "import", "transactions", str(late))
+    after = {size.name: size.rows for size in lake.sizes()}
+    assert lake.current().version == before.version + 1
+    assert after["transactions"] > rows_before["transactions"]
+    assert not any(staging.glob("*"))
+
+
+ROLE_MAY = {
+    ("engine", "check"): {Role.ADMINISTRATOR, Role.HEAD_OF_KAM, Role.ANALYST},
+    ("lake", "export"): {Role.ADMINISTRATOR},
+}
+
+
+@pytest.mark.parametrize("command", list(ROLE_MAY))
+@pytest.mark.parametrize("role", list(Role))
+def test_who_may_check_the_engine_and_export_to_the_lake(
+    runner, store, make_user, settings, tmp_path, command, role
+):
+    """The commands' row of the permission matrix: allowed roles get through (and are
+    written in the audit trail), the others are refused with exit 3 and nothing written."""
+    settings.LAKE_URL = str(tmp_path / "lake")
+    user = make_user(role, "someone")
+    result = runner.invoke(app, [*command, "--as", user.username, "--json"])
+    entries = AuditEntry.objects.filter(actor="someone", object_type__in=("engine", "lake"))
+    if role in ROLE_MAY[command]:
+        assert result.exit_code == 0, result.output
+        assert entries.count() == 1
+    else:
+        assert result.exit_code == 3, result.output
+        assert "Not allowed" in result.output
+        assert not entries.exists()
+        assert not (tmp_path / "lake" / "_kam" / "current.json").exists()
+
+
+def test_lake_export_moves_the_embedded_lines_verified(runner, store, admin, tmp_path, settings):
+    customers, early, _late = _files(tmp_path, count=60)
+    _run(runner, "import", "customers", str(customers))
+    imported = _run(runner, "import", "transactions", str(early))
+    settings.LAKE_URL = str(tmp_path / "lake")
+
+    exported = _run(runner, "lake", "export")
+
+    tables = {row["table"]: row for row in exported["tables"]}
+    assert tables["transactions"]["lake_rows"] == imported["rows"]
+    assert all(row["matches"] and row["store_checksum"] == row["lake_checksum"]
+               for row in tables.values())  # fmt: skip
+    with AnalyticsStore(settings.ANALYTICS_URL).connect(read_only=True) as con:
+        months = con.con.execute("SELECT count(*) FROM customer_month").fetchone()
+    assert tables["customer_month"]["lake_rows"] == months[0]
+    again = runner.invoke(app, ["lake", "export"])
+    assert again.exit_code == 1
+    assert "holds data already" in again.output
