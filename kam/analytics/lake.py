@@ -302,7 +302,7 @@ def _lock(descriptor: int, meta: Path, wait_seconds: float) -> None:
 def copy_partitioned(con: duckdb.DuckDBPyConnection, select: str, table: str, folder: Path) -> None:
     """Write ``select``'s rows (``table``'s columns) as Parquet under ``folder``, one
     subfolder per month (``line_month=YYYY-MM-01``); nothing for no rows."""
-    names = ", ".join(f'"{name}"' for name, _type in TABLE_COLUMNS[table])
+    names = _typed(table)
     month = f"date_trunc('month', \"{MONTH_OF[table]}\")::DATE AS {PARTITION}"
     folder.mkdir(parents=True, exist_ok=True)
     con.execute(
@@ -313,7 +313,7 @@ def copy_partitioned(con: duckdb.DuckDBPyConnection, select: str, table: str, fo
 
 def copy_whole(con: duckdb.DuckDBPyConnection, select: str, table: str, folder: Path) -> None:
     """Write ``select``'s rows (``table``'s columns) as one Parquet file in ``folder``."""
-    names = ", ".join(f'"{name}"' for name, _type in TABLE_COLUMNS[table])
+    names = _typed(table)
     folder.mkdir(parents=True, exist_ok=True)
     con.execute(
         f"COPY (SELECT {names} FROM ({select})) TO '{folder / 'data.parquet'}' (FORMAT parquet)"
@@ -330,3 +330,11 @@ def staged_partitions(folder: Path) -> set[str]:
 def partition_key(month: object) -> str:
     """The partition folder name of a month (a date, the first of the month)."""
     return f"{PARTITION}={month}"
+
+
+def _typed(table: str) -> str:
+    """SQL: ``table``'s columns cast to their declared types (a sum may come out wider), so
+    every file of a table has the one schema Spark is told."""
+    return ", ".join(
+        f'CAST("{name}" AS {type_}) AS "{name}"' for name, type_ in TABLE_COLUMNS[table]
+    )

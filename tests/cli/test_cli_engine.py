@@ -138,9 +138,10 @@ def test_import_score_and_fit_on_spark_equal_the_embedded_run(
 
     lake = Lake(tmp_path / "lake")
     sizes = {size.name: size for size in lake.sizes()}
-    assert sizes["transactions"].rows == sum(1 for _ in open(files[1])) + sum(
-        1 for _ in open(files[2])
-    ) - 2
+    assert (
+        sizes["transactions"].rows
+        == sum(1 for _ in open(files[1])) + sum(1 for _ in open(files[2])) - 2
+    )
     assert sizes["transactions"].partitions == 24  # two years of months
     # The re-import of the second file committed nothing: two imports, two versions.
     assert lake.current().version == 2
