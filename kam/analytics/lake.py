@@ -153,14 +153,6 @@ class Lake:
         """The absolute paths of ``table``'s files in ``version`` (default: the current one)."""
         return [str(self.root / name) for name in (version or self.current()).files(table)]
 
-    def register(self, con: duckdb.DuckDBPyConnection, version: LakeVersion | None = None) -> None:
-        """Make each table of ``version`` a view of ``con`` (an empty table has no files:
-        then an empty table of the right columns)."""
-        version = version or self.current()
-        for table, columns in TABLE_COLUMNS.items():
-            con.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS {self.select(table, version)}")
-            del columns
-
     def select(self, table: str, version: LakeVersion | None = None) -> str:
         """SQL reading ``table`` of ``version`` with its columns in the store's order."""
         files = self.paths(table, version)
@@ -318,13 +310,6 @@ def copy_whole(con: duckdb.DuckDBPyConnection, select: str, table: str, folder: 
     con.execute(
         f"COPY (SELECT {names} FROM ({select})) TO '{folder / 'data.parquet'}' (FORMAT parquet)"
     )
-
-
-def staged_partitions(folder: Path) -> set[str]:
-    """The partition folders (``line_month=...``) a write staged under ``folder``."""
-    if not folder.exists():
-        return set()
-    return {path.name for path in folder.iterdir() if path.is_dir()}
 
 
 def partition_key(month: object) -> str:

@@ -303,3 +303,25 @@ def test_lake_export_moves_the_embedded_lines_verified(runner, store, admin, tmp
     again = runner.invoke(app, ["lake", "export"])
     assert again.exit_code == 1
     assert "holds data already" in again.output
+
+
+def test_engine_check_on_the_embedded_store_gives_sizes_and_a_timing(
+    runner, store, admin, tmp_path
+):
+    customers, early, _late = _files(tmp_path, count=40)
+    _run(runner, "import", "customers", str(customers))
+    imported = _run(runner, "import", "transactions", str(early))
+
+    checked = _run(runner, "engine", "check")
+
+    assert checked["engine"] == "duckdb"
+    assert checked["master"] is None
+    assert checked["engine_version"].startswith("DuckDB")
+    rows = {row["table"]: row["rows"] for row in checked["tables"]}
+    assert rows["transactions"] == imported["rows"]
+    assert rows["customers"] == 40
+    assert checked["aggregate_groups"] <= 40
+    assert checked["aggregate_seconds"] >= 0
+    shown = runner.invoke(app, ["engine", "check"])
+    assert "Engine duckdb" in shown.output
+    assert f"{imported['rows']:,}" in shown.output

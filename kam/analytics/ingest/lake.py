@@ -13,6 +13,7 @@ less the replaced ones, plus the new ones), with its ``customer_month`` and
 in a transaction committed after the lake's, so the web app's pages read them as today.
 """
 
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -183,7 +184,7 @@ def _mirror_rollups(
     con: duckdb.DuckDBPyConnection,
     months: list[object],
     rollups: dict[str, pa.Table],
-    commit_lake: object,
+    commit_lake: Callable[[], object],
 ) -> None:
     """Replace the months' rollups in the embedded store, committed right after the lake."""
     listed = "[" + ", ".join(f"DATE '{month}'" for month in months) + "]"
@@ -195,7 +196,6 @@ def _mirror_rollups(
             con.register("kam_incoming_rollup", rows)
             con.execute(f"INSERT INTO {table} SELECT * FROM kam_incoming_rollup")
             con.unregister("kam_incoming_rollup")
-        assert callable(commit_lake)
         commit_lake()
     except BaseException:
         con.execute("ROLLBACK")
