@@ -89,4 +89,9 @@ def export(as_user: AsUser = None, as_json: Json = False) -> None:
             "yes" if check.matches else "NO",
         )
     console.print(table)
-    console.print("Set KAM_ANALYTICS_ENGINE=spark to run imports and the analytics on the lake.")
+    from kam.stores import on_spark
+
+    if not on_spark():
+        console.print(
+            "Set KAM_ANALYTICS_ENGINE=spark to run imports and the analytics on the lake."
+        )

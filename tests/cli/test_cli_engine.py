@@ -19,7 +19,7 @@ from cli_output import parse_json
 from selection_seed import BUYERS_SPEND, BUYERS_TRUTH
 
 from kam.analytics.clv.simulate_lines import simulate_transaction_lines
-from kam.analytics.ingest import import_customers
+from kam.analytics.ingest import import_customers, import_transactions
 from kam.analytics.ingest.lake import import_transactions_to_lake
 from kam.analytics.lake import TABLE_COLUMNS, Lake
 from kam.analytics.store import AnalyticsStore
@@ -325,3 +325,56 @@ def test_engine_check_on_the_embedded_store_gives_sizes_and_a_timing(
     shown = runner.invoke(app, ["engine", "check"])
     assert "Engine duckdb" in shown.output
     assert f"{imported['rows']:,}" in shown.output
+
+
+def test_the_lake_after_an_update_holds_what_the_embedded_store_holds(tmp_path):
+    """A second file changes a line's revenue, moves another line to a new month and adds
+    one: the lake's lines and rollups (and the store's copy of the rollups) are row for row
+    the embedded store's after the same two imports."""
+    customers = tmp_path / "customers.csv"
+    customers.write_text("customer_id,name\nA1,Acme\nA2,Bolt\n", encoding="utf-8")
+    header = "invoice_id,line_id,customer_id,date,quantity,revenue,document_type\n"
+    first = tmp_path / "first.csv"
+    first.write_text(
+        header + "I1,1,A1,2024-01-05,2,100,invoice\nI1,2,A1,2024-01-05,1,40,invoice\n"
+        "I2,1,A2,2024-02-05,1,50,invoice\nI3,1,A1,2024-02-07,-1,-20,credit_note\n",
+        encoding="utf-8",
+    )
+    second = tmp_path / "second.csv"
+    second.write_text(
+        header + "I1,2,A1,2024-01-05,1,45,invoice\nI2,1,A2,2024-03-01,1,50,invoice\n"
+        "I4,1,A2,2024-03-09,3,300,invoice\n",
+        encoding="utf-8",
+    )
+    embedded = AnalyticsStore(f"duckdb://{tmp_path / 'embedded.duckdb'}")
+    beside = AnalyticsStore(f"duckdb://{tmp_path / 'beside.duckdb'}")
+    lake = Lake(tmp_path / "lake")
+    for store in (embedded, beside):
+        import_customers(store, customers)
+    import_transactions(embedded, first)
+    expected = import_transactions(embedded, second)
+    import_transactions_to_lake(beside, lake, first)
+    report = import_transactions_to_lake(beside, lake, second)
+
+    assert (report.inserted, report.updated, report.unchanged) == (1, 2, 0)
+    assert (report.inserted, report.updated, report.unchanged) == (
+        expected.inserted,
+        expected.updated,
+        expected.unchanged,
+    )
+
+    def rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
+        return sorted(con.execute(sql).fetchall(), key=repr)
+
+    with (
+        embedded.connect(read_only=True) as want,
+        beside.connect(read_only=True) as mirror,
+        duckdb.connect() as reader,
+    ):
+        for table in ("transactions", "customer_month", "customer_day"):
+            stored = rows(want.con, f"SELECT * FROM {table}")
+            assert rows(reader, lake.select(table)) == stored, table
+            if table != "transactions":
+                assert rows(mirror.con, f"SELECT * FROM {table}") == stored, table
+    months = {key for key, files in lake.current().tables["transactions"].items() if files}
+    assert months == {"line_month=2024-01-01", "line_month=2024-02-01", "line_month=2024-03-01"}
