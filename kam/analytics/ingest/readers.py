@@ -9,6 +9,7 @@ caps a sheet at about a million rows, so this is bounded.
 
 import csv
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,8 @@ SUFFIXES = (*CSV_SUFFIXES, ".parquet", ".xlsx")
 
 MAX_COLUMNS = 1_000
 """More columns than this in a header is no table kam imports (and would take the reader long)."""
+SEPARATORS = (",", ";", "\t", "|")
+"""The column separators a CSV file may use (DuckDB sniffs the same candidates)."""
 MAX_HEADER_BYTES = 1 << 20
 
 REJECTS_TABLE = "kam_rejects"
@@ -98,6 +101,12 @@ def check_csv_header(path: Path, max_columns: int = MAX_COLUMNS) -> None:
     if b"\x00" in head.split(b"\n", 1)[0]:
         raise ReadError("the header line contains NUL bytes: this is not a CSV text file")
     end = head.find(b"\n")
+    carriage = head.find(b"\r")
+    if carriage >= 0 and (end < 0 or carriage < end - 1):
+        raise ReadError(
+            "the lines of the file end with a carriage return (CR) alone, as on old Macs: "
+            "save it with Windows (CRLF) or Unix (LF) line endings and import it again"
+        )
     if end < 0 and len(head) > MAX_HEADER_BYTES:
         raise ReadError(
             f"the header line is longer than {MAX_HEADER_BYTES // (1 << 20)} MB: "
@@ -110,6 +119,12 @@ def check_csv_header(path: Path, max_columns: int = MAX_COLUMNS) -> None:
             "the header line is not UTF-8 text: this is not a CSV file, or it was saved in "
             "another encoding (save it as UTF-8 and import it again)"
         ) from None
+    line = line.rstrip("\r")
+    if not any(sep in line for sep in SEPARATORS) and re.search(r"\S\s{2,}\S", line):
+        raise ReadError(
+            "the header has no comma, semicolon, tab or bar between its columns, only "
+            f"spaces ({line[:80]!r}): save the file as CSV and import it again"
+        )
     fields = next(csv.reader([line], delimiter=_delimiter(line)), [])
     if len(fields) > max_columns:
         raise ReadError(
@@ -120,7 +135,7 @@ def check_csv_header(path: Path, max_columns: int = MAX_COLUMNS) -> None:
 
 def _delimiter(line: str) -> str:
     """The likeliest separator of a header line (DuckDB sniffs the same candidates)."""
-    return max((",", ";", "\t", "|"), key=line.count)
+    return max(SEPARATORS, key=line.count)
 
 
 def csv_relation(path: Path, types: Mapping[str, str] | None = None) -> str:

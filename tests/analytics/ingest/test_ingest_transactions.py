@@ -241,6 +241,16 @@ def test_progress_is_reported_up_to_done(customers, write_table):
         ("lines.json", b"{}", "cannot import a .json file"),
         ("empty.csv", b"", "the file is empty"),
         ("broken.xlsx", b"not a zip", "not a readable Excel workbook"),
+        (
+            "mac.csv",
+            b"invoice_id,line_id,customer_id,date,quantity,revenue\rI1,1,C1,2024-03-01,1,9\r",
+            "carriage return (CR) alone",
+        ),
+        (
+            "cdnow.txt",
+            b" customer_id  date number_of_cds  dollar_value\r\n 00001 19970101  1   11.77\r\n",
+            "only spaces",
+        ),
     ],
 )
 def test_unreadable_files_are_refused_with_a_reason(customers, tmp_path, name, content, reason):
@@ -252,6 +262,17 @@ def test_unreadable_files_are_refused_with_a_reason(customers, tmp_path, name, c
 
     assert str(refused.value.report.problems[0]).startswith("upload.bin: ")
     assert reason in str(refused.value.report.problems[0])
+
+
+def test_windows_line_endings_import_like_unix_ones(customers, tmp_path):
+    path = tmp_path / "windows.csv"
+    path.write_bytes(
+        b"invoice_id,line_id,customer_id,date,quantity,revenue\r\nI1,1,C1,2024-03-01,2,9.5\r\n"
+    )
+
+    report = import_transactions(customers, path)
+
+    assert report.inserted == 1
 
 
 def test_excel_date_and_number_cells_import_under_a_date_format(customers, tmp_path):
