@@ -43,6 +43,7 @@ app.add_typer(accounts.app, name="account")
 
 # Data in.
 data.import_app.command("wallet")(opportunities.import_wallet)
+data.import_app.command("satisfaction")(health.import_satisfaction)
 app.add_typer(data.import_app, name="import")
 app.add_typer(data.ingest_app, name="ingest")
 app.command()(data.demo)

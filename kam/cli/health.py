@@ -2,6 +2,7 @@
 score against what happened (beside two baselines), learned weights proposed as a new
 policy version, and the Head of KAM's decision on it (docs/health.md)."""
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -15,9 +16,11 @@ from kam.cli.common import (
     console,
     fail,
     print_json,
+    progress,
     refusals,
     setup_django,
 )
+from kam.cli.data import print_refusal, print_report, report_figures
 
 app = typer.Typer(help="Account health: scores, the backtest, learned weights.")
 
@@ -63,6 +66,34 @@ def _print_backtest(figures: dict[str, Any], title: str) -> None:
             _figure(band["bad_rate"], ".1%"),
         )
     console.print(bands)
+
+
+def import_satisfaction(
+    file: Annotated[Path, typer.Argument(help="A CSV (.csv, .txt) or Excel (.xlsx) file.")],
+    username: AsUser = None,
+    as_json: Json = False,
+) -> None:
+    """Import NPS / CSAT answers: customer_id, date, survey (nps or csat), score, and
+    optionally respondent, comment, reference (docs/health.md)."""
+    setup_django()
+    from django.utils import timezone
+
+    from kam.analytics.ingest import ImportRefused
+    from kam.health.services import do_import_satisfaction
+
+    if not file.exists():
+        fail(f"[red]No such file:[/] {file}", 2)
+    user = acting_user(username)
+    try:
+        with refusals(), progress("Importing satisfaction answers") as update:
+            report = do_import_satisfaction(user, file, today=timezone.localdate(), progress=update)
+    except ImportRefused as refused:
+        print_refusal(refused, None, as_json)
+        raise typer.Exit(1) from None
+    if as_json:
+        print_json(report_figures(report))
+    else:
+        print_report(report)
 
 
 @app.command()

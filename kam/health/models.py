@@ -126,3 +126,43 @@ class AlertAcknowledgement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule} on {self.account_id} {self.response}"
+
+
+class Survey(models.TextChoices):
+    """The two satisfaction surveys kam reads: NPS answers 0–10, CSAT answers 1–5."""
+
+    NPS = "nps", "NPS"
+    CSAT = "csat", "CSAT"
+
+
+SCALES: dict[str, tuple[int, int]] = {Survey.NPS: (0, 10), Survey.CSAT: (1, 5)}
+"""The lowest and highest answer of each survey."""
+
+
+class SatisfactionAnswer(models.Model):
+    """One NPS or CSAT answer of someone at the account, imported from a survey tool
+    (``kam import satisfaction``). The health score's satisfaction component reads the
+    answers of the year before its as-of date."""
+
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="satisfaction_answers"
+    )
+    survey = models.CharField(max_length=8, choices=Survey.choices)
+    answered_on = models.DateField()
+    score = models.PositiveSmallIntegerField()
+    respondent = models.CharField(max_length=200, blank=True)
+    comment = models.TextField(blank=True)
+    reference = models.CharField(
+        max_length=120, blank=True, help_text="The id the survey tool gives the answer."
+    )
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    imported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-answered_on", "-id"]
+        indexes = [models.Index(fields=["account", "answered_on"], name="satisfaction_account_day")]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.survey} {self.score} on {self.answered_on}"

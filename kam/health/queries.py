@@ -16,7 +16,14 @@ from kam.analytics.health.backtest import BacktestResult, run_backtest
 from kam.analytics.health.score import ExternalValue
 from kam.engagement.models import Engagement, EngagementStatus
 from kam.engagement.queries import current_policy as cadence_policy
-from kam.health.models import HealthPolicyVersion, HealthScore, PolicyStatus
+from kam.health.models import (
+    SCALES,
+    HealthPolicyVersion,
+    HealthScore,
+    PolicyStatus,
+    SatisfactionAnswer,
+    Survey,
+)
 from kam.people.models import User
 from kam.people.roles import Permission
 from kam.people.services import check_permission
@@ -83,7 +90,8 @@ def app_components(
     ratings (the year before ``as_of``) read only what is dated up to ``as_of``, so a
     backtest can rebuild them (``history_only``). Plan freshness, overdue actions and open
     high risks are today's state of the plan, so they are left out of a backtest.
-    Satisfaction and relationship coverage are missing until measured here.
+    Satisfaction (the NPS / CSAT answers of the year before) is dated, so a backtest
+    rebuilds it too.
     """
     scope = Q()
     if customer_ids is not None:
@@ -107,6 +115,8 @@ def app_components(
         found[customer_id]["meetings"] = ExternalValue(
             float(mean), f"meetings of the last year rated {mean:.1f} of 5 on average"
         )
+    for customer_id, value in satisfaction(as_of, customer_ids).items():
+        found[customer_id]["satisfaction"] = value
     if history_only:
         return dict(found)
     plans = AccountPlan.objects.filter(scope).exclude(status=PlanStatus.ARCHIVED)
@@ -151,6 +161,55 @@ def app_components(
     for customer_id, count in high.items():
         found[customer_id]["risks"] = ExternalValue(count, f"{count} open high risk(s) in the plan")
     return dict(found)
+
+
+SATISFACTION_DAYS = 365
+"""The answers the satisfaction component reads: those of the year before the as-of date."""
+
+
+def satisfaction(
+    as_of: dt.date, customer_ids: Iterable[str] | None = None
+) -> dict[str, ExternalValue]:
+    """{customer id: its satisfaction} from the NPS / CSAT answers of the year up to
+    ``as_of``: each answer as its place on its survey's scale (NPS 0–10 as 0–1, CSAT 1–5 as
+    0–1), averaged. An account without an answer in that year is left out (missing)."""
+    answers = SatisfactionAnswer.objects.filter(
+        answered_on__lte=as_of, answered_on__gt=as_of - dt.timedelta(days=SATISFACTION_DAYS)
+    )
+    if customer_ids is not None:
+        answers = answers.filter(account_id__in=list(customer_ids))
+    by_account: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for customer_id, survey, score in answers.values_list("account_id", "survey", "score"):
+        by_account[customer_id].append((survey, score))
+    found = {}
+    for customer_id, given in by_account.items():
+        shares = [(score - SCALES[survey][0]) / (SCALES[survey][1] - SCALES[survey][0])
+                  for survey, score in given]  # fmt: skip
+        found[customer_id] = ExternalValue(
+            sum(shares) / len(shares), "; ".join(_survey_words(given))
+        )
+    return found
+
+
+def _survey_words(given: list[tuple[str, int]]) -> list[str]:
+    """The answers of one account in words, NPS first."""
+    words = []
+    nps = [score for survey, score in given if survey == Survey.NPS]
+    if nps:
+        promoters = sum(1 for score in nps if score >= 9)
+        detractors = sum(1 for score in nps if score <= 6)
+        net = round(100 * (promoters - detractors) / len(nps))
+        words.append(
+            f"{len(nps)} NPS answer(s) in the last year: {promoters} promoter(s), "
+            f"{detractors} detractor(s), NPS {net:+d}"
+        )
+    csat = [score for survey, score in given if survey == Survey.CSAT]
+    if csat:
+        words.append(
+            f"{len(csat)} CSAT answer(s) in the last year, {sum(csat) / len(csat):.1f} of 5 "
+            "on average"
+        )
+    return words
 
 
 def backtest(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.db import transaction
@@ -15,7 +16,11 @@ from kam.analytics.health import HealthPolicy, score_accounts
 from kam.analytics.health.backtest import backtest_frame, measure
 from kam.analytics.health.fit import DEFAULT_PENALTY, fit_weights
 from kam.analytics.health.signals import purchase_signals
+from kam.analytics.ingest.problems import ImportReport
+from kam.analytics.progress import Progress
 from kam.analytics.store import resolve_as_of
+from kam.audit import trail
+from kam.audit.context import quiet
 from kam.health.models import (
     AlertAcknowledgement,
     AlertResponse,
@@ -25,6 +30,7 @@ from kam.health.models import (
     PolicyStatus,
 )
 from kam.health.queries import app_components, current_policy, policy_of
+from kam.health.satisfaction import import_satisfaction
 from kam.people.models import User
 from kam.people.roles import Permission
 from kam.people.services import check_permission
@@ -104,6 +110,27 @@ def _second(measured: dict[str, Any], customer_id: str, key: str) -> dict[str, A
     if key != "plan" or value is None or value.second is None:
         return {}
     return {"overdue_actions": int(value.second)}
+
+
+@transaction.atomic
+def do_import_satisfaction(
+    user: User,
+    path: Path,
+    *,
+    today: dt.date,
+    file_label: str | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Import NPS / CSAT answers from CSV or Excel, all or nothing: a bad file raises
+    ``ImportRefused`` naming every bad row by line (row for Excel), column and reason, and
+    changes nothing. The same file twice changes nothing the second time."""
+    check_permission(user, Permission.IMPORT_DATA)
+    label = file_label or path.name
+    with quiet():
+        report = import_satisfaction(user, path, file_label=label, today=today, progress=progress)
+    counts = {"created": report.inserted, "updated": report.updated, "unchanged": report.unchanged}
+    trail.record_file("satisfaction answers", path, file_label=label, counts=counts)
+    return report
 
 
 @dataclass(frozen=True)

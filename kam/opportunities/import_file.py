@@ -72,7 +72,8 @@ STAGES = {stage.value: stage.value for stage in Stage} | {
 }
 
 
-def _known_account(headers: Mapping[str, str]) -> Check:
+def known_account(headers: Mapping[str, str]) -> Check:
+    """A ``customer_id`` that names no account (the reader registers them)."""
     return Check(
         headers["customer_id"],
         "customer_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM kam_known_accounts k "
@@ -91,7 +92,8 @@ def _amount(headers: Mapping[str, str], name: str) -> Check:
     )
 
 
-def _day(headers: Mapping[str, str], name: str) -> Check:
+def day_check(headers: Mapping[str, str], name: str) -> Check:
+    """A value of column ``name`` that is not a YYYY-MM-DD date."""
     return Check(
         headers[name],
         f"{name} IS NOT NULL AND (NOT regexp_full_match({name}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}')"
@@ -103,12 +105,12 @@ def _day(headers: Mapping[str, str], name: str) -> Check:
 
 def _opportunity_rules(headers: Mapping[str, str]) -> list[Check]:
     checks = [
-        _known_account(headers),
+        known_account(headers),
         _amount(headers, "value"),
-        _day(headers, "expected_close_date"),
+        day_check(headers, "expected_close_date"),
     ]
     if "closed_on" in headers:
-        checks.append(_day(headers, "closed_on"))
+        checks.append(day_check(headers, "closed_on"))
     if "stage" in headers:
         known = ", ".join(sql_string(key) for key in sorted(STAGES))
         checks.append(
@@ -136,14 +138,16 @@ def _opportunity_rules(headers: Mapping[str, str]) -> list[Check]:
 
 def _wallet_rules(headers: Mapping[str, str]) -> list[Check]:
     return [
-        _known_account(headers),
+        known_account(headers),
         _amount(headers, "amount"),
         *length_checks(headers, {"category": 128, "source": 200}),
     ]
 
 
 @dataclass
-class _Problems:
+class Problems:
+    """The problems found after the reader's rules, each naming its line (row) and column."""
+
     file: str
     unit: str
     found: list[RowProblem]
@@ -152,20 +156,23 @@ class _Problems:
         self.found.append(RowProblem(self.file, line, column, reason, unit=self.unit))  # type: ignore[arg-type]
 
 
-def _refuse(kind: ImportKind, file: str, rows: int, problems: list[RowProblem]) -> NoReturn:
+def refuse(kind: ImportKind, file: str, rows: int, problems: list[RowProblem]) -> NoReturn:
+    """Raise ``ImportRefused`` with every problem, by line and column."""
     ordered = tuple(sorted(problems, key=lambda p: (p.line or 0, p.column or "")))
     raise ImportRefused(
         ImportReport(kind, file, rows, problems=ordered[:1000], problem_count=len(ordered))
     )
 
 
-def _read(
+def read_rows(
     kind: ImportKind,
     path: Path,
     columns: tuple[Column, ...],
     rules: Callable[[Mapping[str, str]], list[Check]],
     file_label: str,
-) -> tuple[list[dict[str, Any]], _Problems]:
+) -> tuple[list[dict[str, Any]], Problems]:
+    """The file's rows as records (each with its ``line``) after the reader's rules and
+    ``rules`` passed; refuses the file otherwise, or when it has no row."""
     accounts = pa.table(
         {
             "customer_id": pa.array(
@@ -186,11 +193,11 @@ def _read(
     unit = "row" if path.suffix.lower() == ".xlsx" else "line"
     records = checked.rows.to_pylist()
     if checked.problems:
-        _refuse(kind, file_label, len(records), list(checked.problems))
-    problems = _Problems(file_label, unit, [])
+        refuse(kind, file_label, len(records), list(checked.problems))
+    problems = Problems(file_label, unit, [])
     if not records:
         problems.add(2, "", "the file has a header but no rows")
-        _refuse(kind, file_label, 0, problems.found)
+        refuse(kind, file_label, 0, problems.found)
     return records, problems
 
 
@@ -217,7 +224,7 @@ def import_opportunities(
     """Check the whole file, then write it (see the module doc)."""
     report = progress or (lambda label, fraction: None)
     report("reading the file", 0.0)
-    records, problems = _read(
+    records, problems = read_rows(
         "opportunities", path, OPPORTUNITY_COLUMNS, _opportunity_rules, file_label
     )
     report("checking owners and permissions", 0.4)
@@ -280,7 +287,7 @@ def import_opportunities(
         seen[key] = line
         rows.append((existing.get(key), {"account_id": account_id, **values}))
     if problems.found:
-        _refuse("opportunities", file_label, len(records), problems.found)
+        refuse("opportunities", file_label, len(records), problems.found)
     report("writing the opportunities", 0.7)
     created = updated = 0
     for found, values in rows:
@@ -308,7 +315,7 @@ def import_wallets(
     """Check the whole file of wallet estimates, then write it (see the module doc)."""
     report = progress or (lambda label, fraction: None)
     report("reading the file", 0.0)
-    records, problems = _read("wallets", path, WALLET_COLUMNS, _wallet_rules, file_label)
+    records, problems = read_rows("wallets", path, WALLET_COLUMNS, _wallet_rules, file_label)
     account_ids = {str(r["customer_id"]) for r in records}
     existing = {
         (w.account_id, w.category): w
@@ -322,7 +329,7 @@ def import_wallets(
             problems.add(int(record["line"]), "category", again)
         seen[key] = int(record["line"])
     if problems.found:
-        _refuse("wallets", file_label, len(records), problems.found)
+        refuse("wallets", file_label, len(records), problems.found)
     report("writing the estimates", 0.6)
     created = updated = 0
     for record in records:

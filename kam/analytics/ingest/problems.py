@@ -15,6 +15,7 @@ ImportKind = Literal[
     "opportunities",
     "wallets",
     "cost to serve",
+    "satisfaction",
 ]
 
 
