@@ -3,6 +3,7 @@ account's score history, and the backtest (which reads and never writes)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
@@ -36,6 +37,8 @@ from kam.plans.models import (
     PlanStatus,
     RiskStatus,
 )
+from kam.relationships.mapping import ContactView, Coverage, coverage
+from kam.relationships.queries import MapViews, champion_stale_days_policy, map_views
 from kam.selection.models import KeyAccount
 from kam.stores import analytics_store
 
@@ -160,7 +163,52 @@ def app_components(
         high[customer_id] = high.get(customer_id, 0) + 1
     for customer_id, count in high.items():
         found[customer_id]["risks"] = ExternalValue(count, f"{count} open high risk(s) in the plan")
+    maps = coverage_maps(as_of, customer_ids)
+    stale_days = champion_stale_days_policy()
+    for customer_id, views in maps.items():
+        covered = coverage(
+            views.contacts, views.relationships, today=as_of, champion_stale_days=stale_days
+        )
+        if covered is not None:
+            found[customer_id]["coverage"] = coverage_value(covered)
     return dict(found)
+
+
+def coverage_maps(as_of: dt.date, customer_ids: Iterable[str] | None = None) -> dict[str, MapViews]:
+    """Each account's stakeholder map as coverage reads it: a contact's last contact is the
+    later of the date on the map and the last meeting held with them up to ``as_of`` (the
+    engagement log), so a champion met last week is not quiet (three queries)."""
+    maps = map_views(customer_ids)
+    met = (
+        Engagement.contacts.through.objects.filter(
+            contact__account_id__in=list(maps),
+            engagement__status=EngagementStatus.HELD,
+            engagement__date__lte=as_of,
+        )
+        .values_list("contact_id")
+        .order_by()
+        .annotate(last=Max("engagement__date"))
+    )
+    last_met = dict(met)
+    return {
+        customer_id: MapViews(
+            tuple(_met(contact, last_met.get(contact.id)) for contact in views.contacts),
+            views.relationships,
+        )
+        for customer_id, views in maps.items()
+    }
+
+
+def _met(contact: ContactView, day: dt.date | None) -> ContactView:
+    if day is None or (contact.last_contact_date and contact.last_contact_date >= day):
+        return contact
+    return dataclasses.replace(contact, last_contact_date=day)
+
+
+def coverage_value(covered: Coverage) -> ExternalValue:
+    """Relationship coverage as the score's component: how many of its three flags are
+    raised, and why."""
+    return ExternalValue(len(covered.kinds), covered.explanation)
 
 
 SATISFACTION_DAYS = 365

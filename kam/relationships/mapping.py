@@ -313,3 +313,71 @@ def would_create_cycle(
         seen.add(current)
         current = parents.get(current)
     return False
+
+
+COVERAGE_KINDS: tuple[RiskKind, ...] = (
+    RiskKind.SINGLE_THREADED,
+    RiskKind.NO_DECISION_MAKER_ACCESS,
+    RiskKind.STALE_CHAMPION,
+)
+"""The three flags of relationship coverage in the health score, in this order."""
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How well our relationships cover a customer: the coverage flags raised (of
+    ``COVERAGE_KINDS``; a quiet champion counts once however many are quiet) and the
+    sentence that says why."""
+
+    flags: tuple[RiskFlag, ...]
+    model: RelationshipModel
+
+    @property
+    def kinds(self) -> tuple[RiskKind, ...]:
+        """The distinct kinds raised, in ``COVERAGE_KINDS`` order."""
+        raised = {flag.kind for flag in self.flags}
+        return tuple(kind for kind in COVERAGE_KINDS if kind in raised)
+
+    @property
+    def explanation(self) -> str:
+        """The flags in words, or what is right when none is raised."""
+        if not self.flags:
+            return (
+                f"{self.model.label}: two or more of us hold the relationships, a decision "
+                "maker is reached and no champion has gone quiet"
+            )
+        return " ".join(flag.message for flag in self.flags)
+
+
+def coverage(
+    contacts: Sequence[ContactView],
+    relationships: Sequence[RelationshipView],
+    *,
+    today: date,
+    champion_stale_days: int = DEFAULT_CHAMPION_STALE_DAYS,
+) -> Coverage | None:
+    """The coverage of a map (None when no contact is mapped: nothing to judge).
+
+    The flags are ``risk_flags``' single-threaded, no decision-maker access and stale
+    champion, with one addition: contacts mapped that nobody on our side knows count as
+    single-threaded too (no thread at all is not better than one).
+    """
+    if not contacts:
+        return None
+    flags = [
+        flag
+        for flag in risk_flags(
+            contacts, relationships, today=today, champion_stale_days=champion_stale_days
+        )
+        if flag.kind in COVERAGE_KINDS
+    ]
+    known = {contact.id for contact in contacts}
+    if not any(link.contact_id in known for link in relationships):
+        flags.insert(
+            0,
+            RiskFlag(
+                RiskKind.SINGLE_THREADED,
+                "Nobody on our side holds a relationship with anyone mapped at this customer.",
+            ),
+        )
+    return Coverage(tuple(flags), classify_model(contacts, relationships))

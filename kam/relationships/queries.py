@@ -13,6 +13,7 @@ These functions do not check permissions; views (and any caller acting for a use
 ``Permission.VIEW_ACCOUNTS`` first.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -107,22 +108,36 @@ def champion_stale_days_policy() -> int:
     return int(getattr(settings, "KAM_CHAMPION_STALE_DAYS", DEFAULT_CHAMPION_STALE_DAYS))
 
 
+def _contact_view(c: Contact) -> ContactView:
+    return ContactView(
+        id=c.pk,
+        name=c.name,
+        title=c.title,
+        function=c.function,
+        level=c.level,
+        buying_roles=tuple(c.buying_roles),
+        influence=c.influence,
+        attitude=c.attitude,
+        reports_to_id=c.reports_to_id,
+        last_contact_date=c.last_contact_date,
+    )
+
+
+def _relationship_view(link: Relationship) -> RelationshipView:
+    return RelationshipView(
+        contact_id=link.contact_id,
+        person_id=link.supplier_person_id,
+        person_name=link.supplier_person.display_name,
+        strength=link.strength,
+        last_interaction_date=link.last_interaction_date,
+        id=link.pk,
+    )
+
+
 def contact_views(account: Account) -> tuple[ContactView, ...]:
     """The account's contacts as plain values, by name."""
     return tuple(
-        ContactView(
-            id=c.pk,
-            name=c.name,
-            title=c.title,
-            function=c.function,
-            level=c.level,
-            buying_roles=tuple(c.buying_roles),
-            influence=c.influence,
-            attitude=c.attitude,
-            reports_to_id=c.reports_to_id,
-            last_contact_date=c.last_contact_date,
-        )
-        for c in Contact.objects.filter(account=account).order_by("name", "pk")
+        _contact_view(c) for c in Contact.objects.filter(account=account).order_by("name", "pk")
     )
 
 
@@ -133,17 +148,38 @@ def relationship_views(account: Account) -> tuple[RelationshipView, ...]:
         .select_related("supplier_person")
         .order_by("contact__name", "supplier_person__last_name", "pk")
     )
-    return tuple(
-        RelationshipView(
-            contact_id=link.contact_id,
-            person_id=link.supplier_person_id,
-            person_name=link.supplier_person.display_name,
-            strength=link.strength,
-            last_interaction_date=link.last_interaction_date,
-            id=link.pk,
-        )
-        for link in links
+    return tuple(_relationship_view(link) for link in links)
+
+
+@dataclass(frozen=True)
+class MapViews:
+    """One account's contacts and our relationships with them, as plain values."""
+
+    contacts: tuple[ContactView, ...]
+    relationships: tuple[RelationshipView, ...]
+
+
+def map_views(customer_ids: Iterable[str] | None = None) -> dict[str, MapViews]:
+    """{customer id: its contacts and relationships} for every account with a contact
+    (or those of ``customer_ids``), in two queries."""
+    contacts = Contact.objects.order_by("account_id", "name", "pk")
+    links = Relationship.objects.select_related("supplier_person").order_by(
+        "contact__name", "supplier_person__last_name", "pk"
     )
+    if customer_ids is not None:
+        chosen = list(customer_ids)
+        contacts = contacts.filter(account_id__in=chosen)
+        links = links.filter(contact__account_id__in=chosen)
+    found: dict[str, tuple[list[ContactView], list[RelationshipView]]] = {}
+    account_of: dict[int, str] = {}
+    for contact in contacts:
+        found.setdefault(contact.account_id, ([], []))[0].append(_contact_view(contact))
+        account_of[contact.pk] = contact.account_id
+    for link in links:
+        owner = account_of.get(link.contact_id)
+        if owner is not None:
+            found[owner][1].append(_relationship_view(link))
+    return {cid: MapViews(tuple(c), tuple(r)) for cid, (c, r) in found.items()}
 
 
 def stakeholder_map(
