@@ -31,16 +31,20 @@ def test_coverage_flags_on_maps_built_by_hand():
     )
     unknown = coverage([user], [], today=TODAY)
 
-    assert healthy is not None and healthy.kinds == ()
+    assert healthy is not None
+    assert healthy.kinds == ()
     assert "a decision maker is reached" in healthy.explanation
-    assert alone is not None and alone.kinds == (
+    assert alone is not None
+    assert alone.kinds == (
         RiskKind.SINGLE_THREADED,
         RiskKind.NO_DECISION_MAKER_ACCESS,
     )
     assert "Kim holds every relationship" in alone.explanation
-    assert quiet is not None and quiet.kinds == (RiskKind.STALE_CHAMPION,)
+    assert quiet is not None
+    assert quiet.kinds == (RiskKind.STALE_CHAMPION,)
     assert "Champion Carl Champion has never been contacted." in quiet.explanation
-    assert unknown is not None and RiskKind.SINGLE_THREADED in unknown.kinds
+    assert unknown is not None
+    assert RiskKind.SINGLE_THREADED in unknown.kinds
     assert coverage([], ours, today=TODAY) is None
 
 
