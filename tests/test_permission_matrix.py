@@ -213,6 +213,7 @@ ROUTES: dict[str, Expect] = {
     "health:backtest": Expect(get=SALES_OPS),
     "health:decide": Expect(get=None, post=HEAD),
     "health:respond": Expect(get=None, post=EDIT),
+    "health:what_if": Expect(get=IN_FULL),
 }
 """Every route by name; the rest of Django's admin site is ``ADMIN``."""
 

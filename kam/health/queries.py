@@ -14,7 +14,12 @@ from django.db.models import Avg, F, Max, Q
 from kam.accounts.models import Account
 from kam.analytics.health import DEFAULT_POLICY, HealthPolicy
 from kam.analytics.health.backtest import BacktestResult, run_backtest
-from kam.analytics.health.score import ExternalValue
+from kam.analytics.health.score import (
+    ComponentValue,
+    ExternalValue,
+    combine,
+    external_component,
+)
 from kam.engagement.models import Engagement, EngagementStatus
 from kam.engagement.queries import current_policy as cadence_policy
 from kam.health.models import (
@@ -37,7 +42,16 @@ from kam.plans.models import (
     PlanStatus,
     RiskStatus,
 )
-from kam.relationships.mapping import ContactView, Coverage, coverage
+from kam.relationships.mapping import (
+    ContactView,
+    Coverage,
+    RelationshipModel,
+    RelationshipView,
+    RiskKind,
+    classify_model,
+    coverage,
+    without_contact,
+)
 from kam.relationships.queries import MapViews, champion_stale_days_policy, map_views
 from kam.selection.models import KeyAccount
 from kam.stores import analytics_store
@@ -316,3 +330,91 @@ def proposed_versions() -> list[HealthPolicyVersion]:
     return list(
         HealthPolicyVersion.objects.filter(status=PolicyStatus.PROPOSED).order_by("-version")
     )
+
+
+@dataclass(frozen=True)
+class MapState:
+    """The stakeholder map as it is, or as it would be without one contact: its
+    relationship model, its coverage (None: no contact left) and the health score with
+    that coverage (None: not scored)."""
+
+    model: RelationshipModel
+    coverage: Coverage | None
+    score: float | None
+
+    @property
+    def flags(self) -> tuple[RiskKind, ...]:
+        """The coverage flags raised."""
+        return self.coverage.kinds if self.coverage else ()
+
+
+@dataclass(frozen=True)
+class Departure:
+    """What one contact's leaving would do: the map after it, the score's change, the
+    coverage flags it would raise."""
+
+    contact: ContactView
+    after: MapState
+    change: float | None
+    raised: tuple[RiskKind, ...]
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """*What if this contact leaves* for every contact of an account, the departure that
+    would hurt most first. Nothing is saved."""
+
+    today: dt.date
+    now: MapState
+    departures: tuple[Departure, ...]
+    scored_on: dt.date | None
+    """The as-of date of the latest scoring run the score is recombined from."""
+
+    @property
+    def worst(self) -> Departure | None:
+        """The single departure that would hurt most (None: no contact, or none hurts)."""
+        first = self.departures[0] if self.departures else None
+        if first is None or ((first.change or 0) >= 0 and not first.raised):
+            return None
+        return first
+
+    def of(self, contact_id: int) -> Departure | None:
+        """The departure of one contact (None: not a contact of the account)."""
+        return next((d for d in self.departures if d.contact.id == contact_id), None)
+
+
+def what_if(user: User, account: Account, today: dt.date) -> WhatIf:
+    """Recompute the relationship model, the coverage flags and the health score without
+    each contact in turn (read only). The score is the account's latest, with its coverage
+    component recomputed from the map as of ``today`` (the rest as scored)."""
+    check_permission(user, Permission.READ_IN_FULL, on=account)
+    views = coverage_maps(today, [account.customer_id]).get(account.customer_id, MapViews((), ()))
+    stale_days = champion_stale_days_policy()
+    latest = latest_score(account)
+    policy = policy_of(latest.run.policy) if latest is not None else None
+    stored = [
+        ComponentValue(c["key"], c["points"], c["raw"], c["explanation"])
+        for c in (latest.components if latest is not None else [])
+        if c["key"] != "coverage"
+    ]
+
+    def state(contacts: tuple[ContactView, ...], links: tuple[RelationshipView, ...]) -> MapState:
+        covered = coverage(contacts, links, today=today, champion_stale_days=stale_days)
+        score = None
+        if latest is not None and policy is not None:
+            value = coverage_value(covered) if covered is not None else None
+            parts = [*stored, external_component("coverage", value)]
+            score = combine(account.customer_id, parts, policy).score
+        return MapState(classify_model(contacts, links), covered, score)
+
+    now = state(views.contacts, views.relationships)
+    departures = []
+    for contact in views.contacts:
+        after = state(*without_contact(views.contacts, views.relationships, contact.id))
+        change = (
+            after.score - now.score if after.score is not None and now.score is not None else None
+        )
+        raised = tuple(kind for kind in after.flags if kind not in now.flags)
+        departures.append(Departure(contact, after, change, raised))
+    departures.sort(key=lambda d: (d.change or 0.0, -len(d.raised), d.contact.name))
+    return WhatIf(today, now, tuple(departures), latest.run.as_of if latest else None)

@@ -1,4 +1,5 @@
-"""URLs of the health app: an account's health, and the backtest."""
+"""URLs of the health app: an account's health, the backtest, and *what if this contact
+leaves* beside the stakeholder map."""
 
 from django.urls import path
 
@@ -11,4 +12,9 @@ urlpatterns = [
     path("health/policy/<int:version>/decide/", views.decide, name="decide"),
     path("accounts/<customer_id:customer_id>/health/", views.account, name="account"),
     path("accounts/<customer_id:customer_id>/health/alerts/", views.respond, name="respond"),
+    path(
+        "accounts/<customer_id:customer_id>/relationships/what-if/",
+        views.what_if,
+        name="what_if",
+    ),
 ]

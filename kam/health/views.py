@@ -213,6 +213,23 @@ def backtest(request: KamRequest) -> HttpResponse:
     return render(request, "health/backtest.html", context)
 
 
+@require_GET
+@requires(Permission.READ_IN_FULL, on=account_in_url)
+def what_if(request: KamRequest, customer_id: str) -> HttpResponse:
+    """*What if this contact leaves*: the relationship model, the coverage flags and the
+    health score without each contact of the stakeholder map (``?without=ID`` shows one),
+    the departure that would hurt most first. Read only: nothing is saved."""
+    found = account_in_url(request, customer_id)
+    # The map is about people as they are today (as the stakeholder map page reads it).
+    result = queries.what_if(request.user, found, timezone.localdate())
+    try:
+        chosen = result.of(int(request.GET.get("without", "")))
+    except ValueError:
+        chosen = None
+    context = {"account": found, "what_if": result, "chosen": chosen}
+    return render(request, "health/what_if.html", context)
+
+
 @require_POST
 @requires(Permission.RUN_SELECTION, write=Permission.APPROVE_CYCLE)
 def decide(request: KamRequest, version: int) -> HttpResponse:

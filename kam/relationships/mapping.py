@@ -5,7 +5,7 @@ by hand and reused by anything that holds a map (the plans app, a PDF, the API).
 """
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 
@@ -381,3 +381,16 @@ def coverage(
             ),
         )
     return Coverage(tuple(flags), classify_model(contacts, relationships))
+
+
+def without_contact(
+    contacts: Sequence[ContactView], relationships: Sequence[RelationshipView], contact_id: int
+) -> tuple[tuple[ContactView, ...], tuple[RelationshipView, ...]]:
+    """The map as it would be if the contact left: gone with our relationships with them,
+    and whoever reported to them reporting to no one on the map."""
+    left = tuple(
+        replace(c, reports_to_id=None) if c.reports_to_id == contact_id else c
+        for c in contacts
+        if c.id != contact_id
+    )
+    return left, tuple(link for link in relationships if link.contact_id != contact_id)
