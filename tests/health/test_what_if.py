@@ -63,7 +63,7 @@ def test_the_departure_that_would_hurt_most_comes_first(mapped, head_of_kam):
     assert found.now.score == pytest.approx((15 * 50 + 25 * 80 + 5 * 100) / 45)
     assert found.now.model is RelationshipModel.DIAMOND
     assert found.now.flags == ()
-    assert [d.contact.id for d in found.departures][0] == bea.pk
+    assert found.departures[0].contact.id == bea.pk
     worst = found.worst
     assert worst is not None
     assert worst.raised == (RiskKind.SINGLE_THREADED, RiskKind.NO_DECISION_MAKER_ACCESS)
