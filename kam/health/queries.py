@@ -46,11 +46,10 @@ from kam.relationships.mapping import (
     ContactView,
     Coverage,
     RelationshipModel,
-    RelationshipView,
     RiskKind,
     classify_model,
     coverage,
-    without_contact,
+    coverage_without,
 )
 from kam.relationships.queries import MapViews, champion_stale_days_policy, map_views
 from kam.selection.models import KeyAccount
@@ -398,19 +397,26 @@ def what_if(user: User, account: Account, today: dt.date) -> WhatIf:
         if c["key"] != "coverage"
     ]
 
-    def state(contacts: tuple[ContactView, ...], links: tuple[RelationshipView, ...]) -> MapState:
-        covered = coverage(contacts, links, today=today, champion_stale_days=stale_days)
+    def state(model: RelationshipModel, covered: Coverage | None) -> MapState:
         score = None
         if latest is not None and policy is not None:
             value = coverage_value(covered) if covered is not None else None
             parts = [*stored, external_component("coverage", value)]
             score = combine(account.customer_id, parts, policy).score
-        return MapState(classify_model(contacts, links), covered, score)
+        return MapState(model, covered, score)
 
-    now = state(views.contacts, views.relationships)
+    contacts, links = views.contacts, views.relationships
+    now = state(
+        classify_model(contacts, links),
+        coverage(contacts, links, today=today, champion_stale_days=stale_days),
+    )
     departures = []
-    for contact in views.contacts:
-        after = state(*without_contact(views.contacts, views.relationships, contact.id))
+    for contact in contacts:
+        after = state(
+            *coverage_without(
+                contacts, links, contact.id, today=today, champion_stale_days=stale_days
+            )
+        )
         change = (
             after.score - now.score if after.score is not None and now.score is not None else None
         )

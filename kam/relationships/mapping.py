@@ -394,3 +394,26 @@ def without_contact(
         if c.id != contact_id
     )
     return left, tuple(link for link in relationships if link.contact_id != contact_id)
+
+
+def coverage_without(
+    contacts: Sequence[ContactView],
+    relationships: Sequence[RelationshipView],
+    contact_id: int,
+    *,
+    today: date,
+    champion_stale_days: int = DEFAULT_CHAMPION_STALE_DAYS,
+) -> tuple[RelationshipModel, Coverage | None]:
+    """The relationship model and the coverage if the contact left. A champion who leaves
+    raises the champion flag (a champion gone is no better than one gone quiet)."""
+    left, links = without_contact(contacts, relationships, contact_id)
+    covered = coverage(left, links, today=today, champion_stale_days=champion_stale_days)
+    gone = next((c for c in contacts if c.id == contact_id), None)
+    if covered is not None and gone is not None and "champion" in gone.buying_roles:
+        lost = RiskFlag(
+            RiskKind.STALE_CHAMPION,
+            f"Champion {gone.name} would be gone: nobody would speak for us from inside.",
+            (contact_id,),
+        )
+        covered = Coverage((*covered.flags, lost), covered.model)
+    return classify_model(left, links), covered

@@ -69,11 +69,10 @@ def test_the_departure_that_would_hurt_most_comes_first(mapped, head_of_kam):
     assert worst.raised == (RiskKind.SINGLE_THREADED, RiskKind.NO_DECISION_MAKER_ACCESS)
     assert worst.after.model is RelationshipModel.ONE_ON_MANY
     assert worst.change == pytest.approx(5 * (100 / 3 - 100) / 45)
-    # Uma or Carl leaving raises nothing and costs no points
-    for contact in (carl, uma):
-        departure = found.of(contact.pk)
-        assert departure is not None
-        assert (departure.raised, departure.change) == ((), 0.0)
+    # the champion leaving raises the champion flag: gone is no better than quiet
+    assert found.of(carl.pk).raised == (RiskKind.STALE_CHAMPION,)
+    # Uma leaving raises nothing and costs no points
+    assert (found.of(uma.pk).raised, found.of(uma.pk).change) == ((), 0.0)
 
 
 def test_the_page_shows_it_to_the_map_readers_and_saves_nothing(mapped, make_user):
