@@ -214,6 +214,7 @@ ROUTES: dict[str, Expect] = {
     "health:decide": Expect(get=None, post=HEAD),
     "health:respond": Expect(get=None, post=EDIT),
     "health:what_if": Expect(get=IN_FULL),
+    "health:satisfaction_import": Expect(get=SALES_OPS, post=SALES_OPS),
 }
 """Every route by name; the rest of Django's admin site is ``ADMIN``."""
 

@@ -10,6 +10,7 @@ app_name = "health"
 urlpatterns = [
     path("health/backtest/", views.backtest, name="backtest"),
     path("health/policy/<int:version>/decide/", views.decide, name="decide"),
+    path("health/satisfaction/import/", views.satisfaction_import, name="satisfaction_import"),
     path("accounts/<customer_id:customer_id>/health/", views.account, name="account"),
     path("accounts/<customer_id:customer_id>/health/alerts/", views.respond, name="respond"),
     path(

@@ -10,18 +10,23 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kam.accounts.access import can_edit_account
 from kam.accounts.models import Account
 from kam.accounts.views import account_in_url
 from kam.analytics.health.backtest import BacktestUnavailable
 from kam.analytics.health.policy import BY_KEY
+from kam.analytics.ingest import ImportRefused
+from kam.analytics.ingest.problems import ImportReport
 from kam.health import charts, queries, services
 from kam.health.alerts import AccountAlerts, current_alerts
+from kam.health.forms import SatisfactionImportForm
 from kam.health.models import HealthPolicyVersion
+from kam.health.satisfaction import COLUMNS as SATISFACTION_COLUMNS
 from kam.people.access import KamRequest, requires
 from kam.people.roles import Permission
+from kam.uploads import save_upload
 
 MAX_HORIZON = 36
 
@@ -228,6 +233,31 @@ def what_if(request: KamRequest, customer_id: str) -> HttpResponse:
         chosen = None
     context = {"account": found, "what_if": result, "chosen": chosen}
     return render(request, "health/what_if.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@requires(Permission.IMPORT_DATA)
+def satisfaction_import(request: KamRequest) -> HttpResponse:
+    """Upload NPS / CSAT answers; show what changed, or every reason the file was refused."""
+    form = SatisfactionImportForm(request.POST or None, request.FILES or None)
+    report: ImportReport | None = None
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            path = save_upload(upload)
+            try:
+                report = services.do_import_satisfaction(
+                    request.user, path, today=timezone.localdate(), file_label=upload.name
+                )
+            except ImportRefused as refused:
+                report, status = refused.report, 422
+            finally:
+                path.unlink(missing_ok=True)
+        else:
+            status = 400
+    context = {"form": form, "report": report, "columns": SATISFACTION_COLUMNS}
+    return render(request, "health/satisfaction_import.html", context, status=status)
 
 
 @require_POST

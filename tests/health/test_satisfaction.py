@@ -140,3 +140,25 @@ def test_the_command_prints_its_figures_and_refusals_as_json(accounts, head_of_k
     assert refused.exit_code == 1
     problem = json.loads(refused.stdout)["problems"][0]
     assert (problem["line"], problem["column"]) == (2, "score")
+
+
+def test_the_upload_page_imports_a_file_or_names_every_bad_cell(accounts, head_of_kam):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client
+    from django.urls import reverse
+
+    client = Client()
+    client.force_login(head_of_kam)
+    url = reverse("health:satisfaction_import")
+    bad = "customer_id,date,survey,score\nC1,2025-05-01,nps,12\n"
+
+    refused = client.post(url, {"file": SimpleUploadedFile("bad.csv", bad.encode())})
+    imported = client.post(
+        url, {"file": SimpleUploadedFile("good.csv", GOOD.replace("2026-", "2025-").encode())}
+    )
+
+    assert refused.status_code == 422
+    assert "&#x27;12&#x27; is not a whole number 0–10 (NPS)" in refused.content.decode()
+    assert imported.status_code == 200
+    assert "Imported good.csv" in imported.content.decode()
+    assert SatisfactionAnswer.objects.count() == 4
