@@ -242,6 +242,7 @@ PAGES = (
     Page("opportunities:qualify", (A, H, K), 11, ("customer_id", "opportunity_id")),
     Page("opportunities:whitespace", IN_FULL, 9, ACCOUNT),
     Page("health:account", EVERYONE, 24, ACCOUNT),  # 14 of them: its alerts, read live
+    Page("health:what_if", IN_FULL, 15, ACCOUNT),
     Page("people:users", (A,), 5),
     Page("people:user_edit", (A,), 6, ("user_id",)),
 )
