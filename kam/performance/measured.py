@@ -251,8 +251,14 @@ def compare(
             shown = "the figures for both years are not in the data"
         return Answer(key, question, Reply.NOT_ENOUGH, shown)
     reply = Reply.YES if now > before else Reply.NO
+    places = 1
+    while places < 3 and round(now, places) == round(before, places) and now != before:
+        places += 1  # a rise shown as "3.8 and 3.8" reads as no change: show where they differ
     return Answer(
-        key, question, reply, f"{before:,.1f}{unit} the year before, {now:,.1f}{unit} now"
+        key,
+        question,
+        reply,
+        f"{before:,.{places}f}{unit} the year before, {now:,.{places}f}{unit} now",
     )
 
 

@@ -36,6 +36,12 @@ def test_compare_answers_yes_no_or_not_enough_data(now, before, count, reply):
         assert f"{before:,.1f}% the year before" in answer.figures
 
 
+def test_a_small_rise_is_shown_with_the_places_that_tell_it():
+    answer = compare("satisfaction_up", "Did satisfaction go up?", 3.84, 3.78, " / 5", 40)
+    assert answer.reply == Reply.YES
+    assert answer.figures == "3.78 / 5 the year before, 3.84 / 5 now"
+
+
 def _roi(estimate: Estimate) -> Roi:
     return Roi("Cycle 2025", datetime(2025, 6, 30).date(), 12, 40, estimate, estimate, None,
                None, None, None, None, None, "", None)  # fmt: skip
