@@ -8,6 +8,7 @@ sponsor), and reads the load each manager carries. Applying a proposal is a writ
 """
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from kam.analytics.assignment import (
@@ -157,9 +158,7 @@ def propose_assignment(user: User, cycle: SelectionCycle) -> AssignmentProposal:
     sponsor_slots = [SponsorCapacity(s.username, most) for s, most in sponsors]
     capacity = sum(m.max_key_accounts for m in managers)
     try:
-        assignment = assign_accounts(
-            accounts, capacities, sponsors=sponsor_slots, time_limit_seconds=10
-        )
+        assignment = _solved(tuple(accounts), tuple(capacities), tuple(sponsor_slots))
     except AssignmentInfeasible as error:
         # Sponsors do not wait for the managers: they are proposed on their own.
         alone = assign_sponsors(accounts, sponsor_slots)
@@ -169,6 +168,18 @@ def propose_assignment(user: User, cycle: SelectionCycle) -> AssignmentProposal:
     return AssignmentProposal(
         assignment, "", len(accounts), capacity, managers, sponsors, assignment.sponsorship
     )
+
+
+@lru_cache(maxsize=16)
+def _solved(
+    accounts: tuple[AccountToAssign, ...],
+    capacities: tuple[ManagerCapacity, ...],
+    sponsors: tuple[SponsorCapacity, ...],
+) -> Assignment:
+    """The solver's proposal for exactly these accounts, holders and capacities, kept per
+    process: reopening the page asks the solver again only when one of them changed (an
+    account placed, a capacity edited), and the same question gets the same proposal."""
+    return assign_accounts(accounts, capacities, sponsors=sponsors, time_limit_seconds=10)
 
 
 @dataclass(frozen=True)
