@@ -4,6 +4,7 @@ and assign managers."""
 import json
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -18,6 +19,8 @@ from kam.selection.models import SelectionCycle
 from kam.selection.views import context
 
 PROPOSAL_FILTERS = ("add", "keep", "remove", "overridden", "moved")
+DECISIONS_A_PAGE = 50
+"""The cycle page lists this many decisions at a time, in review order (key accounts first)."""
 
 
 @require_http_methods(["GET", "POST"])
@@ -54,13 +57,15 @@ def cycle_detail(request: KamRequest, pk: int) -> HttpResponse:
     if review is None:
         raise Http404(f"No selection cycle {pk}.")
     cycle, show = review.cycle, request.GET.get("show", "")
+    page = Paginator(review.shown(show), DECISIONS_A_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "selection/cycle.html",
         context(
             request,
             cycle=cycle,
-            rows=review.shown(show),
+            rows=page,
+            page=page,
             show=show,
             summary=review.counts,
             review=review,

@@ -124,3 +124,27 @@ def test_scoring_an_empty_store_says_there_is_nothing_to_score(client, db, store
     assert response.status_code == 200
     assert "Not scored: nothing to score yet" in response.content.decode()
     assert not ScoreRun.objects.exists()  # no run at a made-up date
+
+
+def test_the_cycle_page_lists_its_decisions_a_page_at_a_time(
+    client, portfolio, head_of_kam, monkeypatch
+):
+    from kam.selection import views_cycles
+
+    monkeypatch.setattr(views_cycles, "DECISIONS_A_PAGE", 2)
+    cycle = services.do_create_cycle(head_of_kam)
+    client.force_login(head_of_kam)
+    url = reverse("selection:cycle", args=[cycle.pk])
+    total = cycle.decisions.count()
+    assert total > 2
+    first = client.get(url).content.decode()
+    assert first.count('id="decision-') == 2
+    assert f"Decisions 1–2 of {total}" in first
+    assert 'href="?page=2"' in first
+    second = client.get(url, {"page": 2}).content.decode()
+    assert f"Decisions 3–{min(4, total)} of {total}" in second
+    added = [d for d in cycle.decisions.all() if d.proposal == "add"]
+    listed = client.get(url, {"show": "add"}).content.decode()
+    assert listed.count('id="decision-') == min(2, len(added))
+    if len(added) > 2:
+        assert 'href="?show=add&amp;page=2"' in listed
