@@ -1,5 +1,5 @@
-"""What the health app adds to other apps' pages: the *My accounts* health column, with
-the account's alerts as the reasons it needs attention."""
+"""What the health app adds to other apps' pages: the *My accounts* health column (the
+score and how many alerts) and the account-by-account alerts above the table."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 
@@ -33,24 +34,26 @@ def alerts_for_page(
 
 
 def health_cells(user: Any, customer_ids: Sequence[str], today: date) -> dict[str, Cell]:
-    """Each account's latest score, its alerts (acknowledged and snoozed ones left out) as
-    the reason, in a fixed number of queries."""
+    """Each account's latest score and how many alerts it has to act on (acknowledged and
+    snoozed ones left out), linking to its health page, in a fixed number of queries. The
+    alerts themselves are listed once, above the table (``alerts_panel``), so the cell
+    gives no reason of its own: what else needs attention is in the other columns'."""
     cells = {}
     found = alerts_for_page(user, customer_ids, today)
     for customer_id, score in latest_scores(customer_ids).items():
         alerts = found[customer_id].shown
         value = score.score
         text = "—" if value is None else f"{value:.0f}"
+        if alerts:
+            text += f" · {len(alerts)} alert{pluralize(len(alerts))}"
         tone = (
             Tone.ALERT if alerts else (Tone.WARN if value is not None and value < 50 else Tone.GOOD)
         )
         cells[customer_id] = Cell(
             text=text,
-            note="; ".join(alert.label for alert in alerts),
             tone=tone,
             url=reverse("health:account", args=[customer_id]),
             attention=2.0 if alerts else (1.0 if value is not None and value < 50 else 0.0),
-            reason=" ".join(alert.why for alert in alerts),
         )
     return cells
 

@@ -56,6 +56,9 @@ def account(request: KamRequest, customer_id: str) -> HttpResponse:
 
 ACCOUNT_BLOCK = "account-alerts"
 HOME_BLOCK = "my-alerts"
+SHOWN_ACCOUNTS = 8
+"""*My accounts* lists the alerts of this many accounts, those with the most to act on
+first; the others are behind a "Show all" disclosure."""
 
 
 def alerts_context(
@@ -65,10 +68,14 @@ def alerts_context(
     problem: str = "",
     found: dict[str, AccountAlerts] | None = None,
     notice: str = "",
+    open_more: bool = False,
 ) -> dict[str, object]:
     """What ``health/_alerts.html`` shows: each account's alerts now (``found``, when the
     page worked them out already) and whether the user may acknowledge or snooze them
-    (those who may edit the account)."""
+    (those who may edit the account). The accounts with alerts to act on come as
+    ``groups``, the most alerts first (then by name), the first ``SHOWN_ACCOUNTS`` of them
+    in ``shown_groups`` and the rest in ``more_groups`` (``open_more``: shown open, as after
+    acting on one of those)."""
     today = timezone.localdate()
     if found is None:
         found = current_alerts([a.customer_id for a in accounts], today)
@@ -81,8 +88,18 @@ def alerts_context(
         }
         for a in firing
     ]
+    by_id = {a.customer_id: entry for a, entry in zip(firing, entries, strict=True)}
+    acting = sorted(
+        (a for a in firing if found[a.customer_id].shown),
+        key=lambda a: (-len(found[a.customer_id].shown), a.name.casefold()),
+    )
+    groups = [by_id[a.customer_id] for a in acting]
     return {
         "entries": entries,
+        "groups": groups,
+        "shown_groups": groups[:SHOWN_ACCOUNTS],
+        "more_groups": groups[SHOWN_ACCOUNTS:],
+        "open_more": open_more,
         "block_id": block_id,
         "title": "Alerts" if block_id == ACCOUNT_BLOCK else "Alerts on your accounts",
         "show_account": block_id != ACCOUNT_BLOCK,
@@ -148,7 +165,14 @@ def respond(request: KamRequest, customer_id: str) -> HttpResponse:
         )
         if found not in accounts:
             accounts.append(found)
-        context = alerts_context(request, accounts, HOME_BLOCK, problem, notice=notice)
+        context = alerts_context(
+            request,
+            accounts,
+            HOME_BLOCK,
+            problem,
+            notice=notice,
+            open_more=request.POST.get("more") == "1",
+        )
     else:
         context = alerts_context(request, [found], ACCOUNT_BLOCK, problem, notice=notice)
     return render(request, "health/_alerts.html", context, status=status)

@@ -136,7 +136,9 @@ def test_kam_follows_an_alert_logs_the_qbr_and_sees_the_alert_clear_and_health_r
         "“Chris is on leave until next week.”"
     )
 
-    overdue.get_by_role("link", name="Nordwind Logistics GmbH").click()
+    alerts.locator(f'[data-account-alerts="{nord}"]').get_by_role(
+        "link", name="Nordwind Logistics GmbH"
+    ).click()
     ready(page)
     expect(page.get_by_role("heading", level=1)).to_contain_text("Health")
     before = score_shown(page)

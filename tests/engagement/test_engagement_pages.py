@@ -101,6 +101,29 @@ def test_a_registered_provider_fills_its_column_and_its_attention_sorts_the_rows
     assert "Deal slipping" in rows[0]
 
 
+def test_an_account_shows_at_most_three_reasons_the_rest_behind_more(programme):
+    """Four columns each give a reason: the row names the first two and "+3 more" (with the
+    overdue QBR), the others a click away; the row's health column says nothing twice."""
+    reasons = ["Deal slipping", "Wallet shrinking", "Contract ends", "Price rise refused"]
+    keys = [f"extra{n}" for n in range(len(reasons))]
+    for n, (key, reason) in enumerate(zip(keys, reasons, strict=True)):
+        cell = Cell("x", attention=5 - n, reason=reason)
+        worklist.register_column(
+            Column(key, key, 80 + n, lambda user, ids, today, c=cell: dict.fromkeys(ids, c))
+        )
+    try:
+        page = client_for(programme.kam).get(reverse("engagement:my_accounts")).content.decode()
+    finally:
+        for key in keys:
+            del worklist.COLUMNS[key]
+    own = page.split('<tr data-customer="C-OWN"')[1].split("</td>")[0]
+    first, rest = own.split('class="wl-more"')
+    assert [r for r in reasons if r in first] == reasons[:2]
+    assert "+3 more" in rest
+    assert [r for r in reasons if r in rest] == reasons[2:]
+    assert "overdue by" in rest
+
+
 def test_the_head_of_kam_sees_the_managers_and_any_managers_accounts(programme):
     head = client_for(programme.head)
     overview = head.get(reverse("engagement:my_accounts")).content.decode()

@@ -183,3 +183,49 @@ def test_the_manager_snoozes_from_the_page_and_sees_it_held_back(managed):
     )
     assert bad.status_code == 400
     assert "is not a date" in bad.content.decode()
+
+
+def test_my_accounts_lists_each_accounts_alerts_once_the_most_first_the_rest_behind_show_all(
+    managed, head_of_kam
+):
+    """Ten key accounts with alerts: each account's name once with its alerts below it, the
+    accounts with the most alerts first, eight of them shown and the others behind "Show all";
+    acting on one of those keeps them shown."""
+    _, kim = managed
+    cycle = SelectionCycle.objects.get()
+    for n in range(2, 11):
+        other = Account.objects.create(customer_id=f"C{n}", name=f"Account {n:02d}")
+        KeyAccount.objects.create(
+            account=other, tier="tier_1", manager=kim, since_cycle=cycle, confirmed_cycle=cycle
+        )
+        if n % 3 == 0:  # one contact mapped: single-threaded as well as the QBR overdue
+            do_add_contact(head_of_kam, other, name=f"Buyer {n}")
+    today = dt.date.today()
+    found = current_alerts([f"C{n}" for n in range(1, 11)], today)
+    names = {"C1": "Kronberg Group", **{f"C{n}": f"Account {n:02d}" for n in range(2, 11)}}
+    expected = sorted(names, key=lambda c: (-len(found[c].shown), names[c]))
+    assert len({len(found[c].shown) for c in names}) > 1  # the order is not just by name
+    client = Client()
+    client.force_login(kim)
+    home = client.get(reverse("engagement:my_accounts")).content.decode()
+    panel = home.split('id="my-alerts"')[1].split("</section>")[0]
+    shown, more = panel.split('class="alerts-more"')
+    assert "Show all 10 accounts with alerts" in more
+    groups = [g.split('"')[0] for g in panel.split('data-account-alerts="')[1:]]
+    assert groups == expected
+    assert all(f'data-account-alerts="{c}"' in shown for c in expected[:8])
+    assert all(f'data-account-alerts="{c}"' in more for c in expected[8:])
+    for customer_id, name in names.items():
+        assert panel.count(f">{name}</a>") == 1  # the account named once, however many alerts
+        group = panel.split(f'data-account-alerts="{customer_id}"')[1].split("</h3>")[0]
+        assert f"{len(found[customer_id].shown)} alert" in group
+    # Acting on an account behind "Show all" keeps them shown after the block is swapped.
+    last = expected[-1]
+    done = client.post(
+        reverse("health:respond", args=[last]),
+        {"rule": "cadence_overdue", "reason": "Booked for next week.", "block": "my-alerts",
+         "more": "1"},
+        HTTP_HX_REQUEST="true",
+    )  # fmt: skip
+    assert done.status_code == 200
+    assert '<details class="alerts-more" open>' in done.content.decode()

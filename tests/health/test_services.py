@@ -8,12 +8,20 @@ from kam.accounts.models import Account
 from kam.engagement.models import EngagementKind
 from kam.engagement.services import do_log_engagement
 from kam.health import queries
+from kam.health.alerts import current_alerts
 from kam.health.models import HealthScore
 from kam.health.providers import health_cells
 from kam.health.services import do_score_health, do_send_health_digests
 from kam.people.roles import Role
 from kam.selection.models import KeyAccount
 from kam.selection.services import do_create_cycle
+
+
+def health_text(score: float, alerts: int) -> str:
+    """What *My accounts*' health column says: the score, and how many alerts to act on."""
+    if not alerts:
+        return f"{score:.0f}"
+    return f"{score:.0f} · {alerts} alert{'s' if alerts > 1 else ''}"
 
 
 def test_logging_the_overdue_meeting_clears_the_alert_and_lifts_the_score(
@@ -41,7 +49,10 @@ def test_logging_the_overdue_meeting_clears_the_alert_and_lifts_the_score(
     engagement = next(c for c in before.components if c["key"] == "engagement")
     assert engagement["raw"] > 1  # 360 days against 90
     cell = health_cells(head_of_kam, [customer_id], BUYERS_AS_OF)[customer_id]
-    assert "Cadence overdue" in cell.note
+    shown = current_alerts([customer_id], BUYERS_AS_OF)[customer_id].shown
+    assert "cadence_overdue" in [alert.rule for alert in shown]
+    assert before.score is not None
+    assert cell.text == health_text(before.score, len(shown))  # e.g. "62 · 1 alert"
     assert cell.attention == 2.0
     # The manager's daily digest names the alert and where to act.
     manager = make_user(Role.KEY_ACCOUNT_MANAGER, "kim", email="kim@example.com")
@@ -70,8 +81,10 @@ def test_logging_the_overdue_meeting_clears_the_alert_and_lifts_the_score(
     assert before.score is not None
     assert after.score is not None
     assert after.score > before.score
+    shown = current_alerts([customer_id], BUYERS_AS_OF)[customer_id].shown
+    assert "cadence_overdue" not in [alert.rule for alert in shown]
     cell = health_cells(head_of_kam, [customer_id], BUYERS_AS_OF)[customer_id]
-    assert "Cadence overdue" not in cell.note, cell.reason
+    assert cell.text == health_text(after.score, len(shown))
     assert len(queries.score_history(account)) == 3
     # No plan, no satisfaction, no coverage: missing, and the weight present says so.
     missing = {c["key"] for c in after.components if c["points"] is None}
