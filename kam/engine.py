@@ -16,7 +16,7 @@ from kam.audit.choices import Action
 from kam.people.models import User
 from kam.people.roles import Permission
 from kam.people.services import check_permission, has_permission
-from kam.stores import analytics_engine, analytics_lake, analytics_store, on_spark
+from kam.stores import analytics_engine, analytics_lake, embedded_store, on_spark
 
 STORE_TABLES = ("customers", "transactions", "customer_month", "customer_day")
 
@@ -111,7 +111,7 @@ def do_export_lake(user: User, progress: Progress | None = None) -> LakeExport:
             raise LakeExportRefused(
                 f"the lake {lake.root} holds data already; export into an empty KAM_LAKE_URL"
             )
-        export = export_to_lake(analytics_store(), lake, progress)
+        export = export_to_lake(embedded_store(), lake, progress)
     except LakeError as error:
         raise LakeExportRefused(str(error)) from error
     trail.record(

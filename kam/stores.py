@@ -31,7 +31,18 @@ _lock_wait: ContextVar[float] = ContextVar("kam_store_lock_wait", default=CLI_LO
 
 
 def analytics_store() -> AnalyticsStore:
-    """The store the running configuration points at (tests point it at a temporary file)."""
+    """The store the running configuration points at (tests point it at a temporary file).
+
+    With the spark engine its ``transactions`` are the lake's current invoice lines
+    (``AnalyticsStore.lake``): the pages and commands that read lines read what Spark reads.
+    """
+    lake = analytics_lake() if on_spark() else None
+    return AnalyticsStore(settings.ANALYTICS_URL, lock_wait_seconds=_lock_wait.get(), lake=lake)
+
+
+def embedded_store() -> AnalyticsStore:
+    """The store with its own tables only, whatever the engine: what ``kam lake export``
+    copies into the lake."""
     return AnalyticsStore(settings.ANALYTICS_URL, lock_wait_seconds=_lock_wait.get())
 
 

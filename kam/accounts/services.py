@@ -20,7 +20,7 @@ from kam.analytics.ingest import (
     import_customers,
     import_transactions,
 )
-from kam.analytics.ingest.lake import import_transactions_to_lake
+from kam.analytics.ingest.lake import import_customers_to_lake, import_transactions_to_lake
 from kam.analytics.progress import Progress
 from kam.audit import trail
 from kam.audit.context import quiet
@@ -124,9 +124,11 @@ def do_import_customers(
 ) -> ImportReport:
     """Import the customer master into both stores; raises ImportRefused naming every bad row."""
     check_permission(user, Permission.IMPORT_DATA)
-    with quiet():
-        report = import_customers(
-            analytics_store(),
+    store = analytics_store()
+
+    def run() -> ImportReport:
+        return import_customers(
+            store,
             path,
             mapping=mapping,
             progress=progress,
@@ -135,6 +137,10 @@ def do_import_customers(
             mirror=mirror_accounts,
             max_lengths=_account_max_lengths(),
         )
+
+    with quiet():
+        # With the spark engine the lake's copy of the master follows (docs/scale.md).
+        report = import_customers_to_lake(store, analytics_lake(), run) if on_spark() else run()
     return _recorded(report, path)
 
 

@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlparse
 
 import duckdb
@@ -45,6 +45,9 @@ import pyarrow.compute as pc
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
 from kam.analytics.schema import STORE_DDL
+
+if TYPE_CHECKING:
+    from kam.analytics.lake import Lake
 
 T = TypeVar("T")
 
@@ -76,12 +79,17 @@ class AnalyticsStore:
 
     ``memory_limit`` caps DuckDB's working memory; past it, DuckDB spills to a temporary
     directory beside the file, so imports and scans do not grow with the data.
+
+    ``lake``: where the invoice lines live instead (``KAM_ANALYTICS_ENGINE=spark``); every
+    connection then reads ``transactions`` from the lake (``lines_from_lake``), so the
+    pages and commands that read lines see what Spark reads. Without it, the store's own.
     """
 
     url: str
     memory_limit: str = "4GB"
     threads: int | None = None
     lock_wait_seconds: float = 30.0
+    lake: "Lake | None" = None
 
     @property
     def path(self) -> Path:
@@ -114,6 +122,7 @@ class AnalyticsStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         if read_only and path.exists() and not _writing_here(path):
             with self._reader(path) as backend:
+                lines_from_lake(backend, self.lake)
                 yield backend
             return
         # A store that does not exist yet is created, tables and all, even for a reader: a
@@ -125,7 +134,9 @@ class AnalyticsStore:
             try:
                 for ddl in STORE_DDL:
                     raw.execute(ddl)
-                yield ibis.duckdb.from_connection(raw)
+                backend = ibis.duckdb.from_connection(raw)
+                lines_from_lake(backend, self.lake)
+                yield backend
             finally:
                 raw.close()
 
@@ -246,6 +257,30 @@ class AnalyticsStore:
             if time.monotonic() >= deadline:
                 raise StoreBusy(path, self.lock_wait_seconds, str(busy)) from busy
             time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
+
+
+LAKE_LINES = "_kam_lake_lines"
+"""The attribute of a connection naming the lake version its ``transactions`` reads."""
+
+
+def lines_from_lake(backend: DuckDBBackend, lake: "Lake | None") -> None:
+    """Make ``transactions`` on ``backend``'s connection the lake's current invoice lines:
+    a temporary view over exactly the Parquet files the lake's manifest names (DuckDB reads
+    them natively), which hides the store's own table. Read with the manifest once per
+    request; a connection kept open is pointed again only when the lake has a new version.
+    With ``lake`` None, the store's own table (a kept connection pointed at a lake before
+    is pointed back)."""
+    version = None if lake is None else lake.current()
+    named = None if lake is None or version is None else (str(lake.root), version.version)
+    if getattr(backend, LAKE_LINES, None) == named:
+        return
+    if lake is None:
+        backend.con.execute("DROP VIEW IF EXISTS temp.main.transactions")
+    else:
+        backend.con.execute(
+            f"CREATE OR REPLACE TEMP VIEW transactions AS {lake.select('transactions', version)}"
+        )
+    setattr(backend, LAKE_LINES, named)
 
 
 # ---- the readers' connections kept open ------------------------------------------------

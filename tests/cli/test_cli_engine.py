@@ -378,3 +378,98 @@ def test_the_lake_after_an_update_holds_what_the_embedded_store_holds(tmp_path):
                 assert rows(mirror.con, f"SELECT * FROM {table}") == stored, table
     months = {key for key, files in lake.current().tables["transactions"].items() if files}
     assert months == {"line_month=2024-01-01", "line_month=2024-02-01", "line_month=2024-03-01"}
+
+
+def _category_files(folder: Path) -> tuple[Path, Path, Path]:
+    """Three customers and two files of lines with product categories (the second adds a
+    category to A1 and changes a line)."""
+    customers = folder / "customers.csv"
+    customers.write_text(
+        "customer_id,name,segment\nA1,Acme,Retail\nA2,Bolt,Retail\nA3,Cove,Retail\n",
+        encoding="utf-8",
+    )
+    header = "invoice_id,line_id,customer_id,date,category,business_unit,quantity,revenue\n"
+    first = folder / "first.csv"
+    first.write_text(
+        header
+        + "I1,1,A1,2024-01-05,Pumps,Industry,2,100\nI1,2,A1,2024-01-05,Valves,Industry,1,40\n"
+        "I2,1,A2,2024-02-05,Pumps,Industry,1,50\nI3,1,A2,2024-03-05,Seals,Marine,4,80\n"
+        "I4,1,A3,2024-03-07,Valves,Marine,1,60\n",
+        encoding="utf-8",
+    )
+    second = folder / "second.csv"
+    second.write_text(
+        header + "I1,2,A1,2024-01-05,Valves,Industry,1,45\nI5,1,A1,2024-04-02,Seals,Marine,2,90\n"
+        "I6,1,A3,2024-04-09,Pumps,Industry,3,300\n",
+        encoding="utf-8",
+    )
+    return customers, first, second
+
+
+def _read_lines(runner) -> tuple[dict, list[dict]]:
+    """What a user reads from the lines: A1's whitespace, A1's revenue by category."""
+    from kam.analytics.account_figures import revenue_by_category
+    from kam.stores import analytics_store
+
+    whitespace = _run(runner, "whitespace", "A1")
+    with analytics_store().connect(read_only=True) as con:
+        categories = revenue_by_category(con, "A1").to_pylist()
+    return whitespace, categories
+
+
+def test_with_the_spark_engine_pages_and_commands_read_the_lakes_lines(
+    runner, store, admin, tmp_path, settings
+):
+    """Whitespace and an account's revenue by category read the invoice lines: with the
+    spark engine they read the lake's current version (what Spark reads), new lines
+    included, and give what the embedded install gives."""
+    customers, first, second = _category_files(tmp_path)
+    for path in (customers, first, second):
+        _run(runner, "import", "customers" if path == customers else "transactions", str(path))
+    embedded = _read_lines(runner)
+
+    settings.ANALYTICS_URL = f"duckdb://{tmp_path / 'spark-install.duckdb'}"
+    settings.ANALYTICS_ENGINE = "spark"
+    settings.LAKE_URL = str(tmp_path / "lake")
+    _run(runner, "import", "customers", str(customers))
+    _run(runner, "import", "transactions", str(first))
+    whitespace, categories = _read_lines(runner)
+    assert {row["category"]: row["revenue"] for row in categories} == {"Pumps": 100, "Valves": 40}
+    assert whitespace["as_of"] == "2024-03-07"
+
+    _run(runner, "import", "transactions", str(second))
+    assert _read_lines(runner) == embedded
+    whitespace, categories = embedded
+    assert {row["category"]: row["revenue"] for row in categories} == {
+        "Pumps": 100, "Valves": 45, "Seals": 90
+    }  # fmt: skip
+    assert whitespace["as_of"] == "2024-04-09"
+    from kam.stores import embedded_store
+
+    with embedded_store().connect(read_only=True) as con:  # the lines are in the lake only
+        assert con.con.execute("SELECT count(*) FROM transactions").fetchone() == (0,)
+
+
+def test_with_the_spark_engine_a_customer_import_updates_the_lakes_master(
+    runner, store, admin, tmp_path, settings
+):
+    settings.ANALYTICS_ENGINE = "spark"
+    settings.LAKE_URL = str(tmp_path / "lake")
+    lake = Lake(tmp_path / "lake")
+    customers, _first, _second = _category_files(tmp_path)
+    _run(runner, "import", "customers", str(customers))
+    assert lake.current().version == 1
+
+    renamed = tmp_path / "renamed.csv"
+    renamed.write_text("customer_id,name\nA2,Bolt Group\nA4,Dune\n", encoding="utf-8")
+    report = _run(runner, "import", "customers", str(renamed))
+    again = _run(runner, "import", "customers", str(renamed))
+
+    assert (report["inserted"], report["updated"]) == (1, 1)
+    assert (again["inserted"], again["updated"]) == (0, 0)  # nothing to commit
+    assert lake.current().version == 2
+    with duckdb.connect() as reader:
+        names = dict(
+            reader.execute(f"SELECT customer_id, name FROM ({lake.select('customers')})").fetchall()
+        )
+    assert names == {"A1": "Acme", "A2": "Bolt Group", "A3": "Cove", "A4": "Dune"}

@@ -11,6 +11,10 @@ less the replaced ones, plus the new ones), with its ``customer_month`` and
 ``customer_day`` rows, into the staging folder, and committed with one rename
 (``kam.analytics.lake``). The rollups of those months are copied into the embedded store,
 in a transaction committed after the lake's, so the web app's pages read them as today.
+
+The customer master is imported into the embedded store as always (the analytics read it
+from there); the lake's copy of it is then replaced by the store's in one commit
+(``import_customers_to_lake``), for readers of the lake outside kam.
 """
 
 from collections.abc import Callable
@@ -89,6 +93,25 @@ def import_transactions_to_lake(
         replaced["customers"] = None
         with store.connect() as backend:
             _mirror_rollups(backend.con, months, rollups, lambda: write.commit(replaced))
+    return report
+
+
+def import_customers_to_lake(
+    store: AnalyticsStore, lake: Lake, run: Callable[[], ImportReport]
+) -> ImportReport:
+    """Run ``run`` (the customer master's import into ``store``) holding the lake's writer
+    lock, then replace the lake's copy of the customer master by the store's, committed
+    with one rename. A refused file, or one that changes nothing, commits nothing; a
+    failure before the rename leaves the lake's previous copy (the next import of either
+    kind writes it again)."""
+    with lake.writing() as write:
+        report = run()
+        if report.refused or not (report.inserted or report.updated):
+            return report
+        with store.connect() as backend:
+            copy_whole(backend.con, "SELECT * FROM customers", "customers",
+                       write.stage_folder("customers"))  # fmt: skip
+        write.commit({"customers": None})
     return report
 
 
