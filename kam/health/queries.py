@@ -53,7 +53,7 @@ from kam.relationships.mapping import (
 )
 from kam.relationships.queries import MapViews, champion_stale_days_policy, map_views
 from kam.selection.models import KeyAccount
-from kam.stores import analytics_store
+from kam.stores import analytics_engine
 
 DEFAULT_CADENCE_DAYS = 90
 """The interval a non-key account's meetings are measured against (no tier, no cadence)."""
@@ -280,8 +280,8 @@ def backtest(
     check_permission(user, Permission.RUN_SELECTION)
     chosen = policy or current_policy().policy
     external = app_components(as_of, history_only=True)
-    with analytics_store().connect(read_only=True) as con:
-        return run_backtest(con, as_of, horizon_months, chosen, external)
+    with analytics_engine() as calc:  # Spark over the lake with the spark engine
+        return run_backtest(calc, as_of, horizon_months, chosen, external)
 
 
 @dataclass(frozen=True)

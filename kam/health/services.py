@@ -34,7 +34,7 @@ from kam.health.satisfaction import import_satisfaction
 from kam.people.models import User
 from kam.people.roles import Permission
 from kam.people.services import check_permission
-from kam.stores import analytics_store
+from kam.stores import analytics_engine, analytics_store
 
 
 class HealthError(ValueError):
@@ -64,9 +64,10 @@ def do_score_health(user: User, as_of: dt.date | None = None) -> HealthRun:
     check_permission(user, Permission.RUN_SELECTION)
     with analytics_store().connect(read_only=True) as con:
         day = resolve_as_of(con, as_of)
-        if day is None:
-            raise HealthError("nothing to score yet: the store holds no invoice lines")
-        signals = purchase_signals(con, day)
+    if day is None:
+        raise HealthError("nothing to score yet: the store holds no invoice lines")
+    with analytics_engine() as calc:  # Spark over the lake with the spark engine
+        signals = purchase_signals(calc, day)
     version = do_ensure_health_policy(user)
     policy = policy_of(version)
     measured = app_components(day)
@@ -154,20 +155,21 @@ def do_fit_health_policy(
     current = policy_of(do_ensure_health_policy(user))
     with analytics_store().connect(read_only=True) as con:
         latest = resolve_as_of(con, None)
-        if latest is None:
-            raise HealthError("nothing to learn from: the store holds no invoice lines")
-        validation = validation_as_of or shift_months(latest, -horizon_months)
-        training = shift_months(validation, -horizon_months)
+    if latest is None:
+        raise HealthError("nothing to learn from: the store holds no invoice lines")
+    validation = validation_as_of or shift_months(latest, -horizon_months)
+    training = shift_months(validation, -horizon_months)
+    with analytics_engine() as calc:  # Spark over the lake with the spark engine
         try:
             train = backtest_frame(
-                con,
+                calc,
                 training,
                 horizon_months,
                 current,
                 app_components(training, history_only=True),
             )
             judge = backtest_frame(
-                con,
+                calc,
                 validation,
                 horizon_months,
                 current,

@@ -473,3 +473,45 @@ def test_with_the_spark_engine_a_customer_import_updates_the_lakes_master(
             reader.execute(f"SELECT customer_id, name FROM ({lake.select('customers')})").fetchall()
         )
     assert names == {"A1": "Acme", "A2": "Bolt Group", "A3": "Cove", "A4": "Dune"}
+
+
+def _health_path(runner, files: tuple[Path, Path, Path]) -> tuple[dict, dict]:
+    """Import the customers and both files, score account health and backtest its policy:
+    each account's score and components, and the backtest's figures."""
+    from kam.health.models import HealthScore
+
+    customers, early, late = files
+    _run(runner, "import", "customers", str(customers))
+    for lines in (early, late):
+        _run(runner, "import", "transactions", str(lines))
+    run = _run(runner, "health", "score", "--as-of", AS_OF.isoformat())["run"]
+    scores = {
+        score.account_id: {"score": score.score, "weight": score.weight_present,
+                           "components": score.components}
+        for score in HealthScore.objects.filter(run_id=run)
+    }  # fmt: skip
+    backtest = _run(runner, "health", "backtest", "--as-of", "2022-12-31", "--horizon", "6")
+    return scores, backtest
+
+
+@pytest.mark.spark
+def test_health_score_and_backtest_on_spark_equal_the_embedded_run(
+    runner, store, admin, tmp_path, settings, local_spark
+):
+    """`kam health score` and `kam health backtest` with the spark engine read the lake's
+    purchase days on Spark, and give the embedded run's scores and figures."""
+    files = _files(tmp_path, count=80)
+    duck_scores, duck_backtest = _health_path(runner, files)
+
+    settings.ANALYTICS_URL = f"duckdb://{tmp_path / 'spark-install.duckdb'}"
+    settings.ANALYTICS_ENGINE = "spark"
+    settings.SPARK_MASTER = "local[2]"
+    settings.LAKE_URL = str(tmp_path / "lake")
+    tracker = local_spark.sparkContext.statusTracker()
+    jobs_before = len(tracker.getJobIdsForGroup(None))
+    spark_scores, spark_backtest = _health_path(runner, files)
+
+    assert len(tracker.getJobIdsForGroup(None)) > jobs_before  # computed on Spark
+    assert len(spark_scores) == len(duck_scores) > 30
+    _assert_close(spark_scores, duck_scores)
+    _assert_close(spark_backtest, duck_backtest)
