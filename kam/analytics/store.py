@@ -281,6 +281,8 @@ def lines_from_lake(backend: DuckDBBackend, lake: "Lake | None") -> None:
             f"CREATE OR REPLACE TEMP VIEW transactions AS {lake.select('transactions', version)}"
         )
     setattr(backend, LAKE_LINES, named)
+    # What ``reader_table`` registered was derived from the lines before: again on next use.
+    backend.__dict__.pop(REGISTERED, None)
 
 
 # ---- the readers' connections kept open ------------------------------------------------
@@ -458,8 +460,18 @@ def reader_memo(con: DuckDBBackend) -> dict[str, Any] | None:
     """A dict kept with the reader copy ``con`` reads, shared by the process's threads, for
     what depends on the copy's data alone (the as-of date, the tables, filter values): a
     copy never changes, and the next copy comes with an empty memo. None for a writer's
-    connection, whose data changes as it writes."""
-    return getattr(con, _MEMO, None)
+    connection, whose data changes as it writes.
+
+    With the lines in the lake (``lines_from_lake``), one dict per lake version within the
+    copy's: a new version of the lake (``kam lake export`` into a lake the store's readers
+    already read) changes the lines without changing the copy.
+    """
+    memo: dict[str, Any] | None = getattr(con, _MEMO, None)
+    lake = getattr(con, LAKE_LINES, None)
+    if memo is None or lake is None:
+        return memo
+    found: dict[str, Any] = memo.setdefault(f"lake:{lake[0]}:{lake[1]}", {})
+    return found
 
 
 def reader_memoised(con: DuckDBBackend, key: str, compute: Callable[[], T]) -> T:
@@ -474,6 +486,9 @@ def reader_memoised(con: DuckDBBackend, key: str, compute: Callable[[], T]) -> T
 
 
 _building = threading.Lock()
+
+REGISTERED = "_kam_registered"
+"""The attribute of a connection naming the ``reader_table`` tables registered on it."""
 
 DERIVED = "_derived_"
 """How the tables ``reader_table`` registers are named: not the store's own."""
@@ -496,7 +511,7 @@ def reader_table(con: DuckDBBackend, name: str, build: Callable[[], pa.Table]) -
         with _building:  # one thread builds it; the others wait for it, not build it again
             if key not in memo:
                 memo[key] = build()
-    registered: set[str] = con.__dict__.setdefault("_kam_registered", set())
+    registered: set[str] = con.__dict__.setdefault(REGISTERED, set())
     view = f"{DERIVED}{name}"
     if view not in registered:
         con.con.register(view, memo[key])

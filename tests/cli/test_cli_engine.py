@@ -516,3 +516,28 @@ def test_health_score_and_backtest_on_spark_equal_the_embedded_run(
     assert len(spark_scores) == len(duck_scores) > 30
     _assert_close(spark_scores, duck_scores)
     _assert_close(spark_backtest, duck_backtest)
+
+
+def test_readers_of_the_store_see_the_lines_a_lake_export_brings(
+    runner, store, admin, tmp_path, settings
+):
+    """The engine switched before `kam lake export`, as the setup in docs/scale.md runs:
+    the store's readers read an empty lake first, then the exported lines, though the
+    store itself has not changed (nothing kept from the empty lake is served)."""
+    from kam.analytics.program.wallet import category_revenue
+    from kam.stores import analytics_store
+
+    customers, first, _second = _category_files(tmp_path)
+    _run(runner, "import", "customers", str(customers))
+    _run(runner, "import", "transactions", str(first))
+    settings.ANALYTICS_ENGINE = "spark"
+    settings.LAKE_URL = str(tmp_path / "lake")
+    window = dt.date(2024, 1, 1), dt.date(2024, 4, 1), ["A1", "A2"]
+
+    with analytics_store().connect(read_only=True) as con:
+        assert category_revenue(con, *window) == {}  # the lake holds no lines yet
+    _run(runner, "lake", "export")
+    with analytics_store().connect(read_only=True) as con:
+        assert category_revenue(con, *window) == {
+            ("A1", "Pumps"): 100, ("A1", "Valves"): 40, ("A2", "Pumps"): 50, ("A2", "Seals"): 80
+        }  # fmt: skip
