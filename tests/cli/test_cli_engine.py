@@ -5,6 +5,7 @@ killed import leaves the lake as it was; `kam engine check` and `kam lake export
 import datetime as dt
 import math
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -16,6 +17,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
 from cli_output import parse_json
+from django.test import Client
+from django.urls import reverse
 from selection_seed import BUYERS_SPEND, BUYERS_TRUTH
 
 from kam.analytics.clv.simulate_lines import simulate_transaction_lines
@@ -440,6 +443,13 @@ def test_with_the_spark_engine_pages_and_commands_read_the_lakes_lines(
 
     _run(runner, "import", "transactions", str(second))
     assert _read_lines(runner) == embedded
+    client = Client()
+    client.force_login(admin)
+    page = client.get(reverse("opportunities:whitespace", args=["A1"]))
+    text = " ".join(re.sub(r"<[^>]+>", " ", page.content.decode()).split())
+    # The page's share-of-wallet rows: the changed line (45) and the new category (Seals).
+    assert "Seals 90 0 unknown" in text
+    assert "Valves 45 0 unknown" in text
     whitespace, categories = embedded
     assert {row["category"]: row["revenue"] for row in categories} == {
         "Pumps": 100, "Valves": 45, "Seals": 90
