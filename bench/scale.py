@@ -1,4 +1,4 @@
-"""DuckDB embedded against Spark over the lake: import, score and clv fit on TPC-H, side by side.
+"""DuckDB embedded against Spark over the lake: import, score, clv fit and health on TPC-H.
 
     .venv/bin/python bench/scale.py                 # SF1, Spark local[2]
     .venv/bin/python bench/scale.py --scale 1 10    # SF1, then SF10
@@ -15,7 +15,9 @@ run, on a fresh store (and, for Spark, a fresh lake):
   the engine, the models fitted in SciPy), the features, the scores and the snapshot
   written into the store; on Spark the features are materialised first, as the service does;
 - **clv fit**: what ``kam clv fit`` computes — both purchase models and the spend model
-  with a 26-week holdout.
+  with a 26-week holdout;
+- **health score**: what ``kam health score`` reads on the engine — every active account's
+  purchase signals (one grouped pass over the purchase days) and P(alive) (NumPy).
 
 Each stage is timed (wall clock; the machine is shared, so the load average is printed
 too), and the Spark run's stages are split further (session start, purchase summaries,
@@ -47,6 +49,7 @@ from kam.analytics.clv.future_value import (
     write_future_value,
 )
 from kam.analytics.clv.purchases import ASKABLE
+from kam.analytics.health.signals import purchase_signals
 from kam.analytics.ingest import import_customers, import_transactions
 from kam.analytics.ingest.lake import import_transactions_to_lake
 from kam.analytics.lake import Lake
@@ -138,8 +141,11 @@ def score_and_fit(
                 )
             with clock.stage("clv fit: models (SciPy)"):
                 checked = fit_future_value(summaries, as_of, checking, cal_end)
+            with clock.stage("health score: purchase signals"):
+                signals = purchase_signals(calc, as_of)
     return {"accounts": info.accounts, "key_accounts": info.key_accounts,
-            "clv_model": checked.chosen}  # fmt: skip
+            "clv_model": checked.chosen,
+            "health_accounts": len(signals.customer_ids) if signals else 0}  # fmt: skip
 
 
 def run_duckdb(scale: float, customers: Path, lines: Path, memory_limit: str) -> dict[str, Any]:
@@ -220,12 +226,13 @@ def main() -> None:
             f"(load average {load_before:.1f} → {os.getloadavg()[0]:.1f})")  # fmt: skip
         log(f"  {'step':<12}{'DuckDB':>10}{'Spark ' + args.master:>22}{'ratio':>8}")
         duck_totals, spark_totals = totals(duck["stages"]), totals(spark["stages"])
-        for step in ("import", "score", "clv fit"):
+        for step in ("import", "score", "clv fit", "health score"):
             d, s = duck_totals[step], spark_totals[step]
             log(f"  {step:<12}{d:>9.1f}s{s:>21.1f}s{s / d:>7.1f}×")
         log("  Spark stages: " + ", ".join(f"{k} {v:.1f} s" for k, v in spark["stages"].items()))
         assert duck["accounts"] == spark["accounts"], "the engines scored different accounts"
         assert duck["key_accounts"] == spark["key_accounts"], "different key accounts"
+        assert duck["health_accounts"] == spark["health_accounts"], "different health scoring"
     if args.json:
         print(json.dumps(results, indent=2))
 
