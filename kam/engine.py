@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 
-from kam.analytics.lake import LakeError
+from kam.analytics.lake import MONTHLY, LakeError
 from kam.analytics.lake_export import LakeExport, export_to_lake
 from kam.analytics.progress import Progress
 from kam.audit import trail
@@ -95,7 +95,9 @@ def check_engine(user: User) -> EngineCheck:
 def do_export_lake(user: User, progress: Progress | None = None) -> LakeExport:
     """Copy the embedded store's customers, lines and rollups into the lake (KAM_LAKE_URL),
     then verify each table by row count and checksum; one commit, so a failed export leaves
-    the lake as it was. Refused on a lake that holds data. Needs the Administrator role.
+    the lake as it was. Refused on a lake that holds lines or rollups (one holding only the
+    customer master, imported since the switch, gets the store's). Needs the Administrator
+    role.
 
     The store keeps its tables: with KAM_ANALYTICS_ENGINE=spark the lines are then read
     from the lake, and the rollups the pages read are kept in the store by every import.
@@ -107,9 +109,11 @@ def do_export_lake(user: User, progress: Progress | None = None) -> LakeExport:
         )
     try:
         lake = analytics_lake()
-        if not lake.current().empty:
+        held = lake.current()
+        if any(held.files(table) for table in MONTHLY):  # the master alone is replaced
             raise LakeExportRefused(
-                f"the lake {lake.root} holds data already; export into an empty KAM_LAKE_URL"
+                f"the lake {lake.root} holds data already (invoice lines or their rollups); "
+                "export into a KAM_LAKE_URL without them"
             )
         export = export_to_lake(embedded_store(), lake, progress)
     except LakeError as error:

@@ -266,12 +266,12 @@ LAKE_LINES = "_kam_lake_lines"
 def lines_from_lake(backend: DuckDBBackend, lake: "Lake | None") -> None:
     """Make ``transactions`` on ``backend``'s connection the lake's current invoice lines:
     a temporary view over exactly the Parquet files the lake's manifest names (DuckDB reads
-    them natively), which hides the store's own table. Read with the manifest once per
-    request; a connection kept open is pointed again only when the lake has a new version.
+    them natively), which hides the store's own table. The manifest is read at every
+    connect; a connection kept open is pointed again only when the lake has a new version.
     With ``lake`` None, the store's own table (a kept connection pointed at a lake before
     is pointed back)."""
-    version = None if lake is None else lake.current()
-    named = None if lake is None or version is None else (str(lake.root), version.version)
+    version = lake.current() if lake is not None else None
+    named = (str(lake.root), version.version) if lake is not None and version else None
     if getattr(backend, LAKE_LINES, None) == named:
         return
     if lake is None:

@@ -55,7 +55,7 @@ def check(as_user: AsUser = None, as_json: Json = False) -> None:
 @lake_app.command("export")
 def export(as_user: AsUser = None, as_json: Json = False) -> None:
     """Copy the embedded store's customers, invoice lines and rollups into the lake
-    (KAM_LAKE_URL, which must be empty), verified table by table by row counts and
+    (KAM_LAKE_URL, holding no lines yet), verified table by table by row counts and
     checksums before one commit. Needs the Administrator role."""
     setup_django()
     from kam.analytics.lake_export import LakeExportMismatch

@@ -533,7 +533,7 @@ def test_readers_of_the_store_see_the_lines_a_lake_export_brings(
 ):
     """The engine switched before `kam lake export`, as the setup in docs/scale.md runs:
     the store's readers read an empty lake first, then the exported lines, though the
-    store itself has not changed (nothing kept from the empty lake is served)."""
+    store's lines have not changed (nothing kept from the empty lake is served)."""
     from kam.analytics.program.wallet import category_revenue
     from kam.stores import analytics_store
 
@@ -544,9 +544,16 @@ def test_readers_of_the_store_see_the_lines_a_lake_export_brings(
     settings.LAKE_URL = str(tmp_path / "lake")
     window = dt.date(2024, 1, 1), dt.date(2024, 4, 1), ["A1", "A2"]
 
+    # A customer imported since the switch: the lake holds the master only, and the
+    # export (which replaces it by the store's) goes through.
+    added = tmp_path / "added.csv"
+    added.write_text("customer_id,name\nA4,Dune\n", encoding="utf-8")
+    _run(runner, "import", "customers", str(added))
+    assert Lake(tmp_path / "lake").current().version == 1
     with analytics_store().connect(read_only=True) as con:
         assert category_revenue(con, *window) == {}  # the lake holds no lines yet
-    _run(runner, "lake", "export")
+    exported = _run(runner, "lake", "export")
+    assert {row["table"]: row["lake_rows"] for row in exported["tables"]}["customers"] == 4
     with analytics_store().connect(read_only=True) as con:
         assert category_revenue(con, *window) == {
             ("A1", "Pumps"): 100, ("A1", "Valves"): 40, ("A2", "Pumps"): 50, ("A2", "Seals"): 80
