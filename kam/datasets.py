@@ -3,7 +3,7 @@ services a user's own files go through, so every row they bring is validated the
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from kam.accounts.models import Account
 from kam.accounts.services import do_import_customers, do_import_transactions
-from kam.analytics.account_figures import AccountListQuery, account_page
+from kam.analytics.account_figures import AccountListQuery, account_page, shift_months
 from kam.analytics.demo import DEMO_PASSWORD, demo_end, generate_demo_company, write_demo_files
 from kam.analytics.demo.programme import PROGRAMME_EFFECT, programme_uplift
 from kam.analytics.ingest import ImportReport
@@ -25,6 +25,7 @@ from kam.audit import trail
 from kam.audit.choices import Interface
 from kam.audit.context import acting, quiet
 from kam.engagement.demo import archetypes_by_account, do_load_demo_engagements
+from kam.health.services import do_score_health
 from kam.opportunities.demo import do_load_demo_opportunities
 from kam.people.models import User
 from kam.people.roles import Permission, Role
@@ -233,6 +234,8 @@ def _load_demo_company(
         directory=files.customers.parent,
     )
     do_load_demo_costs(people, seed=seed, directory=files.customers.parent)
+    _report(progress, "health scoring, month by month", 0.995)
+    _score_demo_health(people)
     return LoadedDataset(
         "demo",
         customers_report,
@@ -271,6 +274,29 @@ def _largest_accounts(count: int) -> list[Account]:
     ids = [row.customer_id for row in page.rows]
     by_id = Account.objects.in_bulk(ids)
     return [by_id[i] for i in ids if i in by_id]
+
+
+DEMO_HEALTH_RUNS = 3
+"""Portfolio health runs the demo ends with: as of the last day of each month before the
+latest transaction, then as of that transaction (what ``kam health score`` does), so each
+account's score history is a line and "defection risk rising" has two runs to compare."""
+
+
+def _score_demo_health(people: list[User]) -> None:
+    """The demo's health scoring runs, oldest first, as its Head of KAM (the first allowed
+    to run scorings); each run's P(alive) fit starts from the one before."""
+    scorer = next((p for p in people if p.can(Permission.RUN_SELECTION)), None)
+    if scorer is None:
+        return
+    with analytics_store().connect(read_only=True) as con:
+        latest = latest_transaction_date(con)
+    if latest is None:
+        return
+    month_start = latest.replace(day=1)
+    ends = [shift_months(month_start, -k) - timedelta(days=1) for k in range(1, DEMO_HEALTH_RUNS)]
+    with acting(Interface.SYSTEM, scorer):
+        for day in [*sorted(ends), latest]:
+            do_score_health(scorer, day)
 
 
 def _importer(people: list[User]) -> User:

@@ -98,8 +98,11 @@ class AccountFacts:
 
 
 def _previous_p_alive(customer_ids: Sequence[str]) -> dict[str, float]:
-    """P(alive) in the run before the latest one, per account (one query)."""
-    previous = HealthRun.objects.order_by("-created_at", "-id").values("id")[1:2]
+    """P(alive) in the portfolio run before the latest one, per account (one query).
+    One-account rescorings are left out: they read P(alive) from the latest portfolio
+    run's model, so comparing with one would compare that run with itself."""
+    portfolio = HealthRun.objects.filter(rescored__isnull=True)
+    previous = portfolio.order_by("-created_at", "-id").values("id")[1:2]
     found = {}
     rows = HealthScore.objects.filter(run_id__in=previous, account_id__in=list(customer_ids))
     for customer_id, components in rows.values_list("account_id", "components"):

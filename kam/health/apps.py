@@ -7,6 +7,7 @@ class HealthConfig(AppConfig):
     verbose_name = "Account health"
 
     def ready(self) -> None:
-        from kam.health import providers
+        from kam.health import providers, rescoring
 
         providers.register()  # My accounts' health column
+        rescoring.connect()  # one account scored again when what its score reads changes

@@ -47,11 +47,25 @@ class HealthPolicyVersion(models.Model):
 
 
 class HealthRun(models.Model):
-    """One scoring run: every active account scored as of a date under one policy."""
+    """One scoring run: every active account scored as of a date under one policy (a
+    portfolio run), or one account rescored (``rescored``) when something its score reads
+    changed through kam."""
 
     policy = models.ForeignKey(HealthPolicyVersion, on_delete=models.PROTECT, related_name="runs")
     as_of = models.DateField()
     accounts = models.PositiveIntegerField(default=0)
+    rescored = models.ForeignKey(
+        Account, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    """The one account a rescoring run scored (after something its score reads changed);
+    None for a portfolio run, which scores every active account."""
+    alive_model = models.CharField(max_length=40, blank=True)
+    alive_params = models.JSONField(default=dict, blank=True)
+    """The P(alive) model the run used and its fitted parameters: the next portfolio run
+    starts its fit there, a rescoring run uses them as they are."""
+    alive_note = models.TextField(blank=True)
+    """How the P(alive) model was fitted, in words, when not as usual (e.g. a fit that did
+    not converge and what was used instead)."""
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -59,6 +73,7 @@ class HealthRun(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["rescored", "created_at"], name="health_run_scope")]
 
     def __str__(self) -> str:
         return f"health run {self.pk} as of {self.as_of}"

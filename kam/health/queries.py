@@ -314,14 +314,25 @@ def latest_score(account: Account) -> HealthScore | None:
 
 
 def latest_scores(customer_ids: Iterable[str]) -> dict[str, HealthScore]:
-    """Each listed account's score in the latest run (two queries)."""
+    """Each listed account's score in the latest portfolio run, or in its own rescoring
+    since, when there is one (three queries)."""
     from kam.health.models import HealthRun
 
-    run = HealthRun.objects.order_by("-created_at", "-id").first()
+    ids = list(customer_ids)
+    run = HealthRun.objects.filter(rescored__isnull=True).order_by("-created_at", "-id").first()
     if run is None:
         return {}
-    rows = HealthScore.objects.filter(run=run, account_id__in=list(customer_ids))
-    return {row.account_id: row for row in rows}
+    found = {row.account_id: row for row in HealthScore.objects.filter(run=run, account_id__in=ids)}
+    since = (
+        HealthScore.objects.filter(
+            run__rescored__in=ids, run__rescored=F("account"), run__created_at__gte=run.created_at
+        )
+        .select_related("run")
+        .order_by("run__created_at", "run_id")
+    )
+    for row in since:
+        found[row.account_id] = row  # the latest last
+    return found
 
 
 def proposed_versions() -> list[HealthPolicyVersion]:

@@ -15,7 +15,7 @@ from kam.analytics.account_figures import shift_months
 from kam.analytics.health import HealthPolicy, score_accounts
 from kam.analytics.health.backtest import backtest_frame, measure
 from kam.analytics.health.fit import DEFAULT_PENALTY, fit_weights
-from kam.analytics.health.signals import purchase_signals
+from kam.analytics.health.signals import AliveModel, PurchaseSignals, purchase_signals
 from kam.analytics.ingest.problems import ImportReport
 from kam.analytics.progress import Progress
 from kam.analytics.store import resolve_as_of
@@ -60,23 +60,89 @@ def do_ensure_health_policy(user: User | None = None) -> HealthPolicyVersion:
 
 def do_score_health(user: User, as_of: dt.date | None = None) -> HealthRun:
     """Score every account that bought in the year up to ``as_of`` (default: the latest
-    transaction) under the policy in force, and keep each score as a point of its history."""
+    transaction) under the policy in force, and keep each score as a point of its history.
+
+    The P(alive) model is fitted again on the histories as of ``as_of``, starting from the
+    parameters of the latest portfolio run (``alive_probability``)."""
     check_permission(user, Permission.RUN_SELECTION)
+    previous = latest_portfolio_run()
+    start = _alive_of(previous) if previous is not None else None
     with analytics_store().connect(read_only=True) as con:
         day = resolve_as_of(con, as_of)
     if day is None:
         raise HealthError("nothing to score yet: the store holds no invoice lines")
     with analytics_engine() as calc:  # Spark over the lake with the spark engine
-        signals = purchase_signals(calc, day)
+        signals = purchase_signals(calc, day, alive_start=start)
+    return _store_run(user, day, signals)
+
+
+def do_rescore_account(user: User, account: Account) -> HealthRun | None:
+    """Score one account again, after something its score reads changed through kam (an
+    engagement logged or held, a plan action done, a stakeholder mapped): one more point of
+    its history, in a run of its own (``HealthRun.rescored``).
+
+    The same policy, components and as-of convention (the latest transaction) as a
+    portfolio run; P(alive) comes from the latest portfolio run's fitted model as it is,
+    not fitted again, so it takes a fraction of a second. None (nothing written) before
+    the first portfolio run: there is no model to read P(alive) from yet."""
+    _check_may_rescore(user, account)
+    latest = latest_portfolio_run()
+    if latest is None:
+        return None
+    with analytics_store().connect(read_only=True) as con:
+        day = resolve_as_of(con, None)
+    if day is None:
+        return None
+    with analytics_engine() as calc:
+        signals = purchase_signals(
+            calc, day, alive_given=_alive_of(latest), alive_for=account.customer_id
+        )
+    return _store_run(user, day, signals, account)
+
+
+def _check_may_rescore(user: User, account: Account) -> None:
+    """Those who may change what the score reads on the account — log its engagements,
+    edit its plan or map its people — may have it scored again."""
+    from kam.accounts.access import EDITS
+    from kam.people.services import has_permission
+
+    allowed = (Permission.LOG_ENGAGEMENTS, *sorted(EDITS))
+    if not any(has_permission(user, each, on=account) for each in allowed):
+        check_permission(user, Permission.LOG_ENGAGEMENTS, on=account)
+
+
+def latest_portfolio_run() -> HealthRun | None:
+    """The latest run that scored every account (one-account rescorings left out)."""
+    return HealthRun.objects.filter(rescored__isnull=True).order_by("-created_at", "-id").first()
+
+
+def _alive_of(run: HealthRun) -> AliveModel:
+    params = {k: float(v) for k, v in (run.alive_params or {}).items()}
+    return AliveModel(run.alive_model, params, run.alive_note)
+
+
+def _store_run(
+    user: User, day: dt.date, signals: PurchaseSignals | None, account: Account | None = None
+) -> HealthRun:
     version = do_ensure_health_policy(user)
     policy = policy_of(version)
-    measured = app_components(day)
-    healths = score_accounts(signals, policy, measured)
+    only = [account.customer_id] if account is not None else None
+    measured = app_components(day, only)
+    healths = score_accounts(signals, policy, measured, only)
     accounts = set(
         Account.objects.filter(customer_id__in=list(healths)).values_list("customer_id", flat=True)
     )
+    alive = signals.alive if signals is not None else AliveModel()
     with transaction.atomic():
-        run = HealthRun.objects.create(policy=version, as_of=day, created_by=user)
+        run = HealthRun.objects.create(
+            policy=version,
+            as_of=day,
+            created_by=user,
+            rescored=account,
+            alive_model=alive.model,
+            alive_params=dict(alive.params),
+            alive_note=alive.note,
+        )
         HealthScore.objects.bulk_create(
             [
                 HealthScore(

@@ -37,7 +37,8 @@ def key_account_health(user: User, keys: list[KeyAccount]) -> HealthPicture | No
     without key accounts."""
     check_permission(user, Permission.VIEW_ACCOUNTS)
     ids = [key.account_id for key in keys]
-    runs = list(HealthRun.objects.order_by("-created_at", "-id")[:2])
+    portfolio = HealthRun.objects.filter(rescored__isnull=True)  # not one-account rescorings
+    runs = list(portfolio.order_by("-created_at", "-id")[:2])
     if not runs or not ids:
         return None
     before = runs[1] if len(runs) > 1 else None

@@ -269,13 +269,18 @@ def gradient(params: Mapping[str, float], data: SufficientStatistics | pa.Table)
 
 
 def fit(
-    data: SufficientStatistics | pa.Table, *, start: Sequence[float] | None = None
+    data: SufficientStatistics | pa.Table,
+    *,
+    start: Sequence[float] | None = None,
+    start_is_close: bool = False,
 ) -> FitResult:
     """Fit the Pareto/NBD by maximum likelihood to a summary table or sufficient statistics.
 
     The default start is r = s = 1 and alpha = beta = the mean age (the data's time scale).
     (No start from a sample of the rows, as the BG/NBD has: most of this likelihood's cost
     is its hypergeometric pieces, which a sample of the rows barely reduces.)
+    ``start_is_close``: ``start`` is near the optimum (e.g. the fit to the same customers a
+    month earlier), so Newton's steps start there (see ``fit_by_maximum_likelihood``).
     """
     stats = _as_stats(data)
     if stats.n_customers == 0:
@@ -294,6 +299,7 @@ def fit(
         time_unit=stats.time_unit,
         hessian=design.hessian,
         fresh_hessian=False,  # its hypergeometric part costs several gradients
+        start_is_close=start_is_close,
     )
 
 

@@ -1,0 +1,62 @@
+"""Rescoring one account when something its health score reads changes through kam.
+
+An engagement logged or held, a plan action done, a stakeholder mapped: the score's
+engagement, meetings, plan and coverage components read these, so the account is scored
+again (``services.do_rescore_account``) once the write is committed, as the user who made
+it, and its history gains a point. Django's signals carry the news, so the apps below
+health (engagement, plans, relationships) know nothing of it. Writes with no acting user
+(the demo's bulk loads, imports inside ``quiet()``) rescore nothing: a portfolio run
+follows them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+
+from kam.accounts.access import account_of
+from kam.audit.context import current
+
+WATCHED = (
+    ("engagement", "Engagement"),
+    ("plans", "PlanAction"),
+    ("relationships", "Contact"),
+    ("relationships", "Relationship"),
+)
+"""The models whose writes move a component of the health score."""
+
+
+def _rescore_after(sender: Any, instance: Any, **kwargs: Any) -> None:
+    acting = current()
+    user = acting.who()
+    if acting.quiet or user is None or not getattr(user, "is_authenticated", False):
+        return
+    account = account_of(instance)
+    if account is None:
+        return
+
+    def rescore() -> None:
+        from kam.health.services import do_rescore_account
+
+        try:
+            do_rescore_account(user, account)
+        except PermissionDenied:
+            # The write was allowed by its own service; rescoring is for those who may
+            # change what the score reads, and the next portfolio run scores it anyway.
+            return
+
+    transaction.on_commit(rescore)
+
+
+def connect() -> None:
+    """Watch the writes that move a health score (called once, when the app loads)."""
+    from django.apps import apps
+
+    for app_label, model_name in WATCHED:
+        model = apps.get_model(app_label, model_name)
+        uid = f"health-rescore-{app_label}.{model_name}"
+        post_save.connect(_rescore_after, sender=model, dispatch_uid=uid)
+        post_delete.connect(_rescore_after, sender=model, dispatch_uid=f"{uid}-deleted")
