@@ -277,9 +277,10 @@ def _largest_accounts(count: int) -> list[Account]:
 
 
 DEMO_HEALTH_RUNS = 3
-"""Portfolio health runs the demo ends with: as of the last day of each month before the
-latest transaction, then as of that transaction (what ``kam health score`` does), so each
-account's score history is a line and "defection risk rising" has two runs to compare."""
+"""Portfolio health runs the demo ends with: as of the last day of each of the months
+before the latest transaction's, then as of that transaction (what ``kam health score``
+does), so each account's score history is a line and "defection risk rising" has two runs
+to compare."""
 
 
 def _score_demo_health(people: list[User]) -> None:
@@ -293,7 +294,7 @@ def _score_demo_health(people: list[User]) -> None:
     if latest is None:
         return
     month_start = latest.replace(day=1)
-    ends = [shift_months(month_start, -k) - timedelta(days=1) for k in range(1, DEMO_HEALTH_RUNS)]
+    ends = [shift_months(month_start, -k) - timedelta(days=1) for k in range(DEMO_HEALTH_RUNS - 1)]
     with acting(Interface.SYSTEM, scorer):
         for day in [*sorted(ends), latest]:
             do_score_health(scorer, day)

@@ -1,12 +1,22 @@
 """Loading the bundled data sets through the regular import services."""
 
+from calendar import monthrange
+
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from kam.accounts.models import Account
 from kam.analytics.demo import DEMO_PASSWORD
-from kam.datasets import DemoRefusedInProduction, InstallNotEmpty, do_load_demo, do_load_tpch
+from kam.datasets import (
+    DEMO_HEALTH_RUNS,
+    DemoRefusedInProduction,
+    InstallNotEmpty,
+    do_load_demo,
+    do_load_tpch,
+)
+from kam.health.models import HealthRun
+from kam.health.queries import score_history
 from kam.people.models import User
 from kam.people.roles import Permission, Role
 from kam.plans.models import AccountPlan
@@ -37,6 +47,18 @@ def test_the_demo_company_loads_people_accounts_and_lines_and_reloads_idempotent
     # The data end at the last month end before today, so "today" meets recent figures.
     assert first.as_of is not None
     assert 0 < (timezone.localdate() - first.as_of).days <= 31
+    # It ends with monthly health runs, the last as of its latest transaction: every key
+    # account scored has a line of three points, and the home page has scores to show.
+    runs = list(HealthRun.objects.order_by("as_of"))
+    assert [r.as_of.day for r in runs[:-1]] == [
+        monthrange(r.as_of.year, r.as_of.month)[1] for r in runs[:-1]
+    ]
+    assert len(runs) == DEMO_HEALTH_RUNS
+    assert runs[-1].as_of == first.as_of
+    assert all(r.rescored is None and r.alive_model for r in runs)
+    key = KeyAccount.objects.filter(account__health_scores__isnull=False).first()
+    assert key is not None
+    assert len(score_history(key.account)) == DEMO_HEALTH_RUNS
 
     # Loading it again into what is now a non-empty install takes --force and a user allowed.
     with pytest.raises(InstallNotEmpty, match="already holds 120 accounts"):

@@ -29,10 +29,12 @@ def test_a_meeting_logged_rescores_the_account_at_once(
 ):
     seed_buyers(store, count=80)
     first = do_score_health(head_of_kam)
-    assert first.alive_model and first.alive_params  # kept for the rescoring
+    assert first.alive_model
+    assert first.alive_params
     account = _scored_account(first)
     before = queries.latest_score(account)
-    assert before is not None and before.score is not None
+    assert before is not None
+    assert before.score is not None
     with acting(Interface.WEB, head_of_kam), django_capture_on_commit_callbacks(execute=True):
         do_log_engagement(
             head_of_kam,
@@ -46,10 +48,12 @@ def test_a_meeting_logged_rescores_the_account_at_once(
     history = queries.score_history(account)
     assert len(history) == 2
     after = queries.latest_score(account)
-    assert after is not None and after.score is not None
+    assert after is not None
+    assert after.score is not None
     assert after.score > before.score
     run = after.run
-    assert run.rescored_id == account.customer_id and run.accounts == 1
+    assert run.rescored_id == account.customer_id
+    assert run.accounts == 1
     assert run.as_of == first.as_of
     assert run.alive_params == first.alive_params
     assert HealthScore.objects.filter(run=run).count() == 1
@@ -77,4 +81,5 @@ def test_rescoring_needs_a_portfolio_run_and_the_right_to_change_the_account(
         do_rescore_account(viewer, account)
     assert HealthRun.objects.count() == 1
     run = do_rescore_account(head_of_kam, _scored_account(first))
-    assert run is not None and run.rescored is not None
+    assert run is not None
+    assert run.rescored is not None
