@@ -110,14 +110,18 @@ def score(as_of: AsOf = None, username: AsUser = None, as_json: Json = False) ->
         "as_of": run.as_of.isoformat(),
         "policy_version": run.policy.version,
         "accounts": run.accounts,
+        "alive_model": run.alive_model or None,
+        "alive_note": run.alive_note,
     }
     if as_json:
         print_json(figures)
         return
     console.print(
         f"Health run {run.pk}: {run.accounts:,} accounts scored as of {run.as_of} "
-        f"(policy v{run.policy.version})."
+        f"(policy v{run.policy.version}; P(alive) from {run.alive_model or 'no model'})."
     )
+    if run.alive_note:
+        console.print(run.alive_note, markup=False)
 
 
 @app.command()

@@ -32,9 +32,16 @@ def test_backtest_prints_the_three_aucs_as_json(runner, buying, head_of_kam):
 
 
 def test_each_scoring_run_adds_a_point_to_every_history(runner, buying, head_of_kam):
+    runs = []
     for _ in range(2):
         result = runner.invoke(app, ["health", "score", "--as", "head", "--json"])
         assert result.exit_code == 0, result.output
+        runs.append(parse_json(result.output))
+    # The second run's P(alive) fit starts from the first's model, and says how it was fitted
+    # when that was not the usual way.
+    assert runs[0]["alive_model"]
+    assert runs[1]["alive_model"] == runs[0]["alive_model"]
+    assert isinstance(runs[1]["alive_note"], str)
     first = HealthScore.objects.order_by("account_id").first()
     assert first is not None
     account = Account.objects.get(customer_id=first.account_id)
