@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save
 
 from kam.accounts.access import account_of
@@ -38,6 +38,11 @@ def _rescore_after(sender: Any, instance: Any, **kwargs: Any) -> None:
     if account is None:
         return
 
+    key = (user.pk, account.pk)
+    queued = getattr(connection, "run_on_commit", [])
+    if any(getattr(entry[1], "rescores", None) == key for entry in queued):
+        return  # many writes in one transaction (a plan's actions): one rescoring
+
     def rescore() -> None:
         from kam.health.services import do_rescore_account
 
@@ -48,6 +53,7 @@ def _rescore_after(sender: Any, instance: Any, **kwargs: Any) -> None:
             # change what the score reads, and the next portfolio run scores it anyway.
             return
 
+    rescore.rescores = key  # type: ignore[attr-defined]
     transaction.on_commit(rescore)
 
 

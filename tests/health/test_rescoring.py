@@ -83,3 +83,24 @@ def test_rescoring_needs_a_portfolio_run_and_the_right_to_change_the_account(
     run = do_rescore_account(head_of_kam, _scored_account(first))
     assert run is not None
     assert run.rescored is not None
+
+
+def test_many_writes_in_one_transaction_rescore_once(
+    db, store, head_of_kam, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    from kam.relationships.services import do_add_contact
+
+    seed_buyers(store, count=40)
+    first = do_score_health(head_of_kam)
+    account = _scored_account(first)
+    with (
+        acting(Interface.WEB, head_of_kam),
+        django_capture_on_commit_callbacks(execute=True),
+        transaction.atomic(),
+    ):
+        do_add_contact(head_of_kam, account, name="Petra Roth", title="CPO")
+        do_add_contact(head_of_kam, account, name="Jonas Weber", title="COO")
+    assert HealthRun.objects.filter(rescored=account).count() == 1
+    assert len(queries.score_history(account)) == 2
