@@ -11,16 +11,34 @@ from kam.health.queries import HistoryPoint
 
 
 def history_figure(points: Sequence[HistoryPoint]) -> str:
-    """The account's score in each run, as a line on a 0–100 axis."""
+    """The account's score in each run, as a line on a 0–100 axis, one step per run in
+    the order they were made: several runs can share an as-of date (a rescoring after a
+    meeting logged scores as of the same latest transaction as the run before it), so
+    the date labels the first run of each date and the hover names every point. A
+    rescoring is an open marker."""
     figure = go.Figure()
+    steps = list(range(len(points)))
+    kinds = ["rescored after a change" if p.rescored else "scoring run" for p in points]
     figure.add_scatter(
-        x=[p.as_of.isoformat() for p in points],
+        x=steps,
         y=[p.score for p in points],
         mode="lines+markers",
         line={"color": ACCENT},
-        hovertemplate="%{x}: %{y:.0f}<extra></extra>",
+        marker={
+            "symbol": ["circle-open" if p.rescored else "circle" for p in points],
+            "size": 8,
+        },
+        customdata=[[p.as_of.isoformat(), kind] for p, kind in zip(points, kinds, strict=True)],
+        hovertemplate="as of %{customdata[0]} (%{customdata[1]}): %{y:.0f}<extra></extra>",
     )
     style(figure, height=220, showlegend=False)
+    firsts = [i for i, p in enumerate(points) if i == 0 or p.as_of != points[i - 1].as_of]
+    figure.update_xaxes(
+        tickmode="array",
+        tickvals=firsts,
+        ticktext=[points[i].as_of.strftime("%-d %b %Y") for i in firsts],
+        range=[-0.5, len(points) - 0.5],
+    )
     figure.update_yaxes(range=[0, 100], title_text="health")
     return figure_json(figure)
 

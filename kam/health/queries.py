@@ -291,6 +291,8 @@ class HistoryPoint:
     as_of: dt.date
     run_id: int
     score: float | None
+    rescored: bool = False
+    """Scored on its own after a change it reads, not in a portfolio run."""
 
 
 def score_history(account: Account, limit: int = 100) -> list[HistoryPoint]:
@@ -300,7 +302,10 @@ def score_history(account: Account, limit: int = 100) -> list[HistoryPoint]:
         .select_related("run")
         .order_by("-run__created_at", "-run_id")[:limit]
     )
-    return [HistoryPoint(row.run.as_of, row.run_id, row.score) for row in reversed(rows)]
+    return [
+        HistoryPoint(row.run.as_of, row.run_id, row.score, row.run.rescored_id is not None)
+        for row in reversed(rows)
+    ]
 
 
 def latest_score(account: Account) -> HealthScore | None:
