@@ -87,6 +87,7 @@ SCORE_COLUMNS: tuple[str, ...] = (
 )
 """The weighted means of the points, their coverage, and the two summaries tiers read."""
 RANK_COLUMNS: tuple[str, ...] = ("key_rank", "qualifies", "is_key")
+CUT_COLUMNS: tuple[str, ...] = ("attractiveness_cut", "relationship_cut")
 CLASS_COLUMNS: tuple[str, ...] = (
     "tier", "quadrant", "attractiveness_cut", "relationship_cut", "declining",
 )  # fmt: skip
@@ -335,14 +336,27 @@ def _share(present: ir.FloatingValue, criteria: tuple[Criterion, ...]) -> ir.Flo
     return present / total if total > 0 else ibis.null("float64")
 
 
-def _among_key_accounts(stage: ir.Table, points: ir.FloatingValue) -> ir.FloatingValue:
-    """A key account's place among the key accounts on ``points``: 1 the least, 5 the most.
+def _key_places(stage: ir.Table) -> ir.Table:
+    """(customer_id, key_revenue_place, key_potential_place) of the key accounts only.
 
-    Tiers are relative to the key set (seed 002: very high, high, medium) whatever its size
-    or the portfolio's concentration; missing points count as the least.
+    A key account's place among the key accounts on its revenue points and on its
+    potential points: 1 the least, 5 the most. Tiers are relative to the key set (seed 002:
+    very high, high, medium) whatever its size or the portfolio's concentration; missing
+    points count as the least. Only the key accounts are ranked (a tier reads the places of
+    key accounts alone), so each sort holds the key set, not every account.
     """
-    window = ibis.window(group_by=stage.is_key, order_by=points.coalesce(0.0))
-    return MIN_POINTS + (MAX_POINTS - MIN_POINTS) * ibis.percent_rank().over(window)
+    keys = stage.filter(stage.is_key)
+    span = MAX_POINTS - MIN_POINTS
+
+    def place(points: ir.FloatingValue) -> ir.FloatingValue:
+        window = ibis.window(order_by=points.coalesce(0.0))
+        return MIN_POINTS + span * ibis.percent_rank().over(window)
+
+    return keys.select(
+        "customer_id",
+        key_revenue_place=place(keys.revenue_points),
+        key_potential_place=place(keys.potential_points),
+    )
 
 
 def _tier(
@@ -549,11 +563,13 @@ def _roles(
     (customer_id, key_rank, qualifies, is_key, on_track, key_revenue_place,
     key_potential_place, attractiveness_cut, relationship_cut). A window sorts every column
     it carries, and each join back to the ~50-column score rows costs as much as a window:
-    so the key ranking, the hysteresis bands, the high-potential track, the places among
-    the key accounts and the four-box cuts run one after another on the same narrow rows,
-    with no filter between them (a filter would need a join to put the others back). Each
-    ranking orders its own group first (``eligible``, ``candidate``, ``stays``...), so its
-    row numbers within that group are those the group alone would get.
+    so the key ranking, the hysteresis bands, the high-potential track and the four-box
+    cuts run one after another on the same narrow rows, with no filter between them (a
+    filter would need a join to put the others back). Each ranking orders its own group
+    first (``eligible``, ``candidate``, ``stays``...), so its row numbers within that group
+    are those the group alone would get. The places among the key accounts are the
+    exception: they are ranked on the key rows alone (a tenth of the accounts at TPC-H SF1)
+    and joined to the narrow rows, cheaper than sorting every account twice.
     """
     narrow = scored.select(
         "customer_id",
@@ -568,16 +584,21 @@ def _roles(
     ranked = _key_ranking(narrow, policy, capacity, incumbents)
     tracked = _high_potential_track(ranked, policy)
     cuts = _quadrant_cuts(policy, tracked)
-    return tracked.select(
+    roles = tracked.select(
         "customer_id",
         "key_rank",
         "qualifies",
         "is_key",
         "on_track",
-        key_revenue_place=_among_key_accounts(tracked, tracked.revenue_points),
-        key_potential_place=_among_key_accounts(tracked, tracked.potential_points),
         attractiveness_cut=cuts[0],
         relationship_cut=cuts[1],
+    )
+    places = _key_places(tracked)
+    return roles.left_join(places, roles.customer_id == places.customer_id).select(
+        *[roles[name] for name in roles.columns if name not in CUT_COLUMNS],
+        places.key_revenue_place,
+        places.key_potential_place,
+        *[roles[name] for name in CUT_COLUMNS],
     )
 
 

@@ -160,9 +160,10 @@ def _write(
             raw.register("_kam_incoming", batches)
             raw.execute(f"CREATE TABLE {table} AS SELECT * FROM _kam_incoming")
             raw.unregister("_kam_incoming")
-        accounts, key_accounts = _count_and_check(con, table)
+        written = con.table(table)  # its schema, asked of DuckDB once for both steps
+        accounts, key_accounts = _count_and_check(con, written)
         tell("explanations")
-        explanation = explanations_of(con.table(table), run.policy)
+        explanation = explanations_of(written, run.policy)
         raw.execute(f"CREATE VIEW {view} AS {ibis.to_sql(explanation, dialect='duckdb')}")
         tell("catalogue")
         raw.execute(
@@ -191,12 +192,13 @@ def _write(
     return info
 
 
-def _count_and_check(con: DuckDBBackend, table: str) -> tuple[int, int]:
+def _count_and_check(con: DuckDBBackend, written: ir.Table) -> tuple[int, int]:
     """(accounts, key accounts) of a snapshot table, in the same scan that refuses it when a
     column holds NaN or an infinity (SnapshotError naming the columns): a value that is not
     a number is missing, NULL. Scoring makes them NULL; this holds the line for every way a
     run can be built."""
-    floats = [name for name, kind in con.table(table).schema().items() if kind.is_floating()]
+    table = written.get_name()
+    floats = [name for name, kind in written.schema().items() if kind.is_floating()]
     # Plain SQL, one scan: through Ibis the same query cost twice as much to build.
     checks = "".join(f', count(*) FILTER (WHERE NOT isfinite("{name}"))' for name in floats)
     row = con.con.execute(
@@ -316,31 +318,46 @@ def snapshot_page(con: DuckDBBackend, snapshot_id: str, query: SnapshotQuery) ->
 
     Search matches the name or customer_id, case-insensitively. NULLs sort last either way;
     customer_id breaks ties so pages never overlap. A page past the end is clamped.
+
+    Parameterised SQL, not Ibis: building and compiling the count and the page cost more
+    CPU than DuckDB's answers (a page of the score table asks this on every request).
     """
     from kam.analytics.selection.scoring import ACCOUNT_COLUMNS
 
-    table = snapshot_scores(con, snapshot_id)
+    if snapshot_info(con, snapshot_id) is None:
+        raise SnapshotError(f"no snapshot {snapshot_id}")
+    table = snapshot_table_name(snapshot_id)
+    conditions: list[str] = []
+    params: list[Any] = []
     if needle := query.search.strip().lower():
-        table = table.filter(
-            table.name.lower().contains(needle) | table.customer_id.lower().contains(needle)
-        )
+        conditions.append("(contains(lower(name), ?) OR contains(lower(customer_id), ?))")
+        params += [needle, needle]
     for column in ("tier", "quadrant", "region", "segment"):
         if value := getattr(query, column):
-            table = table.filter(table[column] == value)
+            conditions.append(f"{column} = ?")
+            params.append(value)
     if query.key_only:
-        table = table.filter(table.is_key)
-    total = int(table.count().to_pyarrow().as_py())
+        conditions.append("is_key")
+    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+    counted = con.con.execute(f"SELECT count(*) FROM {table} {where}", params).fetchone()
+    total = int(counted[0]) if counted else 0
     page_size = max(1, query.page_size)
     page = min(max(1, query.page), max(1, math.ceil(total / page_size)))
-    column = table[query.sort.value]
+    column = f'"{query.sort.value}"'
     if query.sort is SnapshotSort.NAME:
-        column = column.lower()
-    key = ibis.desc(column, nulls_first=False) if query.descending else ibis.asc(column)
-    window = table.order_by([key, table.customer_id]).limit(
-        page_size, offset=(page - 1) * page_size
+        column = f"lower({column})"
+    direction = "DESC" if query.descending else "ASC"
+    columns = ", ".join(f'"{name}"' for name in ACCOUNT_COLUMNS)
+    rows = (
+        con.con.execute(
+            f"SELECT {columns} FROM {table} {where} "
+            f"ORDER BY {column} {direction} NULLS LAST, customer_id ASC LIMIT ? OFFSET ?",
+            [*params, page_size, (page - 1) * page_size],
+        )
+        .to_arrow_table()
+        .to_pylist()
     )
-    rows = tuple(window.select(*ACCOUNT_COLUMNS).to_pyarrow().to_pylist())
-    return SnapshotPage(snapshot_id, rows, total, page, page_size)
+    return SnapshotPage(snapshot_id, tuple(rows), total, page, page_size)
 
 
 def drop_snapshot(con: DuckDBBackend, snapshot_id: str) -> None:
