@@ -43,7 +43,7 @@ from kam.analytics.schema import (
     CUSTOMER_MONTH_COLUMNS,
     TRANSACTION_COLUMNS,
 )
-from kam.analytics.store import StoreBusy
+from kam.analytics.store_errors import StoreBusy
 
 PARTITION = "line_month"
 """The partition key of the monthly tables: the first day of the lines' month."""
