@@ -121,9 +121,13 @@ def do_export_lake(user: User, progress: Progress | None = None) -> LakeExport:
     trail.record(
         Action.EXPORTED,
         object_type="lake",
-        object_id=str(lake.root),
-        object_repr=f"store to the lake {lake.root}",
-        detail={"version": export.version, "tables": [t.as_dict() for t in export.tables]},
+        object_id=str(export.version),  # the lake's path can be longer than an id's column
+        object_repr=f"store to the lake {lake.root}"[:255],
+        detail={
+            "lake": str(lake.root),
+            "version": export.version,
+            "tables": [t.as_dict() for t in export.tables],
+        },
         by=user,
         summary=True,
     )
