@@ -30,7 +30,7 @@ from kam.health.queries import DEFAULT_CADENCE_DAYS
 from kam.opportunities.models import OPEN_STAGES, Opportunity
 from kam.relationships.mapping import HIGH_INFLUENCE, RiskKind, risk_flags
 from kam.relationships.models import Contact, Relationship
-from kam.relationships.queries import ContactView, RelationshipView
+from kam.relationships.queries import ContactView, RelationshipView, contact_view
 from kam.selection.models import KeyAccount
 from kam.stores import analytics_store
 
@@ -125,20 +125,7 @@ def _stakeholders(
     owner: dict[int, str] = {}
     for row in Contact.objects.filter(account_id__in=list(customer_ids)).order_by("name", "pk"):
         owner[row.pk] = row.account_id
-        contacts[row.account_id].append(
-            ContactView(
-                id=row.pk,
-                name=row.name,
-                title=row.title,
-                function=row.function,
-                level=row.level,
-                buying_roles=tuple(row.buying_roles),
-                influence=row.influence,
-                attitude=row.attitude,
-                reports_to_id=row.reports_to_id,
-                last_contact_date=row.last_contact_date,
-            )
-        )
+        contacts[row.account_id].append(contact_view(row))
     links: dict[str, list[RelationshipView]] = defaultdict(list)
     for link in Relationship.objects.filter(contact_id__in=list(owner)).select_related(
         "supplier_person"

@@ -108,7 +108,8 @@ def champion_stale_days_policy() -> int:
     return int(getattr(settings, "KAM_CHAMPION_STALE_DAYS", DEFAULT_CHAMPION_STALE_DAYS))
 
 
-def _contact_view(c: Contact) -> ContactView:
+def contact_view(c: Contact) -> ContactView:
+    """What the map and the rules beyond it read of one contact."""
     return ContactView(
         id=c.pk,
         name=c.name,
@@ -137,7 +138,7 @@ def _relationship_view(link: Relationship) -> RelationshipView:
 def contact_views(account: Account) -> tuple[ContactView, ...]:
     """The account's contacts as plain values, by name."""
     return tuple(
-        _contact_view(c) for c in Contact.objects.filter(account=account).order_by("name", "pk")
+        contact_view(c) for c in Contact.objects.filter(account=account).order_by("name", "pk")
     )
 
 
@@ -173,7 +174,7 @@ def map_views(customer_ids: Iterable[str] | None = None) -> dict[str, MapViews]:
     found: dict[str, tuple[list[ContactView], list[RelationshipView]]] = {}
     account_of: dict[int, str] = {}
     for contact in contacts:
-        found.setdefault(contact.account_id, ([], []))[0].append(_contact_view(contact))
+        found.setdefault(contact.account_id, ([], []))[0].append(contact_view(contact))
         account_of[contact.pk] = contact.account_id
     for link in links:
         owner = account_of.get(link.contact_id)
