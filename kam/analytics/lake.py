@@ -27,7 +27,6 @@ import fcntl
 import json
 import os
 import shutil
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -37,13 +36,13 @@ from urllib.parse import urlparse
 import duckdb
 import pyarrow.parquet as pq
 
+from kam.analytics.locking import acquire_exclusive
 from kam.analytics.schema import (
     CUSTOMER_COLUMNS,
     CUSTOMER_DAY_COLUMNS,
     CUSTOMER_MONTH_COLUMNS,
     TRANSACTION_COLUMNS,
 )
-from kam.analytics.store_errors import StoreBusy
 
 PARTITION = "line_month"
 """The partition key of the monthly tables: the first day of the lines' month."""
@@ -183,7 +182,9 @@ class Lake:
         self.meta.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(self.meta / "writer.lock", os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            _lock(descriptor, self.meta, self.lock_wait_seconds)
+            acquire_exclusive(
+                descriptor, self.root, self.lock_wait_seconds, "another kam process writes the lake"
+            )
             staging_root = self.meta / "staging"
             shutil.rmtree(staging_root, ignore_errors=True)
             base = self.current()
@@ -274,21 +275,6 @@ class LakeWrite:
         # Files only versions older than the previous one named: no reader plans on them.
         self.lake._delete_unnamed(committed.named() | committed.kept)
         return committed
-
-
-def _lock(descriptor: int, meta: Path, wait_seconds: float) -> None:
-    deadline = time.monotonic() + wait_seconds
-    while True:
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                os.close(descriptor)
-                raise StoreBusy(
-                    meta.parent, wait_seconds, "another kam process writes the lake"
-                ) from None
-            time.sleep(0.05)
 
 
 def copy_partitioned(con: duckdb.DuckDBPyConnection, select: str, table: str, folder: Path) -> None:

@@ -44,6 +44,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
+from kam.analytics.locking import acquire_exclusive
 from kam.analytics.schema import STORE_DDL
 from kam.analytics.store_errors import StoreBusy, StoreError
 
@@ -337,7 +338,7 @@ def _writer_lock(path: Path, wait_seconds: float) -> Iterator[bool]:
             )
     first = descriptor is not None
     if descriptor is not None:
-        _acquire(descriptor, path, wait_seconds)
+        acquire_exclusive(descriptor, path, wait_seconds, "another kam process is writing")
         with _held_lock:
             if path in _held:  # another thread of this process got there meanwhile
                 _held[path][1] += 1
@@ -356,19 +357,6 @@ def _writer_lock(path: Path, wait_seconds: float) -> Iterator[bool]:
                 del _held[path]
                 fcntl.flock(entry[0], fcntl.LOCK_UN)
                 os.close(entry[0])
-
-
-def _acquire(descriptor: int, path: Path, wait_seconds: float) -> None:
-    deadline = time.monotonic() + wait_seconds
-    while True:
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                os.close(descriptor)
-                raise StoreBusy(path, wait_seconds, "another kam process is writing") from None
-            time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
 
 
 @dataclass(frozen=True)
