@@ -19,6 +19,10 @@ FORWARDED_ALLOW_IPS ?= 127.0.0.1
 export KAM_DATA_DIR
 # Never let uv fetch a Python of its own: the machines have 3.11, and nothing else is reachable.
 export UV_PYTHON_DOWNLOADS := never
+# Some machines set PYTHONDONTWRITEBYTECODE: then every process (each test's `kam` command,
+# each gunicorn worker) compiles Django, Plotly, SciPy and kam from source again, about
+# 10 s of CPU each. Let Python keep the compiled files in the virtualenv and __pycache__.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: help run serve-prod test test-postgres lint check-chromium bench clean
 

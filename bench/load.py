@@ -54,6 +54,7 @@ from urllib.parse import quote, urlencode
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 P95_TARGET_MS = 150.0
+START_TIMEOUT_S = 300.0
 PASSWORD = "load-" + secrets.token_urlsafe(12)
 FIRST_NAMES = ("Anna", "Jonas", "Mia", "Lars", "Sofia", "Mateo", "Emre", "Yuki", "Noah", "Ines")
 LAST_NAMES = ("Berg", "Vos", "Lund", "Moreau", "Rossi", "Novak", "Haddad", "Sato", "Silva")
@@ -231,7 +232,9 @@ def start_gunicorn(env: dict[str, str], port: int, workers: int, work: Path) -> 
     command += ["--forwarded-allow-ips=127.0.0.1", "--access-logfile", str(work / "access.log")]
     logfile = (work / "gunicorn.log").open("w")
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=logfile, stderr=logfile)
-    deadline = time.monotonic() + 60
+    # A worker imports the URL map (every app, Plotly, SciPy) on its first request: seconds
+    # of CPU, and minutes on a machine already busy with other work.
+    deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise SystemExit(f"gunicorn stopped at start; see {work / 'gunicorn.log'}")
@@ -243,7 +246,7 @@ def start_gunicorn(env: dict[str, str], port: int, workers: int, work: Path) -> 
             return server
         time.sleep(0.3)
     server.terminate()
-    raise SystemExit("gunicorn did not answer /login/ within 60 s")
+    raise SystemExit(f"gunicorn did not answer /login/ within {START_TIMEOUT_S:.0f} s")
 
 
 def server_cpu_seconds(pid: int) -> float:
@@ -700,6 +703,8 @@ def main() -> None:
         "DJANGO_SETTINGS_MODULE": "kam.settings",
         "PYTHONPATH": str(ROOT),
     }
+    # As `make serve-prod` runs it: compiled modules are kept (see the Makefile).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     if reuse:
         log(f"reusing {args.database} and {data} as the last run left them")
         # kam may have gained migrations since: upgrade, as `make serve-prod` would.
