@@ -13,6 +13,11 @@ per pair of people) carries the revisions of every record the page showed
 (``RevisionsField``); a record the page did not show was added by someone else meanwhile.
 Records kept as history (policy versions, ratings) compare the latest version number or
 rating instead of a column, and raise the same ``EditConflict``.
+
+A guarded UPDATE is not a ``Model.save()``, so the ORM's ``post_save`` does not see it:
+``saved`` is sent instead, inside the writing transaction, once the record is at its new
+revision (a refused edit sends nothing). Apps that react to a record's change (the health
+score is scored again) listen to both.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -23,10 +28,15 @@ from typing import Any
 from django import forms
 from django.db import IntegrityError, models, transaction
 from django.db.models import F
+from django.dispatch import Signal
 from django.utils import timezone
 
 from kam.audit import trail
 from kam.audit.choices import Action
+
+saved = Signal()
+"""Sent by a guarded UPDATE that wrote: ``sender`` the model, ``instance`` the record as
+saved, ``editor`` who saved it (None for a command)."""
 
 
 class Revisioned(models.Model):
@@ -190,6 +200,7 @@ def save_revision(
         changed = trail.difference(trail.snapshot(stored), trail.snapshot(record))
         if changed:
             trail.record(Action.CHANGED, record, changes=changed)
+    saved.send(sender=model, instance=record, editor=editor)
 
 
 def check_unchanged(

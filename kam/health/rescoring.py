@@ -1,12 +1,17 @@
 """Rescoring one account when something its health score reads changes through kam.
 
-An engagement logged or held, a plan action done, a stakeholder mapped: the score's
+An engagement logged or held, a plan edited, a stakeholder mapped: the score's
 engagement, meetings, plan and coverage components read these, so the account is scored
 again (``services.do_rescore_account``) once the write is committed, as the user who made
-it, and its history gains a point. Django's signals carry the news, so the apps below
-health (engagement, plans, relationships) know nothing of it. Writes with no acting user
-(the demo's bulk loads, imports inside ``quiet()``) rescore nothing: a portfolio run
-follows them.
+it, and its history gains a point. Signals carry the news, so the apps below health
+(engagement, plans, relationships) know nothing of it: the ORM's ``post_save`` and
+``post_delete`` for records created, saved or deleted; ``kam.revisions.saved`` for the
+edits saved by a revision-guarded UPDATE, which ``post_save`` does not see (an engagement
+corrected or marked held, a contact edited, an action's or a risk's status); and
+``kam.plans.signals.plan_changed`` for every edit of a plan (its freshness is when it was
+last edited). A refused edit rolls back before anything is committed, so it rescores
+nothing. Writes with no acting user (the demo's bulk loads, imports inside ``quiet()``)
+rescore nothing: a portfolio run follows them.
 """
 
 from __future__ import annotations
@@ -19,10 +24,13 @@ from django.db.models.signals import post_delete, post_save
 
 from kam.accounts.access import account_of
 from kam.audit.context import current
+from kam.plans.signals import plan_changed
+from kam.revisions import saved as revision_saved
 
 WATCHED = (
     ("engagement", "Engagement"),
     ("plans", "PlanAction"),
+    ("plans", "PlanRisk"),
     ("relationships", "Contact"),
     ("relationships", "Relationship"),
 )
@@ -66,3 +74,6 @@ def connect() -> None:
         uid = f"health-rescore-{app_label}.{model_name}"
         post_save.connect(_rescore_after, sender=model, dispatch_uid=uid)
         post_delete.connect(_rescore_after, sender=model, dispatch_uid=f"{uid}-deleted")
+        revision_saved.connect(_rescore_after, sender=model, dispatch_uid=f"{uid}-revised")
+    plan = apps.get_model("plans", "AccountPlan")
+    plan_changed.connect(_rescore_after, sender=plan, dispatch_uid="health-rescore-plan-changed")

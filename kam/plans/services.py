@@ -43,6 +43,7 @@ from kam.plans.sections import (
     SectionSpec,
     empty_content,
 )
+from kam.plans.signals import plan_changed
 from kam.plans.stakeholders import alignment_level_of
 from kam.revisions import (
     UNCHECKED,
@@ -53,6 +54,7 @@ from kam.revisions import (
     save_or_create,
     save_revision,
 )
+from kam.revisions import saved as revision_saved
 
 
 class PlanError(ValueError):
@@ -97,8 +99,17 @@ def _check_writable(plan: AccountPlan) -> None:
         raise PlanError("This plan is archived and kept for the record; start a new plan instead.")
 
 
-def _touch(plan: AccountPlan) -> None:
+def _changed(user: User, plan: AccountPlan) -> None:
+    """Announce that an edit moved the plan (``plan_changed``): its freshness, actions or
+    risks are part of the account's health."""
+    plan_changed.send(sender=AccountPlan, instance=plan, user=user)
+
+
+def _touch(user: User, plan: AccountPlan) -> None:
+    """The plan was edited now: its ``updated_at`` moves (one UPDATE, which the ORM's
+    ``post_save`` does not see) and the edit is announced."""
     AccountPlan.objects.filter(pk=plan.pk).update(updated_at=timezone.now())
+    _changed(user, plan)
 
 
 def template_for(level: str) -> PlanTemplate:
@@ -147,6 +158,7 @@ def do_create_plan(
         # Every section gets a row to carry its prompt; only text and list sections use content.
         for spec in SECTIONS
     )
+    _changed(user, plan)
     return plan
 
 
@@ -161,6 +173,7 @@ def do_update_plan_settings(
         raise PlanError("An account plan looks 12 to 36 months ahead.")
     plan.title, plan.horizon_months, plan.owner = title.strip() or plan.title, horizon_months, owner
     plan.save(update_fields=["title", "horizon_months", "owner", "updated_at"])
+    _changed(user, plan)
     return plan
 
 
@@ -238,7 +251,8 @@ def do_update_section(
         trail.record(
             Action.CHANGED, section, changes={"content": [stored.content, section.content]}
         )
-    _touch(plan)
+    revision_saved.send(sender=PlanSection, instance=section, editor=user)
+    _touch(user, plan)
     return section
 
 
@@ -253,7 +267,7 @@ def do_add_objective(user: User, plan: AccountPlan, title: str, measure: str = "
     objective = PlanObjective.objects.create(
         plan=plan, title=title.strip(), measure=measure.strip(), position=position
     )
-    _touch(plan)
+    _touch(user, plan)
     return objective
 
 
@@ -263,7 +277,7 @@ def do_remove_objective(user: User, objective: PlanObjective) -> None:
     check_permission(user, Permission.EDIT_PLANS, on=objective)
     _check_writable(objective.plan)
     objective.delete()
-    _touch(objective.plan)
+    _touch(user, objective.plan)
 
 
 @transaction.atomic
@@ -298,7 +312,7 @@ def do_set_target(
         what=f"The {year} revenue target",
         editor=user,
     )
-    _touch(plan)
+    _touch(user, plan)
     assert isinstance(target, PlanTarget)
     return target
 
@@ -329,7 +343,7 @@ def do_add_risk(
         mitigation=mitigation.strip(),
         owner=owner,
     )
-    _touch(plan)
+    _touch(user, plan)
     return added
 
 
@@ -345,7 +359,7 @@ def do_update_risk_status(
     save_revision(
         risk, base, {"status": RiskStatus(status).value}, what=f"Risk “{risk.risk}”", editor=user
     )
-    _touch(risk.plan)
+    _touch(user, risk.plan)
     return risk
 
 
@@ -369,7 +383,7 @@ def do_add_action(
     added = PlanAction.objects.create(
         plan=plan, action=action.strip(), owner=owner, due_on=due_on, objective=objective
     )
-    _touch(plan)
+    _touch(user, plan)
     return added
 
 
@@ -389,7 +403,7 @@ def do_update_action_status(
         what=f"Action “{action.action}”",
         editor=user,
     )
-    _touch(action.plan)
+    _touch(user, action.plan)
     return action
 
 
@@ -445,6 +459,7 @@ def do_record_review(
         recorded_by=user,
     )
     review.reviewers.set(reviewers)
+    _changed(user, plan)
     return review
 
 
@@ -467,6 +482,7 @@ def do_activate_plan(user: User, plan: AccountPlan) -> AccountPlan | None:
         previous.save(update_fields=["status", "updated_at"])
     plan.status = PlanStatus.ACTIVE
     plan.save(update_fields=["status", "updated_at"])
+    _changed(user, plan)
     return previous
 
 
@@ -476,6 +492,7 @@ def do_archive_plan(user: User, plan: AccountPlan) -> AccountPlan:
     check_permission(user, Permission.EDIT_PLANS, on=plan)
     plan.status = PlanStatus.ARCHIVED
     plan.save(update_fields=["status", "updated_at"])
+    _changed(user, plan)
     return plan
 
 

@@ -104,3 +104,74 @@ def test_many_writes_in_one_transaction_rescore_once(
         do_add_contact(head_of_kam, account, name="Jonas Weber", title="COO")
     assert HealthRun.objects.filter(rescored=account).count() == 1
     assert len(queries.score_history(account)) == 2
+
+
+def test_a_plan_edit_on_its_page_rescores_the_account_and_a_refused_one_does_not(
+    transactional_db, store, client, head_of_kam, make_user
+):
+    """The plan's edits are saved by revision-guarded UPDATEs, which Django's ``post_save``
+    does not see: marking an overdue action done on the plan page still adds a point to the
+    account's health history (the plan component counts no overdue action any more), and a
+    stale edit that is refused adds none. Each request commits, as in use, so the rescoring
+    runs when its write is committed."""
+    from datetime import timedelta
+
+    from django.urls import reverse
+
+    from kam.plans import services as plans
+
+    seed_buyers(store, count=80)
+    account = Account.objects.order_by("customer_id").first()
+    assert account is not None
+    plan = plans.do_create_plan(head_of_kam, account, today=BUYERS_AS_OF)
+    action = plans.do_add_action(
+        head_of_kam,
+        plan,
+        action="Send the renewal offer",
+        owner=head_of_kam,
+        due_on=BUYERS_AS_OF - timedelta(days=30),
+    )
+    first = do_score_health(head_of_kam)
+    before = queries.latest_score(account)
+    assert before is not None
+    assert before.score is not None
+    plan_part = {c["key"]: c for c in before.components}["plan"]
+    assert "1 overdue action" in plan_part["explanation"]
+    client.force_login(head_of_kam)
+    htmx = {"HTTP_HX_REQUEST": "true"}
+
+    done = reverse("plans:action_status", args=[account.customer_id, plan.pk, action.pk])
+    response = client.post(done, {"status": "done", "revision": 0}, **htmx)
+    assert response.status_code == 200
+    history = queries.score_history(account)
+    assert len(history) == 2
+    after = queries.latest_score(account)
+    assert after is not None
+    assert after.run.rescored_id == account.customer_id
+    assert after.run.as_of == first.as_of
+    assert "0 overdue action" in {c["key"]: c for c in after.components}["plan"]["explanation"]
+    assert after.score is not None
+    assert after.score > before.score
+
+    # Someone saves the value proposition first; the page's stale save is refused: no point.
+    olli = make_user(Role.HEAD_OF_KAM, "olli", first_name="Olli", last_name="Other")
+    section = plan.sections.get(key="value_proposition")
+    plans.do_update_section(
+        olli,
+        plan,
+        "value_proposition",
+        {"text": "Renewal first."},
+        expected_revision=section.revision,
+    )
+    url = reverse("plans:section", args=[account.customer_id, plan.pk, "value_proposition"])
+    stale = client.post(url, {"text": "Grow the service line.", "revision": section.revision})
+    assert stale.status_code == 409
+    assert "Olli Other" in stale.content.decode()
+    assert len(queries.score_history(account)) == 2
+
+    # Saved again from the revision the conflict showed, it is an edit: a new point.
+    saved = client.post(
+        url, {"text": "Grow the service line.", "revision": section.revision + 1}, **htmx
+    )
+    assert saved.status_code == 200
+    assert len(queries.score_history(account)) == 3
