@@ -167,6 +167,14 @@ def fit(
     horizon: Horizon = 12,
     validation_as_of: AsOf = None,
     penalty: Annotated[float, typer.Option("--penalty", min=0.0, help="L2 penalty.")] = 1.0,
+    objective: Annotated[
+        str,
+        typer.Option(
+            "--objective",
+            help="likelihood (logistic regression; the default) or ranking (pairwise, an AUC "
+            "surrogate).",
+        ),
+    ] = "likelihood",
     username: AsUser = None,
     as_json: Json = False,
 ) -> None:
@@ -176,7 +184,7 @@ def fit(
 
     user = acting_user(username)
     with refusals(HealthError):
-        proposal = do_fit_health_policy(user, horizon, validation_as_of, penalty)
+        proposal = do_fit_health_policy(user, horizon, validation_as_of, penalty, objective)
     comparison = proposal.comparison
     if as_json:
         print_json(

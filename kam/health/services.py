@@ -14,7 +14,7 @@ from kam.accounts.models import Account
 from kam.analytics.account_figures import shift_months
 from kam.analytics.health import HealthPolicy, score_accounts
 from kam.analytics.health.backtest import backtest_frame, measure
-from kam.analytics.health.fit import DEFAULT_PENALTY, fit_weights
+from kam.analytics.health.fit import DEFAULT_OBJECTIVE, DEFAULT_PENALTY, fit_weights
 from kam.analytics.health.signals import AliveModel, PurchaseSignals, purchase_signals
 from kam.analytics.ingest.problems import ImportReport
 from kam.analytics.progress import Progress
@@ -213,6 +213,7 @@ def do_fit_health_policy(
     horizon_months: int = 12,
     validation_as_of: dt.date | None = None,
     penalty: float = DEFAULT_PENALTY,
+    objective: str = DEFAULT_OBJECTIVE,
 ) -> FitProposal:
     """Learn weights on the accounts scored at ``validation_as_of`` − horizon (outcomes up
     to ``validation_as_of``), judge them on those scored at ``validation_as_of`` (default:
@@ -241,7 +242,7 @@ def do_fit_health_policy(
                 current,
                 app_components(validation, history_only=True),
             )
-            fitted = fit_weights(train.points, train.outcomes.bad, current, penalty)
+            fitted = fit_weights(train.points, train.outcomes.bad, current, penalty, objective)
         except ValueError as error:
             raise HealthError(f"cannot learn weights: {error}") from None
     proposed = HealthPolicy(fitted.weights, current.shrink_share, version=_next_version())
@@ -251,6 +252,7 @@ def do_fit_health_policy(
         "validation_as_of": validation.isoformat(),
         "horizon_months": horizon_months,
         "penalty": penalty,
+        "objective": fitted.objective,
         "learned": list(fitted.learned),
         "training_accounts": fitted.accounts,
         "current": old.as_dict(),

@@ -1,6 +1,7 @@
 """The backtest: its measures on hand-built cases, no leakage, and the weight fit."""
 
 import datetime as dt
+import math
 
 import ibis
 import numpy as np
@@ -109,8 +110,23 @@ def test_fit_recovers_known_weights_on_simulated_data():
     bad = rng.random(n) < 1 / (1 + np.exp(-z))
     policy = HealthPolicy({"revenue_trend": 1, "p_alive": 1, "order_rhythm": 1})
     fit = fit_weights(points, bad, policy, penalty=1.0)
+    assert fit.objective == "likelihood"
     assert set(fit.learned) == {"revenue_trend", "p_alive", "order_rhythm"}
     weights = fit.weights
     assert weights["revenue_trend"] < 0.1 * weights["p_alive"]
     assert weights["p_alive"] / weights["order_rhythm"] == pytest.approx(2.0, rel=0.25)
     assert sum(weights[k] for k in fit.learned) == pytest.approx(3.0, abs=0.05)
+    assert math.isfinite(fit.intercept)
+
+    # The ranking fit (pairwise, an AUC surrogate) finds the same direction: under a
+    # logistic model the ranking that fits best is the linear score's own.
+    ranked = fit_weights(points, bad, policy, penalty=1.0, objective="ranking")
+    assert ranked.objective == "ranking"
+    assert not math.isfinite(ranked.intercept)  # a ranking has no intercept: missing
+    weights = ranked.weights
+    assert weights["revenue_trend"] < 0.1 * weights["p_alive"]
+    assert weights["p_alive"] / weights["order_rhythm"] == pytest.approx(2.0, rel=0.25)
+    again = fit_weights(points, bad, policy, objective="ranking")
+    assert again.weights == weights  # the same pairs every time
+    with pytest.raises(ValueError, match="unknown objective"):
+        fit_weights(points, bad, policy, objective="accuracy")
