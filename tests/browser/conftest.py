@@ -7,6 +7,7 @@ htmx is bound posts the form as a plain page load (the flake this guards against
 assertion read before a swap settled reads the old page.
 """
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -24,26 +25,77 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture
-def browser(monkeypatch) -> Iterator[object]:
-    """A headless Chromium, one per test: Playwright's event loop must not outlive the test.
+class SharedChromium:
+    """One headless Chromium for a run of browser tests: launching it takes seconds, a
+    fresh context per test (``new_context``, ``page``) keeps the tests apart.
 
-    While the loop runs, Django refuses ORM calls from this thread unless told it is safe;
-    the test thread only seeds data and waits for the browser, so it is.
-    """
-    if not CHROMIUM.exists():
-        pytest.fail("install chromium: apt-get install -y chromium", pytrace=False)
-    from playwright.sync_api import sync_playwright
+    While Playwright's event loop runs, Django refuses ORM calls from this thread unless
+    told it is safe; the test thread only seeds data and waits for the browser, so it is.
+    The loop must not outlive the browser tests: the browser is closed, and Django's guard
+    restored, as soon as the next test does not drive it (``pytest_runtest_teardown``)."""
 
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
+    def __init__(self) -> None:
+        self._playwright = None
+        self._manager = None
+        self._browser = None
+        self._async_unsafe: str | None = None
+
+    def get(self):
+        if self._browser is not None and self._browser.is_connected():
+            return self._browser
+        self.close()
+        if not CHROMIUM.exists():
+            pytest.fail("install chromium: apt-get install -y chromium", pytrace=False)
+        from playwright.sync_api import sync_playwright
+
+        self._async_unsafe = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+        self._manager = sync_playwright()
+        self._playwright = self._manager.__enter__()
+        self._browser = self._playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
         )
+        return self._browser
+
+    def close(self) -> None:
+        if self._manager is None:
+            return
         try:
-            yield chromium
+            if self._browser is not None and self._browser.is_connected():
+                self._browser.close()
         finally:
-            chromium.close()
+            self._manager.__exit__(None, None, None)
+            self._manager = self._playwright = self._browser = None
+            if self._async_unsafe is None:
+                os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+            else:
+                os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = self._async_unsafe
+
+
+CHROMIUM_RUN = SharedChromium()
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    """A headless Chromium, shared by consecutive browser tests (``SharedChromium``); the
+    contexts a test opened (its cookies, storage, pages) are closed when it ends."""
+    chromium = CHROMIUM_RUN.get()
+    try:
+        yield chromium
+    finally:
+        for context in list(chromium.contexts):
+            context.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """Close the shared Chromium once the test after this one does not use it (or none
+    follows), after this test's own fixtures are torn down."""
+    try:
+        return (yield)
+    finally:
+        if nextitem is None or "browser" not in getattr(nextitem, "fixturenames", ()):
+            CHROMIUM_RUN.close()
 
 
 TRACK_HTMX = """
