@@ -1,6 +1,8 @@
 """Fixtures shared by every test: a private analytical store and users in each role."""
 
+import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -86,3 +88,53 @@ def managers_work_every_account():
     TIES[Role.KEY_ACCOUNT_MANAGER].append(works_it)
     yield
     TIES[Role.KEY_ACCOUNT_MANAGER].remove(works_it)
+
+
+@dataclass(frozen=True)
+class DemoCopy:
+    """The demo company as one load left it: what the load reported, the operational
+    database's rows (serialized as Django's test runner does) and the analytical store."""
+
+    loaded: object
+    rows: str
+    store: Path
+
+
+_DEMO_COPIES: dict[tuple[int, int], DemoCopy] = {}
+
+
+@pytest.fixture
+def small_demo(store, settings, tmp_path_factory) -> object:
+    """The demo company of 120 customers (seed 3) in this test's database and store, and
+    what ``do_load_demo`` reported loading it.
+
+    The first test to ask loads it through ``do_load_demo``; the others get a copy of that
+    load — the same rows, audit trail included, and a copy of the same store file — as a
+    load takes minutes on a busy machine. A test of the load itself calls ``do_load_demo``.
+    The test must have database access (``db`` or ``django_db``)."""
+    from django.apps import apps
+    from django.core.management.color import no_style
+    from django.db import connection
+
+    from kam.audit.context import quiet
+    from kam.datasets import do_load_demo
+
+    key = (3, 120)
+    path = Path(settings.ANALYTICS_URL.removeprefix("duckdb://"))
+    copy = _DEMO_COPIES.get(key)
+    if copy is None:
+        loaded = do_load_demo(None, seed=key[0], customers=key[1])
+        kept = tmp_path_factory.mktemp("demo") / path.name
+        assert not path.with_name(f"{path.name}.wal").exists(), "the store is checkpointed"
+        shutil.copyfile(path, kept)
+        rows = connection.creation.serialize_db_to_string()
+        _DEMO_COPIES[key] = DemoCopy(loaded, rows, kept)
+        return loaded
+    shutil.copyfile(copy.store, path)
+    with quiet():  # the rows are restored, not changed: no audit entries, no rescoring
+        connection.creation.deserialize_db_from_string(copy.rows)
+    models = apps.get_models(include_auto_created=True)
+    with connection.cursor() as cursor:  # PostgreSQL: new rows number on after the copied
+        for sql in connection.ops.sequence_reset_sql(no_style(), models):
+            cursor.execute(sql)
+    return copy.loaded

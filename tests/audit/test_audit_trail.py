@@ -202,11 +202,10 @@ def test_the_administrators_trail_filters_by_user_and_interface(make_user, kim, 
     assert client.post(reverse("audit_trail")).status_code == 405
 
 
-def test_the_demo_is_one_entry_and_its_files_not_a_row_per_record(db, store):
-    from kam.datasets import do_load_demo
+def test_the_demo_is_one_entry_and_its_files_not_a_row_per_record(db, small_demo):
     from kam.plans.models import AccountPlan
 
-    loaded = do_load_demo(None, seed=3, customers=120)
+    loaded = small_demo
     assert Contact.objects.exists()
     assert AccountPlan.objects.exists()
     entries = list(AuditEntry.objects.order_by("id"))

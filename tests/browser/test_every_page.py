@@ -72,14 +72,13 @@ def parameters(prefix: str, pattern: URLPattern) -> tuple[str, ...]:
 
 
 @pytest.fixture
-def demo(store, settings):
+def demo(small_demo):
     """A small demo company (people in every role, plans, contacts, two selection cycles),
     and the values that fill each path parameter."""
     from django.contrib.auth.tokens import default_token_generator
     from django.utils.encoding import force_bytes
     from django.utils.http import urlsafe_base64_encode
 
-    from kam.datasets import do_load_demo
     from kam.engagement.models import Engagement
     from kam.engagement.services import do_log_engagement
     from kam.people.models import User
@@ -88,9 +87,6 @@ def demo(store, settings):
     from kam.relationships.models import AlignmentLevel, Relationship
     from kam.selection.models import PolicyVersion, SelectionCycle
 
-    started = time.monotonic()
-    do_load_demo(None, seed=3, customers=120)
-    print(f"demo loaded in {time.monotonic() - started:.0f}s")
     plan = (
         AccountPlan.objects.filter(versions__isnull=False, risks__isnull=False)
         .order_by("-account__contacts__id")
