@@ -116,8 +116,9 @@ document for print does not), and no htmx request is under way."""
 
 
 def ready(page, *, timeout: float | None = None) -> None:
-    """Wait until ``page`` is ready to be used: loaded, htmx bound, requests settled."""
-    page.wait_for_load_state("load")
+    """Wait until ``page`` is ready to be used: loaded, htmx bound, requests settled;
+    ``timeout`` (ms) bounds each of the waits, the context's default when None."""
+    page.wait_for_load_state("load", timeout=timeout)
     page.wait_for_function(PAGE_READY, timeout=timeout)
 
 
