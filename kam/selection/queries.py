@@ -143,15 +143,14 @@ def score_page(con: Any, snapshot_id: str, query: ScoreQuery) -> ScorePage:
             page_size=query.page_size,
         ),
     )
-    table = snapshots.scores(con, snapshot_id)
     labels = dict(TierChoice.choices)
     return ScorePage(
         rows=[{**row, "tier_label": labels.get(row["tier"], "")} for row in found.rows],
         total=found.total,
         page=found.page,
         page_size=found.page_size,
-        regions=snapshots.filter_values(table, "region"),
-        segments=snapshots.filter_values(table, "segment"),
+        regions=snapshots.filter_values(con, snapshot_id, "region"),
+        segments=snapshots.filter_values(con, snapshot_id, "segment"),
     )
 
 

@@ -84,10 +84,9 @@ def page(con: Any, snapshot_id: str, query: engine.SnapshotQuery) -> engine.Snap
     return engine.snapshot_page(con, snapshot_id, query)
 
 
-def filter_values(table: ir.Table, column: str) -> list[str]:
+def filter_values(con: Any, snapshot_id: str, column: str) -> list[str]:
     """The distinct non-empty values of ``column`` (regions, segments), sorted."""
-    values = table.select(column).distinct().to_pyarrow().column(column).to_pylist()
-    return sorted(v for v in values if v)
+    return engine.snapshot_filter_values(con, snapshot_id, column)
 
 
 def rows_for(table: ir.Table, customer_ids: list[str], columns: tuple[str, ...]) -> dict[str, dict]:

@@ -27,7 +27,7 @@ from ibis.backends.duckdb import Backend as DuckDBBackend
 
 from kam.analytics.selection.policy_toml import policy_from_toml, policy_to_toml
 from kam.analytics.selection.scoring import ScoredAccounts, explanation_rows, explanations_of
-from kam.analytics.store import AnalyticsStore
+from kam.analytics.store import AnalyticsStore, reader_memoised
 
 CATALOGUE = "score_snapshots"
 CATALOGUE_DDL = f"""
@@ -267,6 +267,26 @@ def snapshot_explanation(con: DuckDBBackend, snapshot_id: str, customer_id: str)
     rows = [dict(zip(names, found, strict=True)) for found in cursor.fetchall()]
     policy = policy_from_toml(info.policy_toml)
     return [line for row in rows for line in explanation_rows(row, policy)]
+
+
+FILTERABLE = ("region", "segment")
+"""The snapshot columns whose values the score table offers as filters."""
+
+
+def snapshot_filter_values(con: DuckDBBackend, snapshot_id: str, column: str) -> list[str]:
+    """The distinct non-empty values of ``column`` ("region" or "segment") in a snapshot,
+    sorted; kept with the reader copy (a snapshot never changes), one SQL pass otherwise."""
+    if column not in FILTERABLE:
+        raise ValueError(f"{column!r} is not a filter of the score table")
+    if snapshot_info(con, snapshot_id) is None:
+        raise SnapshotError(f"no snapshot {snapshot_id}")
+    table = snapshot_table_name(snapshot_id)
+
+    def distinct() -> list[str]:
+        found = con.con.execute(f'SELECT DISTINCT "{column}" FROM {table}').fetchall()
+        return sorted(value for (value,) in found if value)
+
+    return list(reader_memoised(con, f"filter_values:{snapshot_id}:{column}", distinct))
 
 
 class SnapshotSort(StrEnum):
