@@ -9,9 +9,12 @@ sort and page (see kam.selection.snapshots); only what a page shows comes back.
 import math
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 import pyarrow as pa
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce
 
 from kam.accounts.access import FINANCIAL_FIELDS as FINANCIAL
 from kam.accounts.access import sees_financials, without_financials
@@ -524,23 +527,57 @@ def tier_types(user: User, run: ScoreRun) -> list[TierTypes]:
         return _tier_types(snapshots.scores(con, run.snapshot_id))
 
 
+KEY_PROPOSALS = (CycleDecision.Proposal.ADD, CycleDecision.Proposal.KEEP)
+
+
+def _is_key() -> Q:
+    """A decision that leaves its account key (``CycleDecision.is_key``), as a condition."""
+    return Q(override_key=True) | Q(override_key__isnull=True, proposal__in=KEY_PROPOSALS)
+
+
+def _moved() -> Q:
+    """A decision whose account changed type (``CycleDecision.quadrant_changed``)."""
+    return ~Q(quadrant="") & ~Q(previous_quadrant="") & ~Q(quadrant=F("previous_quadrant"))
+
+
+def in_review_order(decisions: QuerySet[CycleDecision]) -> QuerySet[CycleDecision]:
+    """Decisions as a cycle is reviewed: key accounts first, by rank, then by account id."""
+    key = Case(When(_is_key(), then=Value(0)), default=Value(1), output_field=IntegerField())
+    return decisions.select_related("account", "manager", "sponsor", "overridden_by").order_by(
+        key, Coalesce("key_rank", Value(10**9)), "account_id"
+    )
+
+
 @dataclass(frozen=True)
 class CycleReview:
-    """A cycle with its decisions in the order they are reviewed: key accounts by rank first."""
+    """A cycle with its decisions in the order they are reviewed: key accounts by rank first.
+
+    The decisions are read when asked for: the cycle page counts them in one query and
+    reads only the page it shows (``shown``); the CLI lists them all (``decisions``).
+    """
 
     cycle: SelectionCycle
-    decisions: list[CycleDecision]
     shares: KeySetShares | None = None
     coverage: Coverage | None = None
     max_churn: float | None = None
 
+    @cached_property
+    def decisions(self) -> list[CycleDecision]:
+        """Every decision of the cycle, in review order."""
+        decisions = list(
+            self.cycle.decisions.select_related("account", "manager", "sponsor", "overridden_by")
+        )
+        decisions.sort(key=lambda d: (not d.is_key, d.key_rank or 10**9, d.account_id))
+        return decisions
+
     @property
     def churn(self) -> float | None:
         """The share of the previous key accounts this proposal removes; None for a first."""
-        before = sum(d.proposal in ("keep", "remove") for d in self.decisions)
+        counts = self.counts
+        before = counts["keep"] + counts["remove"]
         if self.cycle.previous_id is None or not before:
             return None
-        return sum(d.proposal == "remove" for d in self.decisions) / before
+        return counts["remove"] / before
 
     @property
     def churn_above_band(self) -> bool:
@@ -548,51 +585,64 @@ class CycleReview:
         churn = self.churn
         return churn is not None and self.max_churn is not None and churn > self.max_churn
 
-    @property
+    @cached_property
     def counts(self) -> dict[str, int]:
-        """Decisions by proposal (add / keep / remove), overridden, moved type, and key."""
-        decisions = self.decisions
-        return {
-            "add": sum(d.proposal == "add" for d in decisions),
-            "keep": sum(d.proposal == "keep" for d in decisions),
-            "remove": sum(d.proposal == "remove" for d in decisions),
-            "overridden": sum(d.override_key is not None for d in decisions),
-            "moved": sum(bool(d.quadrant_changed) for d in decisions),
-            "key": sum(d.is_key for d in decisions),
-        }
+        """Decisions by proposal (add / keep / remove), overridden, moved type, and key: one
+        query, whatever the number of decisions."""
+        Proposal = CycleDecision.Proposal
+        counted = self.cycle.decisions.aggregate(
+            add=Count("pk", filter=Q(proposal=Proposal.ADD)),
+            keep=Count("pk", filter=Q(proposal=Proposal.KEEP)),
+            remove=Count("pk", filter=Q(proposal=Proposal.REMOVE)),
+            overridden=Count("pk", filter=Q(override_key__isnull=False)),
+            moved=Count("pk", filter=_moved()),
+            key=Count("pk", filter=_is_key()),
+        )
+        return {name: int(counted[name] or 0) for name in SUMMARY}
 
-    def shown(self, show: str) -> list[CycleDecision]:
+    def shown(self, show: str) -> QuerySet[CycleDecision]:
         """The decisions one filter of the cycle page shows ("add", "keep", "remove",
-        "overridden", "moved"; anything else: all), in review order."""
+        "overridden", "moved"; anything else: all), in review order, read when sliced."""
+        decisions = self.cycle.decisions.all()
         if show in ("add", "keep", "remove"):
-            return [d for d in self.decisions if d.proposal == show]
-        if show == "overridden":
-            return [d for d in self.decisions if d.override_key is not None]
-        if show == "moved":
-            return [d for d in self.decisions if d.quadrant_changed]
-        return list(self.decisions)
+            decisions = decisions.filter(proposal=show)
+        elif show == "overridden":
+            decisions = decisions.filter(override_key__isnull=False)
+        elif show == "moved":
+            decisions = decisions.filter(_moved())
+        return in_review_order(decisions)
+
+
+SUMMARY = ("add", "keep", "remove", "overridden", "moved", "key")
+"""What ``CycleReview.counts`` counts, in the order the cycle page shows them."""
 
 
 def cycle_review(user: User, cycle_id: int | None = None) -> CycleReview | None:
-    """Cycle ``cycle_id`` (default: the newest) with its decisions; None if there is none."""
+    """Cycle ``cycle_id`` (default: the newest) with its key set's shares; None if there is
+    none. Its decisions are read when asked for (``CycleReview``)."""
     check_permission(user, Permission.VIEW_ACCOUNTS)
-    cycles = SelectionCycle.objects.select_related("score_run", "previous")
+    cycles = SelectionCycle.objects.select_related("score_run__policy_version", "previous")
     cycles = cycles.order_by("-created_at", "-id")
     cycle = cycles.filter(pk=cycle_id).first() if cycle_id is not None else cycles.first()
     if cycle is None:
         return None
-    decisions = list(
-        cycle.decisions.select_related("account", "manager", "sponsor", "overridden_by")
-    )
-    decisions.sort(key=lambda d: (not d.is_key, d.key_rank or 10**9, d.account_id))
     run = cycle.score_run
     shares: KeySetShares | None = None
     covered: Coverage | None = None
+    per_manager = manager_capacity()
     with analytics_store().connect(read_only=True) as con:
-        if snapshots.exists(con, run.snapshot_id):
-            shares, covered = run_shares(snapshots.scores(con, run.snapshot_id), run)
+        # Snapshots never change: a reader copy keeps each key set's shares it has computed.
+        key = f"shares:{run.snapshot_id}:{run.policy_version_id}:{run.capacity}:{per_manager}"
+        memo = reader_memo(con)
+        found = memo.get(key) if memo is not None else None
+        if found is None and snapshots.exists(con, run.snapshot_id):
+            found = run_shares(snapshots.scores(con, run.snapshot_id), run, per_manager)
+            if memo is not None:
+                memo[key] = found
+        if found is not None:
+            shares, covered = found
     max_churn = run.policy_version.policy().max_churn
-    return CycleReview(cycle, decisions, shares, covered, max_churn)
+    return CycleReview(cycle, shares, covered, max_churn)
 
 
 def policy_version(user: User, version: int | None = None) -> PolicyVersion | None:

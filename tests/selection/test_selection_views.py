@@ -148,3 +148,37 @@ def test_the_cycle_page_lists_its_decisions_a_page_at_a_time(
     assert listed.count('id="decision-') == min(2, len(added))
     if len(added) > 2:
         assert 'href="?show=add&amp;page=2"' in listed
+
+
+def test_the_cycle_pages_list_every_decision_once_in_review_order_with_the_counts(
+    client, portfolio, head_of_kam, monkeypatch
+):
+    import re
+
+    from kam.selection import queries, views_cycles
+
+    monkeypatch.setattr(views_cycles, "DECISIONS_A_PAGE", 3)
+    cycle = services.do_create_cycle(head_of_kam)
+    removed = next(d for d in cycle.decisions.all() if d.is_key)
+    services.do_override_decision(
+        head_of_kam, cycle, removed.account_id, is_key=False, reason="Sold to a rival"
+    )
+    client.force_login(head_of_kam)
+    url = reverse("selection:cycle", args=[cycle.pk])
+    shown: list[str] = []
+    for page in range(1, -(-cycle.decisions.count() // 3) + 1):
+        html = client.get(url, {"page": page}).content.decode()
+        shown += re.findall(r'id="decision-(\d+)"', html)
+    review = queries.cycle_review(head_of_kam, cycle.pk)
+    # Key accounts first by rank, then the rest by account id, the override moved down.
+    assert shown == [str(d.pk) for d in review.decisions]
+    assert shown.index(str(removed.pk)) >= sum(d.is_key for d in review.decisions)
+    assert review.counts == {
+        "add": sum(d.proposal == "add" for d in review.decisions),
+        "keep": sum(d.proposal == "keep" for d in review.decisions),
+        "remove": sum(d.proposal == "remove" for d in review.decisions),
+        "overridden": 1,
+        "moved": sum(d.quadrant_changed for d in review.decisions),
+        "key": sum(d.is_key for d in review.decisions),
+    }
+    assert f'id="final-key">{review.counts["key"]}<' in html
