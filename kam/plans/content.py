@@ -18,6 +18,15 @@ def _name(user: Any) -> str:
     return user.display_name if user is not None else ""
 
 
+def plan_rows(plan: AccountPlan, name: str, *joined: str) -> list[Any]:
+    """The plan's ``name`` rows ("risks", "actions", ...) in their model's order: those read
+    with the plan (``read_whole``) when it was, else one query joining ``joined``."""
+    manager = getattr(plan, name)
+    if name in getattr(plan, "_prefetched_objects_cache", {}):
+        return list(manager.all())
+    return list(manager.select_related(*joined))
+
+
 def snapshot_of(plan: AccountPlan) -> Snapshot:
     """Everything a reader of the plan sees, as JSON-safe data (the stakeholder map excepted:
     it is live from the relationships app and is drawn when the document is rendered).
@@ -62,7 +71,7 @@ def snapshot_of(plan: AccountPlan) -> Snapshot:
                 "owner": _name(risk.owner),
                 "status": risk.status,
             }
-            for risk in plan.risks.select_related("owner")
+            for risk in plan_rows(plan, "risks", "owner")
         ],
         "actions": [
             {
@@ -73,7 +82,7 @@ def snapshot_of(plan: AccountPlan) -> Snapshot:
                 "status": action.status,
                 "objective": titles.get(action.objective_id, "") if action.objective_id else "",
             }
-            for action in plan.actions.select_related("owner")
+            for action in plan_rows(plan, "actions", "owner")
         ],
     }
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Prefetch, prefetch_related_objects
 
 from kam.accounts.models import Account
 from kam.people.models import User
@@ -22,6 +22,8 @@ from kam.plans.models import (
     AlignmentLevel,
     PlanAction,
     PlanReview,
+    PlanRisk,
+    PlanSection,
     PlanStatus,
     PlanTemplate,
     PlanVersion,
@@ -151,19 +153,52 @@ def completeness(plan: AccountPlan) -> Completeness:
     return Completeness(tuple(states))
 
 
+def read_whole(plan: AccountPlan) -> AccountPlan:
+    """``plan`` with every row its page shows read at once, a query per kind of row (its
+    sections, objectives, targets, risks, actions, reviews and versions, with the people
+    they name), instead of once per part of the page that counts or lists them. For a page
+    that only reads: rows written after this are not seen."""
+    prefetch_related_objects(
+        [plan],
+        Prefetch("sections", PlanSection.objects.select_related("updated_by")),
+        "objectives",
+        "targets",
+        Prefetch("risks", PlanRisk.objects.select_related("owner")),
+        Prefetch("actions", PlanAction.objects.select_related("owner", "objective")),
+        Prefetch("reviews", PlanReview.objects.prefetch_related("reviewers")),
+        Prefetch("versions", PlanVersion.objects.select_related("created_by")),
+    )
+    return plan
+
+
+def _read_whole(plan: AccountPlan, name: str) -> bool:
+    return name in getattr(plan, "_prefetched_objects_cache", {})
+
+
 def freshness(plan: AccountPlan, today: date) -> Freshness:
     """Days from the plan's last review to ``today`` (None when it was never reviewed)."""
-    last = (
-        plan.reviews.filter(held_on__lte=today)
-        .order_by("-held_on")
-        .values_list("held_on", flat=True)
-    )
-    last_review = last.first()
+    if _read_whole(plan, "reviews"):
+        held = [review.held_on for review in plan.reviews.all() if review.held_on <= today]
+        last_review = max(held, default=None)
+    else:
+        last = (
+            plan.reviews.filter(held_on__lte=today)
+            .order_by("-held_on")
+            .values_list("held_on", flat=True)
+        )
+        last_review = last.first()
     return Freshness(last_review, (today - last_review).days if last_review else None)
 
 
 def overdue_actions(plan: AccountPlan, today: date) -> list[PlanAction]:
     """Open and in-progress actions due before ``today``, most overdue first."""
+    if _read_whole(plan, "actions"):
+        late = [
+            action
+            for action in plan.actions.all()
+            if action.status in OPEN_ACTION_STATUSES and action.due_on < today
+        ]
+        return sorted(late, key=lambda action: (action.due_on, action.id))
     return list(
         plan.actions.filter(status__in=OPEN_ACTION_STATUSES, due_on__lt=today)
         .select_related("owner", "objective")
@@ -256,7 +291,11 @@ def _document(
         today=today,
         completeness=completeness(plan),
         freshness=freshness(plan, today),
-        reviews=tuple(plan.reviews.prefetch_related("reviewers").order_by("-held_on")),
+        reviews=tuple(
+            plan.reviews.all()  # the model's order: newest first
+            if _read_whole(plan, "reviews")
+            else plan.reviews.prefetch_related("reviewers").order_by("-held_on")
+        ),
         version=version,
         targets_svg=charts.targets_svg(annotated["targets"]),
         org_chart_svg=stakeholders.org_chart_svg(plan.account),

@@ -10,7 +10,6 @@ from typing import Any
 from csp.constants import SELF
 from csp.decorators import csp_replace
 from django.contrib import messages
-from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -26,6 +25,7 @@ from kam.audit import queries as audit_queries
 from kam.people.access import KamRequest, requires
 from kam.people.roles import Permission
 from kam.plans import charts, export, queries, services
+from kam.plans.content import plan_rows
 from kam.plans.forms import (
     ActionForm,
     ObjectiveForm,
@@ -142,13 +142,13 @@ def _plan_context(request: KamRequest, plan: AccountPlan, **extra: Any) -> dict[
         ],
         "overdue_ids": {action.pk for action in queries.overdue_actions(plan, today)},
         "targets_figure": charts.targets_figure(document.content["targets"]),
-        "actions": plan.actions.select_related("owner", "objective"),
+        "actions": plan_rows(plan, "actions", "owner", "objective"),
         "risks": sorted(
-            plan.risks.select_related("owner"), key=lambda r: (r.status != "open", -r.score)
+            plan_rows(plan, "risks", "owner"), key=lambda r: (r.status != "open", -r.score)
         ),
         "objectives": plan.objectives.all(),
         "targets": plan.targets.all(),
-        "versions": plan.versions.select_related("created_by"),
+        "versions": plan_rows(plan, "versions", "created_by"),
         "other_plans": queries.account_plans(request.user, plan.account),
         "objective_form": ObjectiveForm(),
         "target_form": TargetForm(
@@ -178,12 +178,9 @@ def health_oob(request: KamRequest, context: dict[str, Any]) -> str:
 @VIEW
 def plan_detail(request: KamRequest, customer_id: str, plan_id: int) -> HttpResponse:
     """The living plan: every section, its health, actions, risks, reviews and versions."""
-    plan = _plan(customer_id, plan_id)
     # Read once, not once per part of the page that counts or lists them (a GET: nothing
     # is written meanwhile that the prefetched rows would miss).
-    prefetch_related_objects(
-        [plan], Prefetch("sections", PlanSection.objects.select_related("updated_by")), "targets"
-    )
+    plan = queries.read_whole(_plan(customer_id, plan_id))
     return render(request, "plans/plan.html", _plan_context(request, plan))
 
 
