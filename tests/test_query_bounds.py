@@ -219,16 +219,17 @@ PAGES = (
     Page("selection:policy", EVERYONE, 8),
     Page("selection:ratings_import", EVERYONE, 3),
     Page("selection:cycles", EVERYONE, 5),
-    Page("selection:cycle", EVERYONE, 9, ("pk",)),
+    Page("selection:cycle", EVERYONE, 10, ("pk",)),  # counts, the page's count, its rows
     Page("selection:assignment", EVERYONE, 12, ("pk",)),
     Page("selection:sponsored", (A, S), 16),  # 8 of them: the next touchpoints
-    Page("plans:detail", IN_FULL, 38, ("customer_id", "plan_id")),
+    Page("plans:detail", IN_FULL, 25, ("customer_id", "plan_id")),  # a query per kind of row
     Page("plans:templates", EVERYONE, 7),
     Page("relationships:map", IN_FULL, 15, ACCOUNT),
     Page("relationships:contact_edit", IN_FULL, 16, ("customer_id", "contact_id")),
     # 3: open pipeline, biggest gap; 2: health; 16: the alerts above the table (the cadence
-    # statuses 8, the stakeholder map 2, opportunities, settings, previous run, acknowledgements)
-    Page("engagement:my_accounts", EVERYONE, 37),
+    # statuses 8, the stakeholder map 2, opportunities, settings, previous run, acknowledgements,
+    # 2: whether the manager may answer each account's alerts, asked for all accounts at once)
+    Page("engagement:my_accounts", EVERYONE, 38),
     Page("engagement:overdue", EVERYONE, 12),
     Page("engagement:cadence", EVERYONE, 5),
     Page("engagement:account", IN_FULL, 22, ACCOUNT),

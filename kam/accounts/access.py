@@ -18,7 +18,7 @@ registers the key account's manager and sponsor that way.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from kam.people.grants import permissions_of
@@ -55,16 +55,53 @@ def on_team(user: User, account: Account) -> bool:
     return account.team.filter(pk=user.pk).exists()
 
 
+def team_accounts(user: User, customer_ids: Sequence[str]) -> set[str]:
+    """Which of ``customer_ids`` have ``user`` on their team (``on_team`` for many)."""
+    from kam.accounts.models import Account
+
+    Team = Account.team.through
+    found = Team.objects.filter(user_id=user.pk, account_id__in=list(customer_ids))
+    return set(found.values_list("account_id", flat=True))
+
+
 Tie = Callable[["User", "Account"], bool]
+TiedAmong = Callable[["User", Sequence[str]], set[str]]
 TIES: dict[Role, list[Tie]] = {Role.KEY_ACCOUNT_MANAGER: [on_team], Role.EXECUTIVE_SPONSOR: []}
 """What ties someone in an account-bound role to an account. ``kam.selection`` adds the key
 account's manager and sponsor (``KeyAccount``) when it starts; a later app adds its own."""
+AMONG: dict[Tie, TiedAmong] = {on_team: team_accounts}
+"""Each tie asked of many accounts in one query: which of them it ties the person to."""
 
 
-def register_tie(role: Role, tie: Tie) -> None:
-    """Make ``tie(user, account)`` one more way ``role`` holds its permissions on an account."""
+def register_tie(role: Role, tie: Tie, among: TiedAmong | None = None) -> None:
+    """Make ``tie(user, account)`` one more way ``role`` holds its permissions on an account;
+    ``among(user, customer_ids)``, when given, answers it for many accounts in one query."""
     if tie not in TIES.setdefault(role, []):
         TIES[role].append(tie)
+    if among is not None:
+        AMONG[tie] = among
+
+
+def remember_ties(user: object, customer_ids: Sequence[str]) -> None:
+    """Ask once for all of ``customer_ids`` whether ``user``'s account-bound roles tie them
+    to each account, and keep the answers for the request (``User.record_checks``), so a
+    page checking the same right on every account of a list asks a query per tie, not per
+    account. Outside a request, or for a tie with no ``among``, nothing is kept."""
+    memo = getattr(user, "record_checks", None)
+    if memo is None or not customer_ids:
+        return
+    for role in user.roles():  # type: ignore[attr-defined]
+        ties = TIES.get(role)
+        if ties is None or not all(tie in AMONG for tie in ties):
+            continue
+        asked = [cid for cid in customer_ids if ("tie", role, cid) not in memo]
+        if not asked:
+            continue
+        tied: set[str] = set()
+        for tie in ties:
+            tied |= AMONG[tie](user, asked)  # type: ignore[arg-type]
+        for customer_id in asked:
+            memo[("tie", role, customer_id)] = customer_id in tied
 
 
 def _ties(role: Role, user: User, account: Account) -> bool:

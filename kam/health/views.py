@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from kam.accounts.access import can_edit_account
+from kam.accounts.access import can_edit_account, remember_ties
 from kam.accounts.models import Account
 from kam.accounts.views import account_in_url
 from kam.analytics.health.backtest import BacktestUnavailable
@@ -80,6 +80,7 @@ def alerts_context(
     if found is None:
         found = current_alerts([a.customer_id for a in accounts], today)
     firing = [a for a in accounts if found[a.customer_id].shown or found[a.customer_id].held]
+    remember_ties(request.user, [a.customer_id for a in firing])  # not a query per account
     entries = [
         {
             "account": a,
