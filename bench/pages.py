@@ -130,7 +130,8 @@ def measure(args: argparse.Namespace) -> dict:
     facts = json.loads((args.workdir / "facts.json").read_text())
     pages = pages_of(facts)
     if args.only:
-        pages = {k: v for k, v in pages.items() if k == BASELINE or args.only in k}
+        wanted = [part.strip() for part in args.only.split(",") if part.strip()]
+        pages = {k: v for k, v in pages.items() if k == BASELINE or any(w in k for w in wanted)}
     clients = {}
     for username in {user for user, _, _ in pages.values()}:
         clients[username] = Client(HTTP_HOST="localhost")
@@ -216,7 +217,11 @@ def main() -> None:
     parser.add_argument("--database", default="kam_load")
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--rounds", type=int, default=9)
-    parser.add_argument("--only", default="", help="only the pages whose name contains this")
+    parser.add_argument(
+        "--only",
+        default="",
+        help="only the pages whose name contains this (or one of these, comma-separated)",
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
     args.workdir = args.workdir.resolve()
