@@ -227,9 +227,8 @@ PAGES = (
     Page("relationships:map", IN_FULL, 15, ACCOUNT),
     Page("relationships:contact_edit", IN_FULL, 16, ("customer_id", "contact_id")),
     # 3: open pipeline, biggest gap; 2: health; 16: the alerts above the table (the cadence
-    # statuses 8, the stakeholder map 2, opportunities, settings, previous run, acknowledgements,
-    # 2: whether the manager may answer each account's alerts, asked for all accounts at once)
-    Page("engagement:my_accounts", EVERYONE, 38),
+    # statuses 8, the stakeholder map 2, opportunities, settings, previous run, acknowledgements)
+    Page("engagement:my_accounts", EVERYONE, 37),
     Page("engagement:overdue", EVERYONE, 12),
     Page("engagement:cadence", EVERYONE, 5),
     Page("engagement:account", IN_FULL, 22, ACCOUNT),

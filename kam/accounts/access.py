@@ -86,9 +86,10 @@ def remember_ties(user: object, customer_ids: Sequence[str]) -> None:
     """Ask once for all of ``customer_ids`` whether ``user``'s account-bound roles tie them
     to each account, and keep the answers for the request (``User.record_checks``), so a
     page checking the same right on every account of a list asks a query per tie, not per
-    account. Outside a request, or for a tie with no ``among``, nothing is kept."""
+    account. Outside a request, for a tie with no ``among``, or for one account (asked
+    alone, its first tie that holds answers it in one query), nothing is kept."""
     memo = getattr(user, "record_checks", None)
-    if memo is None or not customer_ids:
+    if memo is None or len(customer_ids) < 2:
         return
     for role in user.roles():  # type: ignore[attr-defined]
         ties = TIES.get(role)
