@@ -5,7 +5,11 @@ kam app (and the role groups) as Django's JSON Lines serialisation, one file a m
 table of the analytical store as Parquet, with the store's DDL; and ``manifest.json`` —
 kam's version, when, the migrations applied per app, and each file's row count, size and
 SHA-256. The models are found at run time, so an app added later (the audit log) is part of
-every export without a change here.
+every export without a change here. With the spark engine the invoice lines live in the lake
+(docs/scale.md): the export's ``transactions`` is then the lake's current lines, and a
+restore on a spark install writes the lines and rollups into the lake (one commit, verified
+by rows and checksums) and leaves the store's own table of lines empty — so an export taken
+with one engine restores with the other.
 
 A restore checks every file against the manifest before it touches anything, builds a new
 store file beside the one in use, and then replaces the operational data in one database
@@ -16,6 +20,7 @@ import hashlib
 import importlib.metadata
 import json
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from pathlib import Path
@@ -34,6 +39,8 @@ from django.db.migrations.recorder import MigrationRecorder
 
 from kam.accounts.models import Account
 from kam.analytics import backup as store_backup
+from kam.analytics.lake import TABLE_COLUMNS as LAKE_TABLES
+from kam.analytics.lake import Lake, LakeError, LakeWrite
 from kam.analytics.progress import Progress
 from kam.audit import trail
 from kam.audit.choices import Action
@@ -42,7 +49,7 @@ from kam.audit.trail import unsealed
 from kam.people.models import User
 from kam.people.roles import Permission
 from kam.people.services import has_permission
-from kam.stores import analytics_store
+from kam.stores import analytics_lake, analytics_store, on_spark
 
 FORMAT = "kam-export"
 FORMAT_VERSION = 1
@@ -51,6 +58,8 @@ OPERATIONAL_DIR = "operational"
 STORE_DIR = "store"
 SNAPSHOT_PREFIXES = ("score_snapshot", "clv_run")
 """Store tables that are a run's immutable snapshot rather than imported data."""
+LINES = "transactions"
+"""The store table of invoice lines: the lake's with the spark engine."""
 
 
 class ExactJSONEncoder(DjangoJSONEncoder):
@@ -102,6 +111,8 @@ class Manifest:
     files: tuple[BackupFile, ...]
     format: str = FORMAT
     format_version: int = FORMAT_VERSION
+    lines_from: str = "store"
+    """Where the exporting install kept its invoice lines: ``store``, or ``lake`` (spark)."""
 
     @property
     def rows(self) -> int:
@@ -122,6 +133,7 @@ class Manifest:
             "created_at": self.created_at,
             "created_by": self.created_by,
             "database": self.database,
+            "lines_from": self.lines_from,
             "migrations": self.migrations,
             "files": [vars(f) for f in self.files],
         }
@@ -134,6 +146,9 @@ class Restored:
     manifest: Manifest
     replaced: bool
     """True when the install held data, which the restore replaced (``force``)."""
+    lake: str | None = None
+    """The lake the lines went into (spark engine), else None: they went into the store."""
+    lake_version: int | None = None
 
 
 def backed_up_models() -> list[type[models.Model]]:
@@ -175,9 +190,15 @@ def do_export_install(
     (directory / OPERATIONAL_DIR).mkdir(parents=True, exist_ok=True)
     files: list[BackupFile] = []
     chosen = backed_up_models()
+    lake = _lake()
     # A read-only store connection keeps imports and scoring runs out until the end, so the
-    # operational rows and the store's tables are of the same moment.
-    with analytics_store().connect(read_only=True) as con, transaction.atomic():
+    # operational rows and the store's tables are of the same moment; with the spark engine
+    # the lake's writer lock keeps its imports out too.
+    with (
+        _lake_writing(lake),
+        analytics_store().connect(read_only=True) as con,
+        transaction.atomic(),
+    ):
         for index, model in enumerate(chosen):
             tell(f"{model._meta.label}", 0.6 * index / len(chosen))
             files.append(_dump_model(model, directory))
@@ -186,7 +207,8 @@ def do_export_install(
         def step(table: str, fraction: float) -> None:
             tell(table, 0.6 + 0.4 * fraction)
 
-        tables = store_backup.export_store(con, directory / STORE_DIR, step)
+        sources = {LINES: lake.select(LINES)} if lake is not None else {}
+        tables = store_backup.export_store(con, directory / STORE_DIR, step, sources)
     for table in tables:
         kind = "snapshot" if table.name.startswith(SNAPSHOT_PREFIXES) else "store_table"
         files.append(
@@ -201,6 +223,7 @@ def do_export_install(
         database=connection.vendor,
         migrations=migrations,
         files=tuple(files),
+        lines_from="lake" if lake is not None else "store",
     )
     (directory / MANIFEST).write_text(
         json.dumps(manifest.as_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
@@ -266,6 +289,7 @@ def read_manifest(directory: Path) -> Manifest:
             created_at=str(data["created_at"]),
             created_by=str(data.get("created_by", "")),
             database=str(data.get("database", "")),
+            lines_from=str(data.get("lines_from", "store")),
             migrations={str(k): [str(n) for n in v] for k, v in data["migrations"].items()},
             files=tuple(BackupFile(**entry) for entry in data["files"]),
         )
@@ -285,6 +309,11 @@ def do_restore_install(
     Refused (before anything changes) for a non-Administrator when the install has users,
     for an install holding data unless ``force``, and for an export that fails
     ``check_export``. The database must be migrated (``kam setup``) first.
+
+    With the spark engine the export's customers, lines and rollups become the lake's next
+    version, staged and verified before anything changes and committed as the last step
+    (a failure after that commit puts the lake's previous tables back); the new store file
+    then holds no lines of its own, as after an import on the lake.
     """
     tell = progress or (lambda _label, _fraction: None)
     if User.objects.exists():
@@ -296,6 +325,19 @@ def do_restore_install(
             "(users, accounts, plans, the analytical store)"
         )
     manifest = check_export(directory, lambda label, f: tell(label, 0.2 * f))
+    lake = _lake()
+    with _lake_writing(lake) as write:
+        return _restore(user, directory, manifest, empty, write, tell)
+
+
+def _restore(
+    user: User | None,
+    directory: Path,
+    manifest: Manifest,
+    empty: bool,
+    write: LakeWrite | None,
+    tell: Progress,
+) -> Restored:
     store = analytics_store()
     path = store.path
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -306,9 +348,16 @@ def do_restore_install(
         for f in manifest.files
         if f.kind in ("store_table", "snapshot")
     ]
+    if write is not None:
+        store_backup.stage_lake(
+            write, directory / STORE_DIR, tables, store.memory_limit,
+            lambda table, f: tell(f"{table} (lake)", 0.2 + 0.1 * f),
+        )  # fmt: skip
+        tables = [table for table in tables if table.name != LINES]  # in the lake only
     store_backup.build_store(
-        new, directory / STORE_DIR, tables, lambda table, f: tell(table, 0.2 + 0.4 * f)
+        new, directory / STORE_DIR, tables, lambda table, f: tell(table, 0.3 + 0.3 * f)
     )
+    lake_root = str(write.lake.root) if write is not None else None
     kept: Path | None = None
     swapped = False
     try:
@@ -322,16 +371,27 @@ def do_restore_install(
                 Action.RESTORED,
                 object_type="install",
                 object_repr=f"export of {manifest.created_at}",
-                detail={"directory": str(directory), "replaced": not empty, "rows": manifest.rows},
+                detail={
+                    "directory": str(directory),
+                    "replaced": not empty,
+                    "rows": manifest.rows,
+                    "lines_from": manifest.lines_from,
+                    "lake": lake_root,
+                },
                 by=user,
                 summary=True,
             )
-            # Waiting for the store's writers, then the swap: the last step before commit.
+            # Waiting for the store's writers, then the swap, then the lake's commit: the
+            # last steps before the database's commit.
             with store.connect() as con:
                 con.con.execute("CHECKPOINT")
             kept = store_backup.swap_store(new, path)
             swapped = True
+            if write is not None:
+                write.commit(dict.fromkeys(LAKE_TABLES))
     except BaseException:
+        if write is not None and write.committed is not None:
+            write.revert()
         if swapped:
             store_backup.unswap_store(kept, path)
         store_backup.remove_store_file(new)
@@ -339,7 +399,23 @@ def do_restore_install(
     if kept is not None:
         kept.unlink(missing_ok=True)
     tell("done", 1.0)
-    return Restored(manifest=manifest, replaced=not empty)
+    version = write.committed.version if write is not None and write.committed else None
+    return Restored(manifest=manifest, replaced=not empty, lake=lake_root, lake_version=version)
+
+
+def _lake() -> Lake | None:
+    """The lake, when the install keeps its lines there (spark engine); else None."""
+    if not on_spark():
+        return None
+    try:
+        return analytics_lake()
+    except LakeError as error:
+        raise BackupInvalid(f"the lake cannot be used: {error}") from error
+
+
+def _lake_writing(lake: Lake | None) -> AbstractContextManager[LakeWrite | None]:
+    """The lake's writer lock and one staged version, or nothing without a lake."""
+    return lake.writing() if lake is not None else nullcontext()
 
 
 def _replace_operational(manifest: Manifest, directory: Path, tell: Progress) -> None:

@@ -11,12 +11,15 @@ every table's row count, and only then may the caller swap it in (``swap_store``
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 from ibis.backends.duckdb import Backend as DuckDBBackend
+
+from kam.analytics.lake import MONTHLY, TABLE_COLUMNS, LakeWrite, copy_partitioned, copy_whole
+from kam.analytics.lake_export import TableCheck, checksum_sql, figures
 
 SCHEMA_FILE = "schema.json"
 """The store's DDL as JSON: ``{"tables": {name: CREATE TABLE …}, "views": {name: CREATE VIEW
@@ -57,14 +60,21 @@ def store_row_count(con: DuckDBBackend) -> int:
     return total
 
 
-def export_store(con: DuckDBBackend, directory: Path, step: Step | None = None) -> list[StoreTable]:
+def export_store(
+    con: DuckDBBackend,
+    directory: Path,
+    step: Step | None = None,
+    sources: Mapping[str, str] | None = None,
+) -> list[StoreTable]:
     """Write every table of the store under ``directory`` as ``<table>.parquet`` and the DDL
     of its tables and views as ``schema.json``; all from one read transaction, so the files
     agree with each other even while a page reads.
 
-    ``con`` may be read-only: a read-only connection also keeps any writer out until the
-    caller closes it.
+    ``sources``: per table, the SQL its rows are read from instead of the store's own table
+    (with the spark engine, ``transactions`` is the lake's lines). ``con`` may be read-only:
+    a read-only connection also keeps any writer out until the caller closes it.
     """
+    sources = sources or {}
     raw = con.con
     directory.mkdir(parents=True, exist_ok=True)
     raw.execute("BEGIN TRANSACTION")
@@ -93,8 +103,10 @@ def export_store(con: DuckDBBackend, directory: Path, step: Step | None = None) 
             if step:
                 step(table, index / max(len(tables), 1))
             file = directory / f"{table}.parquet"
-            raw.execute(f"COPY \"{table}\" TO '{_quoted(file)}' (FORMAT parquet, COMPRESSION zstd)")
-            counted = raw.execute(f'SELECT count(*) FROM "{table}"').fetchone()
+            # main."<table>": the store's own table, never a temporary view of the same name.
+            select = sources.get(table, f'SELECT * FROM main."{table}"')
+            raw.execute(f"COPY ({select}) TO '{_quoted(file)}' (FORMAT parquet, COMPRESSION zstd)")
+            counted = raw.execute(f"SELECT count(*) FROM ({select})").fetchone()
             written.append(StoreTable(table, file.name, int(counted[0]) if counted else 0))
     finally:
         raw.execute("ROLLBACK")
@@ -145,6 +157,75 @@ def build_store(
         remove_store_file(target)
         raise
     raw.close()
+
+
+def stage_lake(
+    write: LakeWrite,
+    directory: Path,
+    tables: list[StoreTable],
+    memory_limit: str,
+    step: Step | None = None,
+) -> list[TableCheck]:
+    """Stage a backup's customers, invoice lines and rollups as the lake's next version in
+    ``write`` (the monthly tables partitioned by month), each read back from the staged
+    files and compared with its backup file, rows and checksum; the caller commits.
+
+    StoreRestoreError, naming the file, when a table staged differs from its file or from
+    the row count ``tables`` gives. A table the backup lacks is staged empty.
+    """
+    by_name = {table.name: table for table in tables}
+    checks = []
+    raw = duckdb.connect(
+        config={"memory_limit": memory_limit, "temp_directory": str(write.staging / "tmp")}
+    )
+    try:
+        for index, table in enumerate(TABLE_COLUMNS):
+            if step:
+                step(table, index / len(TABLE_COLUMNS))
+            entry = by_name.get(table)
+            names = ", ".join(f'"{name}"' for name, _type in TABLE_COLUMNS[table])
+            if entry is None:
+                typed = ", ".join(f'NULL::{t} AS "{n}"' for n, t in TABLE_COLUMNS[table])
+                select = f"SELECT {typed} WHERE false"
+                file = directory / f"{table}.parquet"
+            else:
+                file = directory / entry.file
+                select = f"SELECT {names} FROM read_parquet('{_quoted(file)}')"
+            folder = write.stage_folder(table)
+            try:
+                if table in MONTHLY:
+                    copy_partitioned(raw, select, table, folder)
+                else:
+                    copy_whole(raw, select, table, folder)
+                backup_rows, backup_sum = figures(raw, checksum_sql(select, table))
+            except duckdb.Error as error:
+                raise StoreRestoreError(
+                    f"{file} does not load into the lake's {table}: {error}"
+                ) from error
+            written = sorted(str(path) for path in folder.rglob("*.parquet"))
+            staged = (
+                f"SELECT {names} FROM read_parquet([{', '.join(map(_literal, written))}], "
+                "hive_partitioning = false)"
+                if written
+                else f"{select} WHERE false"
+            )
+            lake_rows, lake_sum = figures(raw, checksum_sql(staged, table))
+            check = TableCheck(table, backup_rows, lake_rows, backup_sum, lake_sum, len(written))
+            expected = entry.rows if entry else 0
+            if not check.matches or backup_rows != expected:
+                raise StoreRestoreError(
+                    f"{file} holds {backup_rows:,} rows (the manifest says {expected:,}), the "
+                    f"lake's {table} staged from it {lake_rows:,} (checksums {backup_sum}, "
+                    f"{lake_sum}): the lake was left as it was"
+                )
+            checks.append(check)
+    finally:
+        raw.close()
+    return checks
+
+
+def _literal(path: str) -> str:
+    return "'" + path.replace("'", "''") + "'"
 
 
 def swap_store(new: Path, path: Path) -> Path | None:

@@ -260,10 +260,25 @@ class LakeWrite:
         for source, target in moves:
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(source, target)
-        committed = LakeVersion(self.version, tables, frozenset(self.base.named()))
+        return self._point(LakeVersion(self.version, tables, frozenset(self.base.named())))
+
+    def revert(self) -> LakeVersion:
+        """After ``commit``, make the tables of the version this write started from current
+        again, as a newer version (so readers point again): for a caller whose other half of
+        the change failed after the lake's commit. The base version's files are still there
+        (the commit kept them for its readers)."""
+        if self.committed is None:
+            raise LakeError("nothing to revert: this write did not commit")
+        reverted = LakeVersion(
+            self.committed.version + 1, self.base.tables, frozenset(self.committed.named())
+        )
+        return self._point(reverted)
+
+    def _point(self, committed: LakeVersion) -> LakeVersion:
+        """Make ``committed`` current: write the manifest beside it, one atomic rename."""
         pointer = {
             "version": committed.version,
-            "tables": {t: dict(p) for t, p in tables.items()},
+            "tables": {t: dict(p) for t, p in committed.tables.items()},
             "kept": sorted(committed.kept - committed.named()),
         }
         partial = self.lake.meta / f".{POINTER}.partial"

@@ -58,7 +58,8 @@ def checksum_sql(table_sql: str, table: str) -> str:
     )
 
 
-def _figures(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[int, str]:
+def figures(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[int, str]:
+    """(rows, checksum as 16 hex digits) from ``checksum_sql``."""
     row = con.execute(sql).fetchone()
     rows, total = row or (0, 0)
     return int(rows), f"{int(total):016x}"
@@ -84,16 +85,16 @@ def export_to_lake(
             else:
                 copy_whole(con, select, table, folder)
             written = sorted(str(path) for path in folder.rglob("*.parquet"))
-            store_rows, store_sum = _figures(con, checksum_sql(select, table))
+            store_rows, store_sum = figures(con, checksum_sql(select, table))
             if written:
                 listed = ", ".join("'" + path.replace("'", "''") + "'" for path in written)
                 names = ", ".join(f'"{name}"' for name, _type in TABLE_COLUMNS[table])
                 read_back = (
                     f"SELECT {names} FROM read_parquet([{listed}], hive_partitioning = false)"
                 )
-                lake_rows, lake_sum = _figures(con, checksum_sql(read_back, table))
+                lake_rows, lake_sum = figures(con, checksum_sql(read_back, table))
             else:
-                lake_rows, lake_sum = _figures(con, checksum_sql(f"{select} WHERE false", table))
+                lake_rows, lake_sum = figures(con, checksum_sql(f"{select} WHERE false", table))
             checks.append(
                 TableCheck(table, store_rows, lake_rows, store_sum, lake_sum, len(written))
             )

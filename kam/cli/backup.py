@@ -54,7 +54,8 @@ def _print(title: str, figures: dict[str, Any]) -> None:
 
 def export(directory: Directory, as_user: AsUser = None, as_json: Json = False) -> None:
     """Write everything kam holds — users and roles, accounts, plans, policies, ratings,
-    cycles, score snapshots, the analytical store — to DIR (new or empty), with a manifest
+    cycles, score snapshots, the analytical store and, with the spark engine, the lake's
+    invoice lines — to DIR (new or empty), with a manifest
     of checksums. Needs the Administrator role."""
     setup_django()
     from kam.backup import ExportRefused, do_export_install, manifest_sha256
@@ -89,7 +90,8 @@ def restore(
     as_json: Json = False,
 ) -> None:
     """Restore the export in DIR: every file's checksum is checked first, then the store and
-    the operational data are replaced in one step. Refused on an install that holds data
+    the operational data are replaced in one step (with KAM_ANALYTICS_ENGINE=spark, the
+    invoice lines go into the lake). Refused on an install that holds data
     unless --force; on an install with users, needs the Administrator role."""
     setup_django()
     from kam.backup import BackupInvalid, InstallNotEmpty, do_restore_install
@@ -103,9 +105,19 @@ def restore(
             restored = do_restore_install(user, directory, force=force, progress=update)
     except InstallNotEmpty as refused:
         fail(f"[red]Not restored:[/] {refused}. Use --force to replace it.", 1)
-    figures = {"directory": str(directory), "replaced": restored.replaced}
+    figures = {
+        "directory": str(directory),
+        "replaced": restored.replaced,
+        "lake": restored.lake,
+        "lake_version": restored.lake_version,
+    }
     figures.update(_figures(restored.manifest))
     if as_json:
         print_json(figures)
         return
     _print(f"Restored from {directory}", figures)
+    if restored.lake is not None:
+        console.print(
+            f"The invoice lines and their rollups are in the lake {restored.lake} "
+            f"(version {restored.lake_version}), verified by rows and checksums."
+        )

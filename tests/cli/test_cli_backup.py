@@ -12,6 +12,7 @@ from cli_output import parse_json
 from django.core.management import call_command
 
 from kam.accounts.models import Account
+from kam.audit.models import AuditEntry
 from kam.backup import _serialised, backed_up_models
 from kam.cli import app
 from kam.people.models import User
@@ -175,3 +176,184 @@ def test_an_export_never_writes_into_a_directory_that_holds_files(runner, export
     result = runner.invoke(app, ["export", str(exported), "--as", "admin"])
     assert result.exit_code == 1
     assert "not an empty directory" in result.stderr
+
+
+# --- The spark engine: the invoice lines live in the lake (KAM_ANALYTICS_ENGINE=spark).
+
+LINES = [
+    # invoice, line, customer, date, quantity, revenue, cost
+    ("I-1", "1", "C1", "2025-01-15", 2.0, 120.0, 80.0),
+    ("I-1", "2", "C1", "2025-01-15", 1.0, 30.5, 20.0),
+    ("I-2", "1", "C2", "2025-02-03", 5.0, 500.0, 350.0),
+    ("I-3", "1", "C1", "2025-03-28", 1.0, 75.25, 50.0),
+    ("I-4", "1", "C3", "2025-03-30", 3.0, 210.0, 140.0),
+]
+MONTHLY_TABLES = ("transactions", "customer_month", "customer_day")
+
+
+def _line_files(folder: Path) -> tuple[Path, Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    customers = folder / "customers.csv"
+    customers.write_text(
+        "customer_id,name,region,segment\n"
+        "C1,Acme,EMEA,Retail\nC2,Bolt,Americas,Energy\nC3,Crane,EMEA,Retail\n"
+    )
+    lines = folder / "lines.csv"
+    lines.write_text(
+        "invoice_id,line_id,customer_id,date,quantity,revenue,cost\n"
+        + "".join(",".join(map(str, row)) + "\n" for row in LINES)
+    )
+    return customers, lines
+
+
+def _engine(settings, engine: str, folder: Path) -> None:
+    """Point the install at a new store file (and, on spark, a new lake) under ``folder``."""
+    settings.ANALYTICS_URL = f"duckdb://{folder / 'analytics.duckdb'}"
+    settings.ANALYTICS_ENGINE = engine
+    settings.LAKE_URL = str(folder / "lake")
+
+
+def _lines_figures(engine: str, settings) -> dict[str, tuple[int, str]]:
+    """Rows and the order-free checksum of the install's lines and rollups: the lake's on
+    spark, the store's own tables embedded."""
+    from kam.analytics.lake import Lake
+    from kam.analytics.lake_export import checksum_sql
+
+    con = duckdb.connect()
+    try:
+        figures = {}
+        for table in MONTHLY_TABLES:
+            if engine == "spark":
+                select = Lake(Path(settings.LAKE_URL)).select(table)
+            else:
+                con.execute(f"ATTACH IF NOT EXISTS '{store_path(settings)}' AS s (READ_ONLY)")
+                select = f"SELECT * FROM s.main.{table}"
+            rows, total = con.execute(checksum_sql(select, table)).fetchone()
+            figures[table] = (int(rows), f"{int(total):016x}")
+        return figures
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize(
+    ("exported_on", "restored_on"), [("spark", "spark"), ("spark", "duckdb"), ("duckdb", "spark")]
+)
+def test_the_invoice_lines_go_back_where_the_restoring_install_keeps_them(
+    runner, make_user, settings, tmp_path, transactional_db, exported_on, restored_on
+):
+    make_user(Role.ADMINISTRATOR, "admin")
+    _engine(settings, exported_on, tmp_path / "before")
+    customers, lines = _line_files(tmp_path / "files")
+    assert (
+        runner.invoke(app, ["import", "customers", str(customers), "--as", "admin"]).exit_code == 0
+    )
+    assert (
+        runner.invoke(app, ["import", "transactions", str(lines), "--as", "admin"]).exit_code == 0
+    )
+    before = _lines_figures(exported_on, settings)
+    assert before["transactions"][0] == len(LINES)
+    if exported_on == "spark":  # the lake holds the lines, the store's own table none
+        assert _lines_figures("duckdb", settings)["transactions"][0] == 0
+
+    result = runner.invoke(app, ["export", str(tmp_path / "export"), "--as", "admin", "--json"])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "export" / "manifest.json").read_text())
+    assert manifest["lines_from"] == ("lake" if exported_on == "spark" else "store")
+    entry = next(e for e in manifest["files"] if e["name"] == "transactions")
+    assert (entry["path"], entry["rows"]) == ("store/transactions.parquet", len(LINES))
+
+    call_command("flush", interactive=False, verbosity=0)
+    _engine(settings, restored_on, tmp_path / "after")
+    result = runner.invoke(app, ["restore", str(tmp_path / "export"), "--json"])
+    assert result.exit_code == 0, result.output
+    restored = parse_json(result.stdout)
+
+    assert _lines_figures(restored_on, settings) == before
+    if restored_on == "spark":
+        assert restored["lake_version"] == 1
+        # The lines are in the lake only, as an import on the lake leaves them.
+        assert _lines_figures("duckdb", settings)["transactions"] == (0, "0" * 16)
+        assert _lines_figures("duckdb", settings)["customer_month"] == before["customer_month"]
+    else:
+        assert restored["lake_version"] is None
+        assert not (tmp_path / "after" / "lake").exists()
+    entry = AuditEntry.objects.order_by("pk").last()
+    assert entry.action == "restored"
+    assert entry.detail["lake"] == (
+        str(tmp_path / "after" / "lake") if restored_on == "spark" else None
+    )
+    # The restored trail holds the import entries of the exporting install.
+    assert AuditEntry.objects.filter(action="imported").count() == 2
+
+
+def test_a_forced_restore_replaces_the_lake_and_a_failed_one_leaves_it_as_it_was(
+    runner, make_user, settings, tmp_path, transactional_db, monkeypatch
+):
+    make_user(Role.ADMINISTRATOR, "admin")
+    _engine(settings, "spark", tmp_path / "install")
+    customers, lines = _line_files(tmp_path / "files")
+    assert (
+        runner.invoke(app, ["import", "customers", str(customers), "--as", "admin"]).exit_code == 0
+    )
+    assert (
+        runner.invoke(app, ["import", "transactions", str(lines), "--as", "admin"]).exit_code == 0
+    )
+    exported = _lines_figures("spark", settings)
+    assert runner.invoke(app, ["export", str(tmp_path / "export"), "--as", "admin"]).exit_code == 0
+    later = tmp_path / "files" / "later.csv"
+    later.write_text(
+        "invoice_id,line_id,customer_id,date,quantity,revenue,cost\n"
+        "I-9,1,C2,2025-04-02,1,999.0,500.0\nI-1,1,C1,2025-01-15,2,121.0,80.0\n"
+    )
+    assert (
+        runner.invoke(app, ["import", "transactions", str(later), "--as", "admin"]).exit_code == 0
+    )
+    grown = _lines_figures("spark", settings)
+    assert grown["transactions"][0] == len(LINES) + 1
+
+    # The database's commit fails after the lake's: the lake goes back to what it held.
+    from kam.analytics.lake import LakeWrite
+
+    commit = LakeWrite.commit
+
+    def commit_then_fail(self, replaced):
+        commit(self, replaced)
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(LakeWrite, "commit", commit_then_fail)
+    with pytest.raises(RuntimeError, match="went away"):
+        runner.invoke(
+            app, ["restore", str(tmp_path / "export"), "--as", "admin", "--force"],
+            catch_exceptions=False,
+        )  # fmt: skip
+    monkeypatch.undo()
+    assert _lines_figures("spark", settings) == grown
+    assert AuditEntry.objects.filter(action="restored").count() == 0
+
+    result = runner.invoke(app, ["restore", str(tmp_path / "export"), "--as", "admin", "--force"])
+    assert result.exit_code == 0, result.output
+    assert _lines_figures("spark", settings) == exported
+    assert _lines_figures("duckdb", settings)["customer_month"] == exported["customer_month"]
+
+
+def test_a_lake_line_file_changed_after_the_export_is_refused_and_the_lake_kept(
+    runner, make_user, settings, tmp_path, transactional_db
+):
+    make_user(Role.ADMINISTRATOR, "admin")
+    _engine(settings, "spark", tmp_path / "install")
+    customers, lines = _line_files(tmp_path / "files")
+    assert (
+        runner.invoke(app, ["import", "customers", str(customers), "--as", "admin"]).exit_code == 0
+    )
+    assert (
+        runner.invoke(app, ["import", "transactions", str(lines), "--as", "admin"]).exit_code == 0
+    )
+    assert runner.invoke(app, ["export", str(tmp_path / "export"), "--as", "admin"]).exit_code == 0
+    before = _lines_figures("spark", settings)
+    file = tmp_path / "export" / "store" / "transactions.parquet"
+    file.write_bytes(file.read_bytes()[:-8] + b"kamkamka")
+
+    result = runner.invoke(app, ["restore", str(tmp_path / "export"), "--as", "admin", "--force"])
+    assert result.exit_code == 1
+    assert "store/transactions.parquet" in result.stderr
+    assert _lines_figures("spark", settings) == before
