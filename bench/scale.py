@@ -3,6 +3,7 @@
     .venv/bin/python bench/scale.py                 # SF1, Spark local[2]
     .venv/bin/python bench/scale.py --scale 1 10    # SF1, then SF10
     .venv/bin/python bench/scale.py --master 'spark://host:7077' --json
+    .venv/bin/python bench/scale.py --scale 10 --engines spark duckdb   # Spark first
 
 For each scale the TPC-H files are generated with tpchgen-cli and mapped to kam's columns
 once (cached under /tmp/kam-bench/scale-sf<N>/), then each engine runs what the commands
@@ -208,6 +209,10 @@ def main() -> None:
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--memory-limit", default="3GB")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--engines", nargs="+", choices=("duckdb", "spark"), default=["duckdb", "spark"],
+        help="which engines to run, in this order (default: duckdb spark)",
+    )  # fmt: skip
     args = parser.parse_args()
     if args.json:
         _OUT["stream"] = sys.stderr
@@ -216,20 +221,31 @@ def main() -> None:
         log(f"TPC-H SF{scale:g}: generating and mapping (cached)")
         customers, lines = kam_files(scale, args.memory_limit)
         load_before = os.getloadavg()[0]
-        duck = run_duckdb(scale, customers, lines, args.memory_limit)
-        spark = run_spark(scale, customers, lines, args.memory_limit, args.master)
+        runs: dict[str, dict[str, Any]] = {}
+        for engine in args.engines:
+            runs[engine] = (
+                run_duckdb(scale, customers, lines, args.memory_limit)
+                if engine == "duckdb"
+                else run_spark(scale, customers, lines, args.memory_limit, args.master)
+            )
         results.append({
-            "scale": scale, "master": args.master, "duckdb": duck, "spark": spark,
+            "scale": scale, "master": args.master, **runs,
             "load_average": [load_before, os.getloadavg()[0]],
         })  # fmt: skip
-        log(f"\nSF{scale:g}: {duck['lines']:,} lines, {duck['accounts']:,} accounts "
+        first = next(iter(runs.values()))
+        log(f"\nSF{scale:g}: {first['lines']:,} lines, {first['accounts']:,} accounts "
             f"(load average {load_before:.1f} → {os.getloadavg()[0]:.1f})")  # fmt: skip
+        if "spark" in runs:
+            stages = runs["spark"]["stages"]
+            log("  Spark stages: " + ", ".join(f"{k} {v:.1f} s" for k, v in stages.items()))
+        if len(runs) < 2:
+            continue
+        duck, spark = runs["duckdb"], runs["spark"]
         log(f"  {'step':<12}{'DuckDB':>10}{'Spark ' + args.master:>22}{'ratio':>8}")
         duck_totals, spark_totals = totals(duck["stages"]), totals(spark["stages"])
         for step in ("import", "score", "clv fit", "health score"):
             d, s = duck_totals[step], spark_totals[step]
             log(f"  {step:<12}{d:>9.1f}s{s:>21.1f}s{s / d:>7.1f}×")
-        log("  Spark stages: " + ", ".join(f"{k} {v:.1f} s" for k, v in spark["stages"].items()))
         assert duck["accounts"] == spark["accounts"], "the engines scored different accounts"
         assert duck["key_accounts"] == spark["key_accounts"], "different key accounts"
         assert duck["health_accounts"] == spark["health_accounts"], "different health scoring"
