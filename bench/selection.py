@@ -64,7 +64,8 @@ from kam.analytics.selection.snapshot import (
 from kam.analytics.store import AnalyticsStore, latest_transaction_date
 from kam.analytics.tpch import generate_tpch, tpch_to_kam
 
-ROOT = Path("/tmp/kam-bench")
+ROOT = Path(os.environ.get("KAM_BENCH_DIR", "/tmp/kam-bench"))
+"""Where the loaded TPC-H stores are cached (``KAM_BENCH_DIR`` to keep a run's own)."""
 TARGETS = {1: 4.0, 10: 2.0}
 """The most (b) may take, in multiples of (a), at each scale with a target."""
 
