@@ -29,7 +29,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -229,9 +230,20 @@ def _choose(reports: list[ModelReport]) -> tuple[str, str]:
     return best.model, f"higher log-likelihood ({lls}); no holdout check{tail}"
 
 
-def _report(model: str, full: pa.Table, calibration: pa.Table | None, weeks: float) -> ModelReport:
+def _report(
+    model: str,
+    full: pa.Table,
+    calibration: pa.Table | None,
+    weeks: float,
+    fitted: Callable[[FitResult], None] | None = None,
+) -> ModelReport:
+    """The model fitted on the whole history, then on the calibration period and checked
+    against the holdout; ``fitted`` is told the fit to predict with as soon as it is known
+    (before the calibration fit), so the predictions can start beside it."""
     stats = collapse(full)
     resolution = resolve(model_of(model).fit(stats), stats)
+    if fitted is not None and resolution.fit is not None:
+        fitted(resolution.fit)
     if calibration is None or resolution.fit is None:
         return ModelReport(model, resolution)
     used = resolution.fit
@@ -284,14 +296,35 @@ def fit_future_value(
             calibration = None  # too little before the holdout to check anything
     weeks = float(settings.holdout_weeks)
     reports, problems = [], []
+
+    def predict(purchase: FitResult, spend: SpendFitResult) -> pa.Table:
+        return forecast(
+            purchase,
+            spend,
+            full,
+            months=settings.months,
+            monthly_discount_rate=settings.monthly_discount_rate,
+            interval=settings.interval,
+            draws=settings.draws,
+        )
+
+    ahead: list[tuple[FitResult, Future[pa.Table]]] = []
     # The spend model needs nothing from the purchase models: it is fitted beside them, on
     # the other core (numpy releases the GIL in its array loops), and its errors, if any,
-    # are raised where they were when it came after them.
+    # are raised where they were when it came after them. With one purchase model asked
+    # for, its predictions need nothing from the calibration fit and the holdout check
+    # either (those only decide whether it is usable): they are computed beside them,
+    # after the spend model, and kept only if that fit is the one used.
     with ThreadPoolExecutor(max_workers=1) as beside:
         spend_fit = beside.submit(_spend_fit, fit_on)
+
+        def predict_ahead(purchase: FitResult) -> None:
+            ahead.append((purchase, beside.submit(lambda: predict(purchase, spend_fit.result()))))
+
+        fitted = predict_ahead if len(settings.models) == 1 else None
         for model in settings.models:
             try:
-                reports.append(_report(model, fit_on, calibration, weeks))
+                reports.append(_report(model, fit_on, calibration, weeks, fitted))
             except (ValueError, FloatingPointError) as error:
                 problems.append(f"{label(model)}: {error}")
         if not reports:
@@ -300,16 +333,9 @@ def fit_future_value(
             )
         chosen, reason = _choose(reports)
         spend = spend_fit.result()
-    purchase = next(r.fit for r in reports if r.model == chosen)
-    predicted = forecast(
-        purchase,
-        spend,
-        full,
-        months=settings.months,
-        monthly_discount_rate=settings.monthly_discount_rate,
-        interval=settings.interval,
-        draws=settings.draws,
-    )
+        purchase = next(r.fit for r in reports if r.model == chosen)
+        early = [done for fit, done in ahead if fit is purchase]
+        predicted = early[0].result() if early else predict(purchase, spend)
     values = {name: _finite_or_missing(predicted.column(name)) for name in PREDICTION_COLUMNS[7:]}
     table = pa.table(
         {
