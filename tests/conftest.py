@@ -113,8 +113,9 @@ def small_demo(store, settings, tmp_path_factory) -> object:
     load takes minutes on a busy machine. A test of the load itself calls ``do_load_demo``.
     The test must have database access (``db`` or ``django_db``)."""
     from django.apps import apps
+    from django.contrib.contenttypes.models import ContentType
     from django.core.management.color import no_style
-    from django.db import connection
+    from django.db import connection, transaction
 
     from kam.audit.context import quiet
     from kam.datasets import do_load_demo
@@ -131,8 +132,15 @@ def small_demo(store, settings, tmp_path_factory) -> object:
         _DEMO_COPIES[key] = DemoCopy(loaded, rows, kept)
         return loaded
     shutil.copyfile(copy.store, path)
-    with quiet():  # the rows are restored, not changed: no audit entries, no rescoring
+    # Every table is emptied first: after a transactional test the tables were flushed and
+    # the flush's post_migrate numbered the content types and permissions anew, so the
+    # copy's rows would collide with them by name under other ids.
+    tables = connection.introspection.django_table_names(only_existing=True, include_views=False)
+    flush = connection.ops.sql_flush(no_style(), tables, allow_cascade=True)
+    with quiet(), transaction.atomic():  # restored, not changed: no audit entries, no rescoring
+        connection.ops.execute_sql_flush(flush)
         connection.creation.deserialize_db_from_string(copy.rows)
+    ContentType.objects.clear_cache()
     models = apps.get_models(include_auto_created=True)
     with connection.cursor() as cursor:  # PostgreSQL: new rows number on after the copied
         for sql in connection.ops.sequence_reset_sql(no_style(), models):
