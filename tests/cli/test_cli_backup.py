@@ -206,6 +206,13 @@ def _line_files(folder: Path) -> tuple[Path, Path]:
     return customers, lines
 
 
+def _import_lines(runner, folder: Path) -> None:
+    """The customers and ``LINES`` imported through ``kam import``, as the administrator."""
+    for kind, file in zip(("customers", "transactions"), _line_files(folder), strict=True):
+        result = runner.invoke(app, ["import", kind, str(file), "--as", "admin"])
+        assert result.exit_code == 0, result.output
+
+
 def _engine(settings, engine: str, folder: Path) -> None:
     """Point the install at a new store file (and, on spark, a new lake) under ``folder``."""
     settings.ANALYTICS_URL = f"duckdb://{folder / 'analytics.duckdb'}"
@@ -243,13 +250,7 @@ def test_the_invoice_lines_go_back_where_the_restoring_install_keeps_them(
 ):
     make_user(Role.ADMINISTRATOR, "admin")
     _engine(settings, exported_on, tmp_path / "before")
-    customers, lines = _line_files(tmp_path / "files")
-    assert (
-        runner.invoke(app, ["import", "customers", str(customers), "--as", "admin"]).exit_code == 0
-    )
-    assert (
-        runner.invoke(app, ["import", "transactions", str(lines), "--as", "admin"]).exit_code == 0
-    )
+    _import_lines(runner, tmp_path / "files")
     before = _lines_figures(exported_on, settings)
     assert before["transactions"][0] == len(LINES)
     if exported_on == "spark":  # the lake holds the lines, the store's own table none
@@ -291,13 +292,7 @@ def test_a_forced_restore_replaces_the_lake_and_a_failed_one_leaves_it_as_it_was
 ):
     make_user(Role.ADMINISTRATOR, "admin")
     _engine(settings, "spark", tmp_path / "install")
-    customers, lines = _line_files(tmp_path / "files")
-    assert (
-        runner.invoke(app, ["import", "customers", str(customers), "--as", "admin"]).exit_code == 0
-    )
-    assert (
-        runner.invoke(app, ["import", "transactions", str(lines), "--as", "admin"]).exit_code == 0
-    )
+    _import_lines(runner, tmp_path / "files")
     exported = _lines_figures("spark", settings)
     assert runner.invoke(app, ["export", str(tmp_path / "export"), "--as", "admin"]).exit_code == 0
     later = tmp_path / "files" / "later.csv"
@@ -341,13 +336,7 @@ def test_a_lake_line_file_changed_after_the_export_is_refused_and_the_lake_kept(
 ):
     make_user(Role.ADMINISTRATOR, "admin")
     _engine(settings, "spark", tmp_path / "install")
-    customers, lines = _line_files(tmp_path / "files")
-    assert (
-        runner.invoke(app, ["import", "customers", str(customers), "--as", "admin"]).exit_code == 0
-    )
-    assert (
-        runner.invoke(app, ["import", "transactions", str(lines), "--as", "admin"]).exit_code == 0
-    )
+    _import_lines(runner, tmp_path / "files")
     assert runner.invoke(app, ["export", str(tmp_path / "export"), "--as", "admin"]).exit_code == 0
     before = _lines_figures("spark", settings)
     file = tmp_path / "export" / "store" / "transactions.parquet"
