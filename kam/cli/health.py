@@ -55,6 +55,13 @@ def _print_backtest(figures: dict[str, Any], title: str) -> None:
             _figure(figures["lift_worst_decile"][key], ".2f"),
         )
     console.print(table)
+    for key, paired in figures.get("paired_bootstrap", {}).items():
+        baseline = labels[key.removeprefix("health_minus_")]
+        console.print(
+            f"Health less {baseline}: {_figure(paired['difference'], '+.4f')} AUC (95% interval "
+            f"{_figure(paired['low'], '+.4f')} to {_figure(paired['high'], '+.4f')}, "
+            f"{paired['resamples']} paired resamples of the accounts)."
+        )
     bands = Table(title="Calibration: bad outcomes by health band")
     for name in ("health", "accounts", "bad", "bad rate"):
         bands.add_column(name, justify="right")

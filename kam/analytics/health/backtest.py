@@ -16,6 +16,11 @@ the last order):
 - precision and lift in the worst decile: the bad-outcome share among the 10% ranked
   worst, and that share over the base rate.
 - calibration by band (health score only): bad-outcome rate per 20-point band.
+- a paired bootstrap of the health score's AUC less each baseline's: the accounts
+  resampled with replacement ``BOOTSTRAP_RESAMPLES`` times (a fixed seed, so the same
+  backtest gives the same interval), both AUCs measured on each resample, and the 95%
+  interval of the difference — whether a lead over a baseline is more than the luck of
+  which accounts there were.
 """
 
 from __future__ import annotations
@@ -42,6 +47,8 @@ Bools = npt.NDArray[np.bool_]
 
 SCORERS = ("health", "revenue_trend", "recency")
 BANDS = ((0, 20), (20, 40), (40, 60), (60, 80), (80, 100))
+BOOTSTRAP_RESAMPLES = 200
+BOOTSTRAP_SEED = 19_970_930
 NEUTRAL_POINTS = 50.0
 """Where an account without the baseline's figure (no prior revenue) is ranked: the middle."""
 
@@ -84,6 +91,46 @@ class ScorerMetrics:
 
 
 @dataclass(frozen=True)
+class PairedDifference:
+    """The AUC of the health score less a baseline's on the accounts of the backtest, and
+    the 95% interval of that difference over bootstrap resamples of the accounts."""
+
+    baseline: str
+    difference: float
+    low: float
+    high: float
+    resamples: int
+
+
+def paired_bootstrap(
+    risk: Floats,
+    baseline_risk: Floats,
+    bad: Bools,
+    resamples: int = BOOTSTRAP_RESAMPLES,
+    seed: int = BOOTSTRAP_SEED,
+) -> tuple[float, float, float]:
+    """(AUC of ``risk`` − AUC of ``baseline_risk``, 2.5th and 97.5th percentiles of that
+    difference over ``resamples`` resamples of the accounts with replacement). A resample
+    with one outcome only has no AUC and is drawn again; NaN when there is no AUC at all."""
+    difference = roc_auc(risk, bad) - roc_auc(baseline_risk, bad)
+    if not math.isfinite(difference) or resamples < 1:
+        return difference, math.nan, math.nan
+    draw = np.random.default_rng(seed)
+    differences: list[float] = []
+    attempts = 0
+    while len(differences) < resamples and attempts < 10 * resamples:
+        attempts += 1
+        chosen = draw.integers(0, len(bad), len(bad))
+        one = roc_auc(risk[chosen], bad[chosen]) - roc_auc(baseline_risk[chosen], bad[chosen])
+        if math.isfinite(one):
+            differences.append(one)
+    if not differences:
+        return difference, math.nan, math.nan
+    low, high = np.percentile(differences, [2.5, 97.5])
+    return difference, float(low), float(high)
+
+
+@dataclass(frozen=True)
 class Band:
     """Accounts whose health fell in [low, high) (the top band includes 100), and how many
     of them had a bad outcome."""
@@ -116,6 +163,8 @@ class BacktestResult:
     bands: tuple[Band, ...]
     missing: Mapping[str, int]
     """Accounts missing each component (a component no account had is missing for all)."""
+    bootstrap: tuple[PairedDifference, ...] = ()
+    """The health score's AUC less each baseline's, with its paired-bootstrap interval."""
 
     @property
     def base_rate(self) -> float:
@@ -152,6 +201,15 @@ class BacktestResult:
                 for b in self.bands
             ],
             "missing": dict(self.missing),
+            "paired_bootstrap": {
+                f"health_minus_{d.baseline}": {
+                    "difference": d.difference,
+                    "low": d.low,
+                    "high": d.high,
+                    "resamples": d.resamples,
+                }
+                for d in self.bootstrap
+            },
         }
 
 
@@ -269,6 +327,10 @@ def measure(frame: BacktestFrame, policy: HealthPolicy, horizon_months: int) -> 
     for name in SCORERS:
         precision, lift = worst_decile(risks[name], bad)
         scorers.append(ScorerMetrics(name, roc_auc(risks[name], bad), precision, lift))
+    bootstrap = []
+    for baseline in SCORERS[1:]:
+        difference, low_, high_ = paired_bootstrap(risks["health"], risks[baseline], bad)
+        bootstrap.append(PairedDifference(baseline, difference, low_, high_, BOOTSTRAP_RESAMPLES))
     bands = []
     for low, high in BANDS:
         inside = (health >= low) & ((health < high) | (high == 100))
@@ -289,6 +351,7 @@ def measure(frame: BacktestFrame, policy: HealthPolicy, horizon_months: int) -> 
         scorers=tuple(scorers),
         bands=tuple(bands),
         missing=missing,
+        bootstrap=tuple(bootstrap),
     )
 
 

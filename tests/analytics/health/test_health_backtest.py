@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from kam.analytics.health.backtest import roc_auc, run_backtest, worst_decile
+from kam.analytics.health.backtest import paired_bootstrap, roc_auc, run_backtest, worst_decile
 from kam.analytics.health.fit import fit_weights
 from kam.analytics.health.policy import COMPONENT_KEYS, DEFAULT_POLICY, HealthPolicy
 
@@ -38,6 +38,26 @@ def test_worst_decile_precision_and_lift():
     precision, lift = worst_decile(risk, bad)
     assert precision == 0.5
     assert lift == pytest.approx(0.5 / 0.2)
+
+
+def test_paired_bootstrap_interval_holds_a_clear_lead_and_straddles_a_tie():
+    draw = np.random.default_rng(7)
+    bad = draw.random(2_000) < 0.3
+    signal = bad + draw.normal(0, 1, 2_000)
+    noise = draw.normal(0, 1, 2_000)
+    difference, low, high = paired_bootstrap(signal, noise, bad)
+    assert difference == pytest.approx(roc_auc(signal, bad) - roc_auc(noise, bad))
+    assert 0 < low < difference < high  # a real lead: the interval stays above 0
+    same, low_, high_ = paired_bootstrap(signal, signal.copy(), bad)
+    assert (same, low_, high_) == (0, 0, 0)  # the same ranking: no difference at all
+    _, low_tie, high_tie = paired_bootstrap(noise, draw.normal(0, 1, 2_000), bad)
+    assert low_tie < 0 < high_tie  # two coins: the interval straddles 0
+    assert paired_bootstrap(signal, noise, bad) == (difference, low, high)  # a fixed seed
+
+
+def test_paired_bootstrap_is_missing_with_one_outcome():
+    difference, low, high = paired_bootstrap(np.arange(3.0), np.arange(3.0), np.ones(3, bool))
+    assert all(math.isnan(v) for v in (difference, low, high))
 
 
 def purchase_days(rows):
@@ -77,6 +97,11 @@ def test_backtest_outcomes_and_auc_on_a_known_case():
     # C is ranked worst by recency (silent since October); D looks as healthy as A and B.
     assert result.metrics("recency").auc == pytest.approx(0.75)
     assert result.as_dict()["auc"].keys() == {"health", "revenue_trend", "recency"}
+    paired = result.as_dict()["paired_bootstrap"]["health_minus_recency"]
+    assert paired["difference"] == pytest.approx(
+        result.metrics("health").auc - result.metrics("recency").auc
+    )
+    assert paired["resamples"] == 200
 
 
 def test_backtest_never_reads_after_its_as_of_date():
