@@ -50,6 +50,12 @@ COMPONENTS: tuple[Component, ...] = (
         True,
     ),
     Component(
+        "purchase_history",
+        "Purchase history",
+        "how often accounts that had ordered as often and been silent as long ordered again",
+        True,
+    ),
+    Component(
         "engagement",
         "Engagement recency",
         "days since the last meeting held against the account's cadence",
@@ -143,6 +149,7 @@ DEFAULT_POLICY = HealthPolicy(
         "p_alive": 25,
         "order_rhythm": 20,
         "order_frequency": 10,
+        "purchase_history": 0,
         "engagement": 10,
         "meetings": 5,
         "plan": 5,
@@ -154,4 +161,6 @@ DEFAULT_POLICY = HealthPolicy(
     note="Hand-set default (docs/health.md).",
 )
 """The hand-set first version: purchase behaviour (trend, P(alive), rhythm, frequency) 70,
-the relationship as people see it 40 (docs/health.md says why)."""
+the relationship as people see it 40 (docs/health.md says why). Purchase history came
+later and has no hand-set weight: a learned policy (``kam health fit``) or the policy
+editor gives it one."""

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kam.analytics.health.history import describe
 from kam.analytics.health.policy import BY_KEY, COMPONENT_KEYS, HealthPolicy
 from kam.analytics.health.signals import PurchaseSignals
 
@@ -158,6 +159,7 @@ def _purchase_components(signals: PurchaseSignals, i: int) -> list[ComponentValu
         if alive_ok
         else "no lifetime-value model could be fitted"
     )
+    history = _history_component(signals, i)
     return [
         ComponentValue("revenue_trend", trend, trend_raw, trend_text),
         ComponentValue(
@@ -170,8 +172,39 @@ def _purchase_components(signals: PurchaseSignals, i: int) -> list[ComponentValu
             365 / gap if ratio is not None else None,
             f"about {365 / gap:.1f} orders a year" if ratio is not None else rhythm_text,
         ),
+        history,
     ]
 
+
+def _history_component(signals: PurchaseSignals, i: int) -> ComponentValue:
+    """How often accounts with this account's purchase history ordered again, as points."""
+    table, orders = signals.history, signals.orders
+    if table is None or orders is None:
+        return ComponentValue(
+            "purchase_history",
+            None,
+            None,
+            f"no account was buying {signals.trend_months} months before to compare with",
+        )
+    since = float(signals.days_since_last[i])
+    rate = table.rate(float(orders[i]), since)
+    if not math.isfinite(rate):
+        return ComponentValue("purchase_history", None, None, "no purchase history to compare with")
+    return ComponentValue(
+        "purchase_history",
+        probability_points(rate),
+        rate,
+        describe(table, float(orders[i]), since),
+    )
+
+
+PURCHASE_KEYS = (
+    "revenue_trend",
+    "p_alive",
+    "order_rhythm",
+    "order_frequency",
+    "purchase_history",
+)
 
 EXTERNAL_POINTS = {
     "engagement": overdue_points,
@@ -239,7 +272,7 @@ def score_accounts(
         else:
             components = [
                 ComponentValue(key, None, None, "no purchases in the last 12 months")
-                for key in ("revenue_trend", "p_alive", "order_rhythm", "order_frequency")
+                for key in PURCHASE_KEYS
             ]
         measured = external.get(customer_id, {})
         components += [external_component(key, measured.get(key)) for key in EXTERNAL_POINTS]

@@ -25,6 +25,7 @@ from kam.analytics.clv import bgnbd, collapse_arrays, degenerate, forecast, pare
 from kam.analytics.clv.future_value import stored_purchase_days
 from kam.analytics.clv.purchases import label, model_of
 from kam.analytics.clv.results import FitResult
+from kam.analytics.health.history import HistoryTable, history_table
 from kam.analytics.store import resolve_as_of
 
 Floats = npt.NDArray[np.float64]
@@ -54,6 +55,11 @@ class PurchaseSignals:
     alive_model: str
     alive: AliveModel = field(default_factory=lambda: AliveModel())
     """The P(alive) model in full: parameters and any note on its fit."""
+    orders: Floats | None = None
+    """Days with a purchase up to ``as_of`` (None: not measured)."""
+    history: HistoryTable | None = None
+    """How often accounts with each purchase history ordered again (``history``); None
+    when no account was active one trend window before ``as_of``."""
 
     def index(self) -> dict[str, int]:
         """{customer id: its position in the arrays}."""
@@ -134,6 +140,7 @@ def purchase_signals(
     started_in_time = first <= np.datetime64(recent_from, "D")
     prior = np.where(started_in_time, prior, np.nan)
     recent = np.asarray(table.column("recent").to_numpy(), dtype=np.float64)
+    history = _history_table(before, as_of, months, active_months)
     alive, used = _nan(len(ids)), AliveModel()
     if alive_given is not None:
         used = alive_given
@@ -154,7 +161,35 @@ def purchase_signals(
         p_alive=alive,
         alive_model=used.model,
         alive=used,
+        orders=purchase_days,
+        history=history,
     )
+
+
+def _history_table(
+    before: Any, as_of: dt.date, months: int, active_months: int
+) -> HistoryTable | None:
+    """The purchase-history reference: accounts active one trend window before ``as_of``,
+    their orders and silence then, and whether they ordered again by ``as_of``."""
+    looked_at = shift_months(as_of, -months)
+    then = before.date <= ibis.literal(looked_at)
+    table = (
+        before.group_by("customer_id")
+        .aggregate(
+            last=before.date.max(where=then),
+            days=before.date.nunique(where=then),
+            again=(~then).any(),
+        )
+        .filter(lambda t: t["last"] > shift_months(looked_at, -active_months))
+        .to_pyarrow()
+    )
+    if table.num_rows == 0:
+        return None
+    last = np.array(table.column("last").to_pylist(), dtype="datetime64[D]")
+    since = (np.datetime64(looked_at, "D") - last).astype(np.float64)
+    orders = np.asarray(table.column("days").to_numpy(), dtype=np.float64)
+    again = np.asarray(table.column("again").to_pylist(), dtype=bool)
+    return history_table(looked_at, months, orders, since, again)
 
 
 PSEUDO_GAPS = 2.0

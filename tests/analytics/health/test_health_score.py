@@ -69,6 +69,7 @@ def signals(**columns):
         "usual_gap_days": [30.0, 30.0],
         "p_alive": [0.9, 0.2],
     }
+    extra = {key: columns.pop(key) for key in ("orders", "history") if key in columns}
     base.update(columns)
     return PurchaseSignals(
         dt.date(2025, 1, 31),
@@ -85,6 +86,7 @@ def signals(**columns):
             )
         ),
         alive_model="pareto_nbd",
+        **extra,
     )
 
 
