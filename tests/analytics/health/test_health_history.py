@@ -150,3 +150,16 @@ def test_purchase_history_points_and_a_missing_history():
     missing = score_accounts(signals(), policy)["A"]
     assert missing.points("purchase_history") is None
     assert missing.score is None
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_a_sparse_table_with_empty_cells_is_still_monotone(seed):
+    # Few accounts spread thin over the cells, many cells empty: the table must still
+    # never rise with silence nor fall with orders.
+    draw = np.random.default_rng(seed)
+    orders = draw.integers(1, 9, 40).astype(float)
+    days = draw.uniform(0, 12 * MONTH_DAYS, 40)
+    rates, counts = monotone_table(orders, days, draw.random(40) < 0.5)
+    assert (counts == 0).any()
+    assert (np.diff(rates, axis=1) <= 0).all()
+    assert (np.diff(rates, axis=0) >= 0).all()
