@@ -40,9 +40,18 @@ def account(request: KamRequest, customer_id: str) -> HttpResponse:
     history = queries.score_history(found)
     components = []
     if latest is not None:
+        # The weight each component had in the run's policy: a component can be measured
+        # and shown yet count for nothing (a learned policy may weigh it 0).
+        policy = queries.policy_of(latest.run.policy)
         for component in latest.components:
             known = BY_KEY.get(component["key"])
-            components.append({**component, "label": known.label if known else component["key"]})
+            components.append(
+                {
+                    **component,
+                    "label": known.label if known else component["key"],
+                    "weight": policy.weight(component["key"]),
+                }
+            )
     context = {
         "account": found,
         "latest": latest,

@@ -43,3 +43,28 @@ def test_the_head_of_kam_accepts_a_proposed_policy_from_the_page(db, head_of_kam
     assert decided.status == PolicyStatus.ACCEPTED
     assert decided.decision_reason == "Validated."
     assert AuditEntry.objects.filter(object_type__icontains="health").exists()
+
+
+def test_the_account_page_shows_each_component_with_its_weight(db, store, head_of_kam):
+    from selection_seed import seed_buyers
+
+    from kam.health.models import HealthScore
+    from kam.health.services import do_score_health
+
+    seed_buyers(store, count=40)
+    run = do_score_health(head_of_kam)
+    scored = HealthScore.objects.filter(run=run).exclude(score=None).first()
+    assert scored is not None
+    history = next(c for c in scored.components if c["key"] == "purchase_history")
+    client = Client()
+    client.force_login(head_of_kam)
+    page = client.get(reverse("health:account", args=[scored.account_id])).content.decode()
+    row = page[page.index('data-component="purchase_history"') :]
+    row = row[: row.index("</tr>")]
+    assert "Purchase history" in row
+    # The hand-set first version gives purchase history no weight: shown, not counted.
+    assert "0, not counted" in row
+    assert history["points"] is not None  # the buyers were buying a trend window before
+    assert "ordered again within" in row
+    p_alive = page[page.index('data-component="p_alive"') :]
+    assert ">25<" in p_alive[: p_alive.index("</tr>")]  # P(alive)'s hand-set weight
