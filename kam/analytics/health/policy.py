@@ -162,5 +162,5 @@ DEFAULT_POLICY = HealthPolicy(
 )
 """The hand-set first version: purchase behaviour (trend, P(alive), rhythm, frequency) 70,
 the relationship as people see it 40 (docs/health.md says why). Purchase history came
-later and has no hand-set weight: a learned policy (``kam health fit``) or the policy
-editor gives it one."""
+later and has no hand-set weight: a learned policy (``kam health fit``, accepted by the
+Head of KAM) gives it one."""
