@@ -4,7 +4,8 @@ One aggregate over the purchase days (``customer_day``) strictly up to the as-of
 nothing after it is read, which is what makes a backtest honest — gives per account the
 revenue of the latest trend window and of the window before, the days since the last
 order, the usual gap between orders, and P(alive) from the lifetime-value model fitted on
-the same history.
+the same history; a second aggregate over the same days gives the purchase-history
+reference (``history``): how often accounts with each history ordered again.
 """
 
 from __future__ import annotations
