@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 from kam.accounts.access import sees_financials
 from kam.accounts.models import Account
 from kam.analytics import whitespace as ws
+from kam.analytics import whitespace_copy
 from kam.engagement.queries import accounts_of, reads_programme
 from kam.opportunities.models import OPEN_STAGES, Opportunity, Stage, WalletEstimate
 from kam.people.models import User
@@ -296,9 +297,9 @@ def account_whitespace(user: User, account: Account) -> Whitespace:
             return Whitespace(None, (), (), {}, {}, ())
         query = ws.WhitespaceQuery(ids, as_of)
         pipeline, wallets = open_pipeline_table(ids), wallets_table()
-        grid = ws.cells(con, query, pipeline).to_pyarrow().to_pylist()
-        rows = ws.categories(con, query, pipeline, wallets).to_pyarrow()
-        peer_rows = ws.peers_of(con, query, wallets).to_pyarrow().to_pylist()
+        grid = whitespace_copy.cells(con, query, pipeline).to_pylist()
+        rows = whitespace_copy.categories(con, query, pipeline, wallets)
+        peer_rows = whitespace_copy.peers_of(con, query, wallets).to_pylist()
     names = dict(
         Account.objects.filter(customer_id__in={p["peer_id"] for p in peer_rows}).values_list(
             "customer_id", "name"
@@ -333,8 +334,9 @@ def biggest_gaps(customer_ids: Sequence[str], limit: int | None = None) -> list[
         if as_of is None:
             return []
         query = ws.WhitespaceQuery(tuple(customer_ids), as_of)
-        rows = ws.categories(con, query, open_pipeline_table(customer_ids), wallets_table())
-        return ws.biggest_gaps(rows.to_pyarrow(), limit=limit)
+        pipeline = open_pipeline_table(customer_ids)
+        rows = whitespace_copy.categories(con, query, pipeline, wallets_table())
+        return ws.biggest_gaps(rows, limit=limit)
 
 
 def manager_gaps(user: User, whose: User, limit: int = 20) -> list[ws.Gap]:

@@ -114,6 +114,26 @@ def test_my_accounts_shows_the_open_pipeline_and_the_biggest_gap(programme, sale
     assert "45k open · up-sell" in own.split('data-column="whitespace"')[1]
 
 
+def test_a_wallet_entered_after_a_visit_changes_the_next_visit(programme, sales):
+    """The pages answer whitespace from tables derived once per reader copy of the store; a
+    wallet lives in the database and must count on the next visit, with the copy unchanged."""
+    kim = client_for(programme.kam)
+    pointer = sales.readers_dir / "current.json"
+
+    def whitespace_column() -> str:
+        page = kim.get(reverse("engagement:my_accounts")).content.decode()
+        own = page.split('<tr data-customer="C-OWN"')[1].split("</tr>")[0]
+        return own.split('data-column="whitespace"')[1].split("</td>")[0]
+
+    first = whitespace_column()
+    copy = pointer.read_text()
+    services.do_set_wallet_estimate(programme.kam, programme.own, category="Pumps", amount="60000")
+    assert ("open" in first, "45k open · up-sell" in whitespace_column()) == (False, True)
+    services.do_set_wallet_estimate(programme.kam, programme.own, category="Pumps", amount="30000")
+    assert "15k open · up-sell" in whitespace_column()
+    assert pointer.read_text() == copy
+
+
 def test_won_and_lost_are_on_the_timeline(programme, sales):
     made = services.do_create_opportunity(
         programme.kam, programme.own, name="Seal retrofit", value="9000",
