@@ -14,7 +14,8 @@ permissions, the audit middleware, the reader copy of the analytical store), in 
 - the account list (sorted, paged, searched through htmx), an account page, its score;
 - the selection (portfolio, score table, a selection cycle, the cycle list, the
   assignment), the sponsor's accounts;
-- a plan, the stakeholder map, *My accounts*, an account's engagement log and timeline;
+- a plan, the stakeholder map, *My accounts*, an account's whitespace, the manager's
+  pipeline, an account's engagement log and timeline;
 - the programme page, its KPI board, the account P&L and the portfolio review;
 - the JSON API's list routes and one account.
 
@@ -82,6 +83,8 @@ def pages_of(facts: dict) -> dict[str, tuple[str, str, dict[str, str]]]:
         "stakeholder map": (kam, f"/accounts/{at}/relationships/", {}),
         "my accounts": (kam, "/my-accounts/", {}),
         "my accounts (head)": (head, "/my-accounts/", {}),
+        "whitespace": (kam, f"/accounts/{at}/whitespace/", {}),
+        "pipeline": (kam, "/pipeline/", {}),
         "engagement log": (kam, f"/accounts/{at}/engagements/", {}),
         "timeline": (kam, f"/accounts/{at}/timeline/", {}),
         "overdue": (head, "/engagement/overdue/", {}),
