@@ -278,6 +278,16 @@ class Whitespace:
     cells: dict[str, dict[str, dict[str, Any]]]
     peers: dict[str, tuple[dict[str, Any], ...]]
     gaps: tuple[ws.Gap, ...]
+    named_peers: dict[str, tuple[dict[str, Any], ...]] = field(default_factory=dict)
+    """Per category, the ``PEERS_NAMED`` peers that spend most, with their names."""
+    unnamed_peers: dict[str, int] = field(default_factory=dict)
+    """Per category, how many peers are not among ``named_peers``."""
+
+
+PEERS_NAMED = 10
+"""Peers named per category on the page: at 150,000 accounts a size band holds thousands,
+which no one reads (and their names cost a query of thousands of ids, their rows ~1 MB of
+HTML); the estimate's range and count already say how many there are and how they spread."""
 
 
 def _as_of(con: Any) -> date | None:
@@ -300,17 +310,18 @@ def account_whitespace(user: User, account: Account) -> Whitespace:
         grid = whitespace_copy.cells(con, query, pipeline).to_pylist()
         rows = whitespace_copy.categories(con, query, pipeline, wallets)
         peer_rows = whitespace_copy.peers_of(con, query, wallets).to_pylist()
-    names = dict(
-        Account.objects.filter(customer_id__in={p["peer_id"] for p in peer_rows}).values_list(
-            "customer_id", "name"
-        )
-    )
     cells: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
     for cell in grid:
         cells[cell["category"]][cell["business_unit"]] = cell
     peers: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for peer in sorted(peer_rows, key=lambda p: -p["spend"]):
-        peers[peer["category"]].append({**peer, "name": names.get(peer["peer_id"], "")})
+    for peer in sorted(peer_rows, key=lambda p: (-p["spend"], p["peer_id"])):
+        peers[peer["category"]].append(peer)
+    first = {category: found[:PEERS_NAMED] for category, found in peers.items()}
+    names = dict(
+        Account.objects.filter(
+            customer_id__in={p["peer_id"] for found in first.values() for p in found}
+        ).values_list("customer_id", "name")
+    )
     categories = sorted(
         rows.to_pylist(), key=lambda r: (-(r["bought"] + r["pipeline"]), r["category"])
     )
@@ -321,6 +332,13 @@ def account_whitespace(user: User, account: Account) -> Whitespace:
         cells=dict(cells),
         peers={k: tuple(v) for k, v in peers.items()},
         gaps=tuple(ws.biggest_gaps(rows, limit=10)),
+        named_peers={
+            category: tuple({**p, "name": names.get(p["peer_id"], "")} for p in found)
+            for category, found in first.items()
+        },
+        unnamed_peers={
+            category: len(found) - len(first[category]) for category, found in peers.items()
+        },
     )
 
 

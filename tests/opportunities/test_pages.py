@@ -8,9 +8,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from kam.opportunities import services
+from kam.opportunities import queries, services
 from kam.opportunities.models import Opportunity, Qualification
 from kam.opportunities.verdict import Question
+from opportunities.conftest import AS_OF
 
 
 def client_for(user) -> Client:
@@ -132,6 +133,39 @@ def test_a_wallet_entered_after_a_visit_changes_the_next_visit(programme, sales)
     services.do_set_wallet_estimate(programme.kam, programme.own, category="Pumps", amount="30000")
     assert "15k open · up-sell" in whitespace_column()
     assert pointer.read_text() == copy
+
+
+def test_the_page_names_the_peers_that_spend_most_and_counts_the_rest(
+    programme, sales, monkeypatch
+):
+    """Three customers of C-OWN's segment and size band buy Valves; with two named, the
+    estimate lists the two that spend most and says one more is behind it."""
+    peers = [(f"X{i}", "Valves", 20_000.0 + 1_000 * i) for i in range(1, 4)]
+    small = [(f"Y{i}", "Pumps", 10.0 * i) for i in range(1, 8)]
+    with sales.connect() as con:
+        raw = con.con
+        raw.executemany(
+            "INSERT INTO customers VALUES (?, ?, NULL, 'DE', 'EMEA', 'Logistics')",
+            [(c, f"Customer {c}") for c, _, _ in peers + small],
+        )
+        raw.executemany(
+            "INSERT INTO transactions VALUES (?, '1', ?, ?, 'p', ?, 'HQ', 1, ?, NULL, 'invoice')",
+            [(f"J{n}", c, AS_OF, cat, rev) for n, (c, cat, rev) in enumerate(peers + small)],
+        )
+        raw.execute(
+            "INSERT INTO customer_month SELECT customer_id, date_trunc('month', date)::DATE, "
+            "sum(revenue), 0, sum(quantity), count(*), count(*), min(date), max(date) "
+            "FROM transactions WHERE invoice_id LIKE 'J%' GROUP BY ALL"
+        )
+    monkeypatch.setattr(queries, "PEERS_NAMED", 2)
+    page = client_for(programme.kam).get(reverse("opportunities:whitespace", args=["C-OWN"]))
+    table = page.content.decode().split('id="wallet-table"')[1]
+    valves = table.split('<tr data-category="Valves">')[1].split("</tr>")[0]
+    assert "3 peers" in valves
+    named = valves.split("<ul>")[1].split("</ul>")[0]
+    assert [item.split(" ·")[0] for item in named.split("<li>")[1:3]] == ["X3", "X2"]
+    assert "X1" not in named
+    assert "and 1 more" in named
 
 
 def test_won_and_lost_are_on_the_timeline(programme, sales):
