@@ -1,28 +1,29 @@
-"""Whitespace answered on a reader copy of the store: the same rows as
+"""Whitespace answered on a reader copy of the store: the rows of
 ``kam.analytics.whitespace``'s expressions, for a handful of accounts, without deriving the
 whole store's purchases and size bands on every request.
 
 A page asks for the whitespace of one account (its grid) or of a manager's ten (the
 biggest gap of each), and the expressions answer by grouping every customer's lines of the
 12 months by category and business unit, banding every customer by revenue and joining the
-peer spend of whole size bands: about two seconds of CPU at 150,000 customers, for ten
+peer spend of whole size bands: about a second of CPU at 150,000 customers, for ten
 accounts. What of that depends on the store alone is derived here once per reader copy and
-process (``reader_table``), at the latest date, as the pages ask it:
+process (kept in the copy's memo, ``reader_memo``), at the latest date, as the pages ask it,
+in the SQL the expressions compile to: each customer's revenue per category and business
+unit (``bought``) and per category, the size bands (``size_bands``), what each banded
+customer bought per category, sorted by segment × size band cell, the sorted spend of each
+cell and category, and the categories sold to anyone.
 
-- ``whitespace_bought``: ``bought`` (each customer's revenue per category and business unit);
-- ``whitespace_by_category``: the same summed per category, as ``categories`` sums it;
-- ``whitespace_bands``: ``size_bands`` (segment and size band of each customer);
-- ``whitespace_banded``: what each banded customer bought per category, with its band;
-- ``whitespace_sold``: every category sold to anyone in the window.
+Each request then reads slices of those: the wanted accounts' rows and the rows of the
+cells they are in, with the open pipeline and the entered wallets it is given — read from
+the operational database on every request, so a wallet entered a moment ago counts now, as
+the account's own figure and as a peer's (a cell and category where a member's wallet
+replaces its purchases is sorted again). The SQL mirrors the expressions' joins and
+arithmetic (the median is DuckDB's ``quantile_cont`` at 0.5, as Ibis compiles ``median``),
+so the rows are the same, in the same order and types, up to the last bits of sums DuckDB
+adds in no set order.
 
-Each request then joins only the wanted accounts' rows, and the peers of the segment × size
-band cells they are in, with the open pipeline and the entered wallets it is given — read
-from the operational database on every request, so a wallet entered a moment ago counts
-now, as the account's own figure and as a peer's. The SQL mirrors the expressions' joins and
-arithmetic step by step (the median is DuckDB's ``quantile_cont`` at 0.5, as Ibis compiles
-``median``), so the rows are the same, in the same order and types.
-
-On a writer's connection, at another date, or on another engine, the expressions answer.
+On a writer's connection, at another date, with wallets not one per account and category,
+or when DuckDB refuses a plan, the expressions answer.
 """
 
 from __future__ import annotations
@@ -35,13 +36,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
 from kam.analytics import whitespace as ws
 from kam.analytics.account_figures import add_months
-from kam.analytics.store import latest_transaction_date, reader_memo, reader_table
+from kam.analytics.store import latest_transaction_date, reader_memo
 
 CELL_SCHEMA = pa.schema(
     [
@@ -94,8 +96,10 @@ class _CopyTables:
     bands: pa.Table
     banded: pa.Table
     cell_spend: pa.Table
+    members: pa.Table
     sold: tuple[str, ...]
     at: dict[str, dict[str, tuple[int, int]]]
+    cells: dict[str, dict[tuple[str, int], tuple[int, int]]]
 
     def rows(self, name: str, customer_ids: Any) -> pa.Table:
         """The rows of ``name`` (sorted by customer) of ``customer_ids``, sliced, no scan."""
@@ -104,15 +108,12 @@ class _CopyTables:
         found = [table.slice(start, stop - start) for start, stop in filter(None, spans)]
         return pa.concat_tables(found) if found else table.schema.empty_table()
 
-
-@dataclass(frozen=True)
-class _Derived:
-    """The per-copy tables registered on one connection, and those to slice."""
-
-    tables: _CopyTables
-    bands: str
-    banded: str
-    cell_spend: str
+    def in_cells(self, name: str, cells: Any) -> pa.Table:
+        """The rows of ``name`` (sorted by segment and size band) in ``cells``, sliced."""
+        table: pa.Table = getattr(self, name)
+        spans = [self.cells[name].get(cell) for cell in sorted(set(cells))]
+        found = [table.slice(start, stop - start) for start, stop in filter(None, spans)]
+        return pa.concat_tables(found) if found else table.schema.empty_table()
 
 
 def _spans(table: pa.Table) -> dict[str, tuple[int, int]]:
@@ -124,6 +125,18 @@ def _spans(table: pa.Table) -> dict[str, tuple[int, int]]:
     return dict(zip(runs.values.to_pylist(), zip([0, *ends[:-1]], ends, strict=True), strict=True))
 
 
+def _cell_spans(table: pa.Table) -> dict[tuple[str, int], tuple[int, int]]:
+    """Where each segment × size band cell's rows start and stop in ``table`` (sorted so)."""
+    spans: dict[tuple[str, int], tuple[int, int]] = {}
+    cells = zip(
+        table.column("segment").to_pylist(), table.column("size_band").to_pylist(), strict=True
+    )
+    for row, cell in enumerate(cells):
+        start = spans.get(cell, (row, row))[0]
+        spans[cell] = (start, row + 1)
+    return spans
+
+
 def _build(con: DuckDBBackend, as_of: date) -> _CopyTables:
     """Every customer's purchases of the 12 months per category (and business unit), the
     size bands, and the sorted spend of each band cell: ``bought``, ``size_bands`` and
@@ -132,8 +145,11 @@ def _build(con: DuckDBBackend, as_of: date) -> _CopyTables:
     raw = con.con
 
     def run(sql: str, params: dict[str, Any] | None = None, **inputs: pa.Table) -> pa.Table:
-        with _registered(con, **inputs) as names:
-            return raw.execute(sql.format(**names), params or {}).to_arrow_table()
+        with _registered(con, **inputs) as found:
+            query = sql.format(**found.names)
+            if inputs:
+                query = f"WITH {found.ctes} {query}"
+            return raw.execute(query, params or {}).to_arrow_table()
 
     bought = run(
         """SELECT customer_id, category, coalesce(business_unit, '') AS business_unit,
@@ -169,14 +185,18 @@ def _build(con: DuckDBBackend, as_of: date) -> _CopyTables:
     banded = run(
         """SELECT s.customer_id, s.category, s.bought, b.segment, b.size_band
            FROM {by_category} AS s JOIN {bands} AS b ON s.customer_id = b.customer_id
-           ORDER BY b.segment, b.size_band, s.category""",
+           ORDER BY b.segment, b.size_band, s.category, s.customer_id""",
         by_category=by_category,
         bands=bands,
     )
     cell_spend = run(
         """SELECT segment, size_band, category, list(bought ORDER BY bought) AS s
-           FROM {banded} WHERE bought > 0 GROUP BY 1, 2, 3""",
+           FROM {banded} WHERE bought > 0 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3""",
         banded=banded,
+    )
+    members = run(
+        "SELECT customer_id, segment, size_band FROM {bands} ORDER BY segment, size_band",
+        bands=bands,
     )
     sold = run("SELECT DISTINCT category FROM {bought} ORDER BY category", bought=bought)
     return _CopyTables(
@@ -185,15 +205,24 @@ def _build(con: DuckDBBackend, as_of: date) -> _CopyTables:
         bands=bands,
         banded=banded,
         cell_spend=cell_spend,
+        members=members,
         sold=tuple(sold.column("category").to_pylist()),
         at={"bought": _spans(bought), "by_category": _spans(by_category), "bands": _spans(bands)},
+        cells={
+            name: _cell_spans(table)
+            for name, table in (
+                ("banded", banded),
+                ("cell_spend", cell_spend),
+                ("members", members),
+            )
+        },
     )
 
 
 _building = threading.Lock()
 
 
-def _derived(con: Any, query: ws.WhitespaceQuery) -> _Derived | None:
+def _derived(con: Any, query: ws.WhitespaceQuery) -> _CopyTables | None:
     """The per-copy tables for ``query``'s date, built on first use; None on a writer's
     connection or at a date other than the latest (then the expressions answer)."""
     if not isinstance(con, DuckDBBackend):
@@ -206,28 +235,38 @@ def _derived(con: Any, query: ws.WhitespaceQuery) -> _Derived | None:
             if "whitespace" not in memo:
                 memo["whitespace"] = _build(con, query.as_of)
     tables: _CopyTables = memo["whitespace"]
-    bands = reader_table(con, "whitespace_bands", lambda: tables.bands)
-    banded = reader_table(con, "whitespace_banded", lambda: tables.banded)
-    cell_spend = reader_table(con, "whitespace_cell_spend", lambda: tables.cell_spend)
-    if bands is None or banded is None or cell_spend is None:
-        return None
-    return _Derived(tables, bands, banded, cell_spend)
+    return tables
 
 
 _names = itertools.count()
 
 
+@dataclass(frozen=True)
+class _Inputs:
+    """The request's Arrow tables as the query reads them: ``names[key]`` is a CTE that
+    copies the table (``ctes``), so no join ever reads the Arrow table itself. DuckDB 1.5
+    may push a join's Bloom filter into a scan of an Arrow table and then fail the query
+    ("Pushdown Filter Type BLOOM_FILTER is not currently supported in PyArrow Scans",
+    duckdb/duckdb-python#463); a materialised CTE is read before any join runs."""
+
+    names: dict[str, str]
+    ctes: str
+
+
 @contextmanager
-def _registered(con: DuckDBBackend, **tables: pa.Table) -> Iterator[dict[str, str]]:
-    """The request's own Arrow tables (pipeline, wallets) under names of this call only."""
+def _registered(con: DuckDBBackend, **tables: pa.Table) -> Iterator[_Inputs]:
+    """The request's own Arrow tables under names of this call only."""
     number = next(_names)
-    names = {key: f"_whitespace_{key}_{number}" for key in tables}
+    registered = {key: f"_whitespace_{key}_{number}" for key in tables}
     for key, table in tables.items():
-        con.con.register(names[key], table)
+        con.con.register(registered[key], table)
+    ctes = ",\n".join(
+        f"in_{key} AS MATERIALIZED (SELECT * FROM {name})" for key, name in registered.items()
+    )
     try:
-        yield names
+        yield _Inputs({key: f"in_{key}" for key in tables}, ctes)
     finally:
-        for name in names.values():
+        for name in registered.values():
             con.con.unregister(name)
 
 
@@ -256,16 +295,16 @@ def _own(names: dict[str, str]) -> str:
     cells AS (SELECT DISTINCT own_segment, own_band FROM own)"""
 
 
-def _spend(tables: _Derived, names: dict[str, str]) -> str:
+def _spend(names: dict[str, str]) -> str:
     """CTEs ending in ``spend``: ``whitespace.peer_spend`` over the segment × size band
     cells of the wanted accounts only (no peer of theirs lives outside them), and ``own``,
     each wanted account's cell."""
     return f"""{_own(names)},
     members AS (
-        SELECT b.customer_id, b.segment, b.size_band FROM {tables.bands} AS b
+        SELECT b.customer_id, b.segment, b.size_band FROM {names["members"]} AS b
         JOIN cells ON b.segment = cells.own_segment AND b.size_band = cells.own_band),
     cell_bought AS (
-        SELECT s.customer_id, s.category, s.bought FROM {tables.banded} AS s
+        SELECT s.customer_id, s.category, s.bought FROM {names["banded"]} AS s
         JOIN cells ON s.segment = cells.own_segment AND s.size_band = cells.own_band),
     cell_entered AS (
         SELECT w.customer_id, w.category, w.amount FROM {names["wallets"]} AS w
@@ -297,7 +336,7 @@ def _peer_t(i: str) -> str:
     return f"(CASE WHEN {i} < k THEN s[{i}] ELSE s[{i} + 1] END)"
 
 
-def _estimate(tables: _Derived, names: dict[str, str]) -> str:
+def _estimate(names: dict[str, str]) -> str:
     """CTEs ending in ``estimate``: the peer estimate of each wanted account and category
     (``whitespace.categories``'s median, lowest, highest and count over ``peers_of``)
     without a row per peer.
@@ -319,7 +358,7 @@ def _estimate(tables: _Derived, names: dict[str, str]) -> str:
     touched AS (SELECT DISTINCT segment, size_band, category FROM cell_entered),
     touched_bought AS (
         SELECT s.customer_id, s.category, s.bought, s.segment, s.size_band
-        FROM {tables.banded} AS s JOIN touched AS t
+        FROM {names["touched_banded"]} AS s JOIN touched AS t
           ON s.segment = t.segment AND s.size_band = t.size_band AND s.category = t.category),
     touched_spend AS (
         SELECT * FROM (
@@ -331,7 +370,7 @@ def _estimate(tables: _Derived, names: dict[str, str]) -> str:
               ON s.customer_id = w.customer_id AND s.category = w.category)
         WHERE spend > 0),
     cell_spend AS (
-        SELECT c.segment, c.size_band, c.category, c.s FROM {tables.cell_spend} AS c
+        SELECT c.segment, c.size_band, c.category, c.s FROM {names["cell_spend"]} AS c
         JOIN cells ON c.segment = cells.own_segment AND c.size_band = cells.own_band
         ANTI JOIN touched AS t
           ON c.segment = t.segment AND c.size_band = t.size_band AND c.category = t.category
@@ -372,6 +411,45 @@ def _estimate(tables: _Derived, names: dict[str, str]) -> str:
         FROM ranks)"""
 
 
+def _answer(con: DuckDBBackend, sql: str, params: dict[str, Any]) -> pa.Table | None:
+    """``sql``'s rows, or None when DuckDB refuses the plan it chose: DuckDB 1.5 may push a
+    join's Bloom filter into a scan of an Arrow table, which it cannot apply there
+    ("Pushdown Filter Type BLOOM_FILTER is not currently supported in PyArrow Scans",
+    duckdb/duckdb-python#463); then the expressions answer, as they did before."""
+    try:
+        return con.con.execute(sql, params).to_arrow_table()
+    except duckdb.NotImplementedException as error:
+        if "BLOOM_FILTER" not in str(error):
+            raise
+        return None
+
+
+def _touched(
+    tables: _CopyTables, cells: set[tuple[str, int]], wallets: pa.Table, wallet_bands: pa.Table
+) -> pa.Table:
+    """What the members of ``cells`` bought in each category where one of them has an entered
+    wallet: the cells and categories whose sorted spend the request sorts again."""
+    band_of = {
+        customer: (segment, band)
+        for customer, segment, band in zip(
+            *(wallet_bands.column(c).to_pylist() for c in ("customer_id", "segment", "size_band")),
+            strict=True,
+        )
+    }
+    touched: dict[tuple[str, int], set[str]] = {}
+    for customer, category in zip(
+        *(wallets.column(c).to_pylist() for c in ("customer_id", "category")), strict=True
+    ):
+        cell = band_of.get(customer)
+        if cell in cells:
+            touched.setdefault(cell, set()).add(category)
+    found = []
+    for cell, categories in sorted(touched.items()):
+        rows = tables.in_cells("banded", [cell])
+        found.append(rows.filter(pc.is_in(rows.column("category"), pa.array(sorted(categories)))))
+    return pa.concat_tables(found) if found else tables.banded.schema.empty_table()
+
+
 def _one_per_key(wallets: pa.Table) -> bool:
     """Whether ``wallets`` has one row per account and category, as ``WALLET_SCHEMA`` says
     (the estimate takes an account's own spend out of its cell's by position: one value)."""
@@ -379,8 +457,14 @@ def _one_per_key(wallets: pa.Table) -> bool:
     return len(set(keys)) == wallets.num_rows
 
 
-def _params(tables: _Derived, query: ws.WhitespaceQuery) -> dict[str, Any]:
-    return {"ids": sorted(set(query.customer_ids)), "sold": list(tables.tables.sold)}
+def _params(tables: _CopyTables, query: ws.WhitespaceQuery) -> dict[str, Any]:
+    return {"ids": sorted(set(query.customer_ids)), "sold": list(tables.sold)}
+
+
+def _cells_of(bands: pa.Table) -> set[tuple[str, int]]:
+    """The segment × size band cells of ``bands``' rows."""
+    return set(zip(bands.column("segment").to_pylist(), bands.column("size_band").to_pylist(),
+                   strict=True))  # fmt: skip
 
 
 def cells(con: Any, query: ws.WhitespaceQuery, pipeline: pa.Table) -> pa.Table:
@@ -388,9 +472,11 @@ def cells(con: Any, query: ws.WhitespaceQuery, pipeline: pa.Table) -> pa.Table:
     tables = _derived(con, query)
     if tables is None:
         return ws.cells(con, query, pipeline).to_pyarrow()
-    mine = tables.tables.rows("bought", query.customer_ids)
-    with _registered(con, pipeline=pipeline, wallets=ws.wallet_table([]), mine=mine) as names:
-        sql = f"""WITH {WANTED},
+    mine = tables.rows("bought", query.customer_ids)
+    empty = ws.wallet_table([])
+    with _registered(con, pipeline=pipeline, wallets=empty, mine=mine) as inputs:
+        names = inputs.names
+        sql = f"""WITH {inputs.ctes}, {WANTED},
             mine AS (
                 SELECT customer_id, category, business_unit, revenue_12m FROM {names["mine"]}),
             open_pipeline AS (
@@ -417,21 +503,56 @@ def cells(con: Any, query: ws.WhitespaceQuery, pipeline: pa.Table) -> pa.Table:
                         WHEN coalesce(pipeline, 0.0) > 0 THEN '{ws.CellState.IN_PIPELINE.value}'
                         ELSE '{ws.CellState.OPEN.value}' END AS state
             FROM grid ORDER BY customer_id, category, business_unit"""
-        found = con.con.execute(sql, _params(tables, query)).to_arrow_table()
+        found = _answer(con, sql, _params(tables, query))
+    if found is None:
+        return ws.cells(con, query, pipeline).to_pyarrow()
     return found.cast(CELL_SCHEMA)
 
 
-def peers_of(con: Any, query: ws.WhitespaceQuery, wallets: pa.Table) -> pa.Table:
-    """``whitespace.peers_of`` as an Arrow table: each wanted account's peers per category."""
+def peers_of(
+    con: Any, query: ws.WhitespaceQuery, wallets: pa.Table, most: int | None = None
+) -> pa.Table:
+    """``whitespace.peers_of`` as an Arrow table: each wanted account's peers per category;
+    with ``most``, only the ``most`` that spend most in each (ties by peer id)."""
     tables = _derived(con, query)
     if tables is None:
-        return ws.peers_of(con, query, wallets).to_pyarrow()
-    own_bands = tables.tables.rows("bands", query.customer_ids)
-    with _registered(con, wallets=wallets, own_bands=own_bands) as names:
-        sql = f"""WITH {WANTED}, {_spend(tables, names)}, {PEERS}
-                  SELECT customer_id, category, peer_id, spend, from_wallet FROM peers"""
-        found = con.con.execute(sql, {"ids": sorted(set(query.customer_ids))}).to_arrow_table()
+        return _most(ws.peers_of(con, query, wallets).to_pyarrow(), most)
+    own_bands = tables.rows("bands", query.customer_ids)
+    cells = _cells_of(own_bands)
+    top = (
+        ""
+        if most is None
+        else f"""QUALIFY row_number() OVER (
+                     PARTITION BY customer_id, category ORDER BY spend DESC, peer_id) <= {most}"""
+    )
+    inputs = {
+        "wallets": wallets,
+        "own_bands": own_bands,
+        "members": tables.in_cells("members", cells),
+        "banded": tables.in_cells("banded", cells),
+    }
+    with _registered(con, **inputs) as given:
+        sql = f"""WITH {given.ctes}, {WANTED}, {_spend(given.names)}, {PEERS}
+                  SELECT customer_id, category, peer_id, spend, from_wallet FROM peers {top}"""
+        found = _answer(con, sql, {"ids": sorted(set(query.customer_ids))})
+    if found is None:
+        return _most(ws.peers_of(con, query, wallets).to_pyarrow(), most)
     return found.cast(PEER_SCHEMA)
+
+
+def _most(peers: pa.Table, most: int | None) -> pa.Table:
+    """The ``most`` peers that spend most per account and category (all with None)."""
+    if most is None:
+        return peers
+    ranked = sorted(peers.to_pylist(), key=lambda p: (-p["spend"], p["peer_id"]))
+    seen: dict[tuple[str, str], int] = {}
+    kept = []
+    for peer in ranked:
+        key = (peer["customer_id"], peer["category"])
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] <= most:
+            kept.append(peer)
+    return pa.Table.from_pylist(kept, schema=peers.schema)
 
 
 def categories(
@@ -446,18 +567,23 @@ def categories(
     bought = "coalesce(bought, 0.0)"
     peer_wallet = f"CASE WHEN {estimated} THEN greatest(peer_median, {bought}) ELSE NULL END"
     wallet = f"coalesce(wallet_entered, {peer_wallet})"
-    own = tables.tables
+    own_bands = tables.rows("bands", query.customer_ids)
+    cells = _cells_of(own_bands)
+    wallet_bands = tables.rows("bands", wallets.column("customer_id").to_pylist())
     inputs = {
         "pipeline": pipeline,
         "wallets": wallets,
-        "own_bands": own.rows("bands", query.customer_ids),
-        "mine": own.rows("by_category", query.customer_ids),
-        "wallet_bands": own.rows("bands", wallets.column("customer_id").to_pylist()),
+        "own_bands": own_bands,
+        "mine": tables.rows("by_category", query.customer_ids),
+        "wallet_bands": wallet_bands,
+        "cell_spend": tables.in_cells("cell_spend", cells),
+        "touched_banded": _touched(tables, cells, wallets, wallet_bands),
     }
-    with _registered(con, **inputs) as names:
-        sql = f"""WITH {WANTED},
+    with _registered(con, **inputs) as given:
+        names = given.names
+        sql = f"""WITH {given.ctes}, {WANTED},
             {_catalogue(names["pipeline"], names["wallets"])},
-            {_estimate(tables, names)},
+            {_estimate(names)},
             mine AS (SELECT customer_id, category, bought FROM {names["mine"]}),
             pipeline_by_category AS (
                 SELECT customer_id, category, sum(pipeline) AS pipeline FROM (
@@ -491,5 +617,7 @@ def categories(
                    greatest({wallet} - {bought}, 0.0) AS open_wallet,
                    CASE WHEN {bought} > 0 THEN 'up-sell' ELSE 'cross-sell' END AS gap_kind
             FROM answer ORDER BY customer_id, category"""
-        found = con.con.execute(sql, _params(tables, query)).to_arrow_table()
+        found = _answer(con, sql, _params(tables, query))
+    if found is None:
+        return ws.categories(con, query, pipeline, wallets).to_pyarrow()
     return found.cast(CATEGORY_SCHEMA)

@@ -297,8 +297,10 @@ def _as_of(con: Any) -> date | None:
     return resolve_as_of(con) if has_store_tables(con) else None
 
 
-def account_whitespace(user: User, account: Account) -> Whitespace:
-    """``account``'s whitespace as of the latest transaction in the store."""
+def account_whitespace(user: User, account: Account, *, every_peer: bool = True) -> Whitespace:
+    """``account``'s whitespace as of the latest transaction in the store; without
+    ``every_peer``, ``peers`` holds only the ``PEERS_NAMED`` of each category that spend
+    most (what the page shows), not the thousands of a large size band."""
     check_permission(user, Permission.READ_IN_FULL, on=account)
     ids = (account.customer_id,)
     with analytics_store().connect(read_only=True) as con:
@@ -309,7 +311,8 @@ def account_whitespace(user: User, account: Account) -> Whitespace:
         pipeline, wallets = open_pipeline_table(ids), wallets_table()
         grid = whitespace_copy.cells(con, query, pipeline).to_pylist()
         rows = whitespace_copy.categories(con, query, pipeline, wallets)
-        peer_rows = whitespace_copy.peers_of(con, query, wallets).to_pylist()
+        most = None if every_peer else PEERS_NAMED
+        peer_rows = whitespace_copy.peers_of(con, query, wallets, most).to_pylist()
     cells: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
     for cell in grid:
         cells[cell["category"]][cell["business_unit"]] = cell
@@ -337,7 +340,8 @@ def account_whitespace(user: User, account: Account) -> Whitespace:
             for category, found in first.items()
         },
         unnamed_peers={
-            category: len(found) - len(first[category]) for category, found in peers.items()
+            row["category"]: row["peer_count"] - len(first.get(row["category"], ()))
+            for row in categories
         },
     )
 

@@ -102,7 +102,7 @@ def account_opportunities(request: KamRequest, customer_id: str) -> HttpResponse
 
 
 def _suggestions(user: User, account: Any) -> dict[str, Any]:
-    whitespace = queries.account_whitespace(user, account)
+    whitespace = queries.account_whitespace(user, account, every_peer=False)
     return {
         "categories": sorted({c["category"] for c in whitespace.categories}),
         "units": [u for u in whitespace.units if u],
@@ -317,7 +317,7 @@ def whitespace(request: KamRequest, customer_id: str) -> HttpResponse:
     account = account_in_url(request, customer_id)
     context = {
         "account": account,
-        "ws": queries.account_whitespace(request.user, account),
+        "ws": queries.account_whitespace(request.user, account, every_peer=False),
         "may_edit": queries.may_edit(request.user, account),
         "wallet_form": WalletForm(),
     }
