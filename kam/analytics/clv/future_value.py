@@ -222,12 +222,30 @@ def _choose(reports: list[ModelReport]) -> tuple[str, str]:
         why = "the model asked for" if len(reports) == 1 else "the only usable model"
         return only.model, f"{only.fit_label}, {why}{tail}"
     if all(r.holdout is not None for r in usable):
-        best = min(usable, key=lambda r: r.holdout.mae if r.holdout else math.inf)
+        errors = {r.model: r.holdout.mae if r.holdout else math.inf for r in usable}
+        best, tied = _least(errors)
         maes = ", ".join(f"{r.fit_label} {r.holdout.mae:.3f}" for r in usable if r.holdout)
-        return best.model, f"smaller per-customer holdout error ({maes} purchases){tail}"
-    best = max(usable, key=lambda r: r.fit.log_likelihood)
+        return best, f"smaller per-customer holdout error ({maes} purchases){tied}{tail}"
+    best, tied = _least({r.model: -r.fit.log_likelihood for r in usable})
     lls = ", ".join(f"{r.fit_label} {r.fit.log_likelihood:,.1f}" for r in usable)
-    return best.model, f"higher log-likelihood ({lls}); no holdout check{tail}"
+    return best, f"higher log-likelihood ({lls}); no holdout check{tied}{tail}"
+
+
+TIE = 1e-9
+"""Figures of two models within this share of each other are a tie. Two models that ran to
+the same limit (TPC-H's "nobody stops buying") give the same figures but for rounding, which
+differs with the order the engine returned the rows in: a tie is broken by ``ASKABLE``'s
+order, so the same data chooses the same model on DuckDB and on Spark."""
+
+
+def _least(figures: dict[str, float]) -> tuple[str, str]:
+    """The model with the least figure, and a clause saying so when others tie with it."""
+    low = min(figures.values())
+    tied = [m for m, v in figures.items() if v <= low + TIE * max(abs(low), 1.0)]
+    if len(tied) == 1:
+        return tied[0], ""
+    first = min(tied, key=ASKABLE.index)
+    return first, f"; a tie within {TIE:g}, so the {label(first)}, first in kam's order"
 
 
 def _report(

@@ -129,6 +129,37 @@ def test_model_choice_ignores_a_non_finite_holdout_error(cdnow_summary, cdnow_bg
         _choose([broken])
 
 
+def test_two_models_at_the_same_limit_choose_the_same_whatever_the_rounding(
+    cdnow_summary, cdnow_bgnbd, cdnow_pareto
+):
+    # TPC-H SF10: both models ran to the NBD limit, and their holdout errors differed in the
+    # 16th digit (0.853985937992608 against 0.8539859379926078), one way on DuckDB and the
+    # other on Spark, so the two engines chose different models for the same data.
+    from kam.analytics.clv.holdout import evaluate_holdout
+
+    def report(fit, mae):
+        stats = collapse_arrays(
+            *(cdnow_summary.column(c).to_numpy() for c in ("frequency", "recency", "age"))
+        )
+        holdout = replace(evaluate_holdout(fit, cdnow_summary, 39.0), mae=mae)
+        return ModelReport(fit.model, resolve(fit, stats), None, holdout)
+
+    error = 0.853985937992608
+    for bg_mae, pareto_mae in ((error, np.nextafter(error, 0)), (np.nextafter(error, 0), error)):
+        bg, pareto = report(cdnow_bgnbd, bg_mae), report(cdnow_pareto, pareto_mae)
+        for reports in ([bg, pareto], [pareto, bg]):
+            chosen, reason = _choose(reports)
+            assert chosen == "bgnbd"
+            assert "a tie" in reason
+            assert "BG/NBD, first in kam's order" in reason
+    # Errors apart by more than rounding still choose the smaller.
+    bg, pareto = report(cdnow_bgnbd, error), report(cdnow_pareto, error * (1 - 1e-6))
+    for reports in ([bg, pareto], [pareto, bg]):
+        chosen, reason = _choose(reports)
+        assert chosen == "pareto_nbd"
+        assert "tie" not in reason
+
+
 def test_nobody_stops_buying_gives_the_nbd_limit():
     # BG/NBD customers whose dropout probability is nil: TPC-H's shape.
     lines = simulate_transaction_lines(
