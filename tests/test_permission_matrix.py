@@ -23,6 +23,7 @@ import pytest
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from store_rows import insert_rows
 
 from kam.accounts.models import Account
 from kam.people.roles import Role
@@ -293,7 +294,8 @@ def _months(store, customers: list[tuple[str, str]]) -> None:
 
     with store.connect() as con:
         raw = con.con
-        raw.executemany(
+        insert_rows(
+            raw,
             "INSERT INTO customers VALUES (?, ?, ?, ?, ?, ?)",
             [(cid, name, None, "DE", "EMEA", "Retail") for cid, name in customers],
         )
@@ -306,7 +308,7 @@ def _months(store, customers: list[tuple[str, str]]) -> None:
                     (cid, month, revenue, revenue * 0.7, 10.0, 3, 2, month.replace(day=3),
                      month.replace(day=20))
                 )  # fmt: skip
-        raw.executemany("INSERT INTO customer_month VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        insert_rows(raw, "INSERT INTO customer_month VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
 
 @pytest.fixture

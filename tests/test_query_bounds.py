@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
+from store_rows import insert_rows
 
 from kam.people.roles import Role
 
@@ -57,7 +58,8 @@ def _add_customers(store, ids: list[str], start: int) -> None:
 
     with store.connect() as con:
         raw = con.con
-        raw.executemany(
+        insert_rows(
+            raw,
             "INSERT INTO customers VALUES (?, ?, ?, ?, ?, ?)",
             [(cid, f"Customer {cid}", None, "DE", "EMEA", "Retail") for cid in ids],
         )
@@ -70,7 +72,7 @@ def _add_customers(store, ids: list[str], start: int) -> None:
                     (cid, month, revenue, revenue * 0.7, 10.0, 3, 2, month.replace(day=3),
                      month.replace(day=20))
                 )  # fmt: skip
-        raw.executemany("INSERT INTO customer_month VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        insert_rows(raw, "INSERT INTO customer_month VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     Account.objects.bulk_create(
         [Account(customer_id=cid, name=f"Customer {cid}", region="EMEA") for cid in ids]
     )

@@ -3,6 +3,7 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from store_rows import insert_rows
 
 from kam.accounts.models import Account
 from kam.analytics.store import AnalyticsStore
@@ -26,8 +27,9 @@ MONTHS = [
 def seeded(store: AnalyticsStore, db) -> AnalyticsStore:
     """A store and operational DB holding a holding, its subsidiary and one lost account."""
     with store.connect() as con:
-        con.con.executemany("INSERT INTO customers VALUES (?, ?, ?, ?, ?, ?)", CUSTOMERS)
-        con.con.executemany(
+        insert_rows(con.con, "INSERT INTO customers VALUES (?, ?, ?, ?, ?, ?)", CUSTOMERS)
+        insert_rows(
+            con.con,
             "INSERT INTO customer_month VALUES (?, ?::DATE, ?, ?, 1, 1, ?, ?::DATE, ?::DATE)",
             MONTHS,
         )

@@ -5,6 +5,7 @@ from datetime import date
 
 import pytest
 from ibis.backends.duckdb import Backend as DuckDBBackend
+from store_rows import insert_rows
 
 from kam.analytics.account_figures import (
     AccountListQuery,
@@ -42,9 +43,10 @@ AS_OF = date(2024, 6, 18)
 
 def seed(con: DuckDBBackend, customers=CUSTOMERS, months=MONTHS) -> None:
     raw = con.con
-    raw.executemany("INSERT INTO customers VALUES (?, ?, ?, ?, ?, ?)", customers)
+    insert_rows(raw, "INSERT INTO customers VALUES (?, ?, ?, ?, ?, ?)", customers)
     if months:
-        raw.executemany(
+        insert_rows(
+            raw,
             "INSERT INTO customer_month VALUES (?, ?::DATE, ?, ?, 1, 1, ?, ?::DATE, ?::DATE)",
             list(months),
         )
@@ -237,7 +239,8 @@ def test_one_as_of_date_and_none_on_an_empty_store(store):
         # Given a date, the figures are measured there: every customer without revenue.
         given = account_features(con, date(2024, 1, 31)).to_pyarrow()
         assert set(given.column("revenue_12m").to_pylist()) == {0.0}
-        con.con.executemany(
+        insert_rows(
+            con.con,
             "INSERT INTO customer_month VALUES (?, ?::DATE, ?, ?, 1, 1, ?, ?::DATE, ?::DATE)",
             list(MONTHS),
         )

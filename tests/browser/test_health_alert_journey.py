@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from django.utils import timezone
+from store_rows import insert_rows
 
 from kam.accounts.models import Account
 from kam.people.roles import Role
@@ -36,7 +37,8 @@ def seed_store(store, today: dt.date) -> str:
     nord = max(set(ids), key=ids.count)
     with store.connect() as con:
         raw = con.con
-        raw.executemany(
+        insert_rows(
+            raw,
             "INSERT INTO customers VALUES (?, ?, NULL, 'DE', 'EMEA', 'Logistics')",
             [(c, f"Customer {c}") for c in sorted(set(ids))],
         )

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from store_rows import insert_rows
 from test_engagement_journey import seed as seed_engagement
 
 from kam.opportunities.models import Opportunity
@@ -30,11 +31,13 @@ def seed_sales(store) -> None:
     today = timezone.localdate()
     with store.connect() as con:
         raw = con.con
-        raw.executemany(
+        insert_rows(
+            raw,
             "INSERT INTO customers VALUES (?, ?, NULL, 'DE', 'EMEA', 'Logistics')",
             [("NORD", "Nordwind Logistics GmbH"), ("BORE", "Borealis Foods Inc.")],
         )
-        raw.executemany(
+        insert_rows(
+            raw,
             "INSERT INTO transactions VALUES (?, '1', ?, ?, 'p', ?, ?, 1, ?, NULL, 'invoice')",
             [(f"I{n}", c, today - timedelta(days=20), cat, unit, revenue)
              for n, (c, cat, unit, revenue) in enumerate(LINES)],

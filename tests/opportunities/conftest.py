@@ -5,6 +5,7 @@ from datetime import date
 
 import pytest
 from engagement.conftest import Programme, programme, today  # noqa: F401
+from store_rows import insert_rows
 
 AS_OF = date(2026, 5, 20)
 LINES = [
@@ -21,11 +22,13 @@ def sales(store, programme: Programme):  # noqa: F811
     """Invoice lines of both accounts in the store (as an import leaves them)."""
     with store.connect() as con:
         raw = con.con
-        raw.executemany(
+        insert_rows(
+            raw,
             "INSERT INTO customers VALUES (?, ?, NULL, 'DE', 'EMEA', 'Logistics')",
             [("C-OWN", "Nordwind Logistics GmbH"), ("C-FOREIGN", "Borealis Foods Inc.")],
         )
-        raw.executemany(
+        insert_rows(
+            raw,
             "INSERT INTO transactions VALUES (?, '1', ?, ?, 'p', ?, ?, 1, ?, NULL, 'invoice')",
             [(f"I{n}", c, AS_OF, cat, unit, rev) for n, (c, cat, unit, rev) in enumerate(LINES)],
         )

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from django.utils import timezone
+from store_rows import insert_rows
 
 from kam.accounts.models import Account
 from kam.analytics.account_figures import add_months
@@ -52,12 +53,14 @@ def seed_programme(store: Any, make_user: Any) -> Programme:
     olli = make_user(Role.KEY_ACCOUNT_MANAGER, "olli", first_name="Olli", last_name="Ort")
     viewer = make_user(Role.VIEWER, "viewer")
     with store.connect() as con:
-        con.con.executemany(
+        insert_rows(
+            con.con,
             "INSERT INTO customers VALUES (?, ?, NULL, 'DE', 'EMEA', ?)",
             [(f"C{i:02d}", f"Customer {i:02d}", "Retail" if i % 2 else "Energy")
              for i in range(CUSTOMERS)],
         )  # fmt: skip
-        con.con.executemany(
+        insert_rows(
+            con.con,
             "INSERT INTO customer_month VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             monthly_rows(CUSTOMERS, AS_OF),
         )

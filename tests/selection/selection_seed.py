@@ -3,6 +3,8 @@
 import datetime as dt
 from datetime import date
 
+from store_rows import insert_rows
+
 from kam.accounts.models import Account
 from kam.analytics.account_figures import add_months
 from kam.analytics.clv.simulate_lines import simulate_transaction_lines
@@ -48,8 +50,8 @@ def seed_portfolio(store, count: int = 20) -> list[str]:
                     (cid, month, revenue, revenue * (0.6 + 0.01 * (i % 5)), 10.0, 3, 2,
                      month.replace(day=3), last_day)
                 )  # fmt: skip
-        raw.executemany("INSERT INTO customers VALUES (?, ?, ?, ?, ?, ?)", customers)
-        raw.executemany("INSERT INTO customer_month VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", months)
+        insert_rows(raw, "INSERT INTO customers VALUES (?, ?, ?, ?, ?, ?)", customers)
+        insert_rows(raw, "INSERT INTO customer_month VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", months)
     Account.objects.bulk_create(
         [
             Account(customer_id=cid, name=name, country=country, region=region, segment=segment)
@@ -67,7 +69,8 @@ def seed_buyers(store, count: int = 300) -> list[str]:
     ids = sorted(set(lines.column("customer_id").to_pylist()))
     with store.connect() as con:
         raw = con.con
-        raw.executemany(
+        insert_rows(
+            raw,
             "INSERT INTO customers VALUES (?, ?, NULL, 'DE', 'EMEA', 'Retail')",
             [(c, f"Customer {c}") for c in ids],
         )

@@ -3,6 +3,7 @@
 from datetime import date
 
 import pytest
+from store_rows import insert_rows
 
 from kam.analytics.program.concentration import (
     account_shares,
@@ -34,10 +35,13 @@ def test_hhi(values, expected):
 def _seed(store: AnalyticsStore, rows: list[tuple[str, str, float, float | None]]) -> None:
     with store.connect() as con:
         names = sorted({row[0] for row in rows})
-        con.con.executemany(
-            "INSERT INTO customers VALUES (?, ?, NULL, NULL, NULL, NULL)", [(c, c) for c in names]
+        insert_rows(
+            con.con,
+            "INSERT INTO customers VALUES (?, ?, NULL, NULL, NULL, NULL)",
+            [(c, c) for c in names],
         )
-        con.con.executemany(
+        insert_rows(
+            con.con,
             "INSERT INTO customer_month VALUES (?, ?::DATE, ?, ?, 1, 1, 1, ?::DATE, ?::DATE)",
             [(c, m, rev, cost, m, m) for c, m, rev, cost in rows],
         )

@@ -3,6 +3,7 @@
 from datetime import date
 
 import pytest
+from store_rows import insert_rows
 
 from kam.analytics.program.pnl import (
     CostSource,
@@ -43,7 +44,8 @@ def test_estimated_cost_is_hours_at_the_rate_plus_a_share_of_the_team():
 
 def test_sales_between_reads_the_months_asked_for(store):
     with store.connect() as con:
-        con.con.executemany(
+        insert_rows(
+            con.con,
             "INSERT INTO customer_month VALUES (?, ?::DATE, ?, ?, 1, 1, 1, NULL, NULL)",
             [
                 ("A", "2024-01-01", 100.0, 60.0),

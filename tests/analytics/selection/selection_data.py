@@ -3,6 +3,7 @@
 from datetime import date
 
 from ibis.backends.duckdb import Backend as DuckDBBackend
+from store_rows import insert_rows
 
 AS_OF = date(2024, 6, 18)
 """Windows: last 12 months = Jul 2023–Jun 2024, previous 12 = Jul 2022–Jun 2023."""
@@ -35,9 +36,10 @@ MONTHS = [
 def seed(con: DuckDBBackend, customers=CUSTOMERS, months=MONTHS) -> None:
     """Write customers and customer_month rows straight into the store."""
     raw = con.con
-    raw.executemany("INSERT INTO customers VALUES (?, ?, ?, ?, ?, ?)", list(customers))
+    insert_rows(raw, "INSERT INTO customers VALUES (?, ?, ?, ?, ?, ?)", list(customers))
     if months:
-        raw.executemany(
+        insert_rows(
+            raw,
             "INSERT INTO customer_month VALUES (?, ?::DATE, ?, ?, 1, 1, ?, ?::DATE, ?::DATE)",
             list(months),
         )

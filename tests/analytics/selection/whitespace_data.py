@@ -11,6 +11,7 @@ Seals are sold only to ``L1``, a large customer: no peer of ``A`` buys them, no 
 from datetime import date
 
 import pyarrow as pa
+from store_rows import insert_rows
 
 from kam.analytics.whitespace import pipeline_table, wallet_table
 
@@ -57,14 +58,16 @@ NO_PIPELINE = pipeline_table([])
 def seed(con) -> None:
     """Customers, lines and their customer_month rows, straight into the store."""
     raw = con.con
-    raw.executemany("INSERT INTO customers VALUES (?, ?, ?, ?, ?, ?)", CUSTOMERS)
+    insert_rows(raw, "INSERT INTO customers VALUES (?, ?, ?, ?, ?, ?)", CUSTOMERS)
     rows = []
     for number, (customer, category, unit, revenue) in enumerate(LINES + OLD_LINES, start=1):
         day = "2024-03-15" if number <= len(LINES) else "2022-01-15"
         rows.append(
             (f"I{number}", "1", customer, day, "p", category, unit, 1.0, revenue, None, "invoice")
         )
-    raw.executemany("INSERT INTO transactions VALUES (?, ?, ?, ?::DATE, ?, ?, ?, ?, ?, ?, ?)", rows)
+    insert_rows(
+        raw, "INSERT INTO transactions VALUES (?, ?, ?, ?::DATE, ?, ?, ?, ?, ?, ?, ?)", rows
+    )
     raw.execute(
         "INSERT INTO customer_month SELECT customer_id, date_trunc('month', date)::DATE, "
         "sum(revenue), sum(coalesce(cost, 0)), sum(quantity), count(*), count(DISTINCT "
