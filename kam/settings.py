@@ -7,6 +7,8 @@ KAM_ANALYTICS_ENGINE  "duckdb" (default: the embedded store) or "spark": invoice
                     lake, the analytics on Spark (docs/scale.md)
 KAM_SPARK_MASTER    the Spark master with the spark engine (default: local[*])
 KAM_LAKE_URL        the lake's folder with the spark engine (default: lake in the data dir)
+KAM_ANALYTICS_MEMORY  DuckDB's working memory for the store and imports, e.g. "16GB"
+                    (default: 4GB); past it DuckDB spills to disk beside the store
 KAM_SECRET_KEY      Django secret key (default: a key generated once and kept in the data dir)
 KAM_DEBUG           "1" for Django debug pages
 KAM_ALLOWED_HOSTS   comma-separated host names (default: localhost, 127.0.0.1)
@@ -22,6 +24,7 @@ KAM_ROLE_REVOKES    permissions taken from roles, e.g. "Executive Sponsor=view_f
 import base64
 import hashlib
 import os
+import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -167,6 +170,12 @@ if ANALYTICS_ENGINE not in {"duckdb", "spark"}:
         f"KAM_ANALYTICS_ENGINE is {ANALYTICS_ENGINE!r}; use 'duckdb' (the default) or 'spark'."
     )
 SPARK_MASTER = os.environ.get("KAM_SPARK_MASTER") or "local[*]"
+ANALYTICS_MEMORY = (os.environ.get("KAM_ANALYTICS_MEMORY") or "4GB").strip()
+if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", ANALYTICS_MEMORY, re.I):
+    raise ImproperlyConfigured(
+        f"KAM_ANALYTICS_MEMORY is {ANALYTICS_MEMORY!r}; give an amount with its unit, "
+        "such as '4GB' or '512MB'."
+    )
 LAKE_URL = os.environ.get("KAM_LAKE_URL") or str(DATA_DIR / "lake")
 
 AUTH_USER_MODEL = "people.User"

@@ -37,13 +37,22 @@ def analytics_store() -> AnalyticsStore:
     (``AnalyticsStore.lake``): the pages and commands that read lines read what Spark reads.
     """
     lake = analytics_lake() if on_spark() else None
-    return AnalyticsStore(settings.ANALYTICS_URL, lock_wait_seconds=_lock_wait.get(), lake=lake)
+    return AnalyticsStore(
+        settings.ANALYTICS_URL,
+        memory_limit=settings.ANALYTICS_MEMORY,
+        lock_wait_seconds=_lock_wait.get(),
+        lake=lake,
+    )
 
 
 def embedded_store() -> AnalyticsStore:
     """The store with its own tables only, whatever the engine: what ``kam lake export``
     copies into the lake."""
-    return AnalyticsStore(settings.ANALYTICS_URL, lock_wait_seconds=_lock_wait.get())
+    return AnalyticsStore(
+        settings.ANALYTICS_URL,
+        memory_limit=settings.ANALYTICS_MEMORY,
+        lock_wait_seconds=_lock_wait.get(),
+    )
 
 
 def on_spark() -> bool:

@@ -109,3 +109,23 @@ def test_every_page_sends_the_content_security_policy(client, viewer, store):
         assert "'unsafe-eval'" not in directives["script-src"]
         assert directives["object-src"] == "'none'"
         assert directives["frame-ancestors"] == "'none'"
+
+
+def test_the_analytical_store_takes_its_memory_from_the_environment(monkeypatch, tmp_path):
+    assert settings_under(monkeypatch, tmp_path)["ANALYTICS_MEMORY"] == "4GB"
+    loaded = settings_under(monkeypatch, tmp_path, KAM_ANALYTICS_MEMORY="16GB")
+    assert loaded["ANALYTICS_MEMORY"] == "16GB"
+    with pytest.raises(ImproperlyConfigured, match="KAM_ANALYTICS_MEMORY is 'lots'"):
+        settings_under(monkeypatch, tmp_path, KAM_ANALYTICS_MEMORY="lots")
+
+
+def test_the_store_opens_with_the_configured_memory(settings, tmp_path):
+    from kam.stores import analytics_store, embedded_store
+
+    settings.ANALYTICS_URL = f"duckdb://{tmp_path / 'analytics.duckdb'}"
+    settings.ANALYTICS_MEMORY = "768MB"
+    for store in (analytics_store(), embedded_store()):
+        assert store.memory_limit == "768MB"
+        with store.connect() as backend:
+            limit = backend.con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+        assert limit == "732.4 MiB"  # DuckDB says it in MiB: 768,000,000 bytes
