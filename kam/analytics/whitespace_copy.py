@@ -424,6 +424,22 @@ def _answer(con: DuckDBBackend, sql: str, params: dict[str, Any]) -> pa.Table | 
         return None
 
 
+def _by_expressions(con: Any, expression: Any) -> pa.Table:
+    """``expression``'s rows, with DuckDB's join filters off for it: the Ibis expressions
+    join in-memory tables, and DuckDB 1.5 may push a join's Bloom filter into their Arrow
+    scans and refuse the plan (see ``_answer``), depending on the plan it chooses, so a
+    fallback that ran into that would fail at random. Rare paths, so the filters' speed is
+    not missed."""
+    raw = con.con
+    before = raw.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0] or ""
+    off = ",".join(filter(None, [before, "join_filter_pushdown"]))
+    raw.execute(f"SET disabled_optimizers = '{off}'")
+    try:
+        return expression.to_pyarrow()
+    finally:
+        raw.execute(f"SET disabled_optimizers = '{before}'")
+
+
 def _touched(
     tables: _CopyTables, cells: set[tuple[str, int]], wallets: pa.Table, wallet_bands: pa.Table
 ) -> pa.Table:
@@ -471,7 +487,7 @@ def cells(con: Any, query: ws.WhitespaceQuery, pipeline: pa.Table) -> pa.Table:
     """``whitespace.cells`` as an Arrow table: the grid of each wanted account."""
     tables = _derived(con, query)
     if tables is None:
-        return ws.cells(con, query, pipeline).to_pyarrow()
+        return _by_expressions(con, ws.cells(con, query, pipeline))
     mine = tables.rows("bought", query.customer_ids)
     empty = ws.wallet_table([])
     with _registered(con, pipeline=pipeline, wallets=empty, mine=mine) as inputs:
@@ -505,7 +521,7 @@ def cells(con: Any, query: ws.WhitespaceQuery, pipeline: pa.Table) -> pa.Table:
             FROM grid ORDER BY customer_id, category, business_unit"""
         found = _answer(con, sql, _params(tables, query))
     if found is None:
-        return ws.cells(con, query, pipeline).to_pyarrow()
+        return _by_expressions(con, ws.cells(con, query, pipeline))
     return found.cast(CELL_SCHEMA)
 
 
@@ -516,7 +532,7 @@ def peers_of(
     with ``most``, only the ``most`` that spend most in each (ties by peer id)."""
     tables = _derived(con, query)
     if tables is None:
-        return _most(ws.peers_of(con, query, wallets).to_pyarrow(), most)
+        return _most(_by_expressions(con, ws.peers_of(con, query, wallets)), most)
     own_bands = tables.rows("bands", query.customer_ids)
     cells = _cells_of(own_bands)
     top = (
@@ -536,7 +552,7 @@ def peers_of(
                   SELECT customer_id, category, peer_id, spend, from_wallet FROM peers {top}"""
         found = _answer(con, sql, {"ids": sorted(set(query.customer_ids))})
     if found is None:
-        return _most(ws.peers_of(con, query, wallets).to_pyarrow(), most)
+        return _most(_by_expressions(con, ws.peers_of(con, query, wallets)), most)
     return found.cast(PEER_SCHEMA)
 
 
@@ -562,7 +578,7 @@ def categories(
     with what it bought, its pipeline, wallet, peer estimate, share and open wallet."""
     tables = _derived(con, query)
     if tables is None or not _one_per_key(wallets):
-        return ws.categories(con, query, pipeline, wallets).to_pyarrow()
+        return _by_expressions(con, ws.categories(con, query, pipeline, wallets))
     estimated = f"coalesce(peer_count, 0) >= {int(query.min_peers)}"
     bought = "coalesce(bought, 0.0)"
     peer_wallet = f"CASE WHEN {estimated} THEN greatest(peer_median, {bought}) ELSE NULL END"
@@ -619,5 +635,5 @@ def categories(
             FROM answer ORDER BY customer_id, category"""
         found = _answer(con, sql, _params(tables, query))
     if found is None:
-        return ws.categories(con, query, pipeline, wallets).to_pyarrow()
+        return _by_expressions(con, ws.categories(con, query, pipeline, wallets))
     return found.cast(CATEGORY_SCHEMA)
