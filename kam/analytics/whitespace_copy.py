@@ -103,17 +103,19 @@ class _CopyTables:
 
     def rows(self, name: str, customer_ids: Any) -> pa.Table:
         """The rows of ``name`` (sorted by customer) of ``customer_ids``, sliced, no scan."""
-        table: pa.Table = getattr(self, name)
-        spans = [self.at[name].get(c) for c in sorted(set(customer_ids))]
-        found = [table.slice(start, stop - start) for start, stop in filter(None, spans)]
-        return pa.concat_tables(found) if found else table.schema.empty_table()
+        return _sliced(getattr(self, name), self.at[name], customer_ids)
 
     def in_cells(self, name: str, cells: Any) -> pa.Table:
         """The rows of ``name`` (sorted by segment and size band) in ``cells``, sliced."""
-        table: pa.Table = getattr(self, name)
-        spans = [self.cells[name].get(cell) for cell in sorted(set(cells))]
-        found = [table.slice(start, stop - start) for start, stop in filter(None, spans)]
-        return pa.concat_tables(found) if found else table.schema.empty_table()
+        return _sliced(getattr(self, name), self.cells[name], cells)
+
+
+def _sliced(table: pa.Table, spans: dict[Any, tuple[int, int]], keys: Any) -> pa.Table:
+    """The rows of ``table`` whose ``spans`` (where each key's rows start and stop) ``keys``
+    name, in the keys' order, without a scan."""
+    found = [spans.get(key) for key in sorted(set(keys))]
+    parts = [table.slice(start, stop - start) for start, stop in filter(None, found)]
+    return pa.concat_tables(parts) if parts else table.schema.empty_table()
 
 
 def _spans(table: pa.Table) -> dict[str, tuple[int, int]]:
