@@ -186,10 +186,10 @@ def _history_table(
     )
     if table.num_rows == 0:
         return None
-    last = np.array(table.column("last").to_pylist(), dtype="datetime64[D]")
+    last = table.column("last").to_numpy().astype("datetime64[D]")
     since = (np.datetime64(looked_at, "D") - last).astype(np.float64)
     orders = np.asarray(table.column("days").to_numpy(), dtype=np.float64)
-    again = np.asarray(table.column("again").to_pylist(), dtype=bool)
+    again = np.asarray(table.column("again").to_numpy(), dtype=bool)
     return history_table(looked_at, months, orders, since, again)
 
 
