@@ -92,10 +92,9 @@ def revenue_cells(user: Any, customer_ids: Sequence[str], today: date) -> dict[s
 def touchpoint_cells(user: Any, customer_ids: Sequence[str], today: date) -> dict[str, Cell]:
     """The next touchpoint the cadence policy asks of each key account: overdue in red."""
     from kam.engagement.cadence import TouchpointState
-    from kam.engagement.queries import cadence_statuses
-    from kam.selection.models import KeyAccount
+    from kam.engagement.queries import page_cadence
 
-    statuses = cadence_statuses(KeyAccount.objects.filter(account_id__in=list(customer_ids)), today)
+    _, statuses = page_cadence(user, customer_ids, today)
     cells = {}
     for customer_id in customer_ids:
         url = reverse("engagement:account", args=[customer_id])

@@ -8,6 +8,7 @@ whatever the set's size (``cadence_statuses``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
@@ -138,7 +139,37 @@ def cadence_statuses(
     """{customer id: its cadence status} for every key account of ``scope``, in eight queries
     whatever their number (the policy, the key accounts, their people, their cycles, last
     held, last held with the sponsor, the next planned, the tier history)."""
+    return cadence_statuses_at(scope, [today], policy)[today]
+
+
+def _per_day(
+    rows: QuerySet[Engagement], days: Sequence[date], first: bool
+) -> dict[date, dict[str, dict[str, date]]]:
+    """{day: {customer id: {kind: date}}}: per account and kind, the latest date on or before
+    each day (``first``: the earliest on or after it), one grouped query for every day."""
+    pick = Min if first else Max
+    bounds = {
+        f"d{n}": pick("date", filter=Q(date__gte=day) if first else Q(date__lte=day))
+        for n, day in enumerate(days)
+    }
+    found: dict[date, dict[str, dict[str, date]]] = {day: {} for day in days}
+    grouped = rows.values("account_id", "kind").annotate(**bounds)
+    for account_id, kind, *dates in grouped.values_list("account_id", "kind", *bounds):
+        for day, last in zip(days, dates, strict=True):
+            if last is not None:
+                found[day].setdefault(account_id, {})[kind] = last
+    return found
+
+
+def cadence_statuses_at(
+    scope: QuerySet[KeyAccount], days: Sequence[date], policy: CadencePolicy | None = None
+) -> dict[date, dict[str, CadenceStatus]]:
+    """{day: {customer id: its cadence status as of that day}} for every key account of
+    ``scope``: ``cadence_statuses`` at several days in the same eight queries (each day's
+    last held, last held with the sponsor and next planned are columns of one grouped
+    query), so a board of four points asks no more than one day."""
     policy = policy or current_policy()
+    days = list(dict.fromkeys(days))
     keys = list(
         scope.select_related("account")
         .only(
@@ -147,8 +178,8 @@ def cadence_statuses(
         )
         .order_by("account__name", "account_id")
     )  # fmt: skip
-    if not keys:
-        return {}
+    if not keys or not days:
+        return {day: {} for day in days}
     # Managers, sponsors and cycles are few and shared: one object each, not one per row.
     people = User.objects.in_bulk(
         {k.manager_id for k in keys} | {k.executive_sponsor_id for k in keys} - {None}
@@ -174,15 +205,9 @@ def cadence_statuses(
         for kind in cadence.meeting_kinds(rule.kind)
     }
     engagements = Engagement.objects.filter(account_id__in=in_scope, kind__in=kinds)
-    held = engagements.filter(status=EngagementStatus.HELD, date__lte=today)
-    last_held: dict[str, dict[str, date]] = {}
-    for account_id, kind, last in (
-        held.values("account_id", "kind")
-        .annotate(last=Max("date"))
-        .values_list("account_id", "kind", "last")
-    ):
-        last_held.setdefault(account_id, {})[kind] = last
-    with_sponsor: dict[str, dict[str, date]] = {}
+    held = engagements.filter(status=EngagementStatus.HELD, date__lte=max(days))
+    last_held = _per_day(held, days, first=False)
+    with_sponsor: dict[date, dict[str, dict[str, date]]] = {day: {} for day in days}
     if sponsor_kinds:
         attended = held.filter(kind__in=sponsor_kinds).filter(
             Q(our_people=F("account__key_account__executive_sponsor"))
@@ -191,36 +216,49 @@ def cadence_statuses(
                 our_people__groups__name=Role.EXECUTIVE_SPONSOR.value,
             )
         )
-        for account_id, kind, last in (
-            attended.values("account_id", "kind")
-            .annotate(last=Max("date"))
-            .values_list("account_id", "kind", "last")
-        ):
-            with_sponsor.setdefault(account_id, {})[kind] = last
-    planned: dict[str, dict[str, date]] = {}
-    for account_id, kind, first in (
-        engagements.filter(status=EngagementStatus.PLANNED, date__gte=today)
-        .values("account_id", "kind")
-        .annotate(first=Min("date"))
-        .values_list("account_id", "kind", "first")
-    ):
-        planned.setdefault(account_id, {})[kind] = first
+        with_sponsor = _per_day(attended, days, first=False)
+    planned = _per_day(
+        engagements.filter(status=EngagementStatus.PLANNED, date__gte=min(days)), days, first=True
+    )
     tiers = {key.account_id: key.tier for key in keys}
     changes = _tier_changes(scope, tiers)
-    statuses = {}
-    for key in keys:
-        history = AccountHistory(
-            tier=key.tier,
-            key_since=since[key.since_cycle_id],
-            tier_changed_on=changes.get(key.account_id),
-            last_held=last_held.get(key.account_id, {}),
-            last_with_sponsor=with_sponsor.get(key.account_id, {}),
-            planned=planned.get(key.account_id, {}),
-        )
-        statuses[key.account_id] = CadenceStatus(
-            key, tuple(cadence.touchpoints(policy.rules, history, today)), history.tier_changed_on
-        )
-    return statuses
+    found: dict[date, dict[str, CadenceStatus]] = {}
+    for day in days:
+        statuses = found[day] = {}
+        for key in keys:
+            history = AccountHistory(
+                tier=key.tier,
+                key_since=since[key.since_cycle_id],
+                tier_changed_on=changes.get(key.account_id),
+                last_held=last_held[day].get(key.account_id, {}),
+                last_with_sponsor=with_sponsor[day].get(key.account_id, {}),
+                planned=planned[day].get(key.account_id, {}),
+            )
+            statuses[key.account_id] = CadenceStatus(
+                key, tuple(cadence.touchpoints(policy.rules, history, day)), history.tier_changed_on
+            )
+    return found
+
+
+def page_cadence(
+    user: object, customer_ids: Sequence[str], today: date
+) -> tuple[CadencePolicy, dict[str, CadenceStatus]]:
+    """The policy in force and the cadence statuses of the key accounts among
+    ``customer_ids``, worked out once per request: *My accounts*' *Next touchpoint* column
+    and its health alerts ask for the same accounts. Kept among the answers a request keeps
+    on its user (``record_checks``, emptied by ``kam.people.access.requires`` for every
+    request); outside a request (``user`` None or without it), worked out afresh."""
+    kept = getattr(user, "record_checks", None)
+    key = ("kam.engagement.cadence", frozenset(customer_ids), today)
+    if kept is not None and key in kept:
+        found: tuple[CadencePolicy, dict[str, CadenceStatus]] = kept[key]
+        return found
+    policy = current_policy()
+    scope = KeyAccount.objects.filter(account_id__in=list(customer_ids))
+    found = (policy, cadence_statuses(scope, today, policy))
+    if kept is not None:
+        kept[key] = found
+    return found
 
 
 def account_cadence(user: User, account: Account, today: date) -> CadenceStatus | None:

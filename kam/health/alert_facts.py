@@ -23,15 +23,13 @@ from kam.analytics.store import resolve_as_of
 from kam.audit.models import AuditEntry
 from kam.engagement.cadence import DueTouchpoint
 from kam.engagement.models import Engagement, EngagementStatus
-from kam.engagement.queries import cadence_statuses
-from kam.engagement.queries import current_policy as cadence_policy
+from kam.engagement.queries import page_cadence
 from kam.health.models import HealthRun, HealthScore
 from kam.health.queries import DEFAULT_CADENCE_DAYS
 from kam.opportunities.models import OPEN_STAGES, Opportunity
 from kam.relationships.mapping import HIGH_INFLUENCE, RiskKind, risk_flags
 from kam.relationships.models import Contact, Relationship
 from kam.relationships.queries import ContactView, RelationshipView, contact_view
-from kam.selection.models import KeyAccount
 from kam.stores import analytics_store
 
 DEFAULT_BIG_OPPORTUNITY = Decimal("100000")
@@ -127,8 +125,13 @@ def _stakeholders(
         owner[row.pk] = row.account_id
         contacts[row.account_id].append(contact_view(row))
     links: dict[str, list[RelationshipView]] = defaultdict(list)
-    for link in Relationship.objects.filter(contact_id__in=list(owner)).select_related(
-        "supplier_person"
+    # In the order of contact and id, not the model's (the contact's account's name), which
+    # joins every account to sort a few hundred links: ~140 ms of PostgreSQL at 150,000.
+    # Nothing below depends on the order but the name of one who holds every link.
+    for link in (
+        Relationship.objects.filter(contact_id__in=list(owner))
+        .select_related("supplier_person")
+        .order_by("contact_id", "pk")
     ):
         links[owner[link.contact_id]].append(
             RelationshipView(
@@ -223,14 +226,16 @@ def _shares(customer_ids: Sequence[str]) -> dict[str, float]:
     return {cid: s.revenue_share for cid, s in shares.items() if s.revenue_share is not None}
 
 
-def account_facts(customer_ids: Sequence[str], today: dt.date) -> dict[str, AccountFacts]:
-    """{customer id: what the rules beyond the score read} for every listed account."""
+def account_facts(
+    customer_ids: Sequence[str], today: dt.date, user: object = None
+) -> dict[str, AccountFacts]:
+    """{customer id: what the rules beyond the score read} for every listed account. The
+    cadence statuses are the request's (``page_cadence``) when ``user`` is a request's."""
     ids = list(customer_ids)
     if not ids:
         return {}
     previous = _previous_p_alive(ids)
-    policy = cadence_policy()
-    statuses = cadence_statuses(KeyAccount.objects.filter(account_id__in=ids), today, policy)
+    policy, statuses = page_cadence(user, ids, today)
     shortest: dict[str, int] = {}
     for rule in policy.rules:
         shortest[rule.tier] = min(shortest.get(rule.tier, rule.every_days), rule.every_days)

@@ -298,17 +298,21 @@ def _hides(ack: AlertAcknowledgement, alert: Alert, today: dt.date) -> bool:
     return ack.cause == alert.cause
 
 
-def current_alerts(customer_ids: Sequence[str], today: dt.date) -> dict[str, AccountAlerts]:
+def current_alerts(
+    customer_ids: Sequence[str], today: dt.date, user: object = None
+) -> dict[str, AccountAlerts]:
     """Every listed account's alerts now, acknowledged and snoozed ones held back.
 
     An acknowledgement lapses (``lapsed_at``) the first time it is read and no longer
     holds — its alert cleared, its cause changed, or its snooze ended — so an alert that
     clears and later comes back is shown again. Writing here, on a read, is that one
     UPDATE: it records what was observed, and nothing else depends on who reads first.
+    ``user`` is the request's, when there is one: its page's other columns share the cadence
+    statuses read here (``kam.engagement.queries.page_cadence``).
     """
     ids = list(customer_ids)
     scores = latest_scores(ids)
-    facts = account_facts(ids, today)
+    facts = account_facts(ids, today, user)
     open_acks: dict[tuple[str, str], AlertAcknowledgement] = {}
     for row in (
         AlertAcknowledgement.objects.filter(account_id__in=ids, lapsed_at__isnull=True)

@@ -26,9 +26,9 @@ def alerts_for_page(
     kept = getattr(user, "record_checks", None)
     key = ("kam.health.alerts", frozenset(customer_ids), today)
     if kept is None:
-        return current_alerts(customer_ids, today)
+        return current_alerts(customer_ids, today, user)
     if key not in kept:
-        kept[key] = current_alerts(customer_ids, today)
+        kept[key] = current_alerts(customer_ids, today, user)
     found: dict[str, AccountAlerts] = kept[key]
     return found
 

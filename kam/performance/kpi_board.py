@@ -23,7 +23,7 @@ from kam.analytics.account_figures import add_months
 from kam.analytics.program.kpis import KPIS, Kpi, Part, Status, categories_bought, status, value_of
 from kam.analytics.program.pnl import sales_between
 from kam.engagement.models import Engagement, EngagementKind, EngagementStatus
-from kam.engagement.queries import cadence_statuses
+from kam.engagement.queries import cadence_statuses_at
 from kam.people.models import User
 from kam.people.roles import Permission
 from kam.people.services import check_permission, has_permission
@@ -101,52 +101,93 @@ def satisfaction_parts(ids: list[str], day: date) -> dict[str, Part]:
 
 def people_parts(keys: Sequence[KeyAccount], day: date) -> Parts:
     """Satisfaction, relationship quality, plans, actions, cadence and sponsors at ``day``."""
+    return people_parts_at(keys, [day])[0]
+
+
+def _windows(days: Sequence[date]) -> list[Q]:
+    """Each day's year of held engagements, as a filter on an engagement's date."""
+    return [Q(date__gt=day - timedelta(days=365), date__lte=day) for day in days]
+
+
+def people_parts_at(keys: Sequence[KeyAccount], days: Sequence[date]) -> list[Parts]:
+    """``people_parts`` at each of ``days``, in one pass: each KPI is one grouped query with a
+    column per day (the cadence, ``cadence_statuses_at``, eight queries for every day), not
+    one query per day; what is not dated (relationships) is read once."""
     ids = [key.account_id for key in keys]
-    held = _held(ids, day)
-    parts: Parts = defaultdict(dict)
-    rated = satisfaction_parts(ids, day)
-    if rated:
-        parts["satisfaction"] = rated
+    found: list[Parts] = [defaultdict(dict) for _ in days]
+    if not days:
+        return found
+    windows = _windows(days)
+    held = Engagement.objects.filter(
+        account_id__in=ids,
+        status=EngagementStatus.HELD,
+        date__gt=min(days) - timedelta(days=365),
+        date__lte=max(days),
+    )
+    columns: dict[str, Any] = {}
+    for n, window in enumerate(windows):
+        columns[f"total{n}"] = Sum("rating", filter=window)
+        columns[f"count{n}"] = Count("pk", filter=window)
+    for cid, *values in _grouped(held.filter(rating__isnull=False), "account_id", columns):
+        for parts, (total, count) in zip(found, _pairs(values), strict=True):
+            if count:
+                _ratio(parts["satisfaction"], cid, float(total), float(count))
     for cid, strength, count in (
         Relationship.objects.filter(contact__account_id__in=ids)
         .values("contact__account_id")
         .annotate(strength=Sum("strength"), count=Count("pk"))
         .values_list("contact__account_id", "strength", "count")
     ):
-        _ratio(parts["relationship_quality"], cid, float(strength), float(count))
-    planned = set(
-        AccountPlan.objects.filter(
-            account_id__in=ids, status=PlanStatus.ACTIVE, starts_on__lte=day
-        ).values_list("account_id", flat=True)
+        for parts in found:
+            _ratio(parts["relationship_quality"], cid, float(strength), float(count))
+    starts: dict[str, list[date]] = defaultdict(list)
+    for cid, starts_on in AccountPlan.objects.filter(
+        account_id__in=ids, status=PlanStatus.ACTIVE, starts_on__lte=max(days)
+    ).values_list("account_id", "starts_on"):
+        starts[cid].append(starts_on)
+    for day, parts in zip(days, found, strict=True):
+        for cid in ids:
+            planned = any(first <= day for first in starts.get(cid, ()))
+            _ratio(parts["plans_in_place"], cid, 1.0 if planned else 0.0, 1.0)
+    columns = {}
+    for n, day in enumerate(days):
+        columns[f"done{n}"] = Count("pk", filter=Q(due_on__lte=day, status=ActionStatus.DONE))
+        columns[f"due{n}"] = Count("pk", filter=Q(due_on__lte=day))
+    actions = PlanAction.objects.filter(plan__account_id__in=ids, due_on__lte=max(days)).exclude(
+        status=ActionStatus.CANCELLED
     )
-    for cid in ids:
-        _ratio(parts["plans_in_place"], cid, 1.0 if cid in planned else 0.0, 1.0)
-    for cid, done, due in (
-        PlanAction.objects.filter(plan__account_id__in=ids, due_on__lte=day)
-        .exclude(status=ActionStatus.CANCELLED)
-        .values("plan__account_id")
-        .annotate(done=Count("pk", filter=Q(status=ActionStatus.DONE)), due=Count("pk"))
-        .values_list("plan__account_id", "done", "due")
-    ):
-        _ratio(parts["actions_on_time"], cid, float(done), float(due))
-    statuses = cadence_statuses(KeyAccount.objects.filter(account_id__in=ids), day)
-    for cid, state in statuses.items():
-        _ratio(parts["engagement_on_cadence"], cid, 0.0 if state.overdue else 1.0, 1.0)
+    for cid, *values in _grouped(actions, "plan__account_id", columns):
+        for parts, (done, due) in zip(found, _pairs(values), strict=True):
+            if due:
+                _ratio(parts["actions_on_time"], cid, float(done), float(due))
+    statuses = cadence_statuses_at(KeyAccount.objects.filter(account_id__in=ids), days)
+    for day, parts in zip(days, found, strict=True):
+        for cid, state in statuses[day].items():
+            _ratio(parts["engagement_on_cadence"], cid, 0.0 if state.overdue else 1.0, 1.0)
     sponsored = held.filter(kind__in=REVIEWS, account__key_account__executive_sponsor__isnull=False)
-    for cid, attended, count in (
-        sponsored.values("account_id")
-        .annotate(
-            attended=Count(
-                "pk",
-                filter=Q(our_people=F("account__key_account__executive_sponsor")),
-                distinct=True,
-            ),
-            count=Count("pk", distinct=True),
+    columns = {}
+    for n, window in enumerate(windows):
+        columns[f"attended{n}"] = Count(
+            "pk",
+            filter=window & Q(our_people=F("account__key_account__executive_sponsor")),
+            distinct=True,
         )
-        .values_list("account_id", "attended", "count")
-    ):
-        _ratio(parts["sponsor_attendance"], cid, float(attended), float(count))
-    return parts
+        columns[f"count{n}"] = Count("pk", filter=window, distinct=True)
+    for cid, *values in _grouped(sponsored, "account_id", columns):
+        for parts, (attended, count) in zip(found, _pairs(values), strict=True):
+            if count:
+                _ratio(parts["sponsor_attendance"], cid, float(attended), float(count))
+    return found
+
+
+def _grouped(rows: QuerySet[Any], by: str, columns: dict[str, Any]) -> QuerySet[Any, tuple]:
+    """``rows`` grouped by ``by`` with ``columns``: tuples of the group and each column."""
+    return rows.values(by).annotate(**columns).values_list(by, *columns)
+
+
+def _pairs(values: list[Any]) -> list[tuple[Any, Any]]:
+    """A day's two columns at a time: [a0, b0, a1, b1, …] -> [(a0, b0), (a1, b1), …]."""
+    return list(zip(values[::2], values[1::2], strict=True))
 
 
 def cost_parts(
@@ -164,12 +205,18 @@ def cost_parts(
 
 
 def parts_at(
-    keys: Sequence[KeyAccount], con: Any, day: date, settings: ProgramSettings, financial: bool
+    keys: Sequence[KeyAccount],
+    con: Any,
+    day: date,
+    settings: ProgramSettings,
+    financial: bool,
+    people: Parts | None = None,
 ) -> Parts:
-    """Every KPI's parts at ``day``; the financial ones only when ``financial``."""
+    """Every KPI's parts at ``day``; the financial ones only when ``financial``. ``people``:
+    the people KPIs at ``day`` when already read (``people_parts_at``)."""
     ids = [key.account_id for key in keys]
     parts = store_parts(con, ids, day)
-    parts.update(people_parts(keys, day))
+    parts.update(people_parts(keys, day) if people is None else people)
     if financial:
         parts["cost_to_serve"] = cost_parts(keys, con, day, settings)
     else:
@@ -254,7 +301,11 @@ def kpi_board(
             day if k == 0 else add_months(day, -STEP_MONTHS * k + 1) - timedelta(days=1)
             for k in reversed(range(POINTS))
         )
-        history = [parts_at(keys, con, point, settings, financial) for point in dates]
+        people = people_parts_at(keys, dates)
+        history = [
+            parts_at(keys, con, point, settings, financial, found)
+            for point, found in zip(dates, people, strict=True)
+        ]
     shown = [kpi for kpi in KPIS if financial or not kpi.financial]
     found = targets()
     programme = "Programme"
