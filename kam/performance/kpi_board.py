@@ -27,7 +27,7 @@ from kam.engagement.queries import cadence_statuses_at
 from kam.people.models import User
 from kam.people.roles import Permission
 from kam.people.services import check_permission, has_permission
-from kam.performance.costs import costs_to_serve
+from kam.performance.costs import costs_to_serve_in
 from kam.performance.models import KpiScope, KpiTarget, ProgramSettings
 from kam.performance.queries import (
     key_accounts,
@@ -194,14 +194,26 @@ def cost_parts(
     keys: Sequence[KeyAccount], con: Any, day: date, settings: ProgramSettings
 ) -> dict[str, Part]:
     """Cost to serve over revenue, per account, in the 12 months ending with ``day``."""
-    start, end = year_window(day)
-    costs = costs_to_serve(keys, start, end, settings)
-    sales = sales_between(con, start, end, [key.account_id for key in keys])
-    return {
-        cid: Part(cost.amount, sales[cid].revenue)
-        for cid, cost in costs.items()
-        if cid in sales and sales[cid].revenue > 0
-    }
+    return cost_parts_at(keys, con, [day], settings)[0]
+
+
+def cost_parts_at(
+    keys: Sequence[KeyAccount], con: Any, days: Sequence[date], settings: ProgramSettings
+) -> list[dict[str, Part]]:
+    """``cost_parts`` at each of ``days``, the costs of every window read together."""
+    windows = [year_window(day) for day in days]
+    each = costs_to_serve_in(keys, windows, settings)
+    found = []
+    for (start, end), costs in zip(windows, each, strict=True):
+        sales = sales_between(con, start, end, [key.account_id for key in keys])
+        found.append(
+            {
+                cid: Part(cost.amount, sales[cid].revenue)
+                for cid, cost in costs.items()
+                if cid in sales and sales[cid].revenue > 0
+            }
+        )
+    return found
 
 
 def parts_at(
@@ -211,14 +223,16 @@ def parts_at(
     settings: ProgramSettings,
     financial: bool,
     people: Parts | None = None,
+    costs: dict[str, Part] | None = None,
 ) -> Parts:
-    """Every KPI's parts at ``day``; the financial ones only when ``financial``. ``people``:
-    the people KPIs at ``day`` when already read (``people_parts_at``)."""
+    """Every KPI's parts at ``day``; the financial ones only when ``financial``. ``people``
+    and ``costs``: the people KPIs and the costs to serve at ``day`` when already read
+    (``people_parts_at``, ``cost_parts_at``)."""
     ids = [key.account_id for key in keys]
     parts = store_parts(con, ids, day)
     parts.update(people_parts(keys, day) if people is None else people)
     if financial:
-        parts["cost_to_serve"] = cost_parts(keys, con, day, settings)
+        parts["cost_to_serve"] = cost_parts(keys, con, day, settings) if costs is None else costs
     else:
         parts.pop("gross_margin", None)
     return parts
@@ -302,9 +316,10 @@ def kpi_board(
             for k in reversed(range(POINTS))
         )
         people = people_parts_at(keys, dates)
+        costs = cost_parts_at(keys, con, dates, settings) if financial else [None] * len(dates)
         history = [
-            parts_at(keys, con, point, settings, financial, found)
-            for point, found in zip(dates, people, strict=True)
+            parts_at(keys, con, point, settings, financial, found, cost)
+            for point, found, cost in zip(dates, people, costs, strict=True)
         ]
     shown = [kpi for kpi in KPIS if financial or not kpi.financial]
     found = targets()

@@ -135,23 +135,37 @@ def _money(roi_inputs: dict[str, Any], matched: Estimate) -> dict[str, float | N
     }
 
 
-def roi(user: User, keys: list[KeyAccount] | None = None) -> Roi | None:
-    """The measured return around the latest published cycle with sales after it; None when
-    there is none (no cycle published, or none with a month of sales after its date)."""
-    check_permission(user, Permission.VIEW_ACCOUNTS)
-    financial = has_permission(user, Permission.VIEW_FINANCIALS)
-    with reading(None) as (con, latest):
-        if latest is None:
-            return None
-        cycle = measured_cycle(latest)
-        if cycle is None or not snapshots.exists(con, cycle.score_run.snapshot_id):
-            return None
-        scored, size = _scored(con, cycle.score_run.snapshot_id)
-        outcomes = [o for o in outcomes_around(con, cycle.as_of, latest) if o.customer_id in scored]
-        after = months_after(cycle.as_of, latest)
-        first_after = add_months(cycle.as_of, 1)
-        keyed = [o.customer_id for o in outcomes if scored[o.customer_id].key]
-        sold = sales_between(con, first_after, add_months(first_after, after), keyed)
+@dataclass(frozen=True)
+class Comparison:
+    """The store's half of the measured return around one cut: what depends only on the
+    store, the cycle's snapshot and the dates, so it is kept per reader copy."""
+
+    months_after: int
+    key_accounts: int
+    keyed: tuple[str, ...]
+    """The outcomes' accounts the cycle's scoring proposed key."""
+    matched: Estimate
+    discontinuity: Estimate
+    naive: float | None
+    base: float
+    """The key accounts' revenue in the year before the cut."""
+
+
+def comparison(con: Any, snapshot_id: str, cut: date, latest: date) -> Comparison:
+    """The comparison around ``cut`` of the accounts ``snapshot_id`` scored, at ``latest``:
+    computed once per reader copy and process (a copy, a snapshot and the dates fix every
+    figure), every time on a writer's connection. At 150,000 accounts the matching alone is
+    over a second of Python."""
+    return reader_memoised(
+        con,
+        f"program_comparison:{snapshot_id}:{cut}:{latest}",
+        lambda: _compare(con, snapshot_id, cut, latest),
+    )
+
+
+def _compare(con: Any, snapshot_id: str, cut: date, latest: date) -> Comparison:
+    scored, size = _scored(con, snapshot_id)
+    outcomes = [o for o in outcomes_around(con, cut, latest) if o.customer_id in scored]
     each = [scored[o.customer_id] for o in outcomes]
     is_key = [one.key for one in each]
     growth = [o.growth for o in outcomes]
@@ -168,9 +182,34 @@ def roi(user: User, keys: list[KeyAccount] | None = None) -> Roi | None:
         growth,
     )
     running = [size + 0.5 - one.rank if one.rank is not None else math.nan for one in each]
-    discontinuity = regression_discontinuity(running, growth)
-    naive = _naive(outcomes, is_key)
-    base = sum(o.revenue_after_last_year for o, key in zip(outcomes, is_key, strict=True) if key)
+    return Comparison(
+        months_after=months_after(cut, latest),
+        key_accounts=sum(is_key),
+        keyed=tuple(o.customer_id for o, key in zip(outcomes, is_key, strict=True) if key),
+        matched=matched,
+        discontinuity=regression_discontinuity(running, growth),
+        naive=_naive(outcomes, is_key),
+        base=sum(o.revenue_after_last_year for o, key in zip(outcomes, is_key, strict=True) if key),
+    )
+
+
+def roi(user: User, keys: list[KeyAccount] | None = None) -> Roi | None:
+    """The measured return around the latest published cycle with sales after it; None when
+    there is none (no cycle published, or none with a month of sales after its date)."""
+    check_permission(user, Permission.VIEW_ACCOUNTS)
+    financial = has_permission(user, Permission.VIEW_FINANCIALS)
+    with reading(None) as (con, latest):
+        if latest is None:
+            return None
+        cycle = measured_cycle(latest)
+        if cycle is None or not snapshots.exists(con, cycle.score_run.snapshot_id):
+            return None
+        found = comparison(con, cycle.score_run.snapshot_id, cycle.as_of, latest)
+        after = found.months_after
+        first_after = add_months(cycle.as_of, 1)
+        keyed = list(found.keyed)
+        sold = sales_between(con, first_after, add_months(first_after, after), keyed)
+    matched, base = found.matched, found.base
     money: dict[str, float | None] = dict.fromkeys(
         ("incremental_revenue", "incremental_contribution", "roi")
     )
@@ -193,10 +232,10 @@ def roi(user: User, keys: list[KeyAccount] | None = None) -> Roi | None:
         cycle=cycle.name,
         cut=cycle.as_of,
         months_after=after,
-        key_accounts=sum(is_key),
+        key_accounts=found.key_accounts,
         matched=matched,
-        discontinuity=discontinuity,
-        naive=naive,
+        discontinuity=found.discontinuity,
+        naive=found.naive,
         base_revenue=base if financial else None,
         margin_pct=margin_pct,
         incremental_revenue=money["incremental_revenue"],
