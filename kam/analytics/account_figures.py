@@ -22,6 +22,7 @@ import pyarrow as pa
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
 from kam.analytics.store import (
+    RowsOf,
     latest_transaction_date,
     reader_memo,
     reader_rows,
@@ -499,11 +500,7 @@ def monthly_revenue(
         return schema.empty_table()
     first = add_months(as_of, -(months - 1))
     end = add_months(as_of, 1)
-    rows_of = reader_rows(
-        con,
-        "customer_month",
-        "SELECT customer_id, month, revenue, cost, orders FROM customer_month ORDER BY ALL",
-    )
+    rows_of = customer_month_rows(con)
     if rows_of is not None:
         found = _by_month(rows_of(customer_id).to_pylist(), first, end)
     else:
@@ -525,6 +522,17 @@ def monthly_revenue(
             "orders": [int((by_month.get(m) or {}).get("orders") or 0) for m in calendar],
         },
         schema=schema,
+    )
+
+
+def customer_month_rows(con: DuckDBBackend) -> RowsOf | None:
+    """Each customer's ``customer_month`` rows, sorted by customer and kept per reader copy
+    (``reader_rows``; None on a writer's connection): the account page's months and the
+    revenue trends of a list read slices of the same table."""
+    return reader_rows(
+        con,
+        "customer_month",
+        "SELECT customer_id, month, revenue, cost, orders FROM customer_month ORDER BY ALL",
     )
 
 
