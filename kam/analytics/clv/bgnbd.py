@@ -27,7 +27,7 @@ from scipy.special import digamma, expit, gammaln, polygamma
 
 from kam.analytics.clv._hypergeometric import bgnbd_expectation_numerator
 from kam.analytics.clv._mle import SoftplusRows, fit_by_maximum_likelihood, sample_rows, wsum
-from kam.analytics.clv.limits import bg_counts, gamma_posterior_draws
+from kam.analytics.clv.limits import NBD, SHAPE_EDGE, SMALL, bg_counts, gamma_posterior_draws
 from kam.analytics.clv.results import FitResult
 from kam.analytics.clv.summary import (
     GroupSums,
@@ -214,6 +214,8 @@ def fit(
         rough = fit(rows_of(stats, rows))
         if rough.converged:
             start, close = tuple(rough.params.values()), True
+        elif (at_edge := _nobody_stops(rough, stats, design)) is not None:
+            return at_edge
     if start is None:
         mean_age = wsum(stats.weight, stats.T) / design.total_weight
         start = (1.0, max(mean_age, 1e-3), 1.0, 1.0)
@@ -227,6 +229,84 @@ def fit(
         time_unit=stats.time_unit,
         hessian=design.hessian,
         start_is_close=close,
+    )
+
+
+EDGE_B = np.geomspace(1e-3, 1e8, 67)
+"""The b at which ``_nobody_stops`` checks the score at the edge a = 0 (and b = infinity)."""
+
+
+def _nobody_stops(
+    rough: FitResult, stats: SufficientStatistics, design: _Design
+) -> FitResult | None:
+    """The BG/NBD as its search on a sample of the histories left it, when that search ran
+    off to where nobody stops buying and that edge is a maximum on all of them; else None.
+
+    On a base where nobody stops (TPC-H) the search from the default start runs along a
+    ridge towards a = 0 or a/(a+b) = 0, where the BG/NBD becomes the NBD, and ends wherever
+    L-BFGS-B gives up; ``degenerate.resolve`` then fits the NBD and uses it. Run on every
+    history that search costs more than the rest of the fits together, and its end point
+    changes nothing that is used. It is skipped when the same search on the sample (every
+    k-th history) ran off to that edge *and*, on all histories, the edge is a maximum of
+    the BG/NBD's likelihood: at the NBD's estimates, the derivative of the log-likelihood
+    in a at a = 0 is negative for every b (checked from 1e-3 to 1e8, and in p = a/(a+b)
+    as a and b run off together), so any step from the NBD into the BG/NBD lowers the
+    likelihood. The fit returned is the sample's estimates with the log-likelihood on all
+    histories, not converged (no standard errors), and says so in its message.
+    """
+    p = rough.params
+    a, b = p["a"], p["b"]
+    if p["r"] > SHAPE_EDGE or not (a < SMALL or a / (a + b) < SMALL):
+        return None
+    try:
+        nbd = NBD.fit(stats, start=(p["r"], p["alpha"]))
+    except (ValueError, FloatingPointError):
+        return None
+    if not nbd.converged:
+        return None
+    r, alpha = nbd.params["r"], nbd.params["alpha"]
+    # d log L / da at a = 0: sum_x w (digamma(b) - digamma(b+x)) from the beta functions,
+    # plus, per repeat buyer, R / (b+x-1) from the softplus, R = ((alpha+T)/(alpha+t_x))^(r+x)
+    # the ratio of the two NBD likelihoods; R is summed per x (the sum is all b needs).
+    with np.errstate(over="ignore", invalid="ignore"):
+        log_ratio = (r + design.q_x) * np.log(alpha + design.q_tx)
+        ratio = np.exp(
+            (r + design.p_x[design.r_p]) * np.log(alpha + design.p_T[design.r_p])
+            - log_ratio[design.r_q]
+        )
+    x_index = np.searchsorted(design.ux, design.q_x[design.r_q])
+    weighted = np.bincount(x_index, weights=design.r_w * ratio, minlength=len(design.ux))
+    x, w_x = design.ux, design.w_x
+    repeat = x > 0
+    scores = [
+        wsum(w_x, digamma(edge_b) - digamma(edge_b + x))
+        + wsum(weighted[repeat], 1.0 / (edge_b + x[repeat] - 1.0))
+        for edge_b in EDGE_B
+    ]
+    # a, b -> infinity with p = a/(a+b): d log L / dp at p = 0 is sum of w (R - x)
+    scores.append(float(weighted.sum()) - wsum(w_x, x))
+    if not all(np.isfinite(score) and score < 0.0 for score in scores):
+        return None
+    value = design.loglik(_theta(p))[0]
+    if not np.isfinite(value):
+        return None
+    sampled = rough.n_customers
+    return FitResult(
+        model=MODEL,
+        params=dict(p),
+        std_errors={name: float("nan") for name in PARAMETERS},
+        log_likelihood=float(value),
+        n_customers=stats.n_customers,
+        converged=False,
+        iterations=rough.iterations,
+        message=(
+            f"the search on a sample of the histories ({sampled:,} customers) ran to the "
+            "edge where nobody stops buying, and on all of them that edge is a maximum of "
+            "the likelihood (any step from the NBD into the BG/NBD lowers it): the search "
+            "along the ridge was not repeated on all of them"
+        ),
+        time_unit=stats.time_unit,
+        covariance=tuple(tuple(float("nan") for _ in PARAMETERS) for _ in PARAMETERS),
     )
 
 

@@ -31,17 +31,11 @@ from enum import StrEnum
 import numpy as np
 from scipy.stats import chi2
 
-from kam.analytics.clv.limits import LIMITS, limit_for
+from kam.analytics.clv.limits import LIMITS, SHAPE_EDGE, SMALL, limit_for
 from kam.analytics.clv.purchases import label, model_of
 from kam.analytics.clv.results import FitResult
 from kam.analytics.clv.summary import SufficientStatistics, codes_of, group_pairs
 
-SHAPE_EDGE = 1e5
-"""A gamma or beta shape this large has a coefficient of variation below 0.3%: the spread it
-models has collapsed to a point, whatever the optimiser says."""
-SMALL = 1e-5
-"""A dropout parameter this small (a, s, or the mean dropout a/(a+b), s/beta) means nobody
-stops buying within any plan horizon."""
 CHECK_HORIZON = 104.0
 """Weeks over which predictions must be finite for a fit to count as usable (two years)."""
 LR_LEVEL = 0.99

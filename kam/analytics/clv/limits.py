@@ -34,6 +34,7 @@ a Pareto/NBD that runs off that way is reported as not converged and not used.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -46,7 +47,19 @@ from kam.analytics.clv._mle import fit_by_maximum_likelihood, wsum
 from kam.analytics.clv.results import FitResult
 from kam.analytics.clv.summary import SufficientStatistics, collapse, summary_arrays
 
+SHAPE_EDGE = 1e5
+"""A gamma or beta shape this large has a coefficient of variation below 0.3%: the spread it
+models has collapsed to a point, whatever the optimiser says."""
+SMALL = 1e-5
+"""A dropout parameter this small (a, s, or the mean dropout a/(a+b), s/beta) means nobody
+stops buying within any plan horizon."""
+
 Floats = npt.NDArray[np.float64]
+
+_FITTED: weakref.WeakKeyDictionary[
+    SufficientStatistics, dict[tuple[str, tuple[float, ...] | None], FitResult]
+] = weakref.WeakKeyDictionary()
+"""Limit fits made on statistics still in use, by model and start (see ``LimitModel.fit``)."""
 
 _A_NEAR_ONE = 1e-4
 
@@ -270,7 +283,17 @@ class LimitModel:
     def fit(
         self, data: SufficientStatistics | pa.Table, *, start: Sequence[float] | None = None
     ) -> FitResult:
-        """Fit by maximum likelihood; ``start`` in the reported parameters (p, not odds)."""
+        """Fit by maximum likelihood; ``start`` in the reported parameters (p, not odds).
+
+        A fit to the same statistics (the same object) from the same start is the one made
+        before: the BG/NBD's check at its edge and ``degenerate.resolve`` both fit the NBD
+        from where the BG/NBD stopped, and the fit depends on nothing else.
+        """
+        key = (self.MODEL, None if start is None else tuple(float(v) for v in start))
+        if isinstance(data, SufficientStatistics):
+            known = _FITTED.get(data, {}).get(key)
+            if known is not None:
+                return known
         rows, stats = _rows(data)
         if stats.n_customers == 0:
             raise ValueError(f"cannot fit the {self.LABEL} to no customers")
@@ -287,7 +310,10 @@ class LimitModel:
             n_customers=stats.n_customers,
             time_unit=stats.time_unit,
         )
-        return self._reported(fitted)
+        reported = self._reported(fitted)
+        if isinstance(data, SufficientStatistics):
+            _FITTED.setdefault(data, {})[key] = reported
+        return reported
 
     def _default_start(self, rows: _Rows) -> list[float]:
         first = self.rate.start(rows)

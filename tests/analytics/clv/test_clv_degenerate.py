@@ -375,3 +375,50 @@ def test_a_spend_spread_the_data_pin_down_stays_the_gamma_gamma(cdnow_spend):
 
     assert cdnow_spend.model == gamma_gamma.MODEL  # q = 3.74 ± 0.29: heterogeneous, as published
     assert cdnow_spend.note == ""
+
+
+def _nobody_stops_histories(customers: int, seed: int) -> tuple[np.ndarray, ...]:
+    """Day-granular histories, in weeks, of steady NBD customers (gamma purchase rates with
+    TPC-H's estimates, r = 8.7 and alpha = 200 weeks; nobody stops) over up to seven years:
+    enough distinct histories that the BG/NBD fits a sample of them first."""
+    rng = np.random.default_rng(seed)
+    age_days = rng.integers(700, 2500, customers)
+    rate = rng.gamma(8.7, 1.0 / 200.0, customers)
+    x = rng.poisson(rate * age_days / 7.0)
+    last = np.where(x > 0, age_days * rng.beta(np.maximum(x, 1), 1.0), 0.0)
+    return x, np.floor(last) / 7.0, age_days / 7.0
+
+
+@pytest.mark.parametrize(
+    ("seed", "skipped"),
+    [
+        # a draw where the BG/NBD's likelihood falls every way from the NBD's edge: the
+        # search along the ridge is not repeated on every history
+        (5, True),
+        # a draw where it rises a little towards some b (drawn exactly at the edge, the
+        # data are about as often so): the search runs on every history, as it always did
+        (0, False),
+    ],
+)
+def test_where_nobody_stops_the_ridge_search_is_skipped_only_when_the_edge_is_a_maximum(
+    seed, skipped
+):
+    stats = collapse_arrays(*_nobody_stops_histories(60_000, seed), time_unit="weeks")
+    assert len(stats) > 4 * 8192  # the BG/NBD fits a sample of the histories first
+    own = bgnbd.fit(stats)
+    assert not own.converged
+    assert ("was not repeated" in own.message) is skipped
+    resolution = resolve(own, stats)
+    assert resolution.status is FitStatus.LIMIT
+    assert resolution.fit is not None
+    assert resolution.fit.model == NBD.MODEL
+    assert "nobody in the data stops buying" in resolution.note
+    assert resolution.fit.params["r"] == pytest.approx(8.7, rel=0.05)
+    # The search on every history from the default start ends somewhere on the ridge,
+    # and leads to the same NBD.
+    mean_age = float(np.sum(stats.weight * stats.T) / np.sum(stats.weight))
+    searched = resolve(bgnbd.fit(stats, start=(1.0, mean_age, 1.0, 1.0)), stats)
+    assert searched.fit is not None
+    assert searched.fit.model == NBD.MODEL
+    for name, value in resolution.fit.params.items():
+        assert value == pytest.approx(searched.fit.params[name], rel=1e-8), name
