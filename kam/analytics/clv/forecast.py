@@ -19,10 +19,14 @@ that depend on little:
 So the interval simulates W once per distinct (x, T) — T rounded on a 2% grid of alpha + T
 (alpha being the purchase model's age offset: 1 with one purchase rate), which moves no
 quantile by more than the simulation noise — and reads every customer's interval off the
-sorted draws. The closed-form CLV is exact (no rounding).
+sorted draws. The closed-form CLV is exact (no rounding). The draws are made in blocks of
+(x, T) rows, each from its own stream of the seed, on two threads: a seed gives the same
+interval every time, whatever the machine.
 """
 
 from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import numpy.typing as npt
@@ -38,7 +42,10 @@ Floats = npt.NDArray[np.float64]
 
 AGE_GRID = 0.02
 """Relative resolution of alpha + T when the interval groups customers by age."""
-_CHUNK_CELLS = 2_000_000
+_BLOCK_CELLS = 1_000_000
+"""Most draws (rows x draws) one block of the interval's simulation holds at once."""
+_MIN_BLOCKS = 2
+_THREADS = 2
 
 
 def _distinct(*columns: npt.NDArray[np.float64]) -> tuple[list[Floats], npt.NDArray[np.int64]]:
@@ -92,30 +99,71 @@ def _sorted_draws(
     rate: float,
     month_length: float,
     draws: int,
+    seed: int | None,
+) -> Floats:
+    """Sorted draws of W (value per unit of gamma + x m_x, given alive) per (x, T) row.
+
+    The rows are cut into blocks (at least two, each of at most ``_BLOCK_CELLS`` draws),
+    each drawn from its own stream of the seed (``SeedSequence.spawn``) on one of two
+    threads: NumPy's generators let go of the GIL while they fill arrays, so the blocks
+    run on both cores. The blocks and their streams depend on the rows and the seed
+    alone, never on the threads, so a seed gives the same draws every time.
+    """
+    out = np.empty((len(x), draws))
+    if not len(x):
+        return out
+    blocks = min(len(x), max(_MIN_BLOCKS, -(-len(x) * draws // _BLOCK_CELLS)))
+    edges = np.linspace(0, len(x), blocks + 1).astype(np.int64)
+    streams = np.random.SeedSequence(seed).spawn(blocks)
+
+    def block(index: int) -> None:
+        part = slice(int(edges[index]), int(edges[index + 1]))
+        out[part] = _block_draws(
+            purchase_fit,
+            spend,
+            x[part],
+            T[part],
+            months=months,
+            rate=rate,
+            month_length=month_length,
+            draws=draws,
+            rng=np.random.default_rng(streams[index]),
+        )
+
+    with ThreadPoolExecutor(max_workers=_THREADS) as pool:
+        for done in [pool.submit(block, index) for index in range(blocks)]:
+            done.result()
+    return out
+
+
+def _block_draws(
+    purchase_fit: FitResult,
+    spend: FitResult,
+    x: Floats,
+    T: Floats,
+    *,
+    months: int,
+    rate: float,
+    month_length: float,
+    draws: int,
     rng: np.random.Generator,
 ) -> Floats:
-    """Sorted draws of W (value per unit of gamma + x m_x, given alive) per (x, T) row."""
+    """Sorted draws of W for one block of rows, from one stream."""
     p = spend.params["p"]
     discount = (1.0 + rate) ** -np.arange(1, months + 1)
-    out = np.empty((len(x), draws))
-    chunk = max(1, _CHUNK_CELLS // draws)
-    for start in range(0, len(x), chunk):
-        part = slice(start, min(start + chunk, len(x)))
-        n = part.stop - part.start
-        counts = _simulate_purchases(
-            purchase_fit, x[part], T[part], T[part], np.ones(n), draws, months, month_length, rng
-        )
-        shape = counts[0].shape
-        total = np.zeros(shape)
-        for month, n_month in enumerate(counts):
-            # Only cells with purchases draw their spend: a Gamma of shape 0 is 0 and takes
-            # no number from the generator, so the draws are those of the whole array, bit
-            # for bit, at a fraction of the cost (most months of most draws buy nothing).
-            bought = n_month > 0
-            total[bought] += discount[month] * rng.standard_gamma(p * n_month[bought])
-        rate_draw = gamma_gamma.rate_draws(spend.params, x[part], shape, rng)
-        out[part] = np.sort(total / rate_draw, axis=1)
-    return out
+    counts = _simulate_purchases(
+        purchase_fit, x, T, T, np.ones(len(x)), draws, months, month_length, rng
+    )
+    shape = counts[0].shape
+    total = np.zeros(shape)
+    for month, n_month in enumerate(counts):
+        # Only cells with purchases draw their spend: a Gamma of shape 0 is 0 and takes no
+        # number from the generator, so the draws are those of the whole array, bit for
+        # bit, at a fraction of the cost (most months of most draws buy nothing).
+        bought = n_month > 0
+        total[bought] += discount[month] * rng.standard_gamma(p * n_month[bought])
+    rate_draw = gamma_gamma.rate_draws(spend.params, x, shape, rng)
+    return np.sort(total / rate_draw, axis=1)
 
 
 def _read_quantile(sorted_draws: Floats, group: npt.NDArray[np.int64], level: Floats) -> Floats:
@@ -175,7 +223,7 @@ def forecast(
         rate=monthly_discount_rate,
         month_length=month_length,
         draws=draws,
-        rng=np.random.default_rng(seed),
+        seed=seed,
     )
     scale = gamma_gamma.value_scale(spend_fit.params, x, spend)
     tail = (1.0 - interval) / 2.0

@@ -6,6 +6,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from kam.analytics.clv import forecast as forecast_module
 from kam.analytics.clv import value
 from kam.analytics.clv.cdnow import CALIBRATION_END, HOLDOUT_END
 from kam.analytics.clv.forecast import forecast
@@ -138,13 +139,27 @@ def test_too_few_repeat_buyers_is_said_plainly():
 def test_fast_forecast_matches_customer_value(cdnow_transactions, cdnow_bgnbd, cdnow_spend):
     summary = summarise_table(cdnow_transactions, calibration_end=CALIBRATION_END)
     slow = value.customer_value(cdnow_bgnbd, cdnow_spend, summary, months=12, draws=4000)
-    fast = forecast(cdnow_bgnbd, cdnow_spend, summary, months=12, draws=2000)
+    fast = forecast(cdnow_bgnbd, cdnow_spend, summary, months=12, draws=4000)
     for column in ("p_alive", "expected_purchases", "expected_spend", "clv"):
         np.testing.assert_allclose(fast.column(column), slow.column(column), rtol=1e-9)
     alive = np.asarray(slow.column("p_alive")) > 0.6
     upper_slow = np.asarray(slow.column("clv_upper"))[alive]
     upper_fast = np.asarray(fast.column("clv_upper"))[alive]
     assert np.median(np.abs(upper_fast / upper_slow - 1)) < 0.05
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_interval_is_the_same_for_a_seed_however_many_threads_draw_it(
+    cdnow_transactions, cdnow_bgnbd, cdnow_spend, monkeypatch, threads
+):
+    summary = summarise_table(cdnow_transactions, calibration_end=CALIBRATION_END)
+    first = forecast(cdnow_bgnbd, cdnow_spend, summary, months=12)
+    monkeypatch.setattr(forecast_module, "_THREADS", threads)
+    again = forecast(cdnow_bgnbd, cdnow_spend, summary, months=12)
+    other_seed = forecast(cdnow_bgnbd, cdnow_spend, summary, months=12, seed=1)
+    for column in ("clv_lower", "clv_upper"):
+        assert np.array_equal(first.column(column), again.column(column))
+    assert not np.array_equal(first.column("clv_upper"), other_seed.column("clv_upper"))
 
 
 @pytest.mark.parametrize(
