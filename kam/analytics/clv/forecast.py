@@ -45,6 +45,7 @@ AGE_GRID = 0.02
 _BLOCK_CELLS = 1_000_000
 """Most draws (rows x draws) one block of the interval's simulation holds at once."""
 _MIN_BLOCKS = 2
+_PURCHASES_AT_ONCE = 4_000_000
 _THREADS = 2
 
 
@@ -150,7 +151,17 @@ def _block_draws(
 ) -> Floats:
     """Sorted draws of W for one block of rows, from one stream."""
     p = spend.params["p"]
-    discount = (1.0 + rate) ** -np.arange(1, months + 1)
+    discount = np.asarray((1.0 + rate) ** -np.arange(1, months + 1), dtype=np.float64)
+    # The limits where nobody stops draw a count per cell over the horizon (limits.py).
+    steady = getattr(purchase_model(purchase_fit), "steady_purchases", None)
+    shape = (len(x), draws)
+    horizon_counts = (
+        steady(purchase_fit.params, x, T, shape, months * month_length, rng) if steady else None
+    )
+    if horizon_counts is not None:
+        total = _steady_spend(horizon_counts, discount, p, rng)
+        rate_draw = gamma_gamma.rate_draws(spend.params, x, shape, rng)
+        return np.sort(total / rate_draw, axis=1)
     counts = _simulate_purchases(
         purchase_fit, x, T, T, np.ones(len(x)), draws, months, month_length, rng
     )
@@ -164,6 +175,30 @@ def _block_draws(
         total[bought] += discount[month] * rng.standard_gamma(p * n_month[bought])
     rate_draw = gamma_gamma.rate_draws(spend.params, x, shape, rng)
     return np.sort(total / rate_draw, axis=1)
+
+
+def _steady_spend(
+    counts: npt.NDArray[np.int64], discount: Floats, p: float, rng: np.random.Generator
+) -> Floats:
+    """Discounted spend (per unit of the spend rate) of each cell's ``counts`` purchases over
+    the horizon, nobody stopping: each purchase falls in a month drawn uniformly (a Poisson
+    process, given its count) and is worth Gamma(p, 1), discounted by its month's factor.
+    The purchases are taken a bounded number at a time, so memory does not grow with the
+    purchase rate."""
+    flat = counts.reshape(-1)
+    total = np.zeros(flat.size)
+    ends = np.cumsum(flat)
+    start = 0
+    while start < flat.size:
+        before = int(ends[start - 1]) if start else 0
+        stop = int(np.searchsorted(ends, before + _PURCHASES_AT_ONCE, side="right"))
+        stop = max(stop, start + 1)
+        cells = np.repeat(np.arange(start, stop), flat[start:stop])
+        month = (rng.random(len(cells)) * len(discount)).astype(np.intp)
+        worth = discount[month] * rng.standard_gamma(p, len(cells))
+        total[start:stop] = np.bincount(cells - start, weights=worth, minlength=stop - start)
+        start = stop
+    return total.reshape(counts.shape)
 
 
 def _read_quantile(sorted_draws: Floats, group: npt.NDArray[np.int64], level: Floats) -> Floats:

@@ -423,6 +423,26 @@ class LimitModel:
             p = rng.beta(params["a"], np.broadcast_to((params["b"] + x)[:, None], shape))
         return bg_counts(lam, p, alive, months, month_length, rng)
 
+    def steady_purchases(
+        self,
+        params: Mapping[str, float],
+        x: Floats,
+        T: Floats,
+        shape: tuple[int, int],
+        horizon: float,
+        rng: Rng,
+    ) -> npt.NDArray[np.int64] | None:
+        """Where nobody stops (NBD, Poisson): each cell's purchases over ``horizon``,
+        Poisson(lambda horizon) with lambda from the posterior; None for a model with
+        dropout. Given their number, a Poisson process's purchases fall independently and
+        uniformly over the horizon: with a uniform month drawn per purchase this is the
+        distribution of ``simulate_purchases``'s month-by-month counts, from one draw per
+        cell and one per purchase instead of one per cell and month (``forecast.py``)."""
+        if self.dropout is not _NoDropout:
+            return None
+        lam = self.rate.draw(params, x, T, shape, rng)
+        return np.asarray(rng.poisson(lam * horizon), dtype=np.int64)
+
     def age_offset(self, params: Mapping[str, float]) -> float:
         """What the interval's age grid is relative to: alpha + T (or 1 + T for one rate)."""
         return float(params.get("alpha", 1.0))

@@ -20,6 +20,7 @@ from kam.analytics.clv.future_value import (
     write_future_value,
 )
 from kam.analytics.clv.history import alive_history
+from kam.analytics.clv.limits import NBD
 from kam.analytics.clv.simulate_lines import simulate_transaction_lines
 from kam.analytics.clv.summary import purchase_summaries, summaries_from_days, summarise_table
 from kam.analytics.store import AnalyticsStore
@@ -146,6 +147,26 @@ def test_fast_forecast_matches_customer_value(cdnow_transactions, cdnow_bgnbd, c
     upper_slow = np.asarray(slow.column("clv_upper"))[alive]
     upper_fast = np.asarray(fast.column("clv_upper"))[alive]
     assert np.median(np.abs(upper_fast / upper_slow - 1)) < 0.05
+
+
+def test_where_nobody_stops_the_fast_interval_matches_month_by_month_draws(
+    cdnow_transactions, cdnow_spend
+):
+    # The NBD's interval draws each cell's purchases over the horizon and a month for each;
+    # customer_value draws them month by month. Same distribution: same interval, within
+    # Monte-Carlo noise.
+    summary = summarise_table(cdnow_transactions, calibration_end=CALIBRATION_END)
+    nbd = NBD.fit(summary)
+    assert nbd.converged
+    slow = value.customer_value(nbd, cdnow_spend, summary, months=12, draws=4000)
+    fast = forecast(nbd, cdnow_spend, summary, months=12, draws=4000)
+    np.testing.assert_allclose(fast.column("clv"), slow.column("clv"), rtol=1e-9)
+    for column in ("clv_lower", "clv_upper"):
+        ours, theirs = (np.asarray(t.column(column)) for t in (fast, slow))
+        both = theirs > 0
+        assert both.sum() > 100
+        assert np.median(np.abs(ours[both] / theirs[both] - 1)) < 0.05, column
+        assert abs(ours.sum() / theirs.sum() - 1) < 0.02, column
 
 
 @pytest.mark.parametrize("threads", [1, 2])
