@@ -14,7 +14,7 @@ import duckdb
 import pyarrow as pa
 
 from kam.analytics.ingest.checks import add_problem, create_problems_table, run_checks
-from kam.analytics.ingest.fast import CLEAN, stage_clean
+from kam.analytics.ingest.fast import CLEAN, stage_clean, unknown_customer
 from kam.analytics.ingest.lines import match_stored, negative_on_an_invoice, write_lines
 from kam.analytics.ingest.load import UpsertCounts, upsert
 from kam.analytics.ingest.mapping import ColumnMapping
@@ -146,8 +146,9 @@ def _import(
 class _Transaction:
     """The store transaction an import writes in, begun once the staging table exists.
 
-    Staging happens before it begins: temporary tables only, which the store never sees,
-    and a table created outside a transaction numbers its rows in file order.
+    Staging happens before it begins: temporary tables only, which the store never sees;
+    a table created outside a transaction numbers its rows in file order, and is read
+    about twice as fast as one the open transaction wrote.
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
@@ -267,12 +268,14 @@ def _fast_load(
 
     The staged path then reads the file again as text and names every problem.
     """
-    transaction.begin()
     with watching(con, progress, "loading"):
         rows = stage_clean(con, source, columns, headers, mapping)
     if rows is None:
-        transaction.rollback()
         con.execute("RESET preserve_insertion_order")  # the staged path numbers rows in order
+        return None
+    transaction.begin()
+    if unknown_customer(con):
+        transaction.rollback()
         return None
     found = match_stored(con, CLEAN, columns, headers)
     if "document_type" not in headers and negative_on_an_invoice(con, CLEAN):
