@@ -16,6 +16,10 @@ KAM_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/kam
 HOST ?= 127.0.0.1
 WORKERS ?= 4
 FORWARDED_ALLOW_IPS ?= 127.0.0.1
+# make test: pytest-xdist processes, each with a data directory of its own (docs/testing.md);
+# the Spark tests share one of them (--dist loadgroup).
+TEST_PROCESSES ?= 2
+PYTEST_XDIST := -n $(TEST_PROCESSES) --dist loadgroup
 export KAM_DATA_DIR
 # Never let uv fetch a Python of its own: the machines have 3.11, and nothing else is reachable.
 export UV_PYTHON_DOWNLOADS := never
@@ -71,12 +75,12 @@ lint: $(VENV)/.synced
 	$(BIN)/lint-imports
 
 test: lint check-chromium
-	KAM_DATA_DIR=$(CURDIR)/var/test $(BIN)/pytest
+	KAM_DATA_DIR=$(CURDIR)/var/test $(BIN)/pytest $(PYTEST_XDIST)
 
 # The tests that touch the operational database, on PostgreSQL instead of SQLite.
 test-postgres: $(VENV)/.synced
 	KAM_DATA_DIR=$(CURDIR)/var/test KAM_DATABASE_URL=$(POSTGRES_URL) \
-	  $(BIN)/pytest -m "not browser and not spark" tests/people tests/accounts tests/relationships \
+	  $(BIN)/pytest $(PYTEST_XDIST) -m "not browser and not spark" tests/people tests/accounts tests/relationships \
 	  tests/plans tests/selection tests/cli tests/audit tests/engagement tests/opportunities \
 	  tests/health tests/performance tests/api tests/test_permission_matrix.py \
 	  tests/test_edit_conflicts.py tests/test_account_ids.py tests/test_datasets.py

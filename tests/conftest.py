@@ -11,6 +11,14 @@ from kam.analytics.store import AnalyticsStore
 from kam.people.roles import Role
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``make test``, ``--dist loadgroup``) the Spark tests all run in one
+    process: a local Spark takes a gigabyte and some 20 s to start, once a run is enough."""
+    for item in items:
+        if item.get_closest_marker("spark"):
+            item.add_marker(pytest.mark.xdist_group("spark"))
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """The test database, with the audit trail unsealed: a transactional test ends by

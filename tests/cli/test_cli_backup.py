@@ -179,6 +179,9 @@ def test_an_export_never_writes_into_a_directory_that_holds_files(runner, export
 
 
 # --- The spark engine: the invoice lines live in the lake (KAM_ANALYTICS_ENGINE=spark).
+# These tests run in the process that runs the other Spark tests (conftest.py).
+
+ON_SPARK = pytest.mark.xdist_group("spark")
 
 LINES = [
     # invoice, line, customer, date, quantity, revenue, cost
@@ -242,6 +245,7 @@ def _lines_figures(engine: str, settings) -> dict[str, tuple[int, str]]:
         con.close()
 
 
+@ON_SPARK
 @pytest.mark.parametrize(
     ("exported_on", "restored_on"), [("spark", "spark"), ("spark", "duckdb"), ("duckdb", "spark")]
 )
@@ -287,6 +291,7 @@ def test_the_invoice_lines_go_back_where_the_restoring_install_keeps_them(
     assert AuditEntry.objects.filter(action="imported").count() == 2
 
 
+@ON_SPARK
 def test_a_forced_restore_replaces_the_lake_and_a_failed_one_leaves_it_as_it_was(
     runner, make_user, settings, tmp_path, transactional_db, monkeypatch
 ):
@@ -331,6 +336,7 @@ def test_a_forced_restore_replaces_the_lake_and_a_failed_one_leaves_it_as_it_was
     assert _lines_figures("duckdb", settings)["customer_month"] == exported["customer_month"]
 
 
+@ON_SPARK
 def test_a_lake_line_file_changed_after_the_export_is_refused_and_the_lake_kept(
     runner, make_user, settings, tmp_path, transactional_db
 ):

@@ -30,6 +30,10 @@ from kam.audit.models import AuditEntry
 from kam.cli import app
 from kam.people.roles import Role
 
+# Every test here may start a local Spark: they run in the process that runs the other Spark
+# tests (conftest.py).
+pytestmark = pytest.mark.xdist_group("spark")
+
 AS_OF = dt.date(2023, 12, 31)
 SPLIT = dt.date(2023, 7, 1)
 TEST_SPARK_CONF = {
