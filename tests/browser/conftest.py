@@ -46,8 +46,9 @@ class SharedChromium:
         self.close()
         if not CHROMIUM.exists():
             pytest.fail("install chromium: apt-get install -y chromium", pytrace=False)
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import expect, sync_playwright
 
+        expect.set_options(timeout=EXPECT_TIMEOUT)
         self._async_unsafe = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
         os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
         self._manager = sync_playwright()
@@ -73,6 +74,11 @@ class SharedChromium:
 
 
 CHROMIUM_RUN = SharedChromium()
+
+EXPECT_TIMEOUT = 15_000
+"""How long (ms) Playwright's ``expect`` waits for a page to show what it asserts. Its own
+5 s ran out drawing a Plotly chart while the other process of the run (pytest-xdist) and
+other work shared the two cores; a page that never shows it still fails, 10 s later."""
 
 
 @pytest.fixture
