@@ -80,7 +80,8 @@ test: lint check-chromium
 # The tests that touch the operational database, on PostgreSQL instead of SQLite.
 test-postgres: $(VENV)/.synced
 	KAM_DATA_DIR=$(CURDIR)/var/test KAM_DATABASE_URL=$(POSTGRES_URL) \
-	  $(BIN)/pytest $(PYTEST_XDIST) -m "not browser and not spark" tests/people tests/accounts tests/relationships \
+	  $(BIN)/pytest $(PYTEST_XDIST) -m "not browser and not spark" \
+	  tests/people tests/accounts tests/relationships \
 	  tests/plans tests/selection tests/cli tests/audit tests/engagement tests/opportunities \
 	  tests/health tests/performance tests/api tests/test_permission_matrix.py \
 	  tests/test_edit_conflicts.py tests/test_account_ids.py tests/test_datasets.py
