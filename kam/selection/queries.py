@@ -311,19 +311,18 @@ def account_score(user: User, run: ScoreRun, customer_id: str) -> AccountScore |
     """The explanation of ``customer_id``'s score in ``run``; None if the snapshot lacks it."""
     check_permission(user, Permission.VIEW_ACCOUNTS)
     with analytics_store().connect(read_only=True) as con:
-        table = snapshots.scores(con, run.snapshot_id)
-        # Older snapshots have no declining / qualifies columns.
-        extra = tuple(c for c in ("declining", "qualifies") if c in table.columns)
-        rows = snapshots.rows_for(table, [customer_id], snapshots.PAGE_COLUMNS + extra)
-        if customer_id not in rows:
-            return None
-        criteria = snapshots.explanation(con, run.snapshot_id, customer_id)
+        found, criteria = snapshots.account(con, run.snapshot_id, customer_id)
+    if found is None:
+        return None
+    # Older snapshots have no declining / qualifies columns.
+    extra = tuple(c for c in ("declining", "qualifies") if c in found)
+    row = {column: found[column] for column in snapshots.PAGE_COLUMNS + extra}
     if not sees_financials(user):  # a margin or a predicted value in money shows as points only
         money = {c.key for c in run.policy_version.policy().criteria if c.feature in FINANCIAL}
         criteria = [
             {**c, "raw_value": None} if c["criterion_key"] in money else c for c in criteria
         ]
-    return AccountScore(run=run, row=without_financials(user, rows[customer_id]), criteria=criteria)
+    return AccountScore(run=run, row=without_financials(user, row), criteria=criteria)
 
 
 def current_ratings(customer_id: str) -> dict[str, Rating]:

@@ -45,6 +45,13 @@ def explanation(con: Any, snapshot_id: str, customer_id: str) -> list[dict[str, 
     return engine.snapshot_explanation(con, snapshot_id, customer_id)
 
 
+def account(
+    con: Any, snapshot_id: str, customer_id: str
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """One account's row (every column; None if the snapshot lacks it) and its explanation."""
+    return engine.snapshot_account(con, snapshot_id, customer_id)
+
+
 # ---- reads: each one a single engine query returning a few rows -------------------------
 
 Sort = engine.SnapshotSort

@@ -296,16 +296,33 @@ def snapshot_scores(con: DuckDBBackend, snapshot_id: str) -> ir.Table:
 
 def snapshot_explanation(con: DuckDBBackend, snapshot_id: str, customer_id: str) -> list[dict]:
     """One account's explanation in a snapshot: a row per criterion, in policy order."""
+    return snapshot_account(con, snapshot_id, customer_id)[1]
+
+
+def snapshot_account(
+    con: DuckDBBackend, snapshot_id: str, customer_id: str
+) -> tuple[dict[str, Any] | None, list[dict]]:
+    """One account's row of a snapshot (every column; None if the snapshot lacks it) and its
+    explanation (a row per criterion, in policy order), from one read of the row."""
     info = snapshot_info(con, snapshot_id)
     if info is None:
         raise SnapshotError(f"no snapshot {snapshot_id}")
-    cursor = con.con.execute(
-        f"SELECT * FROM {snapshot_table_name(snapshot_id)} WHERE customer_id = ?", [customer_id]
+    rows = (
+        con.con.execute(
+            f"SELECT * FROM {snapshot_table_name(snapshot_id)} WHERE customer_id = ?",
+            [customer_id],
+        )
+        .to_arrow_table()
+        .to_pylist()
     )
-    names = [column[0] for column in cursor.description]
-    rows = [dict(zip(names, found, strict=True)) for found in cursor.fetchall()]
-    policy = policy_from_toml(info.policy_toml)
-    return [line for row in rows for line in explanation_rows(row, policy)]
+    policy = _policy_of(con, snapshot_id, info.policy_toml)
+    explanation = [line for row in rows for line in explanation_rows(row, policy)]
+    return (rows[0] if rows else None), explanation
+
+
+def _policy_of(con: DuckDBBackend, snapshot_id: str, policy_toml: str) -> Any:
+    """The snapshot's policy, parsed once per reader copy (a snapshot never changes)."""
+    return reader_memoised(con, f"policy:{snapshot_id}", lambda: policy_from_toml(policy_toml))
 
 
 FILTERABLE = ("region", "segment")
