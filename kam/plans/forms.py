@@ -21,6 +21,22 @@ def _people() -> Any:
     return User.objects.filter(is_active=True).order_by("first_name", "last_name", "username")
 
 
+def share_people(*pickers: forms.Form) -> None:
+    """Give the person fields of ``pickers`` the choices of one read of the people.
+
+    A page that shows several such forms would otherwise read the people once per field.
+    The choices are what ``ModelChoiceIterator`` yields, in its order; a submitted form
+    still validates against the field's queryset.
+    """
+    people = list(_people())
+    for form in pickers:
+        for field in form.fields.values():
+            if isinstance(field, PersonChoiceField | PeopleChoiceField):
+                blank = [] if field.empty_label is None else [("", field.empty_label)]
+                chosen = field.iterator(field)
+                field.choices = blank + [chosen.choice(person) for person in people]
+
+
 class PersonChoiceField(forms.ModelChoiceField):
     """A supplier-side person, shown by name."""
 

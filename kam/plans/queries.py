@@ -298,7 +298,7 @@ def _document(
         ),
         version=version,
         targets_svg=charts.targets_svg(annotated["targets"]),
-        org_chart_svg=stakeholders.org_chart_svg(plan.account),
+        org_chart_svg=stakeholders.map_org_chart_svg(stakeholder_map),
         stakeholder_map=stakeholder_map,
         stakeholder_rows=stakeholders.stakeholder_rows(stakeholder_map),
         prompts={section.key: section.prompt for section in plan.sections.all()},

@@ -72,6 +72,11 @@ def org_chart_svg(account: Account) -> str:
     return relationships.org_chart_svg(account)
 
 
+def map_org_chart_svg(stakeholders: StakeholderMap) -> str:
+    """``org_chart_svg`` of a stakeholder map already read (its contacts, not read again)."""
+    return relationships.map_org_chart_svg(stakeholders)
+
+
 def contact_count(account: Account) -> int:
     """How many customer contacts are mapped: the stakeholder section counts as filled at 1+."""
     return Contact.objects.filter(account=account).count()

@@ -35,6 +35,7 @@ from kam.plans.forms import (
     SectionForm,
     TargetForm,
     VersionForm,
+    share_people,
 )
 from kam.plans.models import (
     AccountPlan,
@@ -128,6 +129,9 @@ def _plan_context(request: KamRequest, plan: AccountPlan, **extra: Any) -> dict[
     today = _today()
     document = queries.plan_document(request.user, plan, today)
     sections = _sections(plan)
+    risk_form, action_form = RiskForm(), ActionForm(plan, initial={"owner": request.user.pk})
+    review_form = ReviewForm(initial={"held_on": today, "reviewers": [request.user.pk]})
+    share_people(risk_form, action_form, review_form)
     context = {
         "plan": plan,
         "account": plan.account,
@@ -154,9 +158,9 @@ def _plan_context(request: KamRequest, plan: AccountPlan, **extra: Any) -> dict[
         "target_form": TargetForm(
             initial={"year": today.year, "seen": RevisionsField.token(plan.targets.all())}
         ),
-        "risk_form": RiskForm(),
-        "action_form": ActionForm(plan, initial={"owner": request.user.pk}),
-        "review_form": ReviewForm(initial={"held_on": today, "reviewers": [request.user.pk]}),
+        "risk_form": risk_form,
+        "action_form": action_form,
+        "review_form": review_form,
         "version_form": VersionForm(),
         "action_statuses": ActionStatus.choices,
         "risk_statuses": RiskStatus.choices,

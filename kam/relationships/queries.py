@@ -238,6 +238,16 @@ def org_chart_svg(account: Account, *, title: str | None = None) -> str:
     )
 
 
+def map_org_chart_svg(stakeholders: StakeholderMap) -> str:
+    """``org_chart_svg`` drawn from a stakeholder map already read: the same contacts and
+    relationships, not read again."""
+    return render_org_chart_svg(
+        stakeholders.contacts,
+        stakeholders.relationships,
+        title=f"Org chart of {stakeholders.account_name}",
+    )
+
+
 def alignment(account: Account) -> AlignmentView | None:
     """The account's alignment level and seed 003's profile for it; None if never set."""
     row = AccountAlignment.objects.filter(account=account).select_related("set_by").first()

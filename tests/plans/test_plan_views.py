@@ -215,3 +215,29 @@ def test_the_plan_page_says_which_day_freshness_and_overdue_count_from(kam_clien
     stated = f"Freshness and overdue actions count from today, <strong>{today:%-d %b %Y}</strong>"
     assert stated in page
     assert f"as of today, {today:%-d %b %Y}" in page
+
+
+def test_the_plan_page_pickers_offer_every_active_person_as_each_form_would(
+    kam_client, plan, kam_user, other_kam, make_user
+):
+    from kam.people.roles import Role
+    from kam.plans.forms import ActionForm, ReviewForm, RiskForm, share_people
+
+    gone = make_user(Role.KEY_ACCOUNT_MANAGER, "gone", first_name="Gone", last_name="Away")
+    gone.is_active = False
+    gone.save()
+    alone = [RiskForm(), ActionForm(plan), ReviewForm()]
+    shared = [RiskForm(), ActionForm(plan), ReviewForm()]
+    share_people(*shared)
+    for own, together in zip(alone, shared, strict=True):
+        for name in ("owner", "reviewers"):
+            if name in own.fields:
+                assert str(together[name]) == str(own[name])
+                assert "Gone Away" not in str(together[name])
+                assert "Olli Other" in str(together[name])
+    page = kam_client.get(_url("detail", plan)).content.decode()
+    assert page.count("Olli Other") >= 3  # the risk's and the action's owner, the reviewers
+    # A shared picker still refuses someone who may no longer be chosen.
+    chosen = ActionForm(plan, data={"action": "Call", "owner": gone.pk, "due_on": "2026-07-01"})
+    share_people(chosen)
+    assert "owner" in chosen.errors
