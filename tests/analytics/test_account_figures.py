@@ -17,7 +17,7 @@ from kam.analytics.account_figures import (
     monthly_revenue,
     revenue_12m_by_customer,
 )
-from kam.analytics.store import AnalyticsStore
+from kam.analytics.store import AnalyticsStore, reader_memo
 
 CUSTOMERS = [
     ("C1", "Acme Holding", None, "DE", "EMEA", "Manufacturing"),
@@ -245,3 +245,29 @@ def test_one_as_of_date_and_none_on_an_empty_store(store):
             list(MONTHS),
         )
         assert resolve_as_of(con) == AS_OF
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        AccountListQuery(page=2, page_size=10),
+        AccountListQuery(page=99, page_size=10),  # past the end: the last page
+        AccountListQuery(page=0, page_size=10),
+        AccountListQuery(search="customer 01", page=1, page_size=4),
+        AccountListQuery(search="nobody", page=3, page_size=10),  # nothing matches
+        AccountListQuery(sort=AccountSort.NAME, descending=False, page=3, page_size=10),
+    ],
+)
+def test_a_reader_copy_pages_and_counts_as_the_writer_does(store, query):
+    customers = [(f"P{i:03}", f"Customer {i:03}", None, "", "EMEA", "") for i in range(23)]
+    months = [
+        (f"P{i:03}", "2024-01-01", float(100 + i), 0.0, 1, "2024-01-05", "2024-01-05")
+        for i in range(23)
+    ]
+    with store.connect() as con:
+        seed(con, customers=customers, months=months)
+        written = account_page(con, query)
+    with store.connect(read_only=True) as con:
+        assert reader_memo(con) is not None  # the per-copy table of every account's figures
+        read = account_page(con, query)
+    assert read == written
