@@ -149,14 +149,20 @@ def test_sorting(con, sort, descending, expected):
     assert ids(account_page(con, AccountListQuery(sort=sort, descending=descending))) == expected
 
 
-def test_pagination_counts_and_clamps(store):
+def seed_paged_portfolio(con) -> None:
+    """23 EMEA customers P000–P022, one month each, revenue rising with the number: three
+    pages of ten."""
     customers = [(f"P{i:03}", f"Customer {i:03}", None, "", "EMEA", "") for i in range(23)]
     months = [
         (f"P{i:03}", "2024-01-01", float(100 + i), 0.0, 1, "2024-01-05", "2024-01-05")
         for i in range(23)
     ]
+    seed(con, customers=customers, months=months)
+
+
+def test_pagination_counts_and_clamps(store):
     with store.connect() as con:
-        seed(con, customers=customers, months=months)
+        seed_paged_portfolio(con)
         second = account_page(con, AccountListQuery(page=2, page_size=10))
         past_end = account_page(con, AccountListQuery(page=99, page_size=10))
         by_name = account_page(con, AccountListQuery(sort=AccountSort.NAME, page=3, page_size=10))
@@ -259,13 +265,8 @@ def test_one_as_of_date_and_none_on_an_empty_store(store):
     ],
 )
 def test_a_reader_copy_pages_and_counts_as_the_writer_does(store, query):
-    customers = [(f"P{i:03}", f"Customer {i:03}", None, "", "EMEA", "") for i in range(23)]
-    months = [
-        (f"P{i:03}", "2024-01-01", float(100 + i), 0.0, 1, "2024-01-05", "2024-01-05")
-        for i in range(23)
-    ]
     with store.connect() as con:
-        seed(con, customers=customers, months=months)
+        seed_paged_portfolio(con)
         written = account_page(con, query)
     with store.connect(read_only=True) as con:
         assert reader_memo(con) is not None  # the per-copy table of every account's figures
